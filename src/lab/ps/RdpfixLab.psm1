@@ -1,0 +1,198 @@
+# RdpfixLab: a simulated Windows host for rdpfix's lab transport.
+#
+# A lab host is one JSON state document (src/lab/state.ts describes it). This module exports functions
+# named like the Windows cmdlets and native tools the playbooks use (Get-Service, Get-ItemProperty, quser,
+# Get-NetFirewallRule, ...). Imported into a runspace, they shadow the real commands (functions win over
+# cmdlets and executables in PowerShell's command lookup), so a step script runs unchanged in the lab and
+# on a real host. Each shadow answers with Windows' own shapes, texts and errors (docs/lab.md,
+# docs/windows-facts.md). Mutations are written through to the state file at once, atomically, so a call
+# that dies half-way leaves a half-applied host, as real Windows would.
+#
+# Windows PowerShell 5.1-compatible on purpose: a Windows controller may drive the lab with powershell.exe.
+
+Set-StrictMode -Version 2.0
+
+$script:Lab = $null          # the current host: @{ Name; Path; State; Lock; RuntimePath; AuditPath }
+$script:HasDateKind = (Get-Command ConvertFrom-Json).Parameters.ContainsKey('DateKind')
+
+function ConvertFrom-LabJson {
+    param([Parameter(Mandatory)][string]$Json)
+    # PowerShell 7 turns ISO date strings into DateTime unless told not to; the lab keeps them as text.
+    if ($script:HasDateKind) { return ($Json | ConvertFrom-Json -DateKind String) }
+    return ($Json | ConvertFrom-Json)
+}
+
+function Write-LabFileAtomic {
+    param([Parameter(Mandatory)][string]$Path, [Parameter(Mandatory)][string]$Text)
+    # Write a sibling temp file, flush it to disk, then rename over the target: a kill -9 at any point
+    # leaves either the old document or the new one, never a torn one.
+    $tmp = $Path + '.' + [guid]::NewGuid().ToString('N') + '.tmp'
+    $bytes = (New-Object System.Text.UTF8Encoding($false)).GetBytes($Text)
+    $fs = [System.IO.File]::Open($tmp, [System.IO.FileMode]::CreateNew, [System.IO.FileAccess]::Write, [System.IO.FileShare]::None)
+    try {
+        $fs.Write($bytes, 0, $bytes.Length)
+        $fs.Flush($true)
+    } finally { $fs.Dispose() }
+    [System.IO.File]::Move($tmp, $Path, $true)
+}
+
+# [System.IO.File]::Move(src, dst, overwrite) exists from .NET Core 3.0; Windows PowerShell 5.1 runs on
+# .NET Framework, where File.Replace gives the same atomic swap.
+if (-not ([System.IO.File].GetMethods() | Where-Object { $_.Name -eq 'Move' -and $_.GetParameters().Count -eq 3 })) {
+    function Write-LabFileAtomic {
+        param([Parameter(Mandatory)][string]$Path, [Parameter(Mandatory)][string]$Text)
+        $tmp = $Path + '.' + [guid]::NewGuid().ToString('N') + '.tmp'
+        $bytes = (New-Object System.Text.UTF8Encoding($false)).GetBytes($Text)
+        $fs = [System.IO.File]::Open($tmp, [System.IO.FileMode]::CreateNew, [System.IO.FileAccess]::Write, [System.IO.FileShare]::None)
+        try { $fs.Write($bytes, 0, $bytes.Length); $fs.Flush($true) } finally { $fs.Dispose() }
+        if (Test-Path -LiteralPath $Path) { [System.IO.File]::Replace($tmp, $Path, $null) } else { [System.IO.File]::Move($tmp, $Path) }
+    }
+}
+
+function Enter-LabHost {
+    <# Makes the host at StatePath the current lab host for the commands of this runspace. Takes the
+       host's lock file so that two processes never interleave changes to one host. #>
+    param([Parameter(Mandatory)][string]$StatePath, [int]$LockTimeoutMs = 30000)
+    if ($null -ne $script:Lab) { Exit-LabHost }
+    $lockPath = $StatePath + '.lock'
+    $deadline = [DateTime]::UtcNow.AddMilliseconds($LockTimeoutMs)
+    $lock = $null
+    while ($null -eq $lock) {
+        try {
+            $lock = [System.IO.File]::Open($lockPath, [System.IO.FileMode]::OpenOrCreate, [System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::None)
+        } catch [System.IO.IOException] {
+            if ([DateTime]::UtcNow -gt $deadline) { throw "Lab host state '$StatePath' is locked by another process." }
+            Start-Sleep -Milliseconds 5
+        }
+    }
+    try {
+        $text = [System.IO.File]::ReadAllText($StatePath)
+        $state = ConvertFrom-LabJson $text
+    } catch {
+        $lock.Dispose()
+        throw
+    }
+    $base = $StatePath -replace '\.json$', ''
+    $script:Lab = @{
+        Name        = $state.name
+        Path        = $StatePath
+        State       = $state
+        Lock        = $lock
+        RuntimePath = $base + '.runtime.json'
+        AuditPath   = $base + '.audit.jsonl'
+    }
+}
+
+function Exit-LabHost {
+    if ($null -eq $script:Lab) { return }
+    try { $script:Lab.Lock.Dispose() } finally { $script:Lab = $null }
+}
+
+function Get-LabState {
+    if ($null -eq $script:Lab) { throw 'No lab host entered (Enter-LabHost).' }
+    return $script:Lab.State
+}
+
+function Get-LabHostName { (Get-LabState).computerName }
+
+function Save-LabState {
+    <# Persists the current host state at once. Every mutating lab command calls it before returning. #>
+    $state = Get-LabState
+    Write-LabFileAtomic -Path $script:Lab.Path -Text ($state | ConvertTo-Json -Depth 30)
+}
+
+function Write-LabAudit {
+    <# Appends one line per mutating command to <host>.audit.jsonl: what changed the host, in order.
+       Tests use it to prove that a dry run issued no write. #>
+    param([Parameter(Mandatory)][string]$Command, [object]$Detail)
+    $line = [ordered]@{ time = [DateTime]::UtcNow.ToString('o'); command = $Command; detail = $Detail } | ConvertTo-Json -Depth 10 -Compress
+    [System.IO.File]::AppendAllText($script:Lab.AuditPath, $line + "`n")
+}
+
+function Get-LabRuntime {
+    if (Test-Path -LiteralPath $script:Lab.RuntimePath) {
+        $r = ConvertFrom-LabJson ([System.IO.File]::ReadAllText($script:Lab.RuntimePath))
+        if ($null -ne $r) { return $r }
+    }
+    return [pscustomobject]@{ calls = 0; commands = [pscustomobject]@{} }
+}
+
+function Save-LabRuntime { param($Runtime) Write-LabFileAtomic -Path $script:Lab.RuntimePath -Text ($Runtime | ConvertTo-Json -Depth 5) }
+
+function Invoke-LabFaultPoint {
+    <# Called at the top of every lab command. Counts calls of that command on this host (only when
+       faults are configured, so plain runs write nothing) and fails or hangs the configured Nth call. #>
+    param([Parameter(Mandatory)][string]$Command)
+    $faults = @((Get-LabState).faults.commands | Where-Object { $_.command -eq $Command })
+    if ($faults.Count -eq 0) { return }
+    $rt = Get-LabRuntime
+    $prop = $rt.commands.PSObject.Properties[$Command]
+    $n = 1
+    if ($null -ne $prop) { $n = [int]$prop.Value + 1; $prop.Value = $n }
+    else { $rt.commands | Add-Member -NotePropertyName $Command -NotePropertyValue 1 }
+    Save-LabRuntime $rt
+    foreach ($f in $faults) {
+        if ([int]$f.nth -ne $n) { continue }
+        if ($f.mode -eq 'hang') { while ($true) { Start-Sleep -Milliseconds 200 } }
+        $msg = "Injected lab fault: call $n of $Command failed."
+        if ($f.PSObject.Properties['message'] -and $f.message) { $msg = [string]$f.message }
+        $ex = New-Object System.InvalidOperationException($msg)
+        throw (New-Object System.Management.Automation.ErrorRecord($ex, 'LabInjectedFault', [System.Management.Automation.ErrorCategory]::OperationStopped, $Command))
+    }
+}
+
+function New-LabTransportError {
+    <# An error shaped as PowerShell remoting reports a broken connection: PSRemotingTransportException,
+       CategoryInfo OpenError, FQID '<name>,PSSessionStateBroken' (shared reference §11.1). #>
+    param([Parameter(Mandatory)][string]$Name, [Parameter(Mandatory)][int]$ErrorCode, [Parameter(Mandatory)][string]$Message, [string]$Verb = 'Connecting to')
+    $target = Get-LabHostName
+    $text = "$Verb remote server $target failed with the following error message : $Message For more information, see the about_Remote_Troubleshooting Help topic."
+    $ex = New-Object System.Management.Automation.Remoting.PSRemotingTransportException($text)
+    $ex.ErrorCode = $ErrorCode
+    New-Object System.Management.Automation.ErrorRecord($ex, "$Name,PSSessionStateBroken", [System.Management.Automation.ErrorCategory]::OpenError, $target)
+}
+
+function Invoke-LabRemoteCallFaults {
+    <# Transport-level faults of one remote call: unreachable host, latency, dropped connection, hang.
+       Returns 'drop-after' when the reply must be lost after the script ran. #>
+    $state = Get-LabState
+    if (-not $state.network.reachable) {
+        throw (New-LabTransportError -Name 'WinRMOperationTimeout' -ErrorCode -2144108250 -Message 'WinRM cannot complete the operation. Verify that the specified computer name is valid, that the computer is accessible over the network, and that a firewall exception for the WinRM service is enabled and allows access from this computer. By default, the WinRM firewall exception for public profiles limits access to remote computers within the same local subnet.')
+    }
+    $f = $state.faults
+    if ([int]$f.latencyMs -gt 0) { Start-Sleep -Milliseconds ([int]$f.latencyMs) }
+    if ($null -eq $f.drop -and $null -eq $f.hang) { return $null }
+    $rt = Get-LabRuntime
+    $rt.calls = [int]$rt.calls + 1
+    Save-LabRuntime $rt
+    if ($null -ne $f.hang -and [int]$f.hang.nth -eq $rt.calls) { while ($true) { Start-Sleep -Milliseconds 200 } }
+    if ($null -ne $f.drop -and [int]$f.drop.nth -eq $rt.calls) {
+        if ($f.drop.when -eq 'after') { return 'drop-after' }
+        throw (New-LabDropError)
+    }
+    return $null
+}
+
+function New-LabDropError {
+    New-LabTransportError -Name 'WinRMOperationAborted' -ErrorCode 995 -Verb 'Processing data from' -Message 'The I/O operation has been aborted because of either a thread exit or an application request.'
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Path dispatch: Get-Item, Get-ChildItem, Test-Path and friends serve three lab providers (registry,
+# certificate store, file system) and fall through to the real cmdlet for anything else.
+
+function Get-LabPathKind {
+    param([string]$Path)
+    if ([string]::IsNullOrEmpty($Path)) { return 'other' }
+    if ($Path -match '^(Microsoft\.PowerShell\.Core\\)?Registry::' -or $Path -match '^(HKLM|HKCU|HKU|HKCR|HKCC):') { return 'registry' }
+    if ($Path -match '^(Microsoft\.PowerShell\.Security\\)?Certificate::' -or $Path -match '^Cert:') { return 'cert' }
+    if ($Path -match '^[A-Za-z]:\\' -or $Path -match '^[A-Za-z]:$' -or $Path -match '^(Microsoft\.PowerShell\.Core\\)?FileSystem::[A-Za-z]:') { return 'fs' }
+    return 'other'
+}
+
+# Load the command files: each one adds the shadows for one area of Windows.
+foreach ($file in Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'commands') -Filter '*.ps1' | Sort-Object Name) {
+    . $file.FullName
+}
+
+Export-ModuleMember -Function * -Alias *
