@@ -4,7 +4,7 @@
 // When none is found, installs PowerShell 7.6.9 as a .NET tool into .tools/pwsh (NuGet is reachable
 // where GitHub release downloads are not). Plain JS so that it runs before the TypeScript build.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,8 +42,33 @@ if (configured) {
     `  Fix: point RDPFIX_PWSH at a pwsh or powershell.exe executable, or unset it to let rdpfix find or install one.`);
   process.exit(1);
 }
-const local = path.join(toolPath, exe);
-if (existsSync(local) && found('project-local', local)) process.exit(0);
+const shim = path.join(toolPath, exe);
+// The .NET tool shim starts `dotnet pwsh.dll` as a child process, so killing the shim would orphan the
+// real PowerShell. rdpfix runs this launcher instead: it execs, so its pid is PowerShell's own.
+const launcher = path.join(toolPath, 'rdpfix-pwsh');
+
+function findFile(dir, name) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const hit = findFile(full, name);
+      if (hit) return hit;
+    } else if (entry.name === name) return full;
+  }
+  return null;
+}
+
+function writeLauncher() {
+  if (process.platform === 'win32') return shim;
+  const dll = findFile(path.join(toolPath, '.store'), 'pwsh.dll');
+  const dotnet = onPath('dotnet');
+  if (!dll || !dotnet) return shim;
+  writeFileSync(launcher, `#!/bin/sh\n# Written by scripts/provision-pwsh.mjs\nexec '${dotnet}' '${dll}' "$@"\n`);
+  chmodSync(launcher, 0o755);
+  return launcher;
+}
+
+if (existsSync(shim) && found('project-local', writeLauncher())) process.exit(0);
 const pathPwsh = onPath('pwsh');
 if (pathPwsh && found('PATH', pathPwsh)) process.exit(0);
 if (process.platform === 'win32' && found('Windows PowerShell', 'powershell.exe')) process.exit(0);
@@ -62,7 +87,7 @@ console.log(`rdpfix: installing PowerShell ${PWSH_VERSION} as a .NET tool into $
 const install = spawnSync('dotnet', ['tool', 'install', 'PowerShell', '--version', PWSH_VERSION, '--tool-path', toolPath], {
   stdio: 'inherit',
 });
-if (install.status !== 0 || !found('project-local', local)) {
+if (install.status !== 0 || !found('project-local', writeLauncher())) {
   console.error(`rdpfix: installing PowerShell ${PWSH_VERSION} failed (dotnet exit ${install.status}).\n` +
     `  Fix: check that NuGet is reachable from this machine (dotnet tool install needs it), or install pwsh yourself.`);
   process.exit(1);

@@ -29,8 +29,12 @@ export function locatePowerShell(explicit?: string, env: NodeJS.ProcessEnv = pro
     const win = onPath('powershell.exe');
     if (win) return { executable: win, source: 'windows' };
   }
-  const local = path.join(projectRoot(), '.tools', 'pwsh', process.platform === 'win32' ? 'pwsh.exe' : 'pwsh');
-  if (existsSync(local)) return { executable: local, source: 'project-local' };
+  const tools = path.join(projectRoot(), '.tools', 'pwsh');
+  // Prefer the exec launcher scripts/provision-pwsh.mjs writes over the .NET tool shim (which forks).
+  for (const name of ['rdpfix-pwsh', process.platform === 'win32' ? 'pwsh.exe' : 'pwsh']) {
+    const local = path.join(tools, name);
+    if (existsSync(local)) return { executable: local, source: 'project-local' };
+  }
   throw new RdpfixError('config', 'No PowerShell found (RDPFIX_PWSH, pwsh on PATH, powershell.exe, .tools/pwsh).',
     'Run `npm run provision` to install PowerShell 7.6.9 as a .NET tool, or install pwsh and put it on PATH.');
 }

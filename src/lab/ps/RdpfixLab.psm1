@@ -22,6 +22,10 @@ function ConvertFrom-LabJson {
     return ($Json | ConvertFrom-Json)
 }
 
+# File.Move(src, dst, overwrite) exists from .NET Core 3.0 (PowerShell 7); Windows PowerShell 5.1 runs on
+# .NET Framework, where File.Replace gives the same atomic swap.
+$script:HasMoveOverwrite = [bool]([System.IO.File].GetMethods() | Where-Object { $_.Name -eq 'Move' -and $_.GetParameters().Count -eq 3 })
+
 function Write-LabFileAtomic {
     param([Parameter(Mandatory)][string]$Path, [Parameter(Mandatory)][string]$Text)
     # Write a sibling temp file, flush it to disk, then rename over the target: a kill -9 at any point
@@ -33,20 +37,9 @@ function Write-LabFileAtomic {
         $fs.Write($bytes, 0, $bytes.Length)
         $fs.Flush($true)
     } finally { $fs.Dispose() }
-    [System.IO.File]::Move($tmp, $Path, $true)
-}
-
-# [System.IO.File]::Move(src, dst, overwrite) exists from .NET Core 3.0; Windows PowerShell 5.1 runs on
-# .NET Framework, where File.Replace gives the same atomic swap.
-if (-not ([System.IO.File].GetMethods() | Where-Object { $_.Name -eq 'Move' -and $_.GetParameters().Count -eq 3 })) {
-    function Write-LabFileAtomic {
-        param([Parameter(Mandatory)][string]$Path, [Parameter(Mandatory)][string]$Text)
-        $tmp = $Path + '.' + [guid]::NewGuid().ToString('N') + '.tmp'
-        $bytes = (New-Object System.Text.UTF8Encoding($false)).GetBytes($Text)
-        $fs = [System.IO.File]::Open($tmp, [System.IO.FileMode]::CreateNew, [System.IO.FileAccess]::Write, [System.IO.FileShare]::None)
-        try { $fs.Write($bytes, 0, $bytes.Length); $fs.Flush($true) } finally { $fs.Dispose() }
-        if (Test-Path -LiteralPath $Path) { [System.IO.File]::Replace($tmp, $Path, $null) } else { [System.IO.File]::Move($tmp, $Path) }
-    }
+    if ($script:HasMoveOverwrite) { [System.IO.File]::Move($tmp, $Path, $true) }
+    elseif ([System.IO.File]::Exists($Path)) { [void][System.IO.File]::Replace($tmp, $Path, $null) }
+    else { [System.IO.File]::Move($tmp, $Path) }
 }
 
 function Enter-LabHost {

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { PowerShellWorker, type WorkerOptions } from './worker.js';
+import { classifyRemotingError } from './classify.js';
+import { emptyStreams, type Envelope, type ErrorCategory, type RawReply } from './protocol.js';
+import { sessionKey, type TransportTarget } from '../transport/targets.js';
+import { locatePowerShell } from '../powershell/locate.js';
+
+export interface BrokerOptions {
+  /** PowerShell executable; found with locatePowerShell() when absent. */
+  executable?: string;
+  /** PowerShell processes in the pool (default 2: this project's machines have 2 cores). */
+  processes?: number;
+  /** Runspaces per process, i.e. concurrent calls per process (default 32). */
+  runspaces?: number;
+  /** Per-call timeout unless the call sets its own (default 60 s). */
+  defaultTimeoutMs?: number;
+  pumpWaitMs?: number;
+  hangGraceMs?: number;
+}
+
+export interface InvokeOptions {
+  timeoutMs?: number;
+}
+
+/**
+ * The one module that talks to PowerShell. It runs step scripts on targets of any transport and
+ * returns one envelope per call. Calls to one host run one at a time, in order (a remote session is
+ * not re-entrant, and steps of one host are sequential by nature); calls to different hosts run
+ * concurrently across a small pool of PowerShell processes. A host always goes to the same process,
+ * so its remote session is reused.
+ */
+export class Broker {
+  private readonly workers: PowerShellWorker[];
+  private readonly hostQueues = new Map<string, Promise<unknown>>();
+  private readonly defaultTimeoutMs: number;
+
+  constructor(options: BrokerOptions = {}) {
+    const workerOptions: WorkerOptions = {
+      executable: options.executable ?? locatePowerShell().executable,
+      runspaces: options.runspaces ?? 32,
+      pumpWaitMs: options.pumpWaitMs ?? 20,
+      hangGraceMs: options.hangGraceMs ?? 15_000,
+    };
+    this.workers = Array.from({ length: Math.max(1, options.processes ?? 2) }, () => new PowerShellWorker(workerOptions));
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? 60_000;
+  }
+
+  /** Starts every PowerShell process now rather than on first use. */
+  async start(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.start()));
+  }
+
+  /** Process ids of the pool, for diagnostics and tests. */
+  get pids(): (number | undefined)[] {
+    return this.workers.map((w) => w.pid);
+  }
+
+  get restarts(): number {
+    return this.workers.reduce((n, w) => n + w.restarts, 0);
+  }
+
+  /** Runs `script` on `target` with `args`. Never throws for remote failures: they come back classified. */
+  invoke(target: TransportTarget, script: string, args: unknown[] = [], options: InvokeOptions = {}): Promise<Envelope> {
+    const key = sessionKey(target);
+    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
+    return this.serialize(key, async () => {
+      const reply = await this.workerFor(key).submit({ id: randomUUID(), op: 'invoke', target: { ...target, sessionKey: key }, script, args, timeoutMs });
+      return toEnvelope(reply);
+    });
+  }
+
+  /** Closes the remote session of a target, if one is open. */
+  async closeSession(target: TransportTarget): Promise<void> {
+    const key = sessionKey(target);
+    await this.serialize(key, () => this.workerFor(key).submit({ id: randomUUID(), op: 'close', target: { sessionKey: key } }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+  }
+
+  /** The worker a session key is pinned to: a stable hash, so sessions are reused. */
+  private workerFor(key: string): PowerShellWorker {
+    let h = 2166136261;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+    return this.workers[(h >>> 0) % this.workers.length]!;
+  }
+
+  private serialize<T>(key: string, run: () => Promise<T>): Promise<T> {
+    const previous = this.hostQueues.get(key) ?? Promise.resolve();
+    const next = previous.then(run, run);
+    const settled = next.catch(() => undefined);
+    this.hostQueues.set(key, settled);
+    void settled.then(() => {
+      if (this.hostQueues.get(key) === settled) this.hostQueues.delete(key);
+    });
+    return next;
+  }
+}
+
+/** Turns a raw reply into the public envelope, classifying any error (src/broker/classify.ts). */
+export function toEnvelope(reply: RawReply): Envelope {
+  const data = {
+    output: reply.data?.output ?? [],
+    streams: reply.data?.streams ?? emptyStreams(),
+    durationMs: reply.durationMs ?? 0,
+  };
+  if (reply.ok) return { ok: true, data };
+  const raw = reply.error ?? { origin: 'broker' as const, message: 'The broker reported a failure without details.' };
+  const error = {
+    category: categoryOf(raw.origin, raw.message, raw.fqid ?? undefined, raw.exceptionType ?? undefined),
+    message: raw.message,
+    origin: raw.origin,
+    ...(raw.fqid ? { fqid: raw.fqid } : {}),
+    ...(raw.target ? { target: raw.target } : {}),
+  };
+  return { ok: false, error, data };
+}
+
+function categoryOf(origin: string, message: string, fqid?: string, exceptionType?: string): ErrorCategory {
+  switch (origin) {
+    case 'timeout':
+      return 'timeout';
+    case 'process':
+    case 'broker':
+      return 'process';
+    case 'transport':
+      return classifyRemotingError(message, fqid);
+    default:
+      // The step itself threw. Only a missing command is worth its own category: the host lacks a tool.
+      if (exceptionType === 'System.Management.Automation.CommandNotFoundException' || fqid?.startsWith('CommandNotFoundException')) return 'not-found';
+      // Remoting cmdlets run inside a script still fail as transport errors.
+      if (exceptionType === 'System.Management.Automation.Remoting.PSRemotingTransportException') return classifyRemotingError(message, fqid);
+      return 'script';
+  }
+}

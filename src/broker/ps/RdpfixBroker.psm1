@@ -1,0 +1,224 @@
+# RdpfixBroker: the PowerShell side of rdpfix's broker (src/broker/worker.ts is the other side).
+#
+# One of these runs per PowerShell process. The controller talks to it with one line per exchange:
+#     Invoke-RdpfixPump -Submit '<base64 UTF-8 JSON>' -WaitMs <n>
+# Submit carries new requests; each request runs asynchronously in a RunspacePool, so one process
+# serves many hosts at once. The pump returns (one base64 UTF-8 JSON line on stdout) as soon as at least
+# one request has finished, or after WaitMs. Data never becomes script text: requests arrive base64
+# encoded, and a step script receives its inputs as arguments.
+#
+# Windows PowerShell 5.1-compatible, because a Windows controller may run the broker in powershell.exe.
+
+Set-StrictMode -Version 2.0
+$ErrorActionPreference = 'Stop'
+
+$script:Pools = @{}              # 'lab' | 'plain' -> RunspacePool (created on first use)
+$script:InFlight = New-Object System.Collections.Generic.List[object]
+$script:Stopping = New-Object System.Collections.Generic.List[object]
+$script:Sessions = [hashtable]::Synchronized(@{})   # remote session cache, shared by all runspaces
+$script:Driver = $null
+$script:MaxRunspaces = 32
+$script:HasDateKind = (Get-Command ConvertFrom-Json).Parameters.ContainsKey('DateKind')
+$script:Utf8 = New-Object System.Text.UTF8Encoding($false)
+
+function ConvertFrom-RdpfixBase64Json {
+    param([Parameter(Mandatory)][string]$Base64)
+    $json = $script:Utf8.GetString([Convert]::FromBase64String($Base64))
+    # PowerShell 7 would turn ISO date strings into DateTime; data must arrive exactly as sent.
+    if ($script:HasDateKind) { return (ConvertFrom-Json -InputObject $json -DateKind String) }
+    return (ConvertFrom-Json -InputObject $json)
+}
+
+function Write-RdpfixReply {
+    param([Parameter(Mandatory)]$Reply)
+    # Base64 keeps the reply ASCII: Windows PowerShell writes stdout in the OEM code page.
+    $json = ConvertTo-Json -InputObject $Reply -Depth 12 -Compress
+    [Console]::Out.WriteLine([Convert]::ToBase64String($script:Utf8.GetBytes($json)))
+}
+
+function Initialize-RdpfixBroker {
+    <# Reads its settings from the environment the controller started this process with. #>
+    $script:Driver = [System.IO.File]::ReadAllText($env:RDPFIX_BROKER_DRIVER)
+    if ($env:RDPFIX_BROKER_RUNSPACES) { $script:MaxRunspaces = [int]$env:RDPFIX_BROKER_RUNSPACES }
+    Write-RdpfixReply ([ordered]@{
+            pid        = $PID
+            psVersion  = $PSVersionTable.PSVersion.ToString()
+            psEdition  = $PSVersionTable.PSEdition
+            runspaces  = $script:MaxRunspaces
+        })
+}
+
+function Get-RdpfixPool {
+    param([Parameter(Mandatory)][string]$Kind)
+    if ($script:Pools.ContainsKey($Kind)) { return $script:Pools[$Kind] }
+    # CreateDefault2 loads only the core commands (the rest autoload on first use): a new runspace costs
+    # a fraction of CreateDefault's, which matters when a burst of calls opens dozens of them.
+    $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
+    # Lab runspaces load the lab module: its functions shadow the Windows commands step scripts call.
+    if ($Kind -eq 'lab') { $iss.ImportPSModule([string[]]@($env:RDPFIX_LAB_MODULE)) }
+    $iss.Variables.Add((New-Object System.Management.Automation.Runspaces.SessionStateVariableEntry('RdpfixSessions', $script:Sessions, 'Remote session cache')))
+    # No host: what a step writes to its streams is captured per call, never printed on this console.
+    $pool = [runspacefactory]::CreateRunspacePool($iss)
+    [void]$pool.SetMaxRunspaces($script:MaxRunspaces)
+    $pool.Open()
+    $script:Pools[$Kind] = $pool
+    return $pool
+}
+
+function Start-RdpfixRequest {
+    param([Parameter(Mandatory)]$Request)
+    $kind = 'plain'
+    if ($Request.target.kind -eq 'lab') { $kind = 'lab' }
+    $ps = [powershell]::Create()
+    $ps.RunspacePool = Get-RdpfixPool $kind
+    [void]$ps.AddScript($script:Driver, $true).AddArgument($Request)
+    $output = New-Object 'System.Management.Automation.PSDataCollection[psobject]'
+    $noInput = New-Object 'System.Management.Automation.PSDataCollection[psobject]'
+    $noInput.Complete()
+    $timeoutMs = 60000
+    if ($Request.PSObject.Properties['timeoutMs'] -and $Request.timeoutMs) { $timeoutMs = [int]$Request.timeoutMs }
+    $entry = [pscustomobject]@{
+        Id       = [string]$Request.id
+        PS       = $ps
+        Output   = $output
+        Handle   = $ps.BeginInvoke($noInput, $output)
+        Started  = [DateTime]::UtcNow
+        Deadline = [DateTime]::UtcNow.AddMilliseconds($timeoutMs)
+        TimeoutMs = $timeoutMs
+    }
+    $script:InFlight.Add($entry)
+}
+
+function ConvertTo-RdpfixValue {
+    <# Output items travel as JSON values: primitives as they are, anything else as its properties. #>
+    param($Item)
+    if ($null -eq $Item) { return $null }
+    $base = $Item
+    if ($Item -is [psobject]) { $base = $Item.PSObject.BaseObject }
+    if ($base -is [string] -or $base -is [bool] -or $base -is [int] -or $base -is [long] -or $base -is [double] -or $base -is [decimal]) { return $base }
+    if ($base -is [datetime]) { return $base.ToString('o') }
+    if ($base -is [enum]) { return $base.ToString() }
+    return $Item
+}
+
+function Get-RdpfixStreams {
+    param([Parameter(Mandatory)]$PS)
+    $s = $PS.Streams
+    $progress = @($s.Progress | Where-Object { $_.RecordType -ne 'Completed' } | ForEach-Object {
+            [ordered]@{ activity = $_.Activity; status = $_.StatusDescription; percent = $_.PercentComplete }
+        })
+    return [ordered]@{
+        warning     = @($s.Warning | ForEach-Object { $_.Message })
+        verbose     = @($s.Verbose | ForEach-Object { $_.Message })
+        information = @($s.Information | ForEach-Object { [string]$_.MessageData })
+        progress    = $progress
+        error       = @($s.Error | ForEach-Object { ConvertTo-RdpfixError $_ })
+    }
+}
+
+function ConvertTo-RdpfixError {
+    <# The facts the controller classifies an error by (src/broker/classify.ts). #>
+    param([Parameter(Mandatory)]$Record, [string]$Origin)
+    $ex = $Record.Exception
+    $code = $null
+    if ($ex -is [System.Management.Automation.Remoting.PSRemotingTransportException]) {
+        $code = $ex.ErrorCode
+        if (-not $Origin) { $Origin = 'transport' }
+    }
+    if (-not $Origin) { $Origin = 'script' }
+    $target = $null
+    if ($null -ne $Record.TargetObject) { $target = [string]$Record.TargetObject }
+    return [ordered]@{
+        origin        = $Origin
+        message       = [string]$Record.ToString()
+        fqid          = [string]$Record.FullyQualifiedErrorId
+        category      = $Record.CategoryInfo.Category.ToString()
+        target        = $target
+        exceptionType = $ex.GetType().FullName
+        errorCode     = $code
+    }
+}
+
+function Complete-RdpfixRequest {
+    param([Parameter(Mandatory)]$Entry)
+    $ps = $Entry.PS
+    $reply = [ordered]@{ id = $Entry.Id; ok = $true; durationMs = [int]([DateTime]::UtcNow - $Entry.Started).TotalMilliseconds }
+    $failure = $null
+    try { [void]$ps.EndInvoke($Entry.Handle) }
+    catch {
+        $inner = $_.Exception
+        while ($inner -is [System.Management.Automation.MethodInvocationException] -and $null -ne $inner.InnerException) { $inner = $inner.InnerException }
+        if ($inner -is [System.Management.Automation.IContainsErrorRecord]) { $failure = ConvertTo-RdpfixError $inner.ErrorRecord }
+        else { $failure = [ordered]@{ origin = 'script'; message = $inner.Message; fqid = $null; category = $null; target = $null; exceptionType = $inner.GetType().FullName; errorCode = $null } }
+    }
+    $reply.data = [ordered]@{
+        output  = @($Entry.Output | ForEach-Object { ConvertTo-RdpfixValue $_ })
+        streams = Get-RdpfixStreams $ps
+    }
+    if ($null -ne $failure) { $reply.ok = $false; $reply.error = $failure }
+    $ps.Dispose()
+    return $reply
+}
+
+function Stop-RdpfixRequest {
+    <# The call ran past its deadline: stop it (a stopped pipeline still runs its finally blocks, so a
+       lab host's lock is released) and reply now; the stopped instance is disposed once it has ended. #>
+    param([Parameter(Mandatory)]$Entry)
+    [void]$Entry.PS.BeginStop($null, $null)
+    $script:Stopping.Add($Entry)
+    return [ordered]@{
+        id = $Entry.Id; ok = $false; durationMs = [int]([DateTime]::UtcNow - $Entry.Started).TotalMilliseconds
+        error = [ordered]@{ origin = 'timeout'; message = "The call did not finish within $($Entry.TimeoutMs) ms and was stopped."; fqid = $null; category = 'OperationTimeout'; target = $null; exceptionType = $null; errorCode = $null }
+        data  = [ordered]@{ output = @($Entry.Output | ForEach-Object { ConvertTo-RdpfixValue $_ }); streams = Get-RdpfixStreams $Entry.PS }
+    }
+}
+
+function Close-RdpfixSession {
+    param([Parameter(Mandatory)]$Request)
+    $key = [string]$Request.target.sessionKey
+    $reply = [ordered]@{ id = [string]$Request.id; ok = $true; data = [ordered]@{ closed = $false } }
+    if ($key -and $script:Sessions.ContainsKey($key)) {
+        $session = $script:Sessions[$key]
+        $script:Sessions.Remove($key)
+        try { Remove-PSSession -Session $session -ErrorAction Stop } catch { }
+        $reply.data.closed = $true
+    }
+    return $reply
+}
+
+function Invoke-RdpfixPump {
+    param([string]$Submit = '', [int]$WaitMs = 0)
+    $replies = New-Object System.Collections.Generic.List[object]
+    if ($Submit) {
+        $batch = ConvertFrom-RdpfixBase64Json $Submit
+        foreach ($request in @($batch.requests)) {
+            try {
+                if ($request.op -eq 'close') { $replies.Add((Close-RdpfixSession $request)); continue }
+                Start-RdpfixRequest $request
+            } catch {
+                $replies.Add([ordered]@{ id = [string]$request.id; ok = $false; error = (ConvertTo-RdpfixError $_ 'broker') })
+            }
+        }
+    }
+    $until = [DateTime]::UtcNow.AddMilliseconds($WaitMs)
+    while ($true) {
+        $now = [DateTime]::UtcNow
+        foreach ($entry in $script:InFlight.ToArray()) {
+            if ($entry.Handle.IsCompleted) {
+                [void]$script:InFlight.Remove($entry)
+                $replies.Add((Complete-RdpfixRequest $entry))
+            } elseif ($now -gt $entry.Deadline) {
+                [void]$script:InFlight.Remove($entry)
+                $replies.Add((Stop-RdpfixRequest $entry))
+            }
+        }
+        foreach ($entry in $script:Stopping.ToArray()) {
+            if ($entry.Handle.IsCompleted) { [void]$script:Stopping.Remove($entry); $entry.PS.Dispose() }
+        }
+        if ($replies.Count -gt 0 -or $script:InFlight.Count -eq 0 -or [DateTime]::UtcNow -ge $until) { break }
+        [System.Threading.Thread]::Sleep(1)
+    }
+    Write-RdpfixReply ([ordered]@{ replies = $replies.ToArray(); inFlight = $script:InFlight.Count })
+}
+
+Export-ModuleMember -Function Initialize-RdpfixBroker, Invoke-RdpfixPump

@@ -1,0 +1,188 @@
+import { PowerShell } from 'node-powershell';
+import { brokerModulePath, labModulePath, projectRoot } from '../paths.js';
+import path from 'node:path';
+import { initReply, pumpReply, type BrokerRequest, type RawReply } from './protocol.js';
+
+export interface WorkerOptions {
+  executable: string;
+  /** Runspaces per PowerShell process: how many calls one process runs at once. */
+  runspaces: number;
+  /** How long a pump may block waiting for a completion before it returns to take new requests. */
+  pumpWaitMs: number;
+  /** A pump that has not answered after pumpWaitMs + this is a hung process: it is killed and replaced. */
+  hangGraceMs: number;
+}
+
+interface Pending {
+  request: BrokerRequest;
+  resolve: (reply: RawReply) => void;
+}
+
+/**
+ * One PowerShell process running RdpfixBroker.psm1. Requests are multiplexed: the worker keeps one
+ * pump exchange going while calls are in flight (node-powershell runs one command at a time, so the
+ * concurrency lives on the PowerShell side, in a RunspacePool). A crashed or hung process is replaced
+ * and its in-flight calls fail with origin 'process' — their effect on the host is unknown.
+ */
+export class PowerShellWorker {
+  private shell: PowerShell | undefined;
+  private starting: Promise<void> | undefined;
+  private queue: Pending[] = [];
+  private inFlight = new Map<string, Pending>();
+  private pumping = false;
+  private closed = false;
+  pid: number | undefined;
+  psVersion: string | undefined;
+  /** How many times this worker had to replace its process. */
+  restarts = 0;
+
+  constructor(private readonly options: WorkerOptions) {}
+
+  get load(): number {
+    return this.queue.length + this.inFlight.size;
+  }
+
+  submit(request: BrokerRequest): Promise<RawReply> {
+    if (this.closed) return Promise.resolve(brokerFailure(request.id, 'broker', 'The broker is closed.'));
+    return new Promise((resolve) => {
+      this.queue.push({ request, resolve });
+      void this.pump();
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.shell) return;
+    this.starting ??= this.spawn().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async spawn(): Promise<void> {
+    const shell = new PowerShell({
+      executable: this.options.executable,
+      executableOptions: { '-NoProfile': true, '-NonInteractive': true },
+      spawnOptions: {
+        env: {
+          ...process.env,
+          TERM: 'dumb',
+          NO_COLOR: '1',
+          RDPFIX_BROKER_MODULE: brokerModulePath(),
+          RDPFIX_BROKER_DRIVER: path.join(projectRoot(), 'src', 'broker', 'ps', 'invoke-request.ps1'),
+          RDPFIX_LAB_MODULE: labModulePath(),
+          RDPFIX_BROKER_RUNSPACES: String(this.options.runspaces),
+        },
+      },
+      throwOnInvocationError: false,
+    });
+    shell.streams.stdout.once('close', () => {
+      if (this.shell === shell) this.shell = undefined;
+    });
+    const result = await this.exchange(shell, 'Import-Module $env:RDPFIX_BROKER_MODULE; Initialize-RdpfixBroker', 120_000);
+    const info = initReply.parse(result);
+    this.pid = info.pid;
+    this.psVersion = info.psVersion;
+    this.shell = shell;
+  }
+
+  /** One node-powershell invocation, with a watchdog. Resolves to the decoded JSON reply. */
+  private async exchange(shell: PowerShell, line: string, limitMs: number): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    const watchdog = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new HungProcessError(limitMs)), limitMs);
+    });
+    try {
+      const result = await Promise.race([shell.invoke(line), watchdog]);
+      if (result.hadErrors) throw new Error(`PowerShell broker error: ${result.raw.trim()}`);
+      // The console host may wrap output in terminal mode escapes (e.g. ESC[?1h); the reply is the base64 line.
+      const text = result.raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').trim();
+      if (!/^[A-Za-z0-9+/=]+$/.test(text)) throw new Error(`PowerShell broker returned an unexpected reply: ${text.slice(0, 200)}`);
+      return JSON.parse(Buffer.from(text, 'base64').toString('utf8'));
+    } catch (err) {
+      await this.kill(shell);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Kills a PowerShell process for good. The executable may be a launcher (a .NET tool shim starts
+   * `dotnet pwsh.dll` as a child), so the PowerShell process itself is killed by its own $PID too.
+   */
+  private async kill(shell: PowerShell): Promise<void> {
+    if (shell === this.shell && this.pid) {
+      try {
+        process.kill(this.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await shell.dispose('SIGKILL').catch(() => undefined);
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.closed && (this.queue.length > 0 || this.inFlight.size > 0)) {
+        try {
+          await this.start();
+        } catch (err) {
+          this.failAll('process', `PowerShell could not be started: ${(err as Error).message}`);
+          continue;
+        }
+        const shell = this.shell;
+        if (!shell) continue;
+        const batch = this.queue.splice(0, this.queue.length);
+        for (const p of batch) this.inFlight.set(p.request.id, p);
+        const submit = batch.length ? Buffer.from(JSON.stringify({ requests: batch.map((p) => p.request) })).toString('base64') : '';
+        const waitMs = this.options.pumpWaitMs;
+        try {
+          // base64 has no quote characters, so the data cannot escape the string literal.
+          const reply = pumpReply.parse(await this.exchange(shell, `Invoke-RdpfixPump -Submit '${submit}' -WaitMs ${waitMs}`, waitMs + this.options.hangGraceMs));
+          for (const r of reply.replies) {
+            const p = this.inFlight.get(r.id);
+            if (!p) continue;
+            this.inFlight.delete(r.id);
+            p.resolve(r);
+          }
+        } catch (err) {
+          // The process died or hung. Whatever was in flight may or may not have run.
+          if (this.shell === shell) this.shell = undefined;
+          this.restarts++;
+          const why = err instanceof HungProcessError ? `PowerShell process stopped responding (${err.message}); it was killed and replaced` : `PowerShell process failed: ${(err as Error).message}`;
+          this.failInFlight('process', `${why}. The call's outcome on the host is unknown.`);
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private failInFlight(origin: 'process' | 'broker', message: string): void {
+    for (const [id, p] of this.inFlight) p.resolve(brokerFailure(id, origin, message));
+    this.inFlight.clear();
+  }
+
+  private failAll(origin: 'process' | 'broker', message: string): void {
+    this.failInFlight(origin, message);
+    for (const p of this.queue.splice(0)) p.resolve(brokerFailure(p.request.id, origin, message));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.failAll('broker', 'The broker was closed before the call finished.');
+    const shell = this.shell;
+    if (shell) await this.kill(shell);
+    this.shell = undefined;
+  }
+}
+
+class HungProcessError extends Error {
+  constructor(limitMs: number) {
+    super(`no answer within ${limitMs} ms`);
+  }
+}
+
+function brokerFailure(id: string, origin: 'process' | 'broker', message: string): RawReply {
+  return { id, ok: false, error: { origin, message } };
+}

@@ -1,0 +1,65 @@
+/**
+ * Where a step script runs. Every kind runs the same script text with the same arguments and returns
+ * its output as JSON values (Invoke-Command semantics); src/broker/ps/invoke-request.ps1 does the work.
+ */
+export type TransportTarget = LabTarget | WinRmTarget | SshTarget | LocalTarget;
+
+/** A simulated Windows host: one state document (src/lab). */
+export interface LabTarget {
+  kind: 'lab';
+  host: string;
+  statePath: string;
+}
+
+export type WinRmAuthentication = 'Default' | 'Negotiate' | 'Kerberos' | 'CredSSP' | 'Basic';
+
+/** New-PSSession -ComputerName: WinRM over HTTP (5985) or HTTPS (5986). */
+export interface WinRmTarget {
+  kind: 'winrm';
+  host: string;
+  port?: number;
+  useSsl?: boolean;
+  authentication?: WinRmAuthentication;
+  /** Resolved at run time from the environment or a prompt; never stored in inventories or journals. */
+  credential?: { user: string; password: string };
+  /** Certificate checks are skipped only when asked for explicitly. */
+  skipCACheck?: boolean;
+  skipCNCheck?: boolean;
+  skipRevocationCheck?: boolean;
+  connectTimeoutMs?: number;
+}
+
+/** New-PSSession -HostName: PowerShell remoting over SSH (PowerShell 7 on both ends). */
+export interface SshTarget {
+  kind: 'ssh';
+  host: string;
+  user?: string;
+  port?: number;
+  keyFile?: string;
+  connectTimeoutMs?: number;
+}
+
+/** The controller itself (probes that run locally). */
+export interface LocalTarget {
+  kind: 'local';
+  host: string;
+}
+
+/** Requests with the same key share one remote session; the key never contains a secret. */
+export function sessionKey(target: TransportTarget): string {
+  switch (target.kind) {
+    case 'winrm':
+      return `winrm://${target.credential?.user ?? ''}@${target.host}:${target.port ?? (target.useSsl ? 5986 : 5985)}/${target.authentication ?? 'Default'}`;
+    case 'ssh':
+      return `ssh://${target.user ?? ''}@${target.host}:${target.port ?? 22}`;
+    case 'lab':
+      return `lab://${target.statePath}`;
+    case 'local':
+      return `local://${target.host}`;
+  }
+}
+
+/** A target as it may appear in logs and reports: no credential. */
+export function describeTarget(target: TransportTarget): string {
+  return sessionKey(target);
+}

@@ -1,0 +1,249 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { Broker } from '../../src/index.js';
+import type { Envelope } from '../../src/index.js';
+import { makeLabHost } from '../helpers/lab.js';
+import { hostileStrings } from '../fixtures/hostile-strings.js';
+
+const local = { kind: 'local' as const, host: 'controller' };
+
+function ok(e: Envelope) {
+  if (!e.ok) throw new Error(`expected success, got ${e.error.category}: ${e.error.message}`);
+  return e.data;
+}
+
+describe('broker round trips', () => {
+  let broker: Broker;
+  beforeAll(async () => {
+    broker = new Broker({ processes: 1, runspaces: 8 });
+    await broker.start();
+  });
+  afterAll(() => broker.close());
+
+  it('passes arguments in and returns output values as JSON', async () => {
+    const d = ok(await broker.invoke(local, 'param($a, $b, $c) $a; $b + 1; $c.name; $c.list.Count', ['text', 41, { name: 'n', list: [1, 2, 3] }]));
+    expect(d.output).toEqual(['text', 42, 'n', 3]);
+  });
+
+  it('keeps warnings, verbose, information, progress and non-terminating errors out of the output', async () => {
+    const script = `
+      Write-Warning 'careful'
+      Write-Verbose 'details' -Verbose
+      Write-Information 'fyi'
+      Write-Progress -Activity 'copying' -Status 'half' -PercentComplete 50
+      Write-Error 'not fatal' -ErrorAction Continue
+      'result'`;
+    const d = ok(await broker.invoke(local, script));
+    expect(d.output).toEqual(['result']);
+    expect(d.streams.warning).toEqual(['careful']);
+    expect(d.streams.verbose).toEqual(['details']);
+    expect(d.streams.information).toEqual(['fyi']);
+    expect(d.streams.progress).toEqual([{ activity: 'copying', status: 'half', percent: 50 }]);
+    expect(d.streams.error).toHaveLength(1);
+    expect(d.streams.error[0]!.message).toBe('not fatal');
+  });
+
+  it('reports a script that throws as a script error with its message and FQID', async () => {
+    const e = await broker.invoke(local, "throw [System.InvalidOperationException]::new('step failed')");
+    expect(e.ok).toBe(false);
+    if (e.ok) return;
+    expect(e.error.category).toBe('script');
+    expect(e.error.message).toBe('step failed');
+    expect(e.error.origin).toBe('script');
+  });
+
+  it("runs with ErrorActionPreference 'Stop': a failing cmdlet stops the script", async () => {
+    const e = await broker.invoke(local, "Get-Item -LiteralPath '/nonexistent/rdpfix'; 'not reached'");
+    expect(e.ok).toBe(false);
+    if (e.ok) return;
+    expect(e.error.fqid).toMatch(/^PathNotFound,/);
+    expect(e.data?.output).toEqual([]);
+  });
+
+  it('classifies a missing command as not-found', async () => {
+    const e = await broker.invoke(local, 'Invoke-NoSuchRdpfixCommand');
+    expect(!e.ok && e.error.category).toBe('not-found');
+  });
+});
+
+describe('hostile strings', () => {
+  it('travel byte-exact to a lab host and back, and execute nothing', async () => {
+    const host = makeLabHost();
+    const canary = path.join(host.dir, 'canary.txt');
+    const corpus = hostileStrings(canary);
+    const before = readFileSync(host.statePath, 'utf8');
+    const broker = new Broker({ processes: 1, runspaces: 4 });
+    try {
+      const target = { kind: 'lab' as const, host: 'lab-001', statePath: host.statePath };
+      const names = Object.keys(corpus);
+      // Each string goes in as an argument and comes back as output, plus its length as PowerShell counts it.
+      const e = await broker.invoke(target, 'param($items) foreach ($i in $items) { $i; $i.Length }', [names.map((n) => corpus[n])]);
+      const d = ok(e);
+      expect(d.output).toHaveLength(names.length * 2);
+      names.forEach((name, i) => {
+        expect({ name, value: d.output[i * 2] }).toEqual({ name, value: corpus[name] });
+        expect({ name, length: d.output[i * 2 + 1] }).toEqual({ name, length: corpus[name]!.length });
+      });
+      expect(existsSync(canary)).toBe(false);
+      expect(readFileSync(host.statePath, 'utf8')).toBe(before);
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe('timeouts and process failures', () => {
+  it('times out a hung call, stops it, and keeps serving', async () => {
+    const broker = new Broker({ processes: 1, runspaces: 4 });
+    try {
+      const e = await broker.invoke(local, 'Start-Sleep -Seconds 60; "late"', [], { timeoutMs: 500 });
+      expect(e.ok).toBe(false);
+      if (!e.ok) expect(e.error.category).toBe('timeout');
+      expect(ok(await broker.invoke(local, '"still here"')).output).toEqual(['still here']);
+      expect(broker.restarts).toBe(0);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('releases a lab host whose call timed out, so the next call on it runs', async () => {
+    const host = makeLabHost();
+    const broker = new Broker({ processes: 1, runspaces: 4 });
+    const target = { kind: 'lab' as const, host: 'lab-001', statePath: host.statePath };
+    try {
+      const e = await broker.invoke(target, 'Start-Sleep -Seconds 60', [], { timeoutMs: 500 });
+      expect(!e.ok && e.error.category).toBe('timeout');
+      expect(ok(await broker.invoke(target, '"next"', [], { timeoutMs: 10_000 })).output).toEqual(['next']);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('detects a hung PowerShell process, kills and replaces it', async () => {
+    const broker = new Broker({ processes: 1, runspaces: 4, hangGraceMs: 2_000 });
+    try {
+      await broker.start();
+      const [pid] = broker.pids;
+      const pending = broker.invoke(local, 'Start-Sleep -Milliseconds 300; "x"');
+      await new Promise((r) => setTimeout(r, 100));
+      process.kill(pid!, 'SIGSTOP'); // the process stops answering without dying
+      const e = await pending;
+      expect(e.ok).toBe(false);
+      if (!e.ok) expect(e.error.category).toBe('process');
+      expect(() => process.kill(pid!, 0)).toThrow(); // the hung process is gone
+      expect(ok(await broker.invoke(local, '$PID')).output[0]).not.toBe(pid);
+      expect(broker.restarts).toBe(1);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('replaces a PowerShell process that was killed mid-call', async () => {
+    const broker = new Broker({ processes: 1, runspaces: 4 });
+    try {
+      await broker.start();
+      const [pid] = broker.pids;
+      const pending = broker.invoke(local, 'Start-Sleep -Seconds 20; "x"');
+      await new Promise((r) => setTimeout(r, 300));
+      process.kill(pid!, 'SIGKILL');
+      const e = await pending;
+      expect(!e.ok && e.error.category).toBe('process');
+      const d = ok(await broker.invoke(local, '$PID'));
+      expect(d.output[0]).not.toBe(pid);
+      expect(broker.pids[0]).toBe(d.output[0]);
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe('lab transport faults', () => {
+  it('an unreachable lab host fails as unreachable with the WinRM FQID', async () => {
+    const host = makeLabHost((s) => (s.network.reachable = false));
+    const broker = new Broker({ processes: 1 });
+    try {
+      const e = await broker.invoke({ kind: 'lab', host: 'lab-001', statePath: host.statePath }, '"never"');
+      expect(e.ok).toBe(false);
+      if (e.ok) return;
+      expect(e.error.category).toBe('unreachable');
+      expect(e.error.fqid).toBe('WinRMOperationTimeout,PSSessionStateBroken');
+      expect(e.error.message).toContain('Connecting to remote server LAB-001 failed');
+      expect(e.data?.output).toEqual([]);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('a connection dropped after the script ran loses the reply but not the change', async () => {
+    const host = makeLabHost((s) => (s.faults.drop = { nth: 1, when: 'after' }));
+    const broker = new Broker({ processes: 1 });
+    const target = { kind: 'lab' as const, host: 'lab-001', statePath: host.statePath };
+    try {
+      const e = await broker.invoke(target, '(Get-LabState).computerName = "CHANGED"; Save-LabState; "done"');
+      expect(!e.ok && e.error.category).toBe('unreachable');
+      expect(!e.ok && e.error.fqid).toBe('WinRMOperationAborted,PSSessionStateBroken');
+      expect(host.read().computerName).toBe('CHANGED');
+      // The second call is not dropped.
+      expect(ok(await broker.invoke(target, '"again"')).output).toEqual(['again']);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('a connection dropped before the script runs changes nothing', async () => {
+    const host = makeLabHost((s) => (s.faults.drop = { nth: 1, when: 'before' }));
+    const broker = new Broker({ processes: 1 });
+    try {
+      const e = await broker.invoke({ kind: 'lab', host: 'lab-001', statePath: host.statePath }, '(Get-LabState).computerName = "CHANGED"; Save-LabState');
+      expect(!e.ok && e.error.category).toBe('unreachable');
+      expect(host.read().computerName).toBe('LAB-001');
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe('concurrency', () => {
+  it('serves 50 lab hosts at once from two processes, calls overlapping, each host in order', async () => {
+    const hosts = Array.from({ length: 50 }, (_, i) => makeLabHost((s) => {
+      s.name = `lab-${i}`;
+      s.computerName = `LAB-${i}`;
+    }, i + 1));
+    const broker = new Broker({ processes: 2, runspaces: 32 });
+    try {
+      await broker.start();
+      const script = 'param($n) $t0 = [DateTime]::UtcNow.Ticks; Start-Sleep -Milliseconds 150; (Get-LabState).computerName; $n; $t0; [DateTime]::UtcNow.Ticks';
+      const calls = hosts.flatMap((h, i) => [1, 2, 3].map((n) => ({ i, n, p: broker.invoke({ kind: 'lab', host: `lab-${i}`, statePath: h.statePath }, script, [n]) })));
+      const results = await Promise.all(calls.map(async (c) => ({ ...c, d: ok(await c.p) })));
+      for (const r of results) expect(r.d.output.slice(0, 2)).toEqual([`LAB-${r.i}`, r.n]);
+      // Calls to one host never overlap and run in submission order.
+      for (let i = 0; i < hosts.length; i++) {
+        const mine = results.filter((r) => r.i === i).map((r) => r.d.output as number[]);
+        for (let k = 1; k < mine.length; k++) expect(mine[k]![2]!).toBeGreaterThanOrEqual(mine[k - 1]![3]!);
+      }
+      // Calls to different hosts do overlap: the peak number of calls running at once.
+      const edges = results.flatMap((r) => [[r.d.output[2] as number, 1], [r.d.output[3] as number, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      let running = 0;
+      let peak = 0;
+      for (const [, delta] of edges) peak = Math.max(peak, (running += delta));
+      expect(peak).toBeGreaterThanOrEqual(16);
+      expect(new Set(broker.pids).size).toBe(2);
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe('lab state writes', () => {
+  it('leave no temp files behind', async () => {
+    const host = makeLabHost();
+    const broker = new Broker({ processes: 1 });
+    try {
+      ok(await broker.invoke({ kind: 'lab', host: 'lab-001', statePath: host.statePath }, '(Get-LabState).computerName = "X"; Save-LabState'));
+      expect(readdirSync(host.dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    } finally {
+      await broker.close();
+    }
+  });
+});
