@@ -183,6 +183,14 @@ function Get-LabPathKind {
     return 'other'
 }
 
+function hostname {
+    <# hostname.exe prints the computer name. (Scripts use it rather than $env:COMPUTERNAME: environment
+       variables are per process, and one lab process serves many hosts.) #>
+    Invoke-LabFaultPoint 'hostname'
+    $global:LASTEXITCODE = 0
+    (Get-LabState).computerName
+}
+
 # Load the command files: each one adds the shadows for one area of Windows.
 foreach ($file in Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'commands') -Filter '*.ps1' | Sort-Object Name) {
     . $file.FullName

@@ -1,0 +1,67 @@
+import { Command } from 'commander';
+import path from 'node:path';
+import { checkLabInitOptions, inventoryPath, readLabHost, writeLabFleet, MAX_LAB_HOSTS } from '../../lab/fleet.js';
+import { SCENARIOS } from '../../lab/scenarios.js';
+import { summarizeLabHost } from '../../lab/summary.js';
+import { loadInventory } from '../../inventory/inventory.js';
+import { RdpfixError } from '../../errors.js';
+import { renderTable } from '../table.js';
+import { list, wholeNumber } from '../options.js';
+
+export function labCommand(): Command {
+  const lab = new Command('lab').description('a fleet of simulated Windows hosts for demos, tests and benchmarks');
+
+  lab
+    .command('init')
+    .description('write a lab fleet: one state file per host and DIR/inventory.yaml')
+    .argument('<dir>', 'folder for the lab')
+    .option('--hosts <n>', `number of hosts (1-${MAX_LAB_HOSTS})`, wholeNumber(1, MAX_LAB_HOSTS), 12)
+    .option('--seed <s>', 'seed: the same seed writes the same fleet', wholeNumber(0, 2 ** 31), 1)
+    .option('--scenarios <list>', `comma-separated; host i gets scenario i mod k (${SCENARIOS.join(', ')})`, list, [...SCENARIOS])
+    .option('--combine <k>', 'add k more seeded faults to every faulty host', wholeNumber(0, 3), 0)
+    .option('--force', 'replace a lab already in DIR', false)
+    .option('--json', 'print the result as JSON', false)
+    .action((dir: string, o: { hosts: number; seed: number; scenarios: string[]; combine: number; force: boolean; json: boolean }) => {
+      const options = { hosts: o.hosts, seed: o.seed, scenarios: o.scenarios, combine: o.combine };
+      checkLabInitOptions(options);
+      const { inventory, hosts } = writeLabFleet(dir, { ...options, force: o.force });
+      if (o.json) {
+        console.log(JSON.stringify({ inventory: path.resolve(inventory), hosts: hosts.map((h) => ({ name: h.name, scenarios: h.scenarios })) }, null, 2));
+        return;
+      }
+      console.log(`Wrote ${hosts.length} lab hosts to ${dir} (seed ${o.seed}).`);
+      console.log(renderTable(['HOST', 'SCENARIOS'], hosts.map((h) => [h.name, h.scenarios.join(', ')])));
+      console.log(`\nInventory: ${inventory}`);
+    });
+
+  lab
+    .command('show')
+    .description('print the state of lab hosts')
+    .argument('<dir>', 'the lab folder')
+    .argument('[host]', 'one host only')
+    .option('--json', 'print the full state documents as JSON', false)
+    .action((dir: string, hostName: string | undefined, o: { json: boolean }) => {
+      const inventory = loadInventory(inventoryPath(dir));
+      let hosts = inventory.hosts;
+      if (hostName) {
+        hosts = hosts.filter((h) => h.name.toLowerCase() === hostName.toLowerCase());
+        if (!hosts.length) throw new RdpfixError('usage', `No host '${hostName}' in ${inventory.path}.`, `Hosts: ${inventory.hosts.slice(0, 10).map((h) => h.name).join(', ')}${inventory.hosts.length > 10 ? ', …' : ''}`);
+      }
+      const states = hosts.map((h) => {
+        if (h.transport.kind !== 'lab') throw new RdpfixError('input', `Host ${h.name} in ${inventory.path} is not a lab host.`);
+        return readLabHost(h.transport.state);
+      });
+      if (o.json) {
+        console.log(JSON.stringify(hostName ? states[0] : states, null, 2));
+        return;
+      }
+      const rows = states.map((s) => {
+        const x = summarizeLabHost(s);
+        return [x.host, x.scenarios.join(','), x.termService, x.rdpEnabled ? 'yes' : 'NO', x.nla ? 'on' : 'off', String(x.securityLayer ?? '-'),
+          x.networkCategories.join(' '), x.rdpRulesEnabled, `${x.sessions.active}/${x.sessions.disconnected}`, x.rdpCertificate, String(x.events)];
+      });
+      console.log(renderTable(['HOST', 'SCENARIOS', 'TERMSERVICE', 'RDP', 'NLA', 'SECLAYER', 'NETWORK', 'RDP RULES', 'SESS A/D', 'RDP CERT', 'EVENTS'], rows));
+    });
+
+  return lab;
+}

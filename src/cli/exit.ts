@@ -1,0 +1,35 @@
+import { RdpfixError } from '../errors.js';
+
+/** Exit codes, in one place (docs/cli.md): */
+export const EXIT = {
+  ok: 0,
+  /** The command ran, and at least one host failed or is unhealthy. */
+  hostsFailed: 1,
+  /** Bad flags, arguments or input files. Nothing was changed. */
+  usage: 2,
+  /** The environment is not set up (PowerShell missing, a secret not provided). */
+  config: 3,
+  internal: 70,
+} as const;
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof RdpfixError) {
+    switch (err.kind) {
+      case 'usage':
+      case 'input':
+        return EXIT.usage;
+      case 'config':
+        return EXIT.config;
+      case 'remote':
+        return EXIT.hostsFailed;
+      default:
+        return EXIT.internal;
+    }
+  }
+  return EXIT.internal;
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof RdpfixError) return `rdpfix: ${err.message}${err.fix ? `\n  Fix: ${err.fix}` : ''}`;
+  return `rdpfix: internal error: ${(err as Error)?.stack ?? String(err)}`;
+}

@@ -1,0 +1,67 @@
+# Read-only RDP health probe, run on the host (Windows PowerShell 5.1 or later). Changes nothing.
+# Returns exactly one JSON object. Each section is read on its own: one failing read does not hide the rest.
+param([string]$InputJson = '{}')
+Set-StrictMode -Version 2.0
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+
+$tsKey = 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server'
+$rdpKey = 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp'
+$policyKey = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
+# hostname.exe, not $env:COMPUTERNAME: the environment is per process, the lab shadows commands.
+$result = [ordered]@{ computerName = [string](hostname); sections = [ordered]@{}; errors = [ordered]@{} }
+
+function Read-Section {
+    param([string]$Name, [scriptblock]$Read)
+    try { $result.sections[$Name] = & $Read }
+    catch { $result.errors[$Name] = [ordered]@{ message = $_.ToString(); fqid = $_.FullyQualifiedErrorId } }
+}
+
+function Get-RegValue {
+    # A missing value or key reads as $null (Get-ItemProperty reports both as non-terminating errors).
+    param([string]$Key, [string]$Name)
+    $item = Get-ItemProperty -Path $Key -Name $Name -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return $item.$Name
+}
+
+Read-Section 'services' {
+    @(Get-Service -Name TermService, UmRdpService, SessionEnv -ErrorAction Stop | ForEach-Object {
+        [ordered]@{ name = $_.Name; status = $_.Status.ToString(); startType = $_.StartType.ToString() }
+    })
+}
+Read-Section 'rdp' {
+    [ordered]@{
+        fDenyTSConnections       = Get-RegValue $tsKey 'fDenyTSConnections'
+        policyFDenyTSConnections = Get-RegValue $policyKey 'fDenyTSConnections'
+        portNumber               = Get-RegValue $rdpKey 'PortNumber'
+        userAuthentication       = Get-RegValue $rdpKey 'UserAuthentication'
+        policyUserAuthentication = Get-RegValue $policyKey 'UserAuthentication'
+        securityLayer            = Get-RegValue $rdpKey 'SecurityLayer'
+        policySecurityLayer      = Get-RegValue $policyKey 'SecurityLayer'
+        maxInstanceCount         = Get-RegValue $rdpKey 'MaxInstanceCount'
+    }
+}
+Read-Section 'networkProfiles' {
+    @(Get-NetConnectionProfile -ErrorAction Stop | ForEach-Object {
+        [ordered]@{ interfaceAlias = $_.InterfaceAlias; interfaceIndex = $_.InterfaceIndex; category = $_.NetworkCategory.ToString() }
+    })
+}
+Read-Section 'firewall' {
+    @(Get-NetFirewallRule -Name 'RemoteDesktop-UserMode-In-TCP', 'RemoteDesktop-UserMode-In-UDP' -ErrorAction SilentlyContinue | ForEach-Object {
+        [ordered]@{ name = $_.Name; enabled = "$($_.Enabled)" -eq 'True'; profile = $_.Profile.ToString() }
+    })
+}
+Read-Section 'sessions' {
+    # quser writes 'No User exists for *' to stderr with exit code 1 when nobody is logged on.
+    $ErrorActionPreference = 'Continue'
+    $lines = @(quser 2>&1 | ForEach-Object { "$_" })
+    [ordered]@{ exitCode = $LASTEXITCODE; lines = $lines }
+}
+Read-Section 'certificate' {
+    @(Get-ChildItem -Path 'Cert:\LocalMachine\Remote Desktop' -ErrorAction Stop | ForEach-Object {
+        [ordered]@{ thumbprint = $_.Thumbprint; notAfter = $_.NotAfter.ToUniversalTime().ToString('o'); hasPrivateKey = [bool]$_.HasPrivateKey }
+    })
+}
+
+ConvertTo-Json -InputObject $result -Depth 10 -Compress
