@@ -1,0 +1,166 @@
+import { assign, fromPromise, setup } from 'xstate';
+import type { Mode, PlaybookOutcome, PlaybookOutput } from './playbook.machine.js';
+
+/**
+ * The host machine: one host's planned playbooks, in order. A playbook that fails has already rolled
+ * itself back; the host machine then rolls back the playbooks that succeeded before it, newest first, so
+ * a host ends either fully remediated or as it was. Running a playbook (its own machine) is an invoked
+ * actor the runner supplies.
+ */
+export interface HostInput {
+  host: string;
+  playbooks: string[];
+  mode: Exclude<Mode, 'rollback'>;
+  /** Playbooks already finished in an earlier attempt of this run (resume): not run again. */
+  done?: Record<string, PlaybookOutcome>;
+}
+
+export type HostOutcome = 'succeeded' | 'planned' | 'rolledBack' | 'rollbackFailed' | 'rollbackRefused';
+
+export interface HostContext {
+  host: string;
+  playbooks: string[];
+  mode: HostInput['mode'];
+  index: number;
+  results: Record<string, PlaybookOutput>;
+  outcomes: Record<string, PlaybookOutcome>;
+  failed: string | null;
+  /** Playbooks to roll back after a failure, newest first. */
+  toRollBack: string[];
+  outcome: HostOutcome | null;
+}
+
+export interface HostOutput {
+  host: string;
+  outcome: HostOutcome;
+  failed: string | null;
+  outcomes: Record<string, PlaybookOutcome>;
+  results: Record<string, PlaybookOutput>;
+}
+
+const ok = (o: PlaybookOutcome) => o === 'succeeded' || o === 'planned';
+
+export const hostMachine = setup({
+  types: { input: {} as HostInput, context: {} as HostContext, output: {} as HostOutput },
+  actors: {
+    runPlaybook: fromPromise<PlaybookOutput, { host: string; playbook: string; mode: HostInput['mode'] }>(async () => {
+      throw new Error('runPlaybook is supplied by the runner');
+    }),
+    rollbackPlaybook: fromPromise<PlaybookOutput, { host: string; playbook: string }>(async () => {
+      throw new Error('rollbackPlaybook is supplied by the runner');
+    }),
+  },
+  guards: {
+    morePlaybooks: ({ context }) => context.index < context.playbooks.length,
+    alreadyDone: ({ context }) => context.playbooks[context.index]! in context.outcomes,
+    moreToRollBack: ({ context }) => context.toRollBack.length > 0,
+  },
+}).createMachine({
+  id: 'host',
+  description: "Runs one host's playbooks in order; a failure rolls back the ones before it.",
+  context: ({ input }) => ({
+    host: input.host,
+    playbooks: input.playbooks,
+    mode: input.mode,
+    index: 0,
+    results: {},
+    outcomes: { ...(input.done ?? {}) },
+    failed: null,
+    toRollBack: [],
+    outcome: null,
+  }),
+  initial: 'next',
+  states: {
+    next: {
+      always: [
+        { guard: 'morePlaybooks', target: 'skipping', reenter: true },
+        { target: 'finished' },
+      ],
+    },
+    skipping: {
+      description: 'Playbooks finished in an earlier attempt (resume) are not run again.',
+      always: [
+        { guard: 'alreadyDone', target: 'next', actions: assign({ index: ({ context }) => context.index + 1 }) },
+        { target: 'running' },
+      ],
+    },
+    running: {
+      description: 'Run the current playbook to its end (its own machine).',
+      invoke: {
+        src: 'runPlaybook',
+        input: ({ context }) => ({ host: context.host, playbook: context.playbooks[context.index]!, mode: context.mode }),
+        onDone: [
+          {
+            guard: ({ event }) => ok(event.output.outcome),
+            target: 'next',
+            actions: assign({
+              results: ({ context, event }) => ({ ...context.results, [context.playbooks[context.index]!]: event.output }),
+              outcomes: ({ context, event }) => ({ ...context.outcomes, [context.playbooks[context.index]!]: event.output.outcome }),
+              index: ({ context }) => context.index + 1,
+            }),
+          },
+          {
+            target: 'failing',
+            actions: assign({
+              results: ({ context, event }) => ({ ...context.results, [context.playbooks[context.index]!]: event.output }),
+              outcomes: ({ context, event }) => ({ ...context.outcomes, [context.playbooks[context.index]!]: event.output.outcome }),
+              failed: ({ context }) => context.playbooks[context.index]!,
+            }),
+          },
+        ],
+        onError: {
+          target: 'failing',
+          actions: assign({ failed: ({ context }) => context.playbooks[context.index]! }),
+        },
+      },
+    },
+    failing: {
+      always: [
+        {
+          // The failed playbook could not undo itself: leave the others alone and report.
+          guard: ({ context }) => context.outcomes[context.failed!] === 'rollbackFailed' || !(context.failed! in context.outcomes),
+          target: 'rollbackFailed',
+        },
+        {
+          target: 'rollingBack',
+          actions: assign({
+            toRollBack: ({ context }) => context.playbooks.slice(0, context.playbooks.indexOf(context.failed!)).filter((p) => context.outcomes[p] === 'succeeded').reverse(),
+          }),
+        },
+      ],
+    },
+    rollingBack: {
+      description: 'Undo the playbooks that succeeded before the failure, newest first.',
+      initial: 'deciding',
+      states: {
+        deciding: { always: [{ guard: 'moreToRollBack', target: 'undoing' }, { target: '#host.rolledBack' }] },
+        undoing: {
+          invoke: {
+            src: 'rollbackPlaybook',
+            input: ({ context }) => ({ host: context.host, playbook: context.toRollBack[0]! }),
+            onDone: [
+              {
+                guard: ({ event }) => event.output.outcome === 'rolledBack',
+                target: 'deciding',
+                actions: assign({
+                  outcomes: ({ context }) => ({ ...context.outcomes, [context.toRollBack[0]!]: 'rolledBack' as const }),
+                  toRollBack: ({ context }) => context.toRollBack.slice(1),
+                }),
+              },
+              { target: '#host.rollbackFailed', actions: assign({ outcomes: ({ context, event }) => ({ ...context.outcomes, [context.toRollBack[0]!]: event.output.outcome }) }) },
+            ],
+            onError: '#host.rollbackFailed',
+          },
+        },
+      },
+    },
+    finished: {
+      always: [{ guard: ({ context }) => context.mode === 'plan', target: 'planned' }, { target: 'succeeded' }],
+    },
+    succeeded: { type: 'final', entry: assign({ outcome: 'succeeded' as const }) },
+    planned: { type: 'final', entry: assign({ outcome: 'planned' as const }) },
+    rolledBack: { type: 'final', description: 'A playbook failed; the host is as it was.', entry: assign({ outcome: 'rolledBack' as const }) },
+    rollbackFailed: { type: 'final', description: 'A rollback did not finish: see the playbook results.', entry: assign({ outcome: 'rollbackFailed' as const }) },
+  },
+  output: ({ context }) => ({ host: context.host, outcome: context.outcome ?? 'rollbackFailed', failed: context.failed, outcomes: context.outcomes, results: context.results }),
+});

@@ -1,0 +1,140 @@
+import { createActor, fromPromise, toPromise } from 'xstate';
+import { createPlaybookMachine, type MachineRecord, type PlaybookInfo, type PlaybookInput, type PlaybookOutput, type ScriptCall, type ScriptResult } from '../../machines/playbook.machine.js';
+import { hostMachine, type HostInput, type HostOutput } from '../../machines/host.machine.js';
+import type { Broker } from '../broker/broker.js';
+import type { Playbook } from '../playbooks/manifest.js';
+import type { TransportTarget } from '../transport/targets.js';
+import type { JournalWriter } from '../journal/journal.js';
+import { parseStepResult, StepResultError } from './step-result.js';
+
+/**
+ * Wires the pure machines to the world: `runScript` runs a step's .ps1 on the host through the broker,
+ * `record` appends to the run journal (durably, before the machine moves on).
+ */
+export interface HostJob {
+  host: string;
+  target: TransportTarget;
+  playbooks: Playbook[];
+}
+
+export interface EngineContext {
+  runId: string;
+  broker: Broker;
+  journal: JournalWriter;
+  parameters: Record<string, Record<string, unknown>>;
+  allowIrreversible: boolean;
+  onRecord?: (record: Record<string, unknown>) => void;
+}
+
+/** Journals a record durably, then tells the progress view. (Never `onRecord?.(journal.append(…))`:
+ *  optional chaining would skip the append itself when nobody listens.) */
+export function noteTo(journal: JournalWriter, onRecord: EngineContext['onRecord'], fields: { type: string; [k: string]: unknown }): void {
+  const record = journal.append(fields);
+  onRecord?.(record);
+}
+
+export function note(ctx: EngineContext, fields: { type: string; [k: string]: unknown }): void {
+  noteTo(ctx.journal, ctx.onRecord, fields);
+}
+
+export function playbookInfo(pb: Playbook): PlaybookInfo {
+  return { id: pb.id, steps: pb.steps.map((s) => ({ id: s.id, title: s.title, irreversible: s.irreversible, predictable: s.predictable, hasCapture: !!s.capture })) };
+}
+
+const machines = new WeakMap<Playbook, ReturnType<typeof createPlaybookMachine>>();
+function machineFor(pb: Playbook) {
+  let m = machines.get(pb);
+  if (!m) machines.set(pb, (m = createPlaybookMachine(playbookInfo(pb))));
+  return m;
+}
+
+/** Runs one step script on the host and returns its validated result; failures carry a category. */
+export async function runStepScript(ctx: EngineContext, job: { host: string; target: TransportTarget }, pb: Playbook, call: ScriptCall): Promise<ScriptResult> {
+  const step = pb.steps.find((s) => s.id === call.step);
+  if (!step) throw { category: 'script', message: `Playbook ${pb.id} has no step ${call.step}.` };
+  const file = step[call.phase];
+  if (!file) throw { category: 'script', message: `Step ${pb.id}/${step.id} has no ${call.phase} script.` };
+  // The script's only input: one JSON document, passed as an argument (never pasted into script text).
+  const input = JSON.stringify({ runId: ctx.runId, host: job.host, playbook: pb.id, step: step.id, phase: call.phase, parameters: ctx.parameters[pb.id] ?? {}, checkpoint: call.checkpoint });
+  const envelope = await ctx.broker.invoke(job.target, pb.scripts[file]!, [input], { timeoutMs: step.timeoutSeconds * 1000 });
+  if (!envelope.ok) throw { category: envelope.error.category, message: envelope.error.message };
+  try {
+    const result = parseStepResult(call.phase, envelope.data.output);
+    const warnings = [...result.warnings, ...envelope.data.streams.warning];
+    return { ...result, warnings };
+  } catch (err) {
+    if (err instanceof StepResultError) throw { category: 'script', message: err.message };
+    throw err;
+  }
+}
+
+export function runPlaybook(ctx: EngineContext, job: HostJob, pb: Playbook, input: Omit<PlaybookInput, 'playbook'>): Promise<PlaybookOutput> {
+  const machine = machineFor(pb).provide({
+    actors: {
+      runScript: fromPromise<ScriptResult, ScriptCall>(({ input: call }) => runStepScript(ctx, job, pb, call)),
+      record: fromPromise<void, MachineRecord>(async ({ input: r }) => note(ctx, { ...r, host: job.host, playbook: pb.id })),
+    },
+  });
+  const actor = createActor(machine, { input: { ...input, playbook: playbookInfo(pb) } });
+  actor.start();
+  return toPromise(actor);
+}
+
+export interface HostRunOptions {
+  mode: HostInput['mode'];
+  /** Resume: playbooks already finished, and per-playbook prior progress to continue from. */
+  done?: HostInput['done'];
+  prior?: Record<string, { attempted: string[]; checkpoints: Record<string, unknown> }>;
+  /** How to roll back a playbook that succeeded earlier on this host, when a later one fails. */
+  rollbackInput: (pb: Playbook) => Omit<PlaybookInput, 'playbook' | 'mode'>;
+}
+
+export async function runHost(ctx: EngineContext, job: HostJob, o: HostRunOptions): Promise<HostOutput> {
+  const byId = new Map(job.playbooks.map((p) => [p.id, p]));
+  const outputs = new Map<string, PlaybookOutput>();
+  const machine = hostMachine.provide({
+    actors: {
+      runPlaybook: fromPromise(async ({ input }) => {
+        const pb = byId.get(input.playbook)!;
+        note(ctx, { type: 'playbook-started', host: job.host, playbook: pb.id, mode: input.mode });
+        const prior = o.prior?.[pb.id];
+        const out = await runPlaybook(ctx, job, pb, { mode: input.mode, allowIrreversible: ctx.allowIrreversible, attempted: prior?.attempted, checkpoints: prior?.checkpoints });
+        outputs.set(pb.id, out);
+        note(ctx, { type: 'playbook-finished', host: job.host, playbook: pb.id, outcome: out.outcome, failure: out.failure, undoFailure: out.undoFailure, leftUndone: out.leftUndone, plan: input.mode === 'plan' ? out.plan : undefined });
+        return out;
+      }),
+      rollbackPlaybook: fromPromise(async ({ input }) => {
+        const pb = byId.get(input.playbook)!;
+        const previous = outputs.get(pb.id);
+        const base = o.rollbackInput(pb);
+        const out = await runPlaybook(ctx, job, pb, {
+          mode: 'rollback',
+          ...base,
+          ...(previous ? { attempted: previous.attempted, checkpoints: previous.checkpoints, left: previous.left } : {}),
+        });
+        note(ctx, { type: 'playbook-rolled-back', host: job.host, playbook: pb.id, outcome: out.outcome, undoFailure: out.undoFailure, leftUndone: out.leftUndone });
+        return out;
+      }),
+    },
+  });
+  note(ctx, { type: 'host-started', host: job.host, playbooks: job.playbooks.map((p) => p.id), mode: o.mode });
+  const actor = createActor(machine, { input: { host: job.host, playbooks: job.playbooks.map((p) => p.id), mode: o.mode, done: o.done } });
+  actor.start();
+  const out = await toPromise(actor);
+  note(ctx, { type: 'host-finished', host: job.host, outcome: out.outcome, failed: out.failed, outcomes: out.outcomes });
+  return out;
+}
+
+/** Runs hosts `concurrency` at a time; one host's failure never stops the others. */
+export async function forEachHost<T, R>(items: T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}

@@ -1,0 +1,196 @@
+import { describe, it, expect } from 'vitest';
+import { createActor, fromPromise, toPromise } from 'xstate';
+import { createPlaybookMachine, type MachineRecord, type PlaybookInput, type PlaybookOutput, type ScriptCall, type ScriptResult, type StepInfo } from '../../machines/playbook.machine.js';
+
+/** A fake host: a key/value store; each step sets one key to a target value. */
+function fakeWorld(initial: Record<string, string>, targets: Record<string, string>) {
+  const host = { ...initial };
+  const calls: string[] = [];
+  const records: MachineRecord[] = [];
+  const faults: Record<string, (host: Record<string, string>) => void> = {};
+  const runScript = fromPromise<ScriptResult, ScriptCall>(async ({ input }) => {
+    const { step, phase, checkpoint } = input;
+    calls.push(`${step}.${phase}`);
+    faults[`${step}.${phase}`]?.(host);
+    switch (phase) {
+      case 'check':
+        return { compliant: host[step] === targets[step], before: host[step] ?? null, after: targets[step], warnings: [] };
+      case 'capture':
+        return { state: host[step] ?? null, warnings: [] };
+      case 'apply':
+        host[step] = targets[step]!;
+        return { changed: true, warnings: [] };
+      case 'verify':
+        return { ok: host[step] === targets[step], reason: `${step} is ${host[step]}`, warnings: [] };
+      case 'undo':
+        if (checkpoint === null) delete host[step];
+        else host[step] = checkpoint as string;
+        return { changed: true, warnings: [] };
+    }
+  });
+  const record = fromPromise<void, MachineRecord>(async ({ input }) => {
+    records.push(input);
+    calls.push(`record:${input.type}:${'step' in input ? input.step : ''}`);
+  });
+  return { host, calls, records, faults, actors: { runScript, record } };
+}
+
+const step = (id: string, extra: Partial<StepInfo> = {}): StepInfo => ({ id, title: `Set ${id}`, irreversible: false, predictable: true, hasCapture: true, ...extra });
+const info = { id: 'test', steps: [step('a'), step('b'), step('c')] };
+const targets = { a: 'A', b: 'B', c: 'C' };
+
+async function run(world: ReturnType<typeof fakeWorld>, input: Partial<PlaybookInput> = {}, pb = info): Promise<PlaybookOutput> {
+  const machine = createPlaybookMachine(pb).provide({ actors: world.actors });
+  const actor = createActor(machine, { input: { playbook: pb, mode: 'apply', ...input } });
+  actor.start();
+  return toPromise(actor);
+}
+
+describe('playbook machine', () => {
+  it('applies and verifies every step, recording each checkpoint before its apply', async () => {
+    const w = fakeWorld({ a: 'a0', b: 'b0', c: 'c0' }, targets);
+    const out = await run(w);
+    expect(out.outcome).toBe('succeeded');
+    expect(w.host).toEqual(targets);
+    expect(out.completed).toEqual(['a', 'b', 'c']);
+    for (const s of ['a', 'b', 'c']) {
+      expect(w.calls.indexOf(`record:step-checkpoint:${s}`)).toBeLessThan(w.calls.indexOf(`${s}.apply`));
+      expect(w.calls.indexOf(`${s}.capture`)).toBeLessThan(w.calls.indexOf(`record:step-checkpoint:${s}`));
+    }
+    expect(w.records.find((r) => r.type === 'step-verified' && r.step === 'b')).toMatchObject({ left: 'B' });
+  });
+
+  it('skips compliant steps and never undoes them', async () => {
+    const w = fakeWorld({ a: 'A', b: 'b0', c: 'c0' }, targets);
+    w.faults['c.apply'] = () => {
+      throw { category: 'script', message: 'boom' };
+    };
+    const out = await run(w);
+    expect(out.skipped).toEqual(['a']);
+    expect(out.outcome).toBe('rolledBack');
+    expect(w.calls).not.toContain('a.undo');
+    expect(w.host).toEqual({ a: 'A', b: 'b0', c: 'c0' });
+  });
+
+  describe('when apply fails on step 3', () => {
+    it('undoes 3, 2, 1 and ends rolledBack with the host as it was', async () => {
+      const w = fakeWorld({ a: 'a0', b: 'b0', c: 'c0' }, targets);
+      w.faults['c.apply'] = (host) => {
+        host.c = 'half-applied';
+        throw { category: 'timeout', message: 'The call did not finish within 1000 ms' };
+      };
+      const out = await run(w);
+      expect(out.outcome).toBe('rolledBack');
+      expect(out.failure).toEqual({ step: 'c', phase: 'apply', category: 'timeout', message: 'The call did not finish within 1000 ms' });
+      expect(w.calls.filter((c) => c.endsWith('.undo'))).toEqual(['c.undo', 'b.undo', 'a.undo']);
+      expect(out.undone).toEqual(['c', 'b', 'a']);
+      expect(w.host).toEqual({ a: 'a0', b: 'b0', c: 'c0' });
+    });
+  });
+
+  describe('when verify finds a mismatch on step 2', () => {
+    it('fails with the reason, undoes 2 and 1', async () => {
+      const w = fakeWorld({ a: 'a0', b: 'b0' }, targets);
+      w.faults['b.verify'] = (host) => (host.b = 'reverted-by-policy');
+      const out = await run(w);
+      expect(out.failure).toMatchObject({ step: 'b', phase: 'verify', message: 'b is reverted-by-policy' });
+      expect(out.undone).toEqual(['b', 'a']);
+      expect(w.host).toEqual({ a: 'a0', b: 'b0' }); // c was never attempted; b and a were restored
+      expect(w.calls).not.toContain('c.check');
+    });
+  });
+
+  it('a failing check or capture rolls back only the earlier steps', async () => {
+    const w = fakeWorld({}, targets);
+    w.faults['b.capture'] = () => {
+      throw { category: 'unreachable', message: 'gone' };
+    };
+    const out = await run(w);
+    expect(out.failure).toMatchObject({ step: 'b', phase: 'capture', category: 'unreachable' });
+    expect(out.undone).toEqual(['a']);
+    expect(w.host).toEqual({});
+  });
+
+  it('ends rollbackFailed with exactly what is left when an undo fails', async () => {
+    const w = fakeWorld({ a: 'a0', b: 'b0', c: 'c0' }, targets);
+    w.faults['c.apply'] = () => {
+      throw { category: 'script', message: 'boom' };
+    };
+    w.faults['b.undo'] = () => {
+      throw { category: 'unreachable', message: 'connection lost' };
+    };
+    const out = await run(w);
+    expect(out.outcome).toBe('rollbackFailed');
+    expect(out.undoFailure).toEqual({ step: 'b', category: 'unreachable', message: 'connection lost' });
+    expect(out.undone).toEqual(['c']);
+    expect(out.leftUndone).toEqual(['b', 'a']);
+  });
+
+  it('refuses an irreversible step without consent, and runs it with consent without ever undoing it', async () => {
+    const pb = { id: 't', steps: [step('a'), step('b', { irreversible: true, hasCapture: false }), step('c')] };
+    const w = fakeWorld({}, targets);
+    const refused = await run(w, {}, pb);
+    expect(refused.failure).toMatchObject({ step: 'b', phase: 'consent' });
+    expect(w.calls).not.toContain('b.apply');
+    expect(w.host).toEqual({});
+
+    const w2 = fakeWorld({}, targets);
+    w2.faults['c.apply'] = () => {
+      throw { category: 'script', message: 'boom' };
+    };
+    const out = await run(w2, { allowIrreversible: true }, pb);
+    expect(out.outcome).toBe('rolledBack');
+    expect(w2.calls).not.toContain('b.undo');
+    expect(w2.records).toContainEqual({ type: 'undo-skipped', step: 'b', reason: 'irreversible step: nothing to undo' });
+    expect(w2.host).toEqual({ b: 'B' });
+  });
+
+  it('a check that reports a block (e.g. group policy) fails the playbook without touching the host', async () => {
+    const w = fakeWorld({}, targets);
+    const blockedWorld = { ...w, actors: { ...w.actors, runScript: fromPromise<ScriptResult, ScriptCall>(async ({ input }) => {
+      w.calls.push(`${input.step}.${input.phase}`);
+      return { compliant: false, blocked: 'blocked by policy: fDenyTSConnections is set by group policy', warnings: [] };
+    }) } };
+    const out = await run(blockedWorld);
+    expect(out.failure).toMatchObject({ step: 'a', phase: 'blocked', category: 'blocked' });
+    expect(w.calls.filter((c) => !c.startsWith('record'))).toEqual(['a.check']);
+  });
+
+  it('plan mode only checks, and reports before, after and what is irreversible or unpredictable', async () => {
+    const pb = { id: 't', steps: [step('a'), step('b', { irreversible: true, hasCapture: false }), step('c', { predictable: false })] };
+    const w = fakeWorld({ a: 'A' }, targets);
+    const out = await run(w, { mode: 'plan' }, pb);
+    expect(out.outcome).toBe('planned');
+    expect(w.calls.filter((c) => !c.startsWith('record'))).toEqual(['a.check', 'b.check', 'c.check']);
+    expect(out.plan.map((p) => [p.step, p.action, p.before, p.after, p.irreversible, p.predictable])).toEqual([
+      ['a', 'skip', 'A', 'A', false, true],
+      ['b', 'apply', null, 'B', true, true],
+      ['c', 'apply', null, 'C', false, false],
+    ]);
+    expect(w.host).toEqual({ a: 'A' });
+  });
+
+  describe('rollback of a past run', () => {
+    it('undoes the attempted steps newest first from their checkpoints', async () => {
+      const w = fakeWorld({ a: 'A', b: 'B' }, targets);
+      const out = await run(w, { mode: 'rollback', attempted: ['a', 'b'], checkpoints: { a: 'a0', b: null }, left: { a: 'A', b: 'B' }, checkDrift: true });
+      expect(out.outcome).toBe('rolledBack');
+      expect(w.host).toEqual({ a: 'a0' });
+    });
+
+    it('refuses at a drifted step, leaving it and the steps before it, unless forced', async () => {
+      const w = fakeWorld({ a: 'A', b: 'changed-by-someone', c: 'C' }, targets);
+      const input = { mode: 'rollback' as const, attempted: ['a', 'b', 'c'], checkpoints: { a: 'a0', b: 'b0', c: 'c0' }, left: { a: 'A', b: 'B', c: 'C' }, checkDrift: true };
+      const out = await run(w, input);
+      expect(out.outcome).toBe('rollbackRefused');
+      expect(out.drift).toEqual({ step: 'b', expected: 'B', actual: 'changed-by-someone' });
+      expect(out.undone).toEqual(['c']);
+      expect(out.leftUndone).toEqual(['b', 'a']);
+      expect(w.host).toEqual({ a: 'A', b: 'changed-by-someone', c: 'c0' });
+
+      const forced = await run(w, { ...input, attempted: ['a', 'b'], force: true });
+      expect(forced.outcome).toBe('rolledBack');
+      expect(w.host).toEqual({ a: 'a0', b: 'b0', c: 'c0' });
+    });
+  });
+});
