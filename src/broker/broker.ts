@@ -12,6 +12,8 @@ export interface BrokerOptions {
   processes?: number;
   /** Runspaces per process, i.e. concurrent calls per process (default 32). */
   runspaces?: number;
+  /** Runspaces per process for lab hosts (default 8: lab calls are CPU-bound and each runspace loads the lab). */
+  labRunspaces?: number;
   /** Per-call timeout unless the call sets its own (default 60 s). */
   defaultTimeoutMs?: number;
   pumpWaitMs?: number;
@@ -38,6 +40,7 @@ export class Broker {
     const workerOptions: WorkerOptions = {
       executable: options.executable ?? locatePowerShell().executable,
       runspaces: options.runspaces ?? 32,
+      labRunspaces: options.labRunspaces ?? 8,
       pumpWaitMs: options.pumpWaitMs ?? 20,
       hangGraceMs: options.hangGraceMs ?? 15_000,
     };

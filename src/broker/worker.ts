@@ -1,4 +1,15 @@
 import { PowerShell } from 'node-powershell';
+
+/**
+ * node-powershell brackets each command with delimiter lines written through [Console]::Out. The broker
+ * points [Console]::Out at a buffer (so stray console output cannot corrupt the protocol) and keeps the
+ * real writer in $global:RdpfixOut: the delimiters must go there too once it exists.
+ */
+class BrokerShell extends PowerShell {
+  protected override writeToOutput(input: string): string {
+    return `if (Test-Path variable:global:RdpfixOut) { $global:RdpfixOut.WriteLine("${input}"); $global:RdpfixOut.Flush() } else { [Console]::Out.WriteLine("${input}") }`;
+  }
+}
 import { brokerModulePath, labModulePath, projectRoot } from '../paths.js';
 import path from 'node:path';
 import { initReply, pumpReply, type BrokerRequest, type RawReply } from './protocol.js';
@@ -7,6 +18,8 @@ export interface WorkerOptions {
   executable: string;
   /** Runspaces per PowerShell process: how many calls one process runs at once. */
   runspaces: number;
+  /** Runspaces for lab hosts per process (each loads the lab module, so they cost more). */
+  labRunspaces: number;
   /** How long a pump may block waiting for a completion before it returns to take new requests. */
   pumpWaitMs: number;
   /** A pump that has not answered after pumpWaitMs + this is a hung process: it is killed and replaced. */
@@ -25,7 +38,7 @@ interface Pending {
  * and its in-flight calls fail with origin 'process' — their effect on the host is unknown.
  */
 export class PowerShellWorker {
-  private shell: PowerShell | undefined;
+  private shell: BrokerShell | undefined;
   private starting: Promise<void> | undefined;
   private queue: Pending[] = [];
   private inFlight = new Map<string, Pending>();
@@ -57,7 +70,7 @@ export class PowerShellWorker {
   }
 
   private async spawn(): Promise<void> {
-    const shell = new PowerShell({
+    const shell = new BrokerShell({
       executable: this.options.executable,
       executableOptions: { '-NoProfile': true, '-NonInteractive': true },
       spawnOptions: {
@@ -69,6 +82,7 @@ export class PowerShellWorker {
           RDPFIX_BROKER_DRIVER: path.join(projectRoot(), 'src', 'broker', 'ps', 'invoke-request.ps1'),
           RDPFIX_LAB_MODULE: labModulePath(),
           RDPFIX_BROKER_RUNSPACES: String(this.options.runspaces),
+          RDPFIX_BROKER_LAB_RUNSPACES: String(this.options.labRunspaces),
         },
       },
       throwOnInvocationError: false,
@@ -84,7 +98,7 @@ export class PowerShellWorker {
   }
 
   /** One node-powershell invocation, with a watchdog. Resolves to the decoded JSON reply. */
-  private async exchange(shell: PowerShell, line: string, limitMs: number): Promise<unknown> {
+  private async exchange(shell: BrokerShell, line: string, limitMs: number): Promise<unknown> {
     let timer: NodeJS.Timeout | undefined;
     const watchdog = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new HungProcessError(limitMs)), limitMs);
@@ -108,7 +122,7 @@ export class PowerShellWorker {
    * Kills a PowerShell process for good. The executable may be a launcher (a .NET tool shim starts
    * `dotnet pwsh.dll` as a child), so the PowerShell process itself is killed by its own $PID too.
    */
-  private async kill(shell: PowerShell): Promise<void> {
+  private async kill(shell: BrokerShell): Promise<void> {
     if (shell === this.shell && this.pid) {
       try {
         process.kill(this.pid, 'SIGKILL');

@@ -2,6 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { labCommand } from './commands/lab.command.js';
 import { probeCommand } from './commands/probe.command.js';
+import { applyCommand, planCommand } from './commands/run.command.js';
+import { rollbackCommand, resumeCommand } from './commands/past-run.command.js';
+import { runsCommand } from './commands/runs.command.js';
+import { playbooksCommand } from './commands/playbooks.command.js';
 import { describeError, exitCodeFor, EXIT } from './exit.js';
 
 export function buildProgram(): Command {
@@ -12,6 +16,12 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(labCommand());
   program.addCommand(probeCommand());
+  program.addCommand(planCommand());
+  program.addCommand(applyCommand());
+  program.addCommand(rollbackCommand());
+  program.addCommand(resumeCommand());
+  program.addCommand(runsCommand());
+  program.addCommand(playbooksCommand());
   for (const c of program.commands) c.exitOverride();
   for (const c of program.commands.flatMap((c) => c.commands)) c.exitOverride();
   return program;

@@ -99,6 +99,7 @@ export interface PastRunOptions {
 /** Opens a past run for rollback or resume: its state, its playbooks (unchanged), its hosts' targets. */
 function openPastRun(o: PastRunOptions) {
   const { records, tornTail } = readRun(o.stateDir, o.runId);
+  if (records.length === 0) return null;
   const state = foldRun(records);
   if (state.header.mode !== 'apply') throw new RdpfixError('usage', `Run ${o.runId} was a plan; there is nothing to roll back or resume.`);
   const playbooks = new Map<string, Playbook>();
@@ -131,7 +132,10 @@ function openPastRun(o: PastRunOptions) {
  * A step whose host state drifted since the run stops that host's rollback there, unless forced.
  */
 export async function rollbackRun(o: PastRunOptions): Promise<RunResult> {
-  const { state, jobs, ctx } = openPastRun(o);
+  const opened = openPastRun(o);
+  // The controller died while writing the run's first record: no host was touched.
+  if (!opened) return { runId: o.runId, mode: 'rollback', hosts: [] };
+  const { state, jobs, ctx } = opened;
   const unlock = lockRun(o.stateDir, o.runId);
   const journal = JournalWriter.reopen(o.stateDir, o.runId);
   try {
@@ -182,7 +186,9 @@ async function rollbackHost(ctx: EngineContext, job: HostJob, progress: HostProg
  */
 export async function resumeRun(o: PastRunOptions & { rollback: boolean }): Promise<RunResult> {
   if (o.rollback) return rollbackRun(o);
-  const { state, jobs, ctx } = openPastRun(o);
+  const opened = openPastRun(o);
+  if (!opened) return { runId: o.runId, mode: 'resume', hosts: [] };
+  const { state, jobs, ctx } = opened;
   const unlock = lockRun(o.stateDir, o.runId);
   const journal = JournalWriter.reopen(o.stateDir, o.runId);
   try {

@@ -18,7 +18,7 @@ export interface RegistryValue {
   data: string | number | number[] | string[];
 }
 
-/** Key path (`HKEY_LOCAL_MACHINE\SYSTEM\...`, original case) → value name → value. '' is the default value. */
+/** Key path (`HKEY_LOCAL_MACHINE\SYSTEM\...`, original case) → value name → value. The default value is '(default)' (ConvertFrom-Json cannot load an empty property name). */
 export type RegistryHive = Record<string, Record<string, RegistryValue>>;
 
 export type ServiceStatus = 'Running' | 'Stopped' | 'StartPending' | 'StopPending' | 'Paused';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * Where a step script runs. Every kind runs the same script text with the same arguments and returns
  * its output as JSON values (Invoke-Command semantics); src/broker/ps/invoke-request.ps1 does the work.
@@ -37,6 +38,11 @@ export interface SshTarget {
   port?: number;
   keyFile?: string;
   connectTimeoutMs?: number;
+  /**
+   * OpenSSH client options (`ssh -o Name=value`), passed as `New-PSSession -Options` (PowerShell 7.3+),
+   * e.g. `{ UserKnownHostsFile: '/etc/rdpfix/known_hosts', StrictHostKeyChecking: 'yes', BatchMode: 'yes' }`.
+   */
+  sshOptions?: Record<string, string>;
 }
 
 /** The controller itself (probes that run locally). */
@@ -50,8 +56,11 @@ export function sessionKey(target: TransportTarget): string {
   switch (target.kind) {
     case 'winrm':
       return `winrm://${target.credential?.user ?? ''}@${target.host}:${target.port ?? (target.useSsl ? 5986 : 5985)}/${target.authentication ?? 'Default'}`;
-    case 'ssh':
-      return `ssh://${target.user ?? ''}@${target.host}:${target.port ?? 22}`;
+    case 'ssh': {
+      // Different keys or ssh options are different sessions.
+      const extra = JSON.stringify([target.keyFile ?? null, target.sshOptions ?? null]);
+      return `ssh://${target.user ?? ''}@${target.host}:${target.port ?? 22}#${createHash('sha256').update(extra).digest('hex').slice(0, 12)}`;
+    }
     case 'lab':
       return `lab://${target.statePath}`;
     case 'local':

@@ -2,7 +2,7 @@
 # prints one JSON document. Input comes base64-encoded in RDPFIX_TEST_REQUEST (never as script text).
 param()
 $ErrorActionPreference = 'Stop'
-$req = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($env:RDPFIX_TEST_REQUEST)) | ConvertFrom-Json -DateKind String
+$req = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($env:RDPFIX_TEST_REQUEST)) | ConvertFrom-Json -DateKind String # ps51-ok: controller-side test harness, runs on pwsh 7 only
 Import-Module $req.labModule -DisableNameChecking
 $result = [ordered]@{ output = @(); error = $null; warnings = @(); errors = @() }
 Enter-LabHost -StatePath $req.statePath

@@ -14,10 +14,14 @@ $ErrorActionPreference = 'Stop'
 
 $script:Pools = @{}              # 'lab' | 'plain' -> RunspacePool (created on first use)
 $script:InFlight = New-Object System.Collections.Generic.List[object]
+$script:Waiting = New-Object System.Collections.Generic.List[object]   # requests whose pool is still opening
 $script:Stopping = New-Object System.Collections.Generic.List[object]
 $script:Sessions = [hashtable]::Synchronized(@{})   # remote session cache, shared by all runspaces
 $script:Driver = $null
 $script:MaxRunspaces = 32
+# Lab runspaces load the lab module (~0.3-0.7 s each) and lab calls are CPU-bound: fewer of them.
+$script:MaxLabRunspaces = 8
+$script:PoolOpenTimeoutMs = 180000
 $script:HasDateKind = (Get-Command ConvertFrom-Json).Parameters.ContainsKey('DateKind')
 $script:Utf8 = New-Object System.Text.UTF8Encoding($false)
 
@@ -33,13 +37,32 @@ function Write-RdpfixReply {
     param([Parameter(Mandatory)]$Reply)
     # Base64 keeps the reply ASCII: Windows PowerShell writes stdout in the OEM code page.
     $json = ConvertTo-Json -InputObject $Reply -Depth 12 -Compress
-    [Console]::Out.WriteLine([Convert]::ToBase64String($script:Utf8.GetBytes($json)))
+    $global:RdpfixOut.WriteLine([Convert]::ToBase64String($script:Utf8.GetBytes($json)))
+    $global:RdpfixOut.Flush()
+}
+
+function Read-RdpfixConsoleNoise {
+    # What anything else wrote to the console since the last pump (e.g. ssh relaying its stderr).
+    $sb = $script:Noise.GetStringBuilder()
+    $text = $sb.ToString()
+    [void]$sb.Clear()
+    if ($text.Length -gt 4000) { $text = $text.Substring($text.Length - 4000) }
+    return $text
 }
 
 function Initialize-RdpfixBroker {
-    <# Reads its settings from the environment the controller started this process with. #>
+    <# Reads its settings from the environment the controller started this process with. Stdout is the
+       protocol channel: the real console writer is kept for replies (and the controller's delimiters,
+       see src/broker/worker.ts), and everything else that writes to the console (PowerShell relays ssh's
+       stderr there) goes to a buffer instead of corrupting the channel. #>
+    if (-not (Test-Path variable:global:RdpfixOut)) {
+        $global:RdpfixOut = [Console]::Out
+        $script:Noise = New-Object System.IO.StringWriter
+        [Console]::SetOut([System.IO.TextWriter]::Synchronized($script:Noise))
+    }
     $script:Driver = [System.IO.File]::ReadAllText($env:RDPFIX_BROKER_DRIVER)
     if ($env:RDPFIX_BROKER_RUNSPACES) { $script:MaxRunspaces = [int]$env:RDPFIX_BROKER_RUNSPACES }
+    if ($env:RDPFIX_BROKER_LAB_RUNSPACES) { $script:MaxLabRunspaces = [int]$env:RDPFIX_BROKER_LAB_RUNSPACES }
     Write-RdpfixReply ([ordered]@{
             pid        = $PID
             psVersion  = $PSVersionTable.PSVersion.ToString()
@@ -49,44 +72,60 @@ function Initialize-RdpfixBroker {
 }
 
 function Get-RdpfixPool {
+    <# The pool for a kind of target, opened in the background on first use so that a pump never
+       blocks on it (the first lab runspace compiles the lab's types and takes seconds). #>
     param([Parameter(Mandatory)][string]$Kind)
     if ($script:Pools.ContainsKey($Kind)) { return $script:Pools[$Kind] }
     # CreateDefault2 loads only the core commands (the rest autoload on first use): a new runspace costs
     # a fraction of CreateDefault's, which matters when a burst of calls opens dozens of them.
     $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
+    $max = $script:MaxRunspaces
     # Lab runspaces load the lab module: its functions shadow the Windows commands step scripts call.
-    if ($Kind -eq 'lab') { $iss.ImportPSModule([string[]]@($env:RDPFIX_LAB_MODULE)) }
+    if ($Kind -eq 'lab') { $iss.ImportPSModule([string[]]@($env:RDPFIX_LAB_MODULE)); $max = $script:MaxLabRunspaces }
     $iss.Variables.Add((New-Object System.Management.Automation.Runspaces.SessionStateVariableEntry('RdpfixSessions', $script:Sessions, 'Remote session cache')))
     # No host: what a step writes to its streams is captured per call, never printed on this console.
     $pool = [runspacefactory]::CreateRunspacePool($iss)
-    [void]$pool.SetMaxRunspaces($script:MaxRunspaces)
-    $pool.Open()
+    [void]$pool.SetMaxRunspaces($max)
+    [void]$pool.BeginOpen($null, $null)
     $script:Pools[$Kind] = $pool
     return $pool
 }
 
-function Start-RdpfixRequest {
+function Add-RdpfixRequest {
+    <# Accepts a request: it starts as soon as its pool is open. Its deadline runs from now. #>
     param([Parameter(Mandatory)]$Request)
     $kind = 'plain'
     if ($Request.target.kind -eq 'lab') { $kind = 'lab' }
-    $ps = [powershell]::Create()
-    $ps.RunspacePool = Get-RdpfixPool $kind
-    [void]$ps.AddScript($script:Driver, $true).AddArgument($Request)
-    $output = New-Object 'System.Management.Automation.PSDataCollection[psobject]'
-    $noInput = New-Object 'System.Management.Automation.PSDataCollection[psobject]'
-    $noInput.Complete()
     $timeoutMs = 60000
     if ($Request.PSObject.Properties['timeoutMs'] -and $Request.timeoutMs) { $timeoutMs = [int]$Request.timeoutMs }
-    $entry = [pscustomobject]@{
-        Id       = [string]$Request.id
-        PS       = $ps
-        Output   = $output
-        Handle   = $ps.BeginInvoke($noInput, $output)
-        Started  = [DateTime]::UtcNow
-        Deadline = [DateTime]::UtcNow.AddMilliseconds($timeoutMs)
-        TimeoutMs = $timeoutMs
-    }
-    $script:InFlight.Add($entry)
+    $script:Waiting.Add([pscustomobject]@{
+            Id        = [string]$Request.id
+            Request   = $Request
+            Pool      = Get-RdpfixPool $kind
+            PS        = $null
+            Output    = $null
+            Handle    = $null
+            Started   = [DateTime]::UtcNow
+            # Until it starts, a request waits at most this long for its pool to open; its own timeout
+            # counts from its start, so warming up PowerShell never eats into a step's time.
+            Deadline  = [DateTime]::UtcNow.AddMilliseconds($script:PoolOpenTimeoutMs)
+            TimeoutMs = $timeoutMs
+        })
+}
+
+function Start-RdpfixRequest {
+    param([Parameter(Mandatory)]$Entry)
+    $ps = [powershell]::Create()
+    $ps.RunspacePool = $Entry.Pool
+    [void]$ps.AddScript($script:Driver, $true).AddArgument($Entry.Request)
+    $noInput = New-Object 'System.Management.Automation.PSDataCollection[psobject]'
+    $noInput.Complete()
+    $Entry.PS = $ps
+    $Entry.Started = [DateTime]::UtcNow
+    $Entry.Deadline = $Entry.Started.AddMilliseconds($Entry.TimeoutMs)
+    $Entry.Output = New-Object 'System.Management.Automation.PSDataCollection[psobject]'
+    $Entry.Handle = $ps.BeginInvoke($noInput, $Entry.Output)
+    $script:InFlight.Add($Entry)
 }
 
 function ConvertTo-RdpfixValue {
@@ -194,7 +233,7 @@ function Invoke-RdpfixPump {
         foreach ($request in @($batch.requests)) {
             try {
                 if ($request.op -eq 'close') { $replies.Add((Close-RdpfixSession $request)); continue }
-                Start-RdpfixRequest $request
+                Add-RdpfixRequest $request
             } catch {
                 $replies.Add([ordered]@{ id = [string]$request.id; ok = $false; error = (ConvertTo-RdpfixError $_ 'broker') })
             }
@@ -203,6 +242,16 @@ function Invoke-RdpfixPump {
     $until = [DateTime]::UtcNow.AddMilliseconds($WaitMs)
     while ($true) {
         $now = [DateTime]::UtcNow
+        foreach ($entry in $script:Waiting.ToArray()) {
+            $state = $entry.Pool.RunspacePoolStateInfo.State
+            if ($state -eq 'Opened') { [void]$script:Waiting.Remove($entry); Start-RdpfixRequest $entry }
+            elseif ($state -eq 'Broken' -or $now -gt $entry.Deadline) {
+                [void]$script:Waiting.Remove($entry)
+                $why = "The PowerShell runspace pool did not open in time (state $state)."
+                if ($null -ne $entry.Pool.RunspacePoolStateInfo.Reason) { $why = "The PowerShell runspace pool failed to open: $($entry.Pool.RunspacePoolStateInfo.Reason.Message)" }
+                $replies.Add([ordered]@{ id = $entry.Id; ok = $false; error = [ordered]@{ origin = 'broker'; message = $why; fqid = $null; category = $null; target = $null; exceptionType = $null; errorCode = $null } })
+            }
+        }
         foreach ($entry in $script:InFlight.ToArray()) {
             if ($entry.Handle.IsCompleted) {
                 [void]$script:InFlight.Remove($entry)
@@ -215,10 +264,10 @@ function Invoke-RdpfixPump {
         foreach ($entry in $script:Stopping.ToArray()) {
             if ($entry.Handle.IsCompleted) { [void]$script:Stopping.Remove($entry); $entry.PS.Dispose() }
         }
-        if ($replies.Count -gt 0 -or $script:InFlight.Count -eq 0 -or [DateTime]::UtcNow -ge $until) { break }
+        if ($replies.Count -gt 0 -or ($script:InFlight.Count -eq 0 -and $script:Waiting.Count -eq 0) -or [DateTime]::UtcNow -ge $until) { break }
         [System.Threading.Thread]::Sleep(1)
     }
-    Write-RdpfixReply ([ordered]@{ replies = $replies.ToArray(); inFlight = $script:InFlight.Count })
+    Write-RdpfixReply ([ordered]@{ replies = $replies.ToArray(); inFlight = $script:InFlight.Count + $script:Waiting.Count; console = (Read-RdpfixConsoleNoise) })
 }
 
 Export-ModuleMember -Function Initialize-RdpfixBroker, Invoke-RdpfixPump

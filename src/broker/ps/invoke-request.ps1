@@ -25,6 +25,12 @@ function Get-RdpfixRemoteSession {
         if ($target.keyFile) { $params.KeyFilePath = [string]$target.keyFile }
         if ($target.port) { $params.Port = [int]$target.port }
         if ($target.connectTimeoutMs) { $params.ConnectingTimeout = [int]$target.connectTimeoutMs }
+        if ($target.PSObject.Properties['sshOptions'] -and $null -ne $target.sshOptions) {
+            # ssh -o Name=value options (New-PSSession -Options, PowerShell 7.3+): known_hosts file, host key policy...
+            $sshOptions = @{}
+            foreach ($p in $target.sshOptions.PSObject.Properties) { $sshOptions[[string]$p.Name] = [string]$p.Value }
+            if ($sshOptions.Count -gt 0) { $params.Options = $sshOptions }
+        }
     } else {
         $params.ComputerName = [string]$target.host
         if ($target.port) { $params.Port = [int]$target.port }
@@ -47,6 +53,49 @@ function Get-RdpfixRemoteSession {
     return $session
 }
 
+$remoteWrapper = {
+    param([string]$RdpfixStepText, [object[]]$RdpfixStepArgs)
+    $ErrorActionPreference = 'Stop'
+    try {
+        if ($null -eq $RdpfixStepArgs) { $RdpfixStepArgs = @() }
+        # Warning and verbose records are merged into the output here, on the remote side, and marked:
+        # a host-less caller would otherwise lose them.
+        & ([scriptblock]::Create($RdpfixStepText)) @RdpfixStepArgs 3>&1 4>&1 | ForEach-Object {
+            if ($_ -is [System.Management.Automation.WarningRecord]) { [pscustomobject]@{ RdpfixStream = 'warning'; Message = $_.Message } }
+            elseif ($_ -is [System.Management.Automation.VerboseRecord]) { [pscustomobject]@{ RdpfixStream = 'verbose'; Message = $_.Message } }
+            else { $_ }
+        }
+    } catch {
+        [pscustomobject]@{
+            RdpfixRemoteFailure = $true
+            Message = $_.ToString()
+            Fqid = $_.FullyQualifiedErrorId
+            Category = $_.CategoryInfo.Category.ToString()
+            Target = [string]$_.TargetObject
+        }
+    }
+}
+
+function Get-RdpfixSshDiagnosis {
+    # One quick non-interactive ssh attempt with the same settings, to learn why the session failed.
+    # Arguments go to ssh as an array (no shell); the host name was validated not to start with '-'.
+    $sshArgs = @('-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10')
+    if ($target.port) { $sshArgs += @('-p', [string][int]$target.port) }
+    if ($target.keyFile) { $sshArgs += @('-i', [string]$target.keyFile) }
+    if ($target.user) { $sshArgs += @('-l', [string]$target.user) }
+    if ($target.PSObject.Properties['sshOptions'] -and $null -ne $target.sshOptions) {
+        foreach ($p in $target.sshOptions.PSObject.Properties) { $sshArgs += @('-o', ([string]$p.Name + '=' + [string]$p.Value)) }
+    }
+    $hostName = [string]$target.host
+    if ($hostName.StartsWith('-')) { return '' }
+    $sshArgs += @($hostName, 'exit')
+    $ErrorActionPreference = 'Continue'
+    try { $lines = @(& ssh @sshArgs 2>&1 | ForEach-Object { "$_" } | Where-Object { $_ -and $_ -notmatch '^Warning: Permanently added' }) }
+    catch { return '' }
+    if ($lines.Count -eq 0) { return '' }
+    return 'ssh: ' + ($lines -join ' | ') + ' -- '
+}
+
 switch ([string]$target.kind) {
     'local' {
         & $step @argList
@@ -64,12 +113,37 @@ switch ([string]$target.kind) {
     { $_ -eq 'winrm' -or $_ -eq 'ssh' } {
         try { $session = Get-RdpfixRemoteSession }
         catch {
-            # Whatever New-PSSession threw, failing to open the session is a transport failure.
-            if ($_.Exception -is [System.Management.Automation.Remoting.PSRemotingTransportException]) { throw }
-            $ex = New-Object System.Management.Automation.Remoting.PSRemotingTransportException($_.ToString(), $_.Exception)
+            # Whatever New-PSSession threw, failing to open the session is a transport failure. PowerShell
+            # reports every ssh failure as one generic message; ssh's own words say why (auth, host key, refused).
+            $message = $_.ToString()
+            if ($target.kind -eq 'ssh') { $message = (Get-RdpfixSshDiagnosis) + $message }
+            $ex = New-Object System.Management.Automation.Remoting.PSRemotingTransportException($message, $_.Exception)
+            if ($_.Exception -is [System.Management.Automation.Remoting.PSRemotingTransportException]) { $ex.ErrorCode = $_.Exception.ErrorCode }
             throw (New-Object System.Management.Automation.ErrorRecord($ex, $_.FullyQualifiedErrorId, $_.CategoryInfo.Category, $_.TargetObject))
         }
-        Invoke-Command -Session $session -ScriptBlock $step -ArgumentList $argList -ErrorAction Stop
+        # The step runs inside a fixed wrapper that receives the step's text and arguments as arguments (never
+        # as script text) and turns a terminating error into a marker object, so that a remote throw is told
+        # apart from errors the step only wrote. Warnings and verbose records come back through the output (the
+        # runspace has no host to print them) and are written to their own streams again. A broken connection
+        # still fails the call.
+        $remoteErrors = $null
+        $failure = $null
+        Invoke-Command -Session $session -ScriptBlock $remoteWrapper -ArgumentList ([string]$Request.script), $argList -ErrorAction Continue -ErrorVariable remoteErrors | ForEach-Object {
+            if ($null -ne $_ -and $_.PSObject.Properties['RdpfixStream']) {
+                if ($_.RdpfixStream -eq 'warning') { Write-Warning ([string]$_.Message) } else { Write-Verbose ([string]$_.Message) -Verbose }
+            }
+            elseif ($null -ne $_ -and $_.PSObject.Properties['RdpfixRemoteFailure']) { $failure = $_ }
+            else { $_ }
+        }
+        foreach ($e in @($remoteErrors)) {
+            if ($e.Exception -is [System.Management.Automation.Remoting.PSRemotingTransportException]) { throw $e }
+        }
+        if ($null -ne $failure) {
+            $ex = New-Object System.Management.Automation.RuntimeException([string]$failure.Message)
+            $category = [System.Management.Automation.ErrorCategory]::NotSpecified
+            [void][Enum]::TryParse([string]$failure.Category, [ref]$category)
+            throw (New-Object System.Management.Automation.ErrorRecord($ex, [string]$failure.Fqid, $category, [string]$failure.Target))
+        }
     }
     default {
         throw "Unknown transport kind '$($target.kind)'."

@@ -136,7 +136,7 @@ function Invoke-LabFaultPoint {
 
 function New-LabTransportError {
     <# An error shaped as PowerShell remoting reports a broken connection: PSRemotingTransportException,
-       CategoryInfo OpenError, FQID '<name>,PSSessionStateBroken' (shared reference §11.1). #>
+       CategoryInfo OpenError, FQID '<name>,PSSessionStateBroken' (shared reference section 11.1). #>
     param([Parameter(Mandatory)][string]$Name, [Parameter(Mandatory)][int]$ErrorCode, [Parameter(Mandatory)][string]$Message, [string]$Verb = 'Connecting to')
     $target = Get-LabHostName
     $text = "$Verb remote server $target failed with the following error message : $Message For more information, see the about_Remote_Troubleshooting Help topic."
@@ -190,6 +190,24 @@ function hostname {
     $global:LASTEXITCODE = 0
     (Get-LabState).computerName
 }
+
+function Import-LabTypes {
+    <# Compiles LabTypes.cs once per machine and version (the assembly is cached in the temp folder under
+       its content hash), then loads it: a compile costs seconds, a load milliseconds. #>
+    if ('Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Enabled' -as [type]) { return }
+    $source = [System.IO.File]::ReadAllText((Join-Path $PSScriptRoot 'LabTypes.cs'))
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    $bytes = $sha.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($source + $PSVersionTable.PSVersion.ToString()))
+    $hash = -join ($bytes[0..7] | ForEach-Object { $_.ToString('x2') })
+    $dll = Join-Path ([System.IO.Path]::GetTempPath()) "rdpfix-labtypes-$hash.dll"
+    if (-not [System.IO.File]::Exists($dll)) {
+        $tmp = "$dll.$PID.tmp"
+        Add-Type -TypeDefinition $source -OutputAssembly $tmp -OutputType Library
+        try { [System.IO.File]::Move($tmp, $dll) } catch { Remove-Item -LiteralPath $tmp -ErrorAction SilentlyContinue }
+    }
+    Add-Type -Path $dll
+}
+Import-LabTypes
 
 # Load the command files: each one adds the shadows for one area of Windows.
 foreach ($file in Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'commands') -Filter '*.ps1' | Sort-Object Name) {

@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+// Crash test: SIGKILL `rdpfix apply` at random moments on a lab fleet, then prove that
+// `rdpfix rollback RUN` restores every host to its pre-run state, or `rdpfix resume RUN` completes
+// the run with every host remediated — with zero lost checkpoints and zero double applies.
+//
+//   node scripts/crash-test.mjs [--trials 50] [--hosts 20] [--seed 1] [--json]
+//
+// Needs a build (npm run build) and PowerShell (npm run provision). Exit code 0 only if every trial passed.
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'bin', 'rdpfix.js');
+const playbooks = path.join(root, 'test', 'fixtures', 'playbooks');
+const { values: args } = parseArgs({
+  options: { trials: { type: 'string', default: '50' }, hosts: { type: 'string', default: '20' }, seed: { type: 'string', default: '1' }, json: { type: 'boolean', default: false } },
+});
+const trials = Number(args.trials);
+const hostCount = Number(args.hosts);
+let seed = Number(args.seed) >>> 0;
+const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 4294967296);
+const VALUES = { Alpha: 1, Beta: 2, Gamma: 3 };
+const KEY = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\RdpfixTest';
+const log = (...a) => { if (!args.json) console.log(...a); };
+
+function rdpfix(argv, stateDir) {
+  return spawnSync(process.execPath, [cli, ...argv, '--state-dir', stateDir], { encoding: 'utf8', timeout: 600_000 });
+}
+
+const work = mkdtempSync(path.join(tmpdir(), 'rdpfix-crash-'));
+const template = path.join(work, 'template');
+const init = spawnSync(process.execPath, [cli, 'lab', 'init', template, '--hosts', String(hostCount), '--scenarios', 'healthy', '--seed', '7'], { encoding: 'utf8' });
+if (init.status !== 0) throw new Error(`lab init failed: ${init.stderr}`);
+
+function readHosts(dir) {
+  const hostsDir = path.join(dir, 'hosts');
+  const out = {};
+  for (const f of readdirSync(hostsDir).filter((f) => /^lab-\d+\.json$/.test(f))) out[f] = JSON.parse(readFileSync(path.join(hostsDir, f), 'utf8'));
+  return out;
+}
+
+/** Audit log check: a value set to its target twice with no change in between is a double apply. */
+function doubleApplies(dir) {
+  const found = [];
+  for (const f of readdirSync(path.join(dir, 'hosts')).filter((f) => f.endsWith('.audit.jsonl'))) {
+    const isTarget = {};
+    for (const line of readFileSync(path.join(dir, 'hosts', f), 'utf8').split('\n').filter(Boolean)) {
+      const { command, detail } = JSON.parse(line);
+      if (!detail || String(detail.key).toLowerCase() !== KEY.toLowerCase()) continue;
+      if (command === 'New-ItemProperty' || command === 'Set-ItemProperty') {
+        const target = VALUES[detail.name] !== undefined && detail.value?.kind === 'DWord' && detail.value?.data === VALUES[detail.name];
+        if (target && isTarget[detail.name]) found.push(`${f}: ${detail.name}`);
+        isTarget[detail.name] = target;
+      } else if (command === 'Remove-ItemProperty') isTarget[detail.name] = false;
+      else if (command === 'Remove-Item') for (const k of Object.keys(isTarget)) isTarget[k] = false;
+    }
+  }
+  return found;
+}
+
+/** Waits until every process of the killed CLI's group (its PowerShell children) has exited. */
+async function waitForGroup(pgid) {
+  for (let i = 0; i < 600; i++) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  process.kill(-pgid, 'SIGKILL');
+}
+
+// Calibrate: how long an uninterrupted apply takes on this fleet.
+const calDir = path.join(work, 'calibrate');
+cpSync(template, calDir, { recursive: true });
+const t0 = Date.now();
+const cal = rdpfix(['apply', '-i', path.join(calDir, 'inventory.yaml'), '-p', 'registry-values', '--playbooks', playbooks, '--yes', '--json', '--concurrency', '8'], path.join(work, 'cal-state'));
+if (cal.status !== 0) throw new Error(`calibration apply failed: ${cal.stderr}`);
+const fullMs = Date.now() - t0;
+log(`calibration: a full apply on ${hostCount} hosts takes ${fullMs} ms; killing at random points in [0, ${fullMs}] ms`);
+
+const results = [];
+for (let trial = 1; trial <= trials; trial++) {
+  const dir = path.join(work, `t${trial}`);
+  const stateDir = path.join(work, `t${trial}-state`);
+  cpSync(template, dir, { recursive: true });
+  const pre = readHosts(dir);
+  const killAt = Math.floor(random() * fullMs);
+  const child = spawn(process.execPath, [cli, 'apply', '-i', path.join(dir, 'inventory.yaml'), '-p', 'registry-values', '--playbooks', playbooks, '--yes', '--json', '--concurrency', '8', '--state-dir', stateDir], { detached: true, stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, killAt));
+  const killed = child.exitCode === null;
+  if (killed) process.kill(-child.pid, 'SIGKILL'); // the CLI and its PowerShell processes, at once
+  await waitForGroup(child.pid);
+  const runs = existsSync(path.join(stateDir, 'runs')) ? readdirSync(path.join(stateDir, 'runs')) : [];
+  const action = trial % 2 ? 'rollback' : 'resume';
+  const problems = [];
+  if (runs.length === 0) {
+    // Killed before the journal existed: nothing may have changed.
+    if (!isDeepStrictEqual(readHosts(dir), pre)) problems.push('hosts changed although no run was journaled (a lost checkpoint)');
+  } else {
+    const run = runs[0];
+    const r = action === 'rollback' ? rdpfix(['rollback', run, '--playbooks', playbooks, '--json'], stateDir) : rdpfix(['resume', run, '--playbooks', playbooks, '--json'], stateDir);
+    if (r.status !== 0 && r.status !== 1) problems.push(`${action} exited ${r.status}: ${r.stderr.slice(0, 300)}`);
+    const post = readHosts(dir);
+    for (const [file, state] of Object.entries(post)) {
+      if (action === 'rollback') {
+        if (!isDeepStrictEqual(state, pre[file])) problems.push(`${file}: not restored to its pre-run state`);
+      } else {
+        const expected = structuredClone(pre[file]);
+        expected.registry[KEY] = Object.fromEntries(Object.entries(VALUES).map(([n, v]) => [n, { kind: 'DWord', data: v }]));
+        if (!isDeepStrictEqual(state, expected)) problems.push(`${file}: not remediated exactly`);
+      }
+    }
+    if (r.status === 1) problems.push(`${action} reported failed hosts: ${r.stdout.slice(0, 300)}`);
+  }
+  const doubles = doubleApplies(dir);
+  if (doubles.length) problems.push(`double applies: ${doubles.join(', ')}`);
+  results.push({ trial, killAtMs: killAt, killed, run: runs[0] ?? null, action, ok: problems.length === 0, problems });
+  log(`trial ${String(trial).padStart(3)}: kill at ${String(killAt).padStart(5)} ms${killed ? '' : ' (already finished)'}, ${runs.length ? action : 'no run yet'}: ${problems.length ? `FAIL ${problems.join('; ')}` : 'ok'}`);
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(stateDir, { recursive: true, force: true });
+}
+
+const failed = results.filter((r) => !r.ok);
+const summary = { trials: results.length, hosts: hostCount, killedMidRun: results.filter((r) => r.killed).length, rollbacks: results.filter((r) => r.action === 'rollback' && r.run).length, resumes: results.filter((r) => r.action === 'resume' && r.run).length, failed: failed.length, fullApplyMs: fullMs };
+if (args.json) console.log(JSON.stringify({ summary, results }, null, 2));
+else log(`\n${summary.trials} trials (${summary.killedMidRun} killed mid-run; ${summary.rollbacks} rollbacks, ${summary.resumes} resumes): ${summary.failed} failed.`);
+rmSync(work, { recursive: true, force: true });
+process.exit(failed.length ? 1 : 0);

@@ -1,0 +1,46 @@
+import { Command } from 'commander';
+import { loadCatalogue } from '../../playbooks/manifest.js';
+import { createPlaybookMachine } from '../../../machines/playbook.machine.js';
+import { toMermaid } from '../../../machines/mermaid.js';
+import { playbookInfo } from '../../engine/runner.js';
+import { builtInPlaybooks } from '../engine-options.js';
+import { RdpfixError } from '../../errors.js';
+import { renderTable } from '../table.js';
+
+interface Flags {
+  playbooks: string[];
+  json: boolean;
+  graph?: boolean;
+}
+
+const extra = (cmd: Command) => cmd.option('--playbooks <dir>', 'an extra folder of playbooks (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[]).option('--json', 'print JSON', false);
+
+export function playbooksCommand(): Command {
+  const pb = new Command('playbooks').description('the remediation playbooks');
+  extra(pb.command('list').description('every playbook: built-in and from --playbooks folders')).action((f: Flags) => {
+    const all = [...loadCatalogue([builtInPlaybooks(), ...f.playbooks]).values()];
+    if (f.json) return console.log(JSON.stringify(all.map(({ scripts: _s, ...p }) => p), null, 2));
+    if (!all.length) return console.log('No playbooks found.');
+    console.log(renderTable(['ID', 'RISK', 'STEPS', 'CAUSES', 'TITLE'], all.map((p) => [p.id, p.risk, String(p.steps.length), p.causes.join(','), p.title])));
+  });
+  extra(pb.command('show').description('one playbook; --graph prints its machine as a Mermaid state diagram').argument('<id>').option('--graph', 'Mermaid state diagram', false)).action((id: string, f: Flags) => {
+    const cat = loadCatalogue([builtInPlaybooks(), ...f.playbooks]);
+    const p = cat.get(id);
+    if (!p) throw new RdpfixError('usage', `Unknown playbook '${id}'.`, `Known: ${[...cat.keys()].join(', ') || 'none'}.`);
+    if (f.graph) return console.log(toMermaid(createPlaybookMachine(playbookInfo(p))));
+    const { scripts: _s, ...rest } = p;
+    if (f.json) return console.log(JSON.stringify(rest, null, 2));
+    console.log(`${p.id} v${p.version}: ${p.title}\n${p.description}\nrisk ${p.risk}; causes ${p.causes.join(', ')}; digest ${p.digest.slice(0, 16)}`);
+    console.log(renderTable(['STEP', 'TITLE', 'UNDO', 'TIMEOUT'], p.steps.map((s) => [s.id, s.title, s.irreversible ? 'IRREVERSIBLE' : 'yes', `${s.timeoutSeconds}s`])));
+  });
+  pb.command('validate')
+    .description('check a folder of playbooks: manifests, parameters, scripts, order hints')
+    .argument('<dir>')
+    .option('--json', 'print JSON', false)
+    .action((dir: string, f: Flags) => {
+      const cat = loadCatalogue([dir]);
+      if (f.json) return console.log(JSON.stringify({ ok: true, playbooks: [...cat.keys()] }));
+      console.log(`${dir}: ${cat.size} playbook(s) valid: ${[...cat.keys()].join(', ') || 'none'}.`);
+    });
+  return pb;
+}

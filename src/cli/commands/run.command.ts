@@ -1,0 +1,71 @@
+import { Command } from 'commander';
+import { createInterface } from 'node:readline/promises';
+import { loadInventory } from '../../inventory/inventory.js';
+import { startRun, type RunResult } from '../../engine/run.js';
+import { RdpfixError } from '../../errors.js';
+import { engineFrom, list, parseParam, withEngineOptions, type EngineFlags } from '../engine-options.js';
+import { wholeNumber } from '../options.js';
+import { renderOutcomes, renderPlan, resultJson } from '../render.js';
+import { EXIT } from '../exit.js';
+import { progressPrinter } from '../progress.js';
+
+interface RunFlags extends EngineFlags {
+  inventory: string;
+  playbook: string[];
+  param: Record<string, Record<string, unknown>>;
+  hosts?: string[];
+  concurrency: number;
+  allowIrreversible: boolean;
+  yes: boolean;
+}
+
+function runCommand(name: 'plan' | 'apply'): Command {
+  const cmd = new Command(name)
+    .description(name === 'plan' ? 'dry run: say, host by host, what each step would change (changes nothing)' : 'run playbooks on hosts: check, checkpoint, apply, verify; roll back a host on failure')
+    .requiredOption('-i, --inventory <file>', 'inventory file')
+    .requiredOption('-p, --playbook <id...>', 'playbook ids to run (order hints decide the order)')
+    .option('--param <id.name=value>', 'a playbook parameter (repeatable)', parseParam, {})
+    .option('--hosts <list>', 'only these hosts of the inventory', list)
+    .option('--concurrency <n>', 'hosts worked on at once', wholeNumber(1, 1024), 32)
+    .option('--allow-irreversible', 'allow steps that cannot be undone (e.g. logging sessions off)', false);
+  if (name === 'apply') cmd.option('-y, --yes', 'do not ask before changing hosts', false);
+  withEngineOptions(cmd);
+  return cmd.action(async (flags: RunFlags) => {
+    const engine = engineFrom(flags);
+    const inventory = loadInventory(flags.inventory);
+    const catalogue = engine.catalogue();
+    const broker = engine.broker();
+    const base = {
+      inventory, catalogue, playbookIds: flags.playbook, parameters: flags.param, hostFilter: flags.hosts,
+      concurrency: flags.concurrency, allowIrreversible: flags.allowIrreversible, stateDir: engine.stateDir, broker,
+    };
+    try {
+      if (name === 'apply' && !flags.yes) {
+        if (!process.stdin.isTTY) throw new RdpfixError('usage', 'apply changes hosts and asks first; there is no terminal to ask on.', 'Pass --yes to apply without asking (e.g. in scripts and CI), or run rdpfix plan first.');
+        const plan = await startRun({ ...base, mode: 'plan' });
+        console.log(renderPlan(plan));
+        const rl = createInterface({ input: process.stdin, output: process.stdout });
+        const answer = await rl.question(`\nApply to ${plan.hosts.length} host(s)? [y/N] `);
+        rl.close();
+        if (!/^y(es)?$/i.test(answer.trim())) {
+          console.log('Nothing changed.');
+          return;
+        }
+      }
+      const progress = flags.json ? undefined : progressPrinter();
+      const result: RunResult = await startRun({ ...base, mode: name, onRecord: progress });
+      if (flags.json) console.log(JSON.stringify(resultJson(result), null, 2));
+      else {
+        console.log(name === 'plan' ? renderPlan(result) : renderOutcomes(result));
+        console.log(`\nRun ${result.runId}${name === 'apply' ? ` — undo it later with: rdpfix rollback ${result.runId}` : ''}`);
+      }
+      const good = name === 'plan' ? 'planned' : 'succeeded';
+      if (result.hosts.some((h) => h.outcome !== good)) process.exitCode = EXIT.hostsFailed;
+    } finally {
+      await broker.close();
+    }
+  });
+}
+
+export const planCommand = () => runCommand('plan');
+export const applyCommand = () => runCommand('apply');

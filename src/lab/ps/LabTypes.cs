@@ -1,0 +1,44 @@
+// Types the lab's shadows return or throw that exist only on Windows: the CDXML-generated enums of the
+// NetConnection, NetSecurity and ScheduledTasks modules (copied from their cdxml <Enums> blocks; see
+// docs/windows-facts/network-firewall-sessions-tasks.md) and PowerShell's ServiceCommandException.
+// RdpfixLab.psm1 compiles this file once and caches the assembly (Add-Type costs seconds per compile).
+
+namespace Microsoft.PowerShell.Commands {
+    public class ServiceCommandException : System.SystemException {
+        public ServiceCommandException() { }
+        public ServiceCommandException(string message) : base(message) { }
+        public ServiceCommandException(string message, System.Exception innerException) : base(message, innerException) { }
+        public string ServiceName { get; set; }
+    }
+}
+
+namespace Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetConnectionProfile
+{
+    public enum NetworkCategory : uint { Public = 0, Private = 1, DomainAuthenticated = 2 }
+    public enum IPv4Connectivity : uint { Disconnected = 0, NoTraffic = 1, Subnet = 2, LocalNetwork = 3, Internet = 4 }
+    public enum IPv6Connectivity : uint { Disconnected = 0, NoTraffic = 1, Subnet = 2, LocalNetwork = 3, Internet = 4 }
+    public enum DomainAuthenticationKind : uint { None = 0, Ldap = 1, Tls = 2 }
+}
+
+namespace Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity
+{
+    public enum Enabled : ushort { True = 1, False = 2 }
+    [System.Flags] public enum Profile : ushort { Any = 0, Domain = 1, Private = 2, Public = 4, NotApplicable = 65535 }
+    public enum Direction : ushort { Inbound = 1, Outbound = 2 }
+    public enum Action : ushort { NotConfigured = 0, Allow = 2, Block = 4 }
+    public enum EdgeTraversal : ushort { Block = 0, Allow = 1, DeferToUser = 2, DeferToApp = 3 }
+    public enum PrimaryStatus : ushort { Unknown = 0, OK = 1, Inactive = 2, Error = 3 }
+    public enum PolicyStoreType : ushort { None = 0, Local = 1, GroupPolicy = 2, Dynamic = 3, Generated = 4, Hardcoded = 5 }
+    public enum GpoBoolean : ushort { False = 0, True = 1, NotConfigured = 2 }
+    [System.Flags] public enum DynamicTransport : uint { Any = 0, ProximityApps = 1, ProximitySharing = 2, WifiDirectPrinting = 4, WifiDirectDisplay = 8, WifiDirectDevices = 16 }
+}
+
+namespace Microsoft.PowerShell.Cmdletization.GeneratedTypes.ScheduledTask
+{
+    public enum StateEnum : int { Unknown = 0, Disabled = 1, Queued = 2, Ready = 3, Running = 4 }
+    public enum CompatibilityEnum : int { At = 0, V1 = 1, Vista = 2, Win7 = 3, Win8 = 4 }
+    public enum RunLevelEnum : int { Limited = 0, Highest = 1 }
+    public enum ProcessTokenSidTypeEnum : int { None = 0, Unrestricted = 1, Default = 2 }
+    public enum LogonTypeEnum : int { None = 0, Password = 1, S4U = 2, Interactive = 3, Group = 4, ServiceAccount = 5, InteractiveOrPassword = 6 }
+    public enum MultipleInstancesEnum : int { Parallel = 0, Queue = 1, IgnoreNew = 2 }
+}

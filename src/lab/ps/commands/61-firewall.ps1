@@ -1,0 +1,662 @@
+# Windows Firewall: NetSecurity CDXML cmdlets (class root/standardcimv2/MSFT_NetFirewallRule and its filters,
+# MSFT_NetFirewallProfile), a minimal `netsh advfirewall` and the read helper Test-LabRdpFirewallOpen.
+# Uses the CDXML helpers of 60-netprofile.ps1. Facts: docs/windows-facts/network-firewall-sessions-tasks.md.
+
+# Enum definitions copied from the <Enums> blocks of NetFirewallRule/NetFirewallProfile/NetFirewallPortFilter
+# .cmdletDefinition.cdxml (Windows NetSecurity module 2.0.0.0).
+# The enum types are defined in ../LabTypes.cs, compiled when the module loads.
+
+$script:LabFwNs = 'Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity'
+$script:LabFwRuleClass = 'MSFT_NetFirewallRule'
+
+function ConvertTo-LabFwEnum {
+    param([string]$Enum, $Value)
+    return ([string]$Value -as [type]"$script:LabFwNs.$Enum")
+}
+
+function ConvertTo-LabFwList {
+    <# MSFT filters hold string arrays; NetSecurity's formatter shows one element as a plain string. #>
+    param([string]$Text)
+    $parts = @(([string]$Text).Split(',') | ForEach-Object { $_.Trim() } | Where-Object { $_ -ne '' })
+    if ($parts.Count -eq 0) { return 'Any' }
+    if ($parts.Count -eq 1) { return $parts[0] }
+    return , [string[]]$parts
+}
+
+function Add-LabFwTypeName {
+    param($Object, [string]$Class)
+    $Object.PSObject.TypeNames.Insert(0, "Microsoft.Management.Infrastructure.CimInstance#$Class")
+    $Object.PSObject.TypeNames.Insert(0, "Microsoft.Management.Infrastructure.CimInstance#root/standardcimv2/$Class")
+    return $Object
+}
+
+function Get-LabFwStoreSource {
+    param($Rule)
+    if ([string]$Rule.PolicyStoreSourceType -eq 'GroupPolicy') { return 'GroupPolicy' }   # [UNSOURCED] GPO rules name their GPO here
+    return 'PersistentStore'
+}
+
+function ConvertTo-LabFwRuleObject {
+    param($Rule)
+    # Property order = NetFirewallRule_Listview of NetSecurity.formats.ps1xml (the reference section 4.1 list sample).
+    $o = [pscustomobject][ordered]@{
+        Name                  = [string]$Rule.Name
+        DisplayName           = [string]$Rule.DisplayName
+        Description           = [string]$Rule.Description
+        DisplayGroup          = [string]$Rule.DisplayGroup
+        Group                 = [string]$Rule.Group
+        Enabled               = ConvertTo-LabFwEnum 'Enabled' $Rule.Enabled
+        Profile               = ConvertTo-LabFwEnum 'Profile' $Rule.Profile
+        Platform              = [string[]]@()
+        Direction             = ConvertTo-LabFwEnum 'Direction' $Rule.Direction
+        Action                = ConvertTo-LabFwEnum 'Action' $Rule.Action
+        EdgeTraversalPolicy   = ConvertTo-LabFwEnum 'EdgeTraversal' 'Block'
+        LooseSourceMapping    = $false
+        LocalOnlyMapping      = $false
+        Owner                 = $null
+        PrimaryStatus         = ConvertTo-LabFwEnum 'PrimaryStatus' 'OK'
+        Status                = 'The rule was parsed successfully from the store. (65536)'
+        EnforcementStatus     = 'NotApplicable'
+        PolicyStoreSource     = Get-LabFwStoreSource $Rule
+        PolicyStoreSourceType = ConvertTo-LabFwEnum 'PolicyStoreType' $Rule.PolicyStoreSourceType
+        InstanceID            = [string]$Rule.Name
+    }
+    return (Add-LabFwTypeName $o $script:LabFwRuleClass)
+}
+
+function Get-LabFwRulesInStore {
+    <# PersistentStore (the default) holds the local rules only; GPO rules show in ActiveStore/RSOP (WPD Get-NetFirewallRule -PolicyStore). #>
+    param([string]$PolicyStore)
+    $all = @((Get-LabState).firewall.rules)
+    $store = [string]$PolicyStore
+    if ($store -eq '' -or $store -eq 'PersistentStore' -or $store -eq 'localhost') {
+        return , @($all | Where-Object { [string]$_.PolicyStoreSourceType -ne 'GroupPolicy' })
+    }
+    if ($store -eq 'RSOP') { return , @($all | Where-Object { [string]$_.PolicyStoreSourceType -eq 'GroupPolicy' }) }
+    return , $all
+}
+
+function Find-LabFwRules {
+    <# The CDXML query shared by Get/Enable/Disable/Set/Remove-NetFirewallRule. $Sel is a hashtable of the
+       bound selector parameters. No selector = every rule in the store (default parameter set GetAll). #>
+    param($Cmdlet, [string]$CmdletName, [hashtable]$Sel, [string]$PolicyStore)
+    $items = Get-LabFwRulesInStore $PolicyStore
+    # [property in state, CIM property for errors, values, wildcards]
+    $map = @(
+        @('Name', 'InstanceID', $true), @('DisplayName', 'DisplayName', $true), @('Description', 'Description', $true),
+        @('DisplayGroup', 'DisplayGroup', $true), @('Group', 'RuleGroup', $true), @('Enabled', 'Enabled', $false),
+        @('Direction', 'Direction', $false), @('Action', 'Action', $false), @('PolicyStoreSourceType', 'PolicyStoreSourceType', $false)
+    )
+    $filters = @()
+    foreach ($m in $map) {
+        if ($Sel.ContainsKey($m[0]) -and $null -ne $Sel[$m[0]]) { $filters += , @($m[0], $m[1], @($Sel[$m[0]] | ForEach-Object { [string]$_ }), $m[2]) }
+    }
+    $result = $items
+    $misses = @()
+    foreach ($f in $filters) {
+        $r = Select-LabNfsByFilter -Items $result -Property $f[0] -Values $f[2] -Glob:([bool]$f[3])
+        $result = @($r.Items)
+        foreach ($x in $r.Misses) { $misses += , @($f[1], $x) }
+    }
+    if ($filters.Count -eq 1) {
+        foreach ($x in $misses) { $Cmdlet.WriteError((New-LabNfsNotFoundError $script:LabFwRuleClass $x[0] $x[1] $CmdletName)) }
+    } elseif ($filters.Count -gt 1 -and $result.Count -eq 0 -and $misses.Count -gt 0) {
+        $wql = Format-LabNfsWql @($filters | ForEach-Object { , @($_[1], $_[2], $_[3]) })
+        $Cmdlet.WriteError((New-LabNfsComplexNotFoundError $script:LabFwRuleClass 'root/standardcimv2' $wql $CmdletName))
+    }
+    return , $result
+}
+
+function Get-LabFwSelector {
+    param([hashtable]$Bound)
+    $sel = @{}
+    foreach ($k in 'Name', 'DisplayName', 'Description', 'DisplayGroup', 'Group', 'Enabled', 'Direction', 'Action', 'PolicyStoreSourceType') {
+        if ($Bound.ContainsKey($k)) { $sel[$k] = $Bound[$k] }
+    }
+    return $sel
+}
+
+function Resolve-LabFwInput {
+    <# Rules named by -InputObject / associated filter objects (their InstanceID is the rule's Name). #>
+    param($InputObject)
+    $rules = @()
+    foreach ($io in @($InputObject)) {
+        if ($null -eq $io) { continue }
+        $id = $null
+        if ($io.PSObject.Properties['InstanceID']) { $id = [string]$io.InstanceID } elseif ($io.PSObject.Properties['Name']) { $id = [string]$io.Name } else { $id = [string]$io }
+        $rules += @((Get-LabState).firewall.rules | Where-Object { $_.Name -eq $id })
+    }
+    return , $rules
+}
+
+function Get-LabFwTargets {
+    param($Cmdlet, [string]$CmdletName, [hashtable]$Bound, $InputObject)
+    if ($Bound.ContainsKey('InputObject')) { return (Resolve-LabFwInput $InputObject) }
+    $store = $null
+    if ($Bound.ContainsKey('PolicyStore')) { $store = [string]$Bound['PolicyStore'] }
+    return (Find-LabFwRules -Cmdlet $Cmdlet -CmdletName $CmdletName -Sel (Get-LabFwSelector $Bound) -PolicyStore $store)
+}
+
+function Test-LabFwWritable {
+    <# GPO-delivered rules cannot be changed locally (reference section 4.2). Text and FQID: [UNSOURCED]. #>
+    param($Cmdlet, [string]$CmdletName, $Rule)
+    if ([string]$Rule.PolicyStoreSourceType -ne 'GroupPolicy') { return $true }
+    $Cmdlet.WriteError((New-LabNfsCimError -Message 'Access is denied.' -MessageId 'Windows System Error 5' -Cmdlet $CmdletName -Category PermissionDenied -Target ([string]$Rule.Name)))
+    return $false
+}
+
+function Get-NetFirewallRule {
+    [CmdletBinding(DefaultParameterSetName = 'GetAll')]
+    param(
+        [Parameter(ParameterSetName = 'GetAll')][switch]$All,
+        [Parameter(ParameterSetName = 'ByName', Mandatory = $true, Position = 0)][Alias('ID')][string[]]$Name,
+        [Parameter(ParameterSetName = 'ByDisplayName', Mandatory = $true)][string[]]$DisplayName,
+        [Parameter(ParameterSetName = 'ByQuery')][string[]]$Description,
+        [Parameter(ParameterSetName = 'ByQuery')][string[]]$DisplayGroup,
+        [Parameter(ParameterSetName = 'ByQuery')][string[]]$Group,
+        [Parameter(ParameterSetName = 'ByQuery')][Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Enabled[]]$Enabled,
+        [Parameter(ParameterSetName = 'ByQuery')][Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Direction[]]$Direction,
+        [Parameter(ParameterSetName = 'ByQuery')][Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Action[]]$Action,
+        [Parameter(ParameterSetName = 'ByQuery')][Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.PolicyStoreType[]]$PolicyStoreSourceType,
+        [Parameter(ParameterSetName = 'ByAssociatedFilter', Mandatory = $true, ValueFromPipeline = $true)]$AssociatedNetFirewallPortFilter,
+        [Parameter(ParameterSetName = 'ByAssociatedAddressFilter', Mandatory = $true)]$AssociatedNetFirewallAddressFilter,
+        [Parameter(ParameterSetName = 'ByAssociatedApplicationFilter', Mandatory = $true)]$AssociatedNetFirewallApplicationFilter,
+        [string]$PolicyStore, [string]$GPOSession, [switch]$TracePolicyStore,
+        $CimSession, [int]$ThrottleLimit, [switch]$AsJob
+    )
+    process {
+        Invoke-LabFaultPoint 'Get-NetFirewallRule'
+        $assoc = $null
+        foreach ($k in 'AssociatedNetFirewallPortFilter', 'AssociatedNetFirewallAddressFilter', 'AssociatedNetFirewallApplicationFilter') {
+            if ($PSBoundParameters.ContainsKey($k)) { $assoc = $PSBoundParameters[$k] }
+        }
+        if ($null -ne $assoc) { $rules = Resolve-LabFwInput $assoc }
+        else { $rules = Find-LabFwRules -Cmdlet $PSCmdlet -CmdletName 'Get-NetFirewallRule' -Sel (Get-LabFwSelector $PSBoundParameters) -PolicyStore $PolicyStore }
+        foreach ($r in $rules) { ConvertTo-LabFwRuleObject $r }
+    }
+}
+
+function Set-LabFwEnabled {
+    param($Cmdlet, [string]$CmdletName, [hashtable]$Bound, $InputObject, [string]$Value, [switch]$PassThru)
+    $targets = Get-LabFwTargets -Cmdlet $Cmdlet -CmdletName $CmdletName -Bound $Bound -InputObject $InputObject
+    $changed = @()
+    foreach ($r in $targets) {
+        if (-not $Cmdlet.ShouldProcess("$CmdletName DisplayName: $($r.Name)", $CmdletName)) { continue }
+        if (-not (Test-LabFwWritable $Cmdlet $CmdletName $r)) { continue }
+        if ([string]$r.Enabled -ne $Value) { $r.Enabled = $Value; $changed += [string]$r.Name }
+        if ($PassThru) { ConvertTo-LabFwRuleObject $r }
+    }
+    if ($changed.Count -gt 0) {
+        Save-LabState
+        Write-LabAudit -Command $CmdletName -Detail ([ordered]@{ rules = $changed; enabled = $Value })
+    }
+}
+
+function Enable-NetFirewallRule {
+    # No selector: every rule on the machine (WPD Enable-NetFirewallRule "IMPORTANT NOTE"; default set GetAll).
+    [CmdletBinding(DefaultParameterSetName = 'GetAll', SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'GetAll')][switch]$All,
+        [Parameter(ParameterSetName = 'ByName', Mandatory = $true, Position = 0)][Alias('ID')][string[]]$Name,
+        [Parameter(ParameterSetName = 'ByDisplayName', Mandatory = $true)][string[]]$DisplayName,
+        [Parameter(ParameterSetName = 'ByQuery')][string[]]$Description,
+        [Parameter(ParameterSetName = 'ByQuery')][string[]]$DisplayGroup,
+        [Parameter(ParameterSetName = 'ByQuery')][string[]]$Group,
+        [Parameter(ParameterSetName = 'ByQuery')][Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Direction[]]$Direction,
+        [Parameter(ParameterSetName = 'InputObject (cdxml)', Mandatory = $true, ValueFromPipeline = $true)]$InputObject,
+        [string]$PolicyStore, [string]$GPOSession, [switch]$PassThru,
+        $CimSession, [int]$ThrottleLimit, [switch]$AsJob
+    )
+    process {
+        Invoke-LabFaultPoint 'Enable-NetFirewallRule'
+        Set-LabFwEnabled -Cmdlet $PSCmdlet -CmdletName 'Enable-NetFirewallRule' -Bound $PSBoundParameters -InputObject $InputObject -Value 'True' -PassThru:$PassThru
+    }
+}
+
+function Disable-NetFirewallRule {
+    [CmdletBinding(DefaultParameterSetName = 'GetAll', SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'GetAll')][switch]$All,
+        [Parameter(ParameterSetName = 'ByName', Mandatory = $true, Position = 0)][Alias('ID')][string[]]$Name,
+        [Parameter(ParameterSetName = 'ByDisplayName', Mandatory = $true)][string[]]$DisplayName,
+        [Parameter(ParameterSetName = 'ByQuery')][string[]]$Description,
+        [Parameter(ParameterSetName = 'ByQuery')][string[]]$DisplayGroup,
+        [Parameter(ParameterSetName = 'ByQuery')][string[]]$Group,
+        [Parameter(ParameterSetName = 'ByQuery')][Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Direction[]]$Direction,
+        [Parameter(ParameterSetName = 'InputObject (cdxml)', Mandatory = $true, ValueFromPipeline = $true)]$InputObject,
+        [string]$PolicyStore, [string]$GPOSession, [switch]$PassThru,
+        $CimSession, [int]$ThrottleLimit, [switch]$AsJob
+    )
+    process {
+        Invoke-LabFaultPoint 'Disable-NetFirewallRule'
+        Set-LabFwEnabled -Cmdlet $PSCmdlet -CmdletName 'Disable-NetFirewallRule' -Bound $PSBoundParameters -InputObject $InputObject -Value 'False' -PassThru:$PassThru
+    }
+}
+
+function ConvertTo-LabFwProtocol {
+    param([string]$Protocol)
+    if ($Protocol -match '^(tcp|udp)$') { return $Protocol.ToUpperInvariant() }
+    if ($Protocol -eq '' -or $Protocol -match '^any$') { return 'Any' }
+    return $Protocol
+}
+
+function Join-LabFwList {
+    param($Value)
+    return ((@($Value) | ForEach-Object { [string]$_ }) -join ',')
+}
+
+function Set-NetFirewallRule {
+    [CmdletBinding(DefaultParameterSetName = 'ByName', SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'ByName', Mandatory = $true, Position = 0)][Alias('ID')][string[]]$Name,
+        [Parameter(ParameterSetName = 'ByDisplayName', Mandatory = $true)][string[]]$DisplayName,
+        [Parameter(ParameterSetName = 'ByQuery')][string[]]$DisplayGroup,
+        [Parameter(ParameterSetName = 'ByQuery')][string[]]$Group,
+        [Parameter(ParameterSetName = 'InputObject (cdxml)', Mandatory = $true, ValueFromPipeline = $true)]$InputObject,
+        [string]$NewDisplayName, [string]$Description,
+        [Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Enabled]$Enabled,
+        [Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Profile]$Profile,
+        [Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Direction]$Direction,
+        [Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Action]$Action,
+        [string]$Protocol, [string[]]$LocalPort, [string[]]$RemotePort, [string[]]$RemoteAddress,
+        [string]$Program, [string]$Service,
+        [string]$PolicyStore, [string]$GPOSession, [switch]$PassThru,
+        $CimSession, [int]$ThrottleLimit, [switch]$AsJob
+    )
+    process {
+        Invoke-LabFaultPoint 'Set-NetFirewallRule'
+        $sel = @{}
+        foreach ($k in 'Name', 'DisplayName', 'DisplayGroup', 'Group', 'InputObject', 'PolicyStore') { if ($PSBoundParameters.ContainsKey($k)) { $sel[$k] = $PSBoundParameters[$k] } }
+        $targets = Get-LabFwTargets -Cmdlet $PSCmdlet -CmdletName 'Set-NetFirewallRule' -Bound $sel -InputObject $InputObject
+        $changes = [ordered]@{}
+        if ($PSBoundParameters.ContainsKey('NewDisplayName')) { $changes.DisplayName = $NewDisplayName }
+        if ($PSBoundParameters.ContainsKey('Description')) { $changes.Description = $Description }
+        if ($PSBoundParameters.ContainsKey('Enabled')) { $changes.Enabled = $Enabled.ToString() }
+        if ($PSBoundParameters.ContainsKey('Profile')) { $changes.Profile = $Profile.ToString() }
+        if ($PSBoundParameters.ContainsKey('Direction')) { $changes.Direction = $Direction.ToString() }
+        if ($PSBoundParameters.ContainsKey('Action')) { $changes.Action = $Action.ToString() }
+        if ($PSBoundParameters.ContainsKey('Protocol')) { $changes.Protocol = ConvertTo-LabFwProtocol $Protocol }
+        if ($PSBoundParameters.ContainsKey('LocalPort')) { $changes.LocalPort = Join-LabFwList $LocalPort }
+        if ($PSBoundParameters.ContainsKey('RemotePort')) { $changes.RemotePort = Join-LabFwList $RemotePort }
+        if ($PSBoundParameters.ContainsKey('RemoteAddress')) { $changes.RemoteAddress = Join-LabFwList $RemoteAddress }
+        if ($PSBoundParameters.ContainsKey('Program')) { $changes.Program = $Program }
+        if ($PSBoundParameters.ContainsKey('Service')) { $changes.Service = $Service }
+        $done = @()
+        foreach ($r in $targets) {
+            # -WhatIf text as the reference section 4.1 sample: "Set-NetFirewallRule DisplayName: <Name>".
+            if (-not $PSCmdlet.ShouldProcess("Set-NetFirewallRule DisplayName: $($r.Name)", 'Set-NetFirewallRule')) { continue }
+            if (-not (Test-LabFwWritable $PSCmdlet 'Set-NetFirewallRule' $r)) { continue }
+            foreach ($k in $changes.Keys) { $r.$k = $changes[$k] }
+            $done += [string]$r.Name
+            if ($PassThru) { ConvertTo-LabFwRuleObject $r }
+        }
+        if ($done.Count -gt 0 -and $changes.Count -gt 0) {
+            Save-LabState
+            Write-LabAudit -Command 'Set-NetFirewallRule' -Detail ([ordered]@{ rules = $done; set = $changes })
+        }
+    }
+}
+
+function New-NetFirewallRule {
+    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [string]$Name,
+        [Parameter(Mandatory = $true)][string]$DisplayName,
+        [string]$Description = '', [string]$Group = '',
+        [Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Enabled]$Enabled = 'True',
+        [Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Profile]$Profile = 'Any',
+        [Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Direction]$Direction = 'Inbound',
+        [Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Action]$Action = 'Allow',
+        [string]$Protocol = 'Any', [string[]]$LocalPort, [string[]]$RemotePort, [string[]]$RemoteAddress,
+        [string]$Program = 'Any', [string]$Service = 'Any',
+        [string]$PolicyStore, [string]$GPOSession,
+        $CimSession, [int]$ThrottleLimit, [switch]$AsJob
+    )
+    Invoke-LabFaultPoint 'New-NetFirewallRule'
+    $state = Get-LabState
+    # Without -Name the firewall names the rule with a fresh GUID, so re-runs create duplicates (reference section 4.4).
+    if (-not $PSBoundParameters.ContainsKey('Name') -or [string]::IsNullOrEmpty($Name)) { $Name = '{' + [guid]::NewGuid().ToString() + '}' }
+    if (@($state.firewall.rules | Where-Object { $_.Name -eq $Name }).Count -gt 0) {
+        # CimException ERROR_ALREADY_EXISTS: MessageId "Windows System Error 183" (FQID seen in a NetSecurity
+        # GPO script); category ResourceExists [INFERENCE].
+        $PSCmdlet.WriteError((New-LabNfsCimError -Message 'Cannot create a file when that file already exists.' -MessageId 'Windows System Error 183' -Cmdlet 'New-NetFirewallRule' -Category ResourceExists -Target $Name))
+        return
+    }
+    if (-not $PSCmdlet.ShouldProcess($DisplayName, 'New-NetFirewallRule')) { return }
+    $lp = 'Any'; if ($LocalPort) { $lp = Join-LabFwList $LocalPort }
+    $rp = 'Any'; if ($RemotePort) { $rp = Join-LabFwList $RemotePort }
+    $ra = 'Any'; if ($RemoteAddress) { $ra = Join-LabFwList $RemoteAddress }
+    $proto = ConvertTo-LabFwProtocol $Protocol
+    $rule = [pscustomobject][ordered]@{
+        Name = $Name; DisplayName = $DisplayName; Description = $Description; DisplayGroup = $Group; Group = $Group
+        Enabled = $Enabled.ToString(); Profile = $Profile.ToString(); Direction = $Direction.ToString(); Action = $Action.ToString()
+        Protocol = $proto; LocalPort = $lp; RemotePort = $rp; RemoteAddress = $ra; Program = $Program; Service = $Service
+        PolicyStoreSourceType = 'Local'
+    }
+    $state.firewall.rules = @($state.firewall.rules) + $rule
+    Save-LabState
+    Write-LabAudit -Command 'New-NetFirewallRule' -Detail ([ordered]@{ name = $Name; displayName = $DisplayName; localPort = $lp; protocol = $proto })
+    ConvertTo-LabFwRuleObject $rule
+}
+
+function Remove-NetFirewallRule {
+    [CmdletBinding(DefaultParameterSetName = 'GetAll', SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'GetAll')][switch]$All,
+        [Parameter(ParameterSetName = 'ByName', Mandatory = $true, Position = 0)][Alias('ID')][string[]]$Name,
+        [Parameter(ParameterSetName = 'ByDisplayName', Mandatory = $true)][string[]]$DisplayName,
+        [Parameter(ParameterSetName = 'ByQuery')][string[]]$DisplayGroup,
+        [Parameter(ParameterSetName = 'ByQuery')][string[]]$Group,
+        [Parameter(ParameterSetName = 'InputObject (cdxml)', Mandatory = $true, ValueFromPipeline = $true)]$InputObject,
+        [string]$PolicyStore, [string]$GPOSession,
+        $CimSession, [int]$ThrottleLimit, [switch]$AsJob
+    )
+    process {
+        Invoke-LabFaultPoint 'Remove-NetFirewallRule'
+        $targets = Get-LabFwTargets -Cmdlet $PSCmdlet -CmdletName 'Remove-NetFirewallRule' -Bound $PSBoundParameters -InputObject $InputObject
+        $gone = @()
+        foreach ($r in $targets) {
+            if (-not $PSCmdlet.ShouldProcess("Remove-NetFirewallRule DisplayName: $($r.Name)", 'Remove-NetFirewallRule')) { continue }
+            if (-not (Test-LabFwWritable $PSCmdlet 'Remove-NetFirewallRule' $r)) { continue }
+            $gone += $r
+        }
+        if ($gone.Count -gt 0) {
+            $state = Get-LabState
+            $state.firewall.rules = @($state.firewall.rules | Where-Object { $gone -notcontains $_ })
+            Save-LabState
+            Write-LabAudit -Command 'Remove-NetFirewallRule' -Detail ([ordered]@{ rules = @($gone | ForEach-Object { [string]$_.Name }) })
+        }
+    }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Filters (one per rule, InstanceID = the rule's Name)
+
+function Get-LabFwFilterRules {
+    param($Cmdlet, [string]$CmdletName, [hashtable]$Bound, $Assoc)
+    if ($Bound.ContainsKey('AssociatedNetFirewallRule')) { return (Resolve-LabFwInput $Assoc) }
+    $store = $null
+    if ($Bound.ContainsKey('PolicyStore')) { $store = [string]$Bound['PolicyStore'] }
+    return (Get-LabFwRulesInStore $store)
+}
+
+function Get-NetFirewallPortFilter {
+    [CmdletBinding(DefaultParameterSetName = 'GetAll')]
+    param(
+        [Parameter(ParameterSetName = 'GetAll')][switch]$All,
+        [Parameter(ParameterSetName = 'ByAssociatedNetFirewallRule', Mandatory = $true, ValueFromPipeline = $true)]$AssociatedNetFirewallRule,
+        [string]$PolicyStore, [string]$GPOSession, $CimSession, [int]$ThrottleLimit, [switch]$AsJob
+    )
+    process {
+        Invoke-LabFaultPoint 'Get-NetFirewallPortFilter'
+        foreach ($r in (Get-LabFwFilterRules $PSCmdlet 'Get-NetFirewallPortFilter' $PSBoundParameters $AssociatedNetFirewallRule)) {
+            $o = [pscustomobject][ordered]@{
+                Protocol      = [string]$r.Protocol
+                LocalPort     = ConvertTo-LabFwList $r.LocalPort
+                RemotePort    = ConvertTo-LabFwList $r.RemotePort
+                IcmpType      = 'Any'
+                DynamicTarget = ConvertTo-LabFwEnum 'DynamicTransport' 'Any'
+                InstanceID    = [string]$r.Name
+            }
+            Add-LabFwTypeName $o 'MSFT_NetProtocolPortFilter'
+        }
+    }
+}
+
+function Get-NetFirewallAddressFilter {
+    [CmdletBinding(DefaultParameterSetName = 'GetAll')]
+    param(
+        [Parameter(ParameterSetName = 'GetAll')][switch]$All,
+        [Parameter(ParameterSetName = 'ByAssociatedNetFirewallRule', Mandatory = $true, ValueFromPipeline = $true)]$AssociatedNetFirewallRule,
+        [string]$PolicyStore, [string]$GPOSession, $CimSession, [int]$ThrottleLimit, [switch]$AsJob
+    )
+    process {
+        Invoke-LabFaultPoint 'Get-NetFirewallAddressFilter'
+        foreach ($r in (Get-LabFwFilterRules $PSCmdlet 'Get-NetFirewallAddressFilter' $PSBoundParameters $AssociatedNetFirewallRule)) {
+            $o = [pscustomobject][ordered]@{
+                LocalAddress  = 'Any'
+                RemoteAddress = ConvertTo-LabFwList $r.RemoteAddress
+                InstanceID    = [string]$r.Name
+            }
+            Add-LabFwTypeName $o 'MSFT_NetAddressFilter'
+        }
+    }
+}
+
+function Get-NetFirewallApplicationFilter {
+    [CmdletBinding(DefaultParameterSetName = 'GetAll')]
+    param(
+        [Parameter(ParameterSetName = 'GetAll')][switch]$All,
+        [Parameter(ParameterSetName = 'ByAssociatedNetFirewallRule', Mandatory = $true, ValueFromPipeline = $true)]$AssociatedNetFirewallRule,
+        [string]$PolicyStore, [string]$GPOSession, $CimSession, [int]$ThrottleLimit, [switch]$AsJob
+    )
+    process {
+        Invoke-LabFaultPoint 'Get-NetFirewallApplicationFilter'
+        foreach ($r in (Get-LabFwFilterRules $PSCmdlet 'Get-NetFirewallApplicationFilter' $PSBoundParameters $AssociatedNetFirewallRule)) {
+            $prog = [string]$r.Program
+            if ($prog -eq '') { $prog = 'Any' }
+            $o = [pscustomobject][ordered]@{ Program = $prog; Package = $null; InstanceID = [string]$r.Name }
+            Add-LabFwTypeName $o 'MSFT_NetApplicationFilter'
+        }
+    }
+}
+
+function Get-NetFirewallProfile {
+    [CmdletBinding(DefaultParameterSetName = 'GetAll')]
+    param(
+        [Parameter(ParameterSetName = 'GetAll')][switch]$All,
+        [Parameter(ParameterSetName = 'ByName', Mandatory = $true, Position = 0)][Alias('Profile')][string[]]$Name,
+        [string]$PolicyStore, [string]$GPOSession, $CimSession, [int]$ThrottleLimit, [switch]$AsJob
+    )
+    process {
+        Invoke-LabFaultPoint 'Get-NetFirewallProfile'
+        $items = @((Get-LabState).firewall.profiles)
+        if ($PSBoundParameters.ContainsKey('Name')) {
+            $r = Select-LabNfsByFilter -Items $items -Property 'Name' -Values $Name -Glob
+            foreach ($m in $r.Misses) { $PSCmdlet.WriteError((New-LabNfsNotFoundError 'MSFT_NetFirewallProfile' 'Name' $m 'Get-NetFirewallProfile')) }
+            $items = $r.Items
+        }
+        foreach ($p in $items) {
+            $en = 'False'; if ($p.Enabled) { $en = 'True' }
+            # The first four properties of NetFirewallProfile_Listview; the other Allow*/Log* settings are not modelled.
+            $o = [pscustomobject][ordered]@{
+                Name                  = [string]$p.Name
+                Enabled               = ConvertTo-LabFwEnum 'GpoBoolean' $en
+                DefaultInboundAction  = ConvertTo-LabFwEnum 'Action' $p.DefaultInboundAction
+                DefaultOutboundAction = ConvertTo-LabFwEnum 'Action' $p.DefaultOutboundAction
+            }
+            Add-LabFwTypeName $o 'MSFT_NetFirewallProfile'
+        }
+    }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Test-LabRdpFirewallOpen: does the simulated firewall let TCP <Port> in? (read-only, for other lab code)
+
+function Test-LabFwPortCovered {
+    param([string]$Spec, [int]$Port)
+    foreach ($part in ([string]$Spec).Split(',')) {
+        $p = $part.Trim()
+        if ($p -eq '' ) { continue }
+        if ($p -eq 'Any') { return $true }
+        if ($p -match '^(\d+)-(\d+)$') { if ($Port -ge [int]$Matches[1] -and $Port -le [int]$Matches[2]) { return $true } ; continue }
+        if ($p -match '^\d+$' -and [int]$p -eq $Port) { return $true }
+    }
+    return $false
+}
+
+function Test-LabFwRuleApplies {
+    param($Rule, [string]$Category, [int]$Port)
+    if ([string]$Rule.Enabled -ne 'True' -or [string]$Rule.Direction -ne 'Inbound') { return $false }
+    if (@('TCP', 'Any') -notcontains [string]$Rule.Protocol) { return $false }
+    if (-not (Test-LabFwPortCovered $Rule.LocalPort $Port)) { return $false }
+    # Application/service conditions must admit TermService (svchost -k NetworkService) [INFERENCE: WFP
+    # conditions]; e.g. the Shadow rule (RdpSa.exe, any port) does not open the listener port.
+    $prog = [string]$Rule.Program
+    if ($prog -ne '' -and $prog -ne 'Any' -and $prog -notmatch '\\svchost\.exe$') { return $false }
+    $svc = [string]$Rule.Service
+    if ($svc -ne '' -and $svc -ne 'Any' -and $svc -ine 'TermService') { return $false }
+    $prof = [string]$Rule.Profile
+    return ($prof -eq 'Any' -or @($prof.Split(',') | ForEach-Object { $_.Trim() }) -contains $Category)
+}
+
+function Test-LabRdpFirewallOpen {
+    <# $true when inbound TCP <Port> is allowed for at least one connected network: its firewall profile is
+       off, or its default inbound action is Allow, or an enabled inbound Allow rule (any store) covers the port
+       and the profile, with no enabled Block rule doing the same (block rules win). #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][int]$Port)
+    $state = Get-LabState
+    foreach ($np in @($state.netConnectionProfiles)) {
+        $cat = [string]$np.NetworkCategory
+        if ($cat -eq 'DomainAuthenticated') { $cat = 'Domain' }
+        $fp = @($state.firewall.profiles | Where-Object { $_.Name -eq $cat }) | Select-Object -First 1
+        if ($null -ne $fp -and -not $fp.Enabled) { return $true }
+        $rules = @($state.firewall.rules | Where-Object { Test-LabFwRuleApplies $_ $cat $Port })
+        if (@($rules | Where-Object { $_.Action -eq 'Block' }).Count -gt 0) { continue }
+        if (@($rules | Where-Object { $_.Action -eq 'Allow' }).Count -gt 0) { return $true }
+        if ($null -ne $fp -and [string]$fp.DefaultInboundAction -eq 'Allow') { return $true }
+    }
+    return $false
+}
+
+# ---------------------------------------------------------------------------------------------------
+# netsh advfirewall (minimal). Matches rules by display name (name=) and localized group (group=), local
+# store only. Texts: reference section 4.4 and real transcripts ("Updated N rule(s).", "Deleted N rule(s).", "Ok.").
+
+function ConvertFrom-LabNetshArgs {
+    <# 'k=v' tokens -> ordered hashtable (keys lower-case); tokens after 'new' go to .New. #>
+    param([string[]]$Tokens)
+    $crit = [ordered]@{}; $new = [ordered]@{}; $target = $crit
+    foreach ($t in $Tokens) {
+        if ($t -ieq 'new') { $target = $new; continue }
+        $i = $t.IndexOf('=')
+        if ($i -gt 0) { $target[$t.Substring(0, $i).ToLowerInvariant()] = $t.Substring($i + 1).Trim('"') }
+        else { $target[$t.ToLowerInvariant()] = $true }
+    }
+    return @{ Criteria = $crit; New = $new }
+}
+
+function ConvertTo-LabNetshProfiles {
+    param([string]$Profile)
+    if ($Profile -eq 'Any' -or $Profile -eq '') { return 'Domain,Private,Public' }
+    return (($Profile.Split(',') | ForEach-Object { $_.Trim() }) -join ',')
+}
+
+function ConvertFrom-LabNetshProfiles {
+    param([string]$Text)
+    $names = @($Text.Split(',') | ForEach-Object { $_.Trim().ToLowerInvariant() } | Where-Object { $_ })
+    if ($names -contains 'any' -or $names.Count -eq 0) { return 'Any' }
+    $out = @()
+    foreach ($n in 'Domain', 'Private', 'Public') { if ($names -contains $n.ToLowerInvariant()) { $out += $n } }
+    return ($out -join ', ')
+}
+
+function Select-LabNetshRules {
+    param($Crit)
+    $rules = @((Get-LabState).firewall.rules | Where-Object { [string]$_.PolicyStoreSourceType -ne 'GroupPolicy' })
+    if ($Crit.Contains('name') -and $Crit['name'] -ine 'all') { $rules = @($rules | Where-Object { $_.DisplayName -ieq $Crit['name'] }) }
+    if ($Crit.Contains('group')) { $rules = @($rules | Where-Object { $_.DisplayGroup -ieq $Crit['group'] }) }
+    if ($Crit.Contains('dir')) { $d = 'Inbound'; if ($Crit['dir'] -ieq 'out') { $d = 'Outbound' }; $rules = @($rules | Where-Object { $_.Direction -eq $d }) }
+    if ($Crit.Contains('protocol')) { $rules = @($rules | Where-Object { $_.Protocol -ieq $Crit['protocol'] }) }
+    if ($Crit.Contains('localport')) { $rules = @($rules | Where-Object { $_.LocalPort -ieq $Crit['localport'] }) }
+    return , $rules
+}
+
+function Format-LabNetshRule {
+    param($Rule)
+    $f = '{0,-38}{1}'
+    $yes = 'No'; if ($Rule.Enabled -eq 'True') { $yes = 'Yes' }
+    $dir = 'In'; if ($Rule.Direction -eq 'Outbound') { $dir = 'Out' }
+    $lines = @('', ($f -f 'Rule Name:', $Rule.DisplayName), ('-' * 70),
+        ($f -f 'Enabled:', $yes), ($f -f 'Direction:', $dir), ($f -f 'Profiles:', (ConvertTo-LabNetshProfiles $Rule.Profile)),
+        ($f -f 'Grouping:', $Rule.DisplayGroup).TrimEnd(), ($f -f 'LocalIP:', 'Any'), ($f -f 'RemoteIP:', $Rule.RemoteAddress),
+        ($f -f 'Protocol:', $Rule.Protocol))
+    if (@('TCP', 'UDP') -contains [string]$Rule.Protocol) { $lines += ($f -f 'LocalPort:', $Rule.LocalPort); $lines += ($f -f 'RemotePort:', $Rule.RemotePort) }
+    $lines += ($f -f 'Edge traversal:', 'No')
+    $lines += ($f -f 'Action:', $Rule.Action)
+    return $lines
+}
+
+function Invoke-LabNetshRule {
+    param([string]$Verb, [string[]]$Tokens)
+    $p = ConvertFrom-LabNetshArgs $Tokens
+    $crit = $p.Criteria; $new = $p.New
+    if ($Verb -eq 'add') { return (Add-LabNetshRule $crit) }
+    if (-not $crit.Contains('name') -and -not $crit.Contains('group')) { return @{ Lines = @('A specified value is not valid.', ''); Code = 1 } }   # [UNSOURCED] usage error text
+    $rules = Select-LabNetshRules $crit
+    if ($rules.Count -eq 0) { return @{ Lines = @('No rules match the specified criteria.'); Code = 1 } }
+    if ($Verb -eq 'show') {
+        $lines = @(); foreach ($r in $rules) { $lines += Format-LabNetshRule $r }
+        return @{ Lines = ($lines + @('Ok.', '')); Code = 0 }
+    }
+    $state = Get-LabState
+    if ($Verb -eq 'delete') {
+        $state.firewall.rules = @($state.firewall.rules | Where-Object { $rules -notcontains $_ })
+        Save-LabState
+        Write-LabAudit -Command 'netsh' -Detail ([ordered]@{ verb = 'delete rule'; rules = @($rules | ForEach-Object { [string]$_.Name }) })
+        return @{ Lines = @('', "Deleted $($rules.Count) rule(s).", 'Ok.', ''); Code = 0 }
+    }
+    foreach ($r in $rules) {
+        if ($new.Contains('enable')) { if ($new['enable'] -ieq 'yes') { $r.Enabled = 'True' } else { $r.Enabled = 'False' } }
+        if ($new.Contains('localport')) { $r.LocalPort = [string]$new['localport'] }
+        if ($new.Contains('remoteip')) { $r.RemoteAddress = [string]$new['remoteip'] }
+        if ($new.Contains('action')) { $r.Action = (Get-Culture).TextInfo.ToTitleCase(([string]$new['action']).ToLowerInvariant()) }
+        if ($new.Contains('profile')) { $r.Profile = ConvertFrom-LabNetshProfiles $new['profile'] }
+        if ($new.Contains('name')) { $r.DisplayName = [string]$new['name'] }
+    }
+    Save-LabState
+    Write-LabAudit -Command 'netsh' -Detail ([ordered]@{ verb = 'set rule'; rules = @($rules | ForEach-Object { [string]$_.Name }); new = $new })
+    return @{ Lines = @('', "Updated $($rules.Count) rule(s).", 'Ok.', ''); Code = 0 }
+}
+
+function Add-LabNetshRule {
+    param($Crit)
+    foreach ($k in 'name', 'dir', 'action') { if (-not $Crit.Contains($k)) { return @{ Lines = @('A specified value is not valid.', ''); Code = 1 } } }
+    $dir = 'Inbound'; if ($Crit['dir'] -ieq 'out') { $dir = 'Outbound' }
+    $en = 'True'; if ($Crit.Contains('enable') -and $Crit['enable'] -ieq 'no') { $en = 'False' }
+    $get = { param($k, $d) if ($Crit.Contains($k)) { [string]$Crit[$k] } else { $d } }
+    # netsh never de-duplicates: a second add with the same name creates a second rule (reference section 4.4).
+    $rule = [pscustomobject][ordered]@{
+        Name = '{' + [guid]::NewGuid().ToString().ToUpperInvariant() + '}'; DisplayName = [string]$Crit['name']
+        Description = (& $get 'description' ''); DisplayGroup = ''; Group = ''
+        Enabled = $en; Profile = (ConvertFrom-LabNetshProfiles (& $get 'profile' 'any')); Direction = $dir
+        Action = (Get-Culture).TextInfo.ToTitleCase(([string]$Crit['action']).ToLowerInvariant())
+        Protocol = (ConvertTo-LabFwProtocol (& $get 'protocol' 'any')); LocalPort = (& $get 'localport' 'Any'); RemotePort = (& $get 'remoteport' 'Any')
+        RemoteAddress = (& $get 'remoteip' 'Any'); Program = (& $get 'program' 'Any'); Service = (& $get 'service' 'Any')
+        PolicyStoreSourceType = 'Local'
+    }
+    $state = Get-LabState
+    $state.firewall.rules = @($state.firewall.rules) + $rule
+    Save-LabState
+    Write-LabAudit -Command 'netsh' -Detail ([ordered]@{ verb = 'add rule'; name = $rule.DisplayName; localPort = $rule.LocalPort })
+    return @{ Lines = @('Ok.', ''); Code = 0 }
+}
+
+function Invoke-LabNetshProfileState {
+    param([string]$Which, [string[]]$Tokens)
+    $p = (ConvertFrom-LabNetshArgs $Tokens).Criteria
+    $names = @{ allprofiles = @('Domain', 'Private', 'Public'); domainprofile = @('Domain'); privateprofile = @('Private'); publicprofile = @('Public') }[$Which.ToLowerInvariant()]
+    if ($null -eq $names -or -not $p.Contains('state')) { return @{ Lines = @('A specified value is not valid.', ''); Code = 1 } }
+    $on = ($p['state'] -ieq 'on')
+    foreach ($fp in @((Get-LabState).firewall.profiles | Where-Object { $names -contains $_.Name })) { $fp.Enabled = $on }
+    Save-LabState
+    Write-LabAudit -Command 'netsh' -Detail ([ordered]@{ verb = "set $Which state"; enabled = $on })
+    return @{ Lines = @('Ok.', ''); Code = 0 }
+}
+
+function netsh {
+    Invoke-LabFaultPoint 'netsh'
+    $a = @($args | ForEach-Object { [string]$_ })
+    if ($a.Count -ge 2 -and $a[0] -ieq '-r') { $a = @($a | Select-Object -Skip 2) }   # remote target: the lab host itself
+    $res = $null
+    if ($a.Count -ge 4 -and $a[0] -ieq 'advfirewall' -and $a[1] -ieq 'firewall' -and $a[3] -ieq 'rule' -and @('show', 'set', 'add', 'delete') -contains $a[2].ToLowerInvariant()) {
+        $res = Invoke-LabNetshRule -Verb $a[2].ToLowerInvariant() -Tokens @($a | Select-Object -Skip 4)
+    } elseif ($a.Count -ge 4 -and $a[0] -ieq 'advfirewall' -and $a[1] -ieq 'set') {
+        $res = Invoke-LabNetshProfileState -Which $a[2] -Tokens @($a | Select-Object -Skip 3)
+    } else {
+        $res = @{ Lines = @("The following command was not found: $($a -join ' ')."); Code = 1 }   # [UNSOURCED]
+    }
+    $global:LASTEXITCODE = $res.Code
+    foreach ($l in $res.Lines) { $l }
+}

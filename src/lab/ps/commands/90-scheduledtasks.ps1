@@ -1,0 +1,416 @@
+# ScheduledTasks CDXML module (Root/Microsoft/Windows/TaskScheduler: MSFT_ScheduledTask, PS_ScheduledTask) over
+# state.scheduledTasks. Running a task's action is not simulated here: Start-ScheduledTask records the run only.
+# Uses the CDXML helpers of 60-netprofile.ps1. Facts: docs/windows-facts/network-firewall-sessions-tasks.md.
+
+# Enums of MSFT_ScheduledTask_v1.0.cdxml (EnumName="ScheduledTask.StateEnum" ...).
+# The enum types are defined in ../LabTypes.cs, compiled when the module loads.
+
+$script:LabTaskNs = 'Microsoft.PowerShell.Cmdletization.GeneratedTypes.ScheduledTask'
+# SCHED_S_TASK_HAS_NOT_RUN (0x41303) and the 11/30/1999 placeholder Get-ScheduledTaskInfo shows for a task never run.
+$script:LabTaskNotRun = 267011
+$script:LabTaskNeverRunTime = New-Object DateTime(1999, 11, 30, 0, 0, 0)
+
+function Add-LabTaskTypeName {
+    param($Object, [string]$Class, [string]$Base)
+    if ($Base) { $Object.PSObject.TypeNames.Insert(0, "Microsoft.Management.Infrastructure.CimInstance#$Base") }
+    $Object.PSObject.TypeNames.Insert(0, "Microsoft.Management.Infrastructure.CimInstance#$Class")
+    $Object.PSObject.TypeNames.Insert(0, "Microsoft.Management.Infrastructure.CimInstance#Root/Microsoft/Windows/TaskScheduler/$Class")
+    return $Object
+}
+
+function ConvertTo-LabTaskEnum {
+    param([string]$Enum, $Value)
+    return ([string]$Value -as [type]"$script:LabTaskNs.$Enum")
+}
+
+function ConvertTo-LabTaskPath {
+    <# Task paths start and end with '\' ('\' is the root folder). #>
+    param([string]$Path)
+    if ([string]::IsNullOrEmpty($Path)) { return '\' }
+    if (-not $Path.StartsWith('\')) { $Path = '\' + $Path }
+    if (-not $Path.EndsWith('\')) { $Path = $Path + '\' }
+    return $Path
+}
+
+function ConvertTo-LabTaskDuration {
+    <# TimeSpan -> the XML duration Task Scheduler stores ('PT10M', 'PT72H', 'P3D'). #>
+    param($Span)
+    if ($null -eq $Span) { return $null }
+    $t = [TimeSpan]$Span
+    if ($t -eq [TimeSpan]::Zero) { return 'PT0S' }
+    return [System.Xml.XmlConvert]::ToString($t)
+}
+
+function ConvertFrom-LabTaskTime {
+    param($Iso)
+    if ($null -eq $Iso -or [string]$Iso -eq '') { return $null }
+    return [DateTimeOffset]::Parse([string]$Iso, [Globalization.CultureInfo]::InvariantCulture).DateTime
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Building blocks (New-ScheduledTask*)
+
+function New-ScheduledTaskAction {
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true, Position = 0)][string]$Execute, [Parameter(Position = 1)][string]$Argument, [Parameter(Position = 2)][string]$WorkingDirectory, [string]$Id, $CimSession)
+    Invoke-LabFaultPoint 'New-ScheduledTaskAction'
+    $o = [pscustomobject][ordered]@{ Id = $null; Arguments = $null; Execute = $Execute; WorkingDirectory = $null }
+    if ($PSBoundParameters.ContainsKey('Id')) { $o.Id = $Id }
+    if ($PSBoundParameters.ContainsKey('Argument')) { $o.Arguments = $Argument }
+    if ($PSBoundParameters.ContainsKey('WorkingDirectory')) { $o.WorkingDirectory = $WorkingDirectory }
+    Add-LabTaskTypeName $o 'MSFT_TaskExecAction' 'MSFT_TaskAction'
+}
+
+function New-ScheduledTaskTrigger {
+    [CmdletBinding(DefaultParameterSetName = 'Once')]
+    param(
+        [Parameter(ParameterSetName = 'Once', Mandatory = $true)][switch]$Once,
+        [Parameter(ParameterSetName = 'Daily', Mandatory = $true)][switch]$Daily,
+        [Parameter(ParameterSetName = 'AtStartup', Mandatory = $true)][switch]$AtStartup,
+        [Parameter(ParameterSetName = 'AtLogOn', Mandatory = $true)][switch]$AtLogOn,
+        [Parameter(ParameterSetName = 'Once', Mandatory = $true)][Parameter(ParameterSetName = 'Daily', Mandatory = $true)][datetime]$At,
+        [Parameter(ParameterSetName = 'Daily')][int]$DaysInterval = 1,
+        [Parameter(ParameterSetName = 'AtLogOn')][string]$User,
+        [Parameter(ParameterSetName = 'Once')][timespan]$RepetitionInterval,
+        [Parameter(ParameterSetName = 'Once')][timespan]$RepetitionDuration,
+        [timespan]$RandomDelay, $CimSession
+    )
+    Invoke-LabFaultPoint 'New-ScheduledTaskTrigger'
+    $classes = @{ Once = 'MSFT_TaskTimeTrigger'; Daily = 'MSFT_TaskDailyTrigger'; AtStartup = 'MSFT_TaskBootTrigger'; AtLogOn = 'MSFT_TaskLogonTrigger' }
+    $start = $null
+    if ($PSBoundParameters.ContainsKey('At')) { $start = ([DateTimeOffset]$At).ToString('yyyy-MM-ddTHH:mm:sszzz', [Globalization.CultureInfo]::InvariantCulture) }
+    $o = [pscustomobject][ordered]@{
+        Enabled = $true; EndBoundary = $null; ExecutionTimeLimit = $null; Id = $null; Repetition = $null
+        StartBoundary = $start; RandomDelay = (ConvertTo-LabTaskDuration $(if ($PSBoundParameters.ContainsKey('RandomDelay')) { $RandomDelay } else { $null }))
+    }
+    Add-LabTaskTypeName $o $classes[$PSCmdlet.ParameterSetName] 'MSFT_TaskTrigger'
+}
+
+function New-ScheduledTaskPrincipal {
+    [CmdletBinding(DefaultParameterSetName = 'User')]
+    param(
+        [Parameter(ParameterSetName = 'User', Mandatory = $true, Position = 0)][string]$UserId,
+        [Parameter(ParameterSetName = 'Group', Mandatory = $true)][string]$GroupId,
+        [Parameter(ParameterSetName = 'User')][Microsoft.PowerShell.Cmdletization.GeneratedTypes.ScheduledTask.LogonTypeEnum]$LogonType = 'None',
+        [Microsoft.PowerShell.Cmdletization.GeneratedTypes.ScheduledTask.RunLevelEnum]$RunLevel = 'Limited',
+        [string]$Id = 'Author', $ProcessTokenSidType, $RequiredPrivilege, $CimSession
+    )
+    Invoke-LabFaultPoint 'New-ScheduledTaskPrincipal'
+    $o = [pscustomobject][ordered]@{
+        DisplayName = $null; GroupId = $null; Id = $Id; LogonType = $LogonType; RunLevel = $RunLevel; UserId = $null
+        ProcessTokenSidType = (ConvertTo-LabTaskEnum 'ProcessTokenSidTypeEnum' 'Default'); RequiredPrivilege = $null
+    }
+    if ($PSCmdlet.ParameterSetName -eq 'Group') { $o.GroupId = $GroupId; $o.LogonType = ConvertTo-LabTaskEnum 'LogonTypeEnum' 'Group' } else { $o.UserId = $UserId }
+    Add-LabTaskTypeName $o 'MSFT_TaskPrincipal2' 'MSFT_TaskPrincipal'
+}
+
+function New-ScheduledTaskSettingsSet {
+    [CmdletBinding()]
+    param(
+        [switch]$AllowStartIfOnBatteries, [switch]$DontStopIfGoingOnBatteries, [switch]$StartWhenAvailable,
+        [switch]$Disable, [switch]$Hidden, [switch]$RunOnlyIfIdle, [switch]$RunOnlyIfNetworkAvailable, [switch]$WakeToRun,
+        [switch]$DisallowDemandStart, [switch]$DisallowHardTerminate, [switch]$DontStopOnIdleEnd, [switch]$RestartOnIdle,
+        [switch]$DisallowStartOnRemoteAppSession, [switch]$MaintenanceExclusive,
+        [timespan]$ExecutionTimeLimit, [timespan]$DeleteExpiredTaskAfter, [timespan]$RestartInterval, [int]$RestartCount = 0,
+        [int]$Priority = 7,
+        [Microsoft.PowerShell.Cmdletization.GeneratedTypes.ScheduledTask.MultipleInstancesEnum]$MultipleInstances = 'IgnoreNew',
+        [Microsoft.PowerShell.Cmdletization.GeneratedTypes.ScheduledTask.CompatibilityEnum]$Compatibility = 'Win8',
+        $IdleDuration, $IdleWaitTimeout, $NetworkId, $NetworkName, $MaintenancePeriod, $MaintenanceDeadline, $CimSession
+    )
+    Invoke-LabFaultPoint 'New-ScheduledTaskSettingsSet'
+    $etl = 'PT72H'
+    if ($PSBoundParameters.ContainsKey('ExecutionTimeLimit')) { $etl = ConvertTo-LabTaskDuration $ExecutionTimeLimit }
+    $o = [pscustomobject][ordered]@{
+        AllowDemandStart           = (-not $DisallowDemandStart)
+        AllowHardTerminate         = (-not $DisallowHardTerminate)
+        Compatibility              = $Compatibility
+        DeleteExpiredTaskAfter     = $(if ($PSBoundParameters.ContainsKey('DeleteExpiredTaskAfter')) { ConvertTo-LabTaskDuration $DeleteExpiredTaskAfter } else { $null })
+        DisallowStartIfOnBatteries = (-not $AllowStartIfOnBatteries)
+        Enabled                    = (-not $Disable)
+        ExecutionTimeLimit         = $etl
+        Hidden                     = [bool]$Hidden
+        MultipleInstances          = $MultipleInstances
+        Priority                   = $Priority
+        RestartCount               = $RestartCount
+        RestartInterval            = $(if ($PSBoundParameters.ContainsKey('RestartInterval')) { ConvertTo-LabTaskDuration $RestartInterval } else { $null })
+        RunOnlyIfIdle              = [bool]$RunOnlyIfIdle
+        RunOnlyIfNetworkAvailable  = [bool]$RunOnlyIfNetworkAvailable
+        StartWhenAvailable         = [bool]$StartWhenAvailable
+        StopIfGoingOnBatteries     = (-not $DontStopIfGoingOnBatteries)
+        WakeToRun                  = [bool]$WakeToRun
+    }
+    Add-LabTaskTypeName $o 'MSFT_TaskSettings3' 'MSFT_TaskSettings'
+}
+
+# ---------------------------------------------------------------------------------------------------
+# State <-> objects
+
+function Get-LabTaskTriggerType {
+    param($Trigger)
+    foreach ($tn in $Trigger.PSObject.TypeNames) {
+        if ($tn -match 'MSFT_TaskTimeTrigger$') { return 'Once' }
+        if ($tn -match 'MSFT_TaskBootTrigger$') { return 'AtStartup' }
+        if ($tn -match 'MSFT_TaskDailyTrigger$') { return 'Daily' }
+        if ($tn -match 'MSFT_TaskLogonTrigger$') { return 'AtLogOn' }
+    }
+    if ($Trigger.PSObject.Properties['Type']) { return [string]$Trigger.Type }
+    return 'Once'
+}
+
+function Get-LabTaskNextRun {
+    <# The earliest future start of an enabled time-based trigger; boot/logon triggers have no next run time. #>
+    param($Task)
+    if ([string]$Task.State -eq 'Disabled') { return $null }
+    $now = [DateTimeOffset]::UtcNow
+    $next = $null
+    foreach ($t in @($Task.Triggers)) {
+        if (-not $t.Enabled -or $null -eq $t.StartBoundary -or @('Once', 'Daily') -notcontains [string]$t.Type) { continue }
+        $start = [DateTimeOffset]::Parse([string]$t.StartBoundary, [Globalization.CultureInfo]::InvariantCulture)
+        if ([string]$t.Type -eq 'Daily') { while ($start -lt $now) { $start = $start.AddDays(1) } }
+        if ($start -lt $now) { continue }
+        if ($null -eq $next -or $start -lt $next) { $next = $start }
+    }
+    if ($null -eq $next) { return $null }
+    return $next.ToString('o')
+}
+
+function ConvertTo-LabTaskObject {
+    param($Task)
+    $actions = foreach ($a in @($Task.Actions)) {
+        $ao = [pscustomobject][ordered]@{ Id = $null; Arguments = $a.Arguments; Execute = $a.Execute; WorkingDirectory = $a.WorkingDirectory }
+        Add-LabTaskTypeName $ao 'MSFT_TaskExecAction' 'MSFT_TaskAction'
+    }
+    $classes = @{ Once = 'MSFT_TaskTimeTrigger'; Daily = 'MSFT_TaskDailyTrigger'; AtStartup = 'MSFT_TaskBootTrigger'; AtLogOn = 'MSFT_TaskLogonTrigger' }
+    $triggers = foreach ($t in @($Task.Triggers)) {
+        $to = [pscustomobject][ordered]@{ Enabled = [bool]$t.Enabled; EndBoundary = $null; ExecutionTimeLimit = $null; Id = $null; Repetition = $null; StartBoundary = $t.StartBoundary }
+        Add-LabTaskTypeName $to $classes[[string]$t.Type] 'MSFT_TaskTrigger'
+    }
+    $po = [pscustomobject][ordered]@{
+        DisplayName = $null; GroupId = $null; Id = 'Author'
+        LogonType = ConvertTo-LabTaskEnum 'LogonTypeEnum' $Task.Principal.LogonType
+        RunLevel = ConvertTo-LabTaskEnum 'RunLevelEnum' $Task.Principal.RunLevel
+        UserId = [string]$Task.Principal.UserId
+    }
+    [void](Add-LabTaskTypeName $po 'MSFT_TaskPrincipal2' 'MSFT_TaskPrincipal')
+    $so = New-Object PSObject
+    foreach ($p in @($Task.Settings.PSObject.Properties)) { $so | Add-Member -NotePropertyName $p.Name -NotePropertyValue $p.Value }
+    [void](Add-LabTaskTypeName $so 'MSFT_TaskSettings3' 'MSFT_TaskSettings')
+    # Default table view of MSFT_ScheduledTask.format.ps1xml: TaskPath, TaskName, State.
+    $o = [pscustomobject][ordered]@{
+        Actions = @($actions); Author = $Task.Author; Date = $null; Description = $Task.Description; Documentation = $null
+        Principal = $po; SecurityDescriptor = $null; Settings = $so; Source = $null
+        State = ConvertTo-LabTaskEnum 'StateEnum' $Task.State
+        TaskName = [string]$Task.TaskName; TaskPath = [string]$Task.TaskPath; Triggers = @($triggers); URI = ([string]$Task.TaskPath + [string]$Task.TaskName); Version = $null
+    }
+    Add-LabTaskTypeName $o 'MSFT_ScheduledTask' $null
+}
+
+function ConvertTo-LabTaskRecord {
+    <# Register-ScheduledTask arguments -> the state.scheduledTasks entry (schema in state.ts). #>
+    param([string]$TaskName, [string]$TaskPath, $Action, $Trigger, $Principal, $Settings, [string]$Description, [string]$Author)
+    $acts = @(foreach ($a in @($Action)) { [pscustomobject][ordered]@{ Execute = [string]$a.Execute; Arguments = $a.Arguments; WorkingDirectory = $a.WorkingDirectory } })
+    $trigs = @(foreach ($t in @($Trigger)) { if ($null -ne $t) { [pscustomobject][ordered]@{ Type = (Get-LabTaskTriggerType $t); StartBoundary = $t.StartBoundary; Enabled = [bool]$t.Enabled } } })
+    $prin = [pscustomobject][ordered]@{ UserId = $Author; LogonType = 'Interactive'; RunLevel = 'Limited' }
+    if ($null -ne $Principal) {
+        $uid = [string]$Principal.UserId; if ($uid -eq '' -and $Principal.PSObject.Properties['GroupId']) { $uid = [string]$Principal.GroupId }
+        $prin = [pscustomobject][ordered]@{ UserId = $uid; LogonType = [string]$Principal.LogonType; RunLevel = [string]$Principal.RunLevel }
+    }
+    $set = [ordered]@{}
+    if ($null -ne $Settings) { foreach ($p in @($Settings.PSObject.Properties)) { $v = $p.Value; if ($v -is [enum]) { $v = $v.ToString() }; $set[$p.Name] = $v } }
+    else { $set = [ordered]@{ Enabled = $true; ExecutionTimeLimit = 'PT72H'; StartWhenAvailable = $false; DisallowStartIfOnBatteries = $true; StopIfGoingOnBatteries = $true } }
+    $stateName = 'Ready'; if ($set.Contains('Enabled') -and -not $set['Enabled']) { $stateName = 'Disabled' }
+    $rec = [pscustomobject][ordered]@{
+        TaskPath = $TaskPath; TaskName = $TaskName; State = $stateName; Description = $Description; Author = $Author
+        Actions = $acts; Triggers = $trigs; Principal = $prin; Settings = [pscustomobject]$set
+        LastRunTime = $null; LastTaskResult = $script:LabTaskNotRun; NextRunTime = $null
+    }
+    $rec.NextRunTime = Get-LabTaskNextRun $rec
+    return $rec
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Queries and errors
+
+function Find-LabTasks {
+    <# The MSFT_ScheduledTask query of Get-/Unregister-ScheduledTask (TaskName, TaskPath: wildcards). #>
+    param($Cmdlet, [string[]]$TaskName, [string[]]$TaskPath)
+    $items = @((Get-LabState).scheduledTasks)
+    $filters = @()
+    if ($TaskName) { $filters += , @('TaskName', $TaskName, $true) }
+    if ($TaskPath) { $filters += , @('TaskPath', $TaskPath, $true) }
+    $result = $items; $misses = @()
+    foreach ($f in $filters) {
+        $r = Select-LabNfsByFilter -Items $result -Property $f[0] -Values $f[1] -Glob
+        $result = @($r.Items)
+        foreach ($x in $r.Misses) { $misses += , @($f[0], $x) }
+    }
+    if ($filters.Count -eq 1) {
+        foreach ($x in $misses) { $Cmdlet.WriteError((New-LabNfsNotFoundError 'MSFT_ScheduledTask' $x[0] $x[1])) }
+    } elseif ($filters.Count -gt 1 -and $result.Count -eq 0 -and $misses.Count -gt 0) {
+        # Verbatim shape: "... found by CIM query for instances of the Root/Microsoft/Windows/TaskScheduler/MSFT_ScheduledTask
+        # class on the  CIM server: SELECT * FROM MSFT_ScheduledTask  WHERE ((TaskName LIKE 'x')) AND ((TaskPath LIKE '\\'))."
+        $Cmdlet.WriteError((New-LabNfsComplexNotFoundError 'MSFT_ScheduledTask' 'Root/Microsoft/Windows/TaskScheduler' (Format-LabNfsWql $filters)))
+    }
+    return , $result
+}
+
+function Find-LabTaskByName {
+    <# PS_ScheduledTask methods (Start/Disable/Get-ScheduledTaskInfo) look a task up by path+name and fail with
+       "The system cannot find the file specified." (HRESULT 0x80070002) when it is missing. #>
+    param($Cmdlet, [string]$TaskName, [string]$TaskPath, $InputObject)
+    if ($null -ne $InputObject) { $TaskName = [string]$InputObject.TaskName; $TaskPath = [string]$InputObject.TaskPath }
+    $candidates = @((Get-LabState).scheduledTasks | Where-Object { $_.TaskName -ieq $TaskName })
+    if ($TaskPath) { $p = ConvertTo-LabTaskPath $TaskPath; $candidates = @($candidates | Where-Object { $_.TaskPath -ieq $p }) }
+    else { $candidates = @($candidates | Where-Object { $_.TaskPath -eq '\' }) }
+    if ($candidates.Count -eq 0) {
+        $Cmdlet.WriteError((New-LabNfsCimError -Message 'The system cannot find the file specified.' -MessageId 'HRESULT 0x80070002' -Category ObjectNotFound -Target 'PS_ScheduledTask'))
+        return $null
+    }
+    return $candidates[0]
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Cmdlets
+
+function Register-ScheduledTask {
+    [CmdletBinding(DefaultParameterSetName = 'User')]
+    param(
+        [Parameter(Mandatory = $true, Position = 0)][string]$TaskName,
+        [Parameter(Position = 1)][string]$TaskPath,
+        [Parameter(ParameterSetName = 'User', Position = 2)][Parameter(ParameterSetName = 'Principal', Mandatory = $true, Position = 2)]$Action,
+        [Parameter(ParameterSetName = 'User')][Parameter(ParameterSetName = 'Principal')]$Trigger,
+        [Parameter(ParameterSetName = 'User')][Parameter(ParameterSetName = 'Principal')]$Settings,
+        [Parameter(ParameterSetName = 'Principal')]$Principal,
+        [Parameter(ParameterSetName = 'User')][string]$User, [Parameter(ParameterSetName = 'User')][string]$Password,
+        [Parameter(ParameterSetName = 'User')][Microsoft.PowerShell.Cmdletization.GeneratedTypes.ScheduledTask.RunLevelEnum]$RunLevel = 'Limited',
+        [Parameter(ParameterSetName = 'Object', Mandatory = $true, ValueFromPipeline = $true)]$InputObject,
+        [string]$Description, [switch]$Force, $CimSession
+    )
+    process {
+        Invoke-LabFaultPoint 'Register-ScheduledTask'
+        $path = ConvertTo-LabTaskPath $TaskPath
+        $state = Get-LabState
+        $existing = @($state.scheduledTasks | Where-Object { $_.TaskName -ieq $TaskName -and $_.TaskPath -ieq $path })
+        if ($existing.Count -gt 0 -and -not $Force) {
+            # Reference section 7.5: FQID 'HRESULT 0x800700b7,Register-ScheduledTask', category ResourceExists.
+            $PSCmdlet.WriteError((New-LabNfsCimError -Message 'Cannot create a file when that file already exists.' -MessageId 'HRESULT 0x800700b7' -Category ResourceExists -Target 'PS_ScheduledTask'))
+            return
+        }
+        $author = 'Administrator'   # the remoting user [INFERENCE]
+        if ($PSCmdlet.ParameterSetName -eq 'Object') {
+            $Action = $InputObject.Actions; $Trigger = $InputObject.Triggers; $Settings = $InputObject.Settings; $Principal = $InputObject.Principal
+            if (-not $Description) { $Description = [string]$InputObject.Description }
+        }
+        $prin = $Principal
+        if ($null -eq $prin -and $User) { $prin = [pscustomobject]@{ UserId = $User; LogonType = $(if ($Password) { 'Password' } else { 'Interactive' }); RunLevel = $RunLevel.ToString() } }
+        $rec = ConvertTo-LabTaskRecord -TaskName $TaskName -TaskPath $path -Action $Action -Trigger $Trigger -Principal $prin -Settings $Settings -Description $Description -Author $author
+        $state.scheduledTasks = @($state.scheduledTasks | Where-Object { $existing -notcontains $_ }) + $rec
+        Save-LabState
+        Write-LabAudit -Command 'Register-ScheduledTask' -Detail ([ordered]@{ taskPath = $path; taskName = $TaskName; replaced = ($existing.Count -gt 0) })
+        ConvertTo-LabTaskObject $rec
+    }
+}
+
+function Get-ScheduledTask {
+    [CmdletBinding(DefaultParameterSetName = 'ByPath')]
+    param(
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = $true)][string[]]$TaskName,
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = $true)][string[]]$TaskPath,
+        $CimSession, [int]$ThrottleLimit, [switch]$AsJob
+    )
+    process {
+        Invoke-LabFaultPoint 'Get-ScheduledTask'
+        foreach ($t in (Find-LabTasks -Cmdlet $PSCmdlet -TaskName $TaskName -TaskPath $TaskPath)) { ConvertTo-LabTaskObject $t }
+    }
+}
+
+function Get-ScheduledTaskInfo {
+    [CmdletBinding(DefaultParameterSetName = 'TaskName')]
+    param(
+        [Parameter(ParameterSetName = 'TaskName', Mandatory = $true, Position = 0)][string]$TaskName,
+        [Parameter(ParameterSetName = 'TaskName', Position = 1)][string]$TaskPath,
+        [Parameter(ParameterSetName = 'InputObject', Mandatory = $true, ValueFromPipeline = $true)]$InputObject,
+        $CimSession
+    )
+    process {
+        Invoke-LabFaultPoint 'Get-ScheduledTaskInfo'
+        $t = Find-LabTaskByName $PSCmdlet $TaskName $TaskPath $InputObject
+        if ($null -eq $t) { return }
+        $last = ConvertFrom-LabTaskTime $t.LastRunTime
+        if ($null -eq $last) { $last = $script:LabTaskNeverRunTime }
+        $o = [pscustomobject][ordered]@{
+            LastRunTime = $last; LastTaskResult = [uint32]$t.LastTaskResult; NextRunTime = (ConvertFrom-LabTaskTime $t.NextRunTime)
+            NumberOfMissedRuns = [uint32]0; TaskName = [string]$t.TaskName; TaskPath = [string]$t.TaskPath
+        }
+        Add-LabTaskTypeName $o 'MSFT_TaskDynamicInfo' $null
+    }
+}
+
+function Unregister-ScheduledTask {
+    [CmdletBinding(DefaultParameterSetName = 'ByPath', SupportsShouldProcess = $true, ConfirmImpact = 'High')]
+    param(
+        [Parameter(ParameterSetName = 'ByPath', Position = 0, ValueFromPipelineByPropertyName = $true)][string[]]$TaskName,
+        [Parameter(ParameterSetName = 'ByPath', Position = 1, ValueFromPipelineByPropertyName = $true)][string[]]$TaskPath,
+        [Parameter(ParameterSetName = 'InputObject', Mandatory = $true, ValueFromPipeline = $true)]$InputObject,
+        [switch]$PassThru, $CimSession, [int]$ThrottleLimit, [switch]$AsJob
+    )
+    process {
+        Invoke-LabFaultPoint 'Unregister-ScheduledTask'
+        if ($PSCmdlet.ParameterSetName -eq 'InputObject') {
+            $targets = @((Get-LabState).scheduledTasks | Where-Object { $_.TaskName -ieq [string]$InputObject.TaskName -and $_.TaskPath -ieq [string]$InputObject.TaskPath })
+        } else { $targets = Find-LabTasks -Cmdlet $PSCmdlet -TaskName $TaskName -TaskPath $TaskPath }
+        $gone = @()
+        foreach ($t in $targets) {
+            if (-not $PSCmdlet.ShouldProcess("$($t.TaskPath)$($t.TaskName)", 'Delete')) { continue }
+            $gone += $t
+            if ($PassThru) { ConvertTo-LabTaskObject $t }
+        }
+        if ($gone.Count -gt 0) {
+            $state = Get-LabState
+            $state.scheduledTasks = @($state.scheduledTasks | Where-Object { $gone -notcontains $_ })
+            Save-LabState
+            Write-LabAudit -Command 'Unregister-ScheduledTask' -Detail ([ordered]@{ tasks = @($gone | ForEach-Object { "$($_.TaskPath)$($_.TaskName)" }) })
+        }
+    }
+}
+
+function Start-ScheduledTask {
+    [CmdletBinding(DefaultParameterSetName = 'TaskName')]
+    param(
+        [Parameter(ParameterSetName = 'TaskName', Mandatory = $true, Position = 0)][string]$TaskName,
+        [Parameter(ParameterSetName = 'TaskName', Position = 1)][string]$TaskPath,
+        [Parameter(ParameterSetName = 'InputObject', Mandatory = $true, ValueFromPipeline = $true)]$InputObject,
+        $CimSession
+    )
+    process {
+        Invoke-LabFaultPoint 'Start-ScheduledTask'
+        $t = Find-LabTaskByName $PSCmdlet $TaskName $TaskPath $InputObject
+        if ($null -eq $t) { return }
+        # The lab records a finished, successful run; executing the action is another component's job.
+        $t.LastRunTime = [DateTimeOffset]::UtcNow.ToString('o')
+        $t.LastTaskResult = 0
+        Save-LabState
+        Write-LabAudit -Command 'Start-ScheduledTask' -Detail ([ordered]@{ task = "$($t.TaskPath)$($t.TaskName)"; actions = @($t.Actions) })
+    }
+}
+
+function Disable-ScheduledTask {
+    [CmdletBinding(DefaultParameterSetName = 'TaskName')]
+    param(
+        [Parameter(ParameterSetName = 'TaskName', Mandatory = $true, Position = 0)][string]$TaskName,
+        [Parameter(ParameterSetName = 'TaskName', Position = 1)][string]$TaskPath,
+        [Parameter(ParameterSetName = 'InputObject', Mandatory = $true, ValueFromPipeline = $true)]$InputObject,
+        $CimSession
+    )
+    process {
+        Invoke-LabFaultPoint 'Disable-ScheduledTask'
+        $t = Find-LabTaskByName $PSCmdlet $TaskName $TaskPath $InputObject
+        if ($null -eq $t) { return }
+        $t.State = 'Disabled'
+        if ($t.Settings.PSObject.Properties['Enabled']) { $t.Settings.Enabled = $false }
+        $t.NextRunTime = $null
+        Save-LabState
+        Write-LabAudit -Command 'Disable-ScheduledTask' -Detail ([ordered]@{ task = "$($t.TaskPath)$($t.TaskName)" })
+        ConvertTo-LabTaskObject $t
+    }
+}

@@ -1,0 +1,101 @@
+import { describe, it, expect } from 'vitest';
+import { makeLabHost, runLab } from '../helpers/lab.js';
+
+// Facts: docs/windows-facts/network-firewall-sessions-tasks.md, shared reference section 7.5.
+
+const ERR = `function Show-Err($e) { , @($e | ForEach-Object { [pscustomobject]@{ m = $_.ToString(); fqid = $_.FullyQualifiedErrorId; cat = $_.CategoryInfo.Category.ToString(); ex = $_.Exception.GetType().FullName } }) }`;
+
+/** The reference's revert-task registration (section 7.5), verbatim apart from the names. */
+const REGISTER = `
+  $action    = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument '-NoProfile -NonInteractive -ExecutionPolicy Bypass -File "C:\\ProgramData\\Tool\\revert-123.ps1"'
+  $trigger1  = New-ScheduledTaskTrigger -Once -At (Get-Date).AddMinutes(30)
+  $trigger2  = New-ScheduledTaskTrigger -AtStartup
+  $principal = New-ScheduledTaskPrincipal -UserId 'SYSTEM' -LogonType ServiceAccount -RunLevel Highest
+  $settings  = New-ScheduledTaskSettingsSet -StartWhenAvailable -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -ExecutionTimeLimit (New-TimeSpan -Minutes 10)
+  $task = Register-ScheduledTask -TaskName 'Tool-RevertNLA-123' -TaskPath '\\Tool\\' -Action $action -Trigger $trigger1,$trigger2 -Principal $principal -Settings $settings -ErrorAction Stop`;
+
+describe('lab scheduled tasks', () => {
+  it('registers the reference revert task into state, with Windows shapes and the duplicate error', async () => {
+    const host = makeLabHost();
+    const r = await runLab(host.statePath, `${ERR}
+      ${REGISTER}
+      Register-ScheduledTask -TaskName 'Tool-RevertNLA-123' -TaskPath '\\Tool\\' -Action $action -ErrorAction SilentlyContinue -ErrorVariable dup
+      $forced = Register-ScheduledTask -TaskName 'Tool-RevertNLA-123' -TaskPath '\\Tool\\' -Action $action -Trigger $trigger1 -Principal $principal -Settings $settings -Force
+      $got = Get-ScheduledTask -TaskName 'Tool-RevertNLA-123'
+      $info = Get-ScheduledTaskInfo -TaskName 'Tool-RevertNLA-123' -TaskPath '\\Tool\\'
+      [pscustomobject]@{
+        actionType = $action.PSObject.TypeNames[0]; trig = @($trigger1.PSObject.TypeNames[0], $trigger2.PSObject.TypeNames[0])
+        principal = @($principal.UserId, [string]$principal.LogonType, [string]$principal.RunLevel, $principal.RunLevel.GetType().FullName)
+        settings = @($settings.ExecutionTimeLimit, $settings.StartWhenAvailable, $settings.DisallowStartIfOnBatteries, $settings.StopIfGoingOnBatteries, $settings.Enabled)
+        task = @($task.TaskName, $task.TaskPath, [string]$task.State, $task.State.GetType().FullName, $task.PSObject.TypeNames[0])
+        dup = Show-Err $dup
+        forcedTriggers = @($forced.Triggers).Count
+        got = @($got.TaskPath, [string]$got.State, $got.Actions[0].Execute, [string]$got.Principal.RunLevel)
+        info = @($info.LastRunTime.ToString('yyyy-MM-dd HH:mm:ss'), $info.LastTaskResult, ($null -ne $info.NextRunTime), $info.PSObject.TypeNames[0])
+      } | ConvertTo-Json -Depth 5 -Compress`);
+    expect(r.error).toBeNull();
+    const o = JSON.parse(r.output[0] as string);
+    expect(o.actionType).toBe('Microsoft.Management.Infrastructure.CimInstance#Root/Microsoft/Windows/TaskScheduler/MSFT_TaskExecAction');
+    expect(o.trig).toEqual([
+      'Microsoft.Management.Infrastructure.CimInstance#Root/Microsoft/Windows/TaskScheduler/MSFT_TaskTimeTrigger',
+      'Microsoft.Management.Infrastructure.CimInstance#Root/Microsoft/Windows/TaskScheduler/MSFT_TaskBootTrigger',
+    ]);
+    expect(o.principal).toEqual(['SYSTEM', 'ServiceAccount', 'Highest', 'Microsoft.PowerShell.Cmdletization.GeneratedTypes.ScheduledTask.RunLevelEnum']);
+    expect(o.settings).toEqual(['PT10M', true, false, false, true]);
+    expect(o.task).toEqual(['Tool-RevertNLA-123', '\\Tool\\', 'Ready', 'Microsoft.PowerShell.Cmdletization.GeneratedTypes.ScheduledTask.StateEnum',
+      'Microsoft.Management.Infrastructure.CimInstance#Root/Microsoft/Windows/TaskScheduler/MSFT_ScheduledTask']);
+    expect(o.dup).toEqual([{ m: 'Cannot create a file when that file already exists.', fqid: 'HRESULT 0x800700b7,Register-ScheduledTask', cat: 'ResourceExists', ex: 'Microsoft.Management.Infrastructure.CimException' }]);
+    expect(o.forcedTriggers).toBe(1);
+    expect(o.got).toEqual(['\\Tool\\', 'Ready', 'powershell.exe', 'Highest']);
+    // Never run: the 11/30/1999 placeholder and SCHED_S_TASK_HAS_NOT_RUN (267011).
+    expect(o.info).toEqual(['1999-11-30 00:00:00', 267011, true, 'Microsoft.Management.Infrastructure.CimInstance#Root/Microsoft/Windows/TaskScheduler/MSFT_TaskDynamicInfo']);
+    const tasks = host.read().scheduledTasks;
+    expect(tasks).toHaveLength(1);
+    const t = tasks[0];
+    expect(t).toMatchObject({
+      TaskPath: '\\Tool\\', TaskName: 'Tool-RevertNLA-123', State: 'Ready', LastRunTime: null, LastTaskResult: 267011,
+      Actions: [{ Execute: 'powershell.exe', Arguments: '-NoProfile -NonInteractive -ExecutionPolicy Bypass -File "C:\\ProgramData\\Tool\\revert-123.ps1"', WorkingDirectory: null }],
+      Principal: { UserId: 'SYSTEM', LogonType: 'ServiceAccount', RunLevel: 'Highest' },
+    });
+    expect(t.Triggers).toHaveLength(1);
+    expect(t.Triggers[0].Type).toBe('Once');
+    expect(Number.isNaN(Date.parse(t.Triggers[0].StartBoundary ?? ''))).toBe(false);
+    expect(Date.parse(t.NextRunTime ?? '')).toBeGreaterThan(Date.now());
+    expect(t.Settings).toMatchObject({ StartWhenAvailable: true, DisallowStartIfOnBatteries: false, ExecutionTimeLimit: 'PT10M' });
+  });
+
+  it('not-found errors, Start / Disable / Unregister', async () => {
+    const host = makeLabHost();
+    const r = await runLab(host.statePath, `${ERR}
+      ${REGISTER}
+      Get-ScheduledTask -TaskName 'Nope' -ErrorAction SilentlyContinue -ErrorVariable e1
+      Get-ScheduledTask -TaskName 'Tool-RevertNLA-123' -TaskPath '\\' -ErrorAction SilentlyContinue -ErrorVariable e2
+      $wild = @(Get-ScheduledTask -TaskName 'Nope*' -ErrorAction SilentlyContinue -ErrorVariable e3)
+      Start-ScheduledTask -TaskName 'Nope' -ErrorAction SilentlyContinue -ErrorVariable e4
+      $start = @(Start-ScheduledTask -TaskName 'Tool-RevertNLA-123' -TaskPath '\\Tool\\')
+      $info = Get-ScheduledTask -TaskName 'Tool-RevertNLA-123' | Get-ScheduledTaskInfo
+      $dis = Disable-ScheduledTask -TaskName 'Tool-RevertNLA-123' -TaskPath '\\Tool\\'
+      [pscustomobject]@{ e1 = Show-Err $e1; e2 = Show-Err $e2; wild = @($e3).Count + $wild.Count; e4 = Show-Err $e4; start = $start.Count
+        result = $info.LastTaskResult; ran = ((Get-Date) - $info.LastRunTime).TotalMinutes -lt 5; disabled = [string]$dis.State } | ConvertTo-Json -Depth 5 -Compress`);
+    expect(r.error).toBeNull();
+    const o = JSON.parse(r.output[0] as string);
+    expect(o.e1).toEqual([{ m: "No MSFT_ScheduledTask objects found with property 'TaskName' equal to 'Nope'.  Verify the value of the property and retry.", fqid: 'CmdletizationQuery_NotFound_TaskName,Get-ScheduledTask', cat: 'ObjectNotFound', ex: 'Microsoft.PowerShell.Cmdletization.Cim.CimJobException' }]);
+    expect(o.e2[0].m).toBe("No matching MSFT_ScheduledTask objects found by CIM query for instances of the Root/Microsoft/Windows/TaskScheduler/MSFT_ScheduledTask class on the  CIM server: SELECT * FROM MSFT_ScheduledTask  WHERE ((TaskName LIKE 'Tool-RevertNLA-123')) AND ((TaskPath LIKE '\\\\')). Verify query parameters and retry.");
+    expect(o.e2[0].fqid).toBe('CmdletizationQuery_NotFound,Get-ScheduledTask');
+    expect(o.wild).toBe(0);
+    expect(o.e4[0]).toMatchObject({ m: 'The system cannot find the file specified.', fqid: 'HRESULT 0x80070002,Start-ScheduledTask' });
+    expect(o.start).toBe(0);
+    expect(o.result).toBe(0);
+    expect(o.ran).toBe(true);
+    expect(o.disabled).toBe('Disabled');
+    const t = host.read().scheduledTasks[0];
+    expect(t.State).toBe('Disabled');
+    expect(t.LastTaskResult).toBe(0);
+    expect(t.NextRunTime).toBeNull();
+
+    const u = await runLab(host.statePath, `Unregister-ScheduledTask -TaskName 'Tool-RevertNLA-123' -Confirm:$false; @(Get-ScheduledTask -TaskPath '\\Tool\\*' -ErrorAction SilentlyContinue).Count`);
+    expect(u.error).toBeNull();
+    expect(u.output).toEqual([0]);
+    expect(host.read().scheduledTasks).toEqual([]);
+  });
+});
