@@ -48,6 +48,7 @@ function Get-RdpfixRemoteSession {
         if ($target.connectTimeoutMs) { $options.OpenTimeout = [int]$target.connectTimeoutMs }
         if ($options.Count -gt 0) { $params.SessionOption = New-PSSessionOption @options }
     }
+    if ($target.kind -eq 'ssh') { Test-RdpfixSshPort }
     $session = New-PSSession @params
     $RdpfixSessions[$key] = $session
     return $session
@@ -76,10 +77,39 @@ $remoteWrapper = {
     }
 }
 
+function Test-RdpfixSshPort {
+    # A closed or filtered port is found with a plain TCP connect before ssh starts: when ssh fails at once,
+    # PowerShell's ssh transport can take the whole broker process down with it (seen on pwsh 7.6.9).
+    $port = 22
+    if ($target.port) { $port = [int]$target.port }
+    $timeoutMs = 10000
+    if ($target.connectTimeoutMs) { $timeoutMs = [int]$target.connectTimeoutMs }
+    $client = New-Object System.Net.Sockets.TcpClient
+    try {
+        $connect = $client.ConnectAsync([string]$target.host, $port)
+        $done = $false
+        try { $done = $connect.Wait($timeoutMs) } catch { $done = $true }
+        $reason = $null
+        if (-not $done) { $reason = 'Connection timed out' }
+        elseif ($connect.IsFaulted) {
+            $socketError = $connect.Exception.GetBaseException()
+            # A name that does not resolve is left to ssh, whose own words the classifier knows.
+            if ($socketError -is [System.Net.Sockets.SocketException] -and $socketError.SocketErrorCode -in 'HostNotFound', 'NoData', 'TryAgain') { return }
+            $reason = $socketError.Message
+        }
+        if ($null -ne $reason) {
+            $ex = New-Object System.Management.Automation.Remoting.PSRemotingTransportException("[$($target.host)] Cannot reach port ${port}: $reason.")
+            throw (New-Object System.Management.Automation.ErrorRecord($ex, 'PSSessionOpenFailed', 'OpenError', [string]$target.host))
+        }
+    } finally { $client.Dispose() }
+}
+
 function Get-RdpfixSshDiagnosis {
     # One quick non-interactive ssh attempt with the same settings, to learn why the session failed.
     # Arguments go to ssh as an array (no shell); the host name was validated not to start with '-'.
-    $sshArgs = @('-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10')
+    # -n: ssh must not touch our stdin (the controller's command pipe): it would set it non-blocking, and
+    # PowerShell would then read end-of-input and exit.
+    $sshArgs = @('-n', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10')
     if ($target.port) { $sshArgs += @('-p', [string][int]$target.port) }
     if ($target.keyFile) { $sshArgs += @('-i', [string]$target.keyFile) }
     if ($target.user) { $sshArgs += @('-l', [string]$target.user) }
