@@ -12,8 +12,11 @@ $policyKey = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
 $result = [ordered]@{ computerName = [string](hostname); sections = [ordered]@{}; errors = [ordered]@{} }
 
 function Read-Section {
-    param([string]$Name, [scriptblock]$Read)
-    try { $result.sections[$Name] = & $Read }
+    # -List keeps a one-item list a list (PowerShell unrolls what a script block outputs).
+    param([string]$Name, [scriptblock]$Read, [switch]$List)
+    try {
+        if ($List) { $result.sections[$Name] = @(& $Read) } else { $result.sections[$Name] = & $Read }
+    }
     catch { $result.errors[$Name] = [ordered]@{ message = $_.ToString(); fqid = $_.FullyQualifiedErrorId } }
 }
 
@@ -25,7 +28,7 @@ function Get-RegValue {
     return $item.$Name
 }
 
-Read-Section 'services' {
+Read-Section 'services' -List {
     @(Get-Service -Name TermService, UmRdpService, SessionEnv -ErrorAction Stop | ForEach-Object {
         [ordered]@{ name = $_.Name; status = $_.Status.ToString(); startType = $_.StartType.ToString() }
     })
@@ -42,12 +45,12 @@ Read-Section 'rdp' {
         maxInstanceCount         = Get-RegValue $rdpKey 'MaxInstanceCount'
     }
 }
-Read-Section 'networkProfiles' {
+Read-Section 'networkProfiles' -List {
     @(Get-NetConnectionProfile -ErrorAction Stop | ForEach-Object {
         [ordered]@{ interfaceAlias = $_.InterfaceAlias; interfaceIndex = $_.InterfaceIndex; category = $_.NetworkCategory.ToString() }
     })
 }
-Read-Section 'firewall' {
+Read-Section 'firewall' -List {
     @(Get-NetFirewallRule -Name 'RemoteDesktop-UserMode-In-TCP', 'RemoteDesktop-UserMode-In-UDP' -ErrorAction SilentlyContinue | ForEach-Object {
         [ordered]@{ name = $_.Name; enabled = "$($_.Enabled)" -eq 'True'; profile = $_.Profile.ToString() }
     })
@@ -58,7 +61,7 @@ Read-Section 'sessions' {
     $lines = @(quser 2>&1 | ForEach-Object { "$_" })
     [ordered]@{ exitCode = $LASTEXITCODE; lines = $lines }
 }
-Read-Section 'certificate' {
+Read-Section 'certificate' -List {
     @(Get-ChildItem -Path 'Cert:\LocalMachine\Remote Desktop' -ErrorAction Stop | ForEach-Object {
         [ordered]@{ thumbprint = $_.Thumbprint; notAfter = $_.NotAfter.ToUniversalTime().ToString('o'); hasPrivateKey = [bool]$_.HasPrivateKey }
     })
