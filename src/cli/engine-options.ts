@@ -4,13 +4,14 @@ import { Broker } from '../broker/broker.js';
 import { defaultStateDir } from '../journal/journal.js';
 import { loadCatalogue } from '../playbooks/manifest.js';
 import { projectRoot } from '../paths.js';
+import { loadConfig } from '../config/config.js';
 import { wholeNumber, list } from './options.js';
 
 /** Options every command that touches hosts or runs shares. */
 export interface EngineFlags {
   stateDir?: string;
   playbooks: string[];
-  processes: number;
+  processes?: number;
   pwsh?: string;
   json: boolean;
 }
@@ -21,16 +22,24 @@ export function withEngineOptions(cmd: Command): Command {
   return cmd
     .option('--state-dir <dir>', 'where run journals live (default: $RDPFIX_STATE_DIR or ~/.local/state/rdpfix)')
     .option('--playbooks <dir>', 'an extra folder of playbooks (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--processes <n>', 'PowerShell processes to use', wholeNumber(1, 16), 2)
+    .option('--processes <n>', 'PowerShell processes to use (default 2, or config processes)', wholeNumber(1, 16))
     .option('--pwsh <path>', 'PowerShell executable (default: found automatically)')
     .option('--json', 'print one JSON document', false);
 }
 
+/** Playbook folders: built-in, then the config's, then --playbooks. */
+export function playbookDirs(extra: string[]): string[] {
+  return [builtInPlaybooks(), ...(loadConfig().playbookDirs ?? []), ...extra];
+}
+
+/** Flags win over environment variables, which win over the user's config, which wins over defaults. */
 export function engineFrom(flags: EngineFlags) {
+  const config = loadConfig();
   return {
-    stateDir: flags.stateDir ?? defaultStateDir(),
-    catalogue: () => loadCatalogue([builtInPlaybooks(), ...flags.playbooks]),
-    broker: () => new Broker({ processes: flags.processes, executable: flags.pwsh }),
+    stateDir: flags.stateDir ?? process.env.RDPFIX_STATE_DIR ?? config.stateDir ?? defaultStateDir(),
+    catalogue: () => loadCatalogue(playbookDirs(flags.playbooks)),
+    broker: () => new Broker({ processes: flags.processes ?? config.processes ?? 2, executable: flags.pwsh ?? (process.env.RDPFIX_PWSH ? undefined : config.pwsh) }),
+    concurrency: config.concurrency,
   };
 }
 

@@ -6,6 +6,7 @@ import { applyCommand, planCommand } from './commands/run.command.js';
 import { rollbackCommand, resumeCommand } from './commands/past-run.command.js';
 import { runsCommand } from './commands/runs.command.js';
 import { playbooksCommand } from './commands/playbooks.command.js';
+import { configCommand } from './commands/config.command.js';
 import { describeError, exitCodeFor, EXIT } from './exit.js';
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(resumeCommand());
   program.addCommand(runsCommand());
   program.addCommand(playbooksCommand());
+  program.addCommand(configCommand());
   for (const c of program.commands) c.exitOverride();
   for (const c of program.commands.flatMap((c) => c.commands)) c.exitOverride();
   return program;

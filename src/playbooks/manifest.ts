@@ -152,7 +152,7 @@ export function parameterProblem(spec: ParameterSpec, value: unknown): string | 
 export function loadCatalogue(dirs: string[]): Map<string, Playbook> {
   const all = new Map<string, Playbook>();
   for (const dir of dirs) {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new RdpfixError('input', `Playbook folder ${dir} does not exist.`, 'Check --playbooks.');
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new RdpfixError('input', `Playbook folder ${dir} does not exist.`, 'Check --playbooks and `rdpfix config get playbookDirs`.');
     for (const entry of readdirSync(dir).sort()) {
       const sub = path.join(dir, entry);
       if (!statSync(sub).isDirectory() || !existsSync(path.join(sub, 'playbook.yaml'))) continue;

@@ -14,7 +14,7 @@ interface RunFlags extends EngineFlags {
   playbook: string[];
   param: Record<string, Record<string, unknown>>;
   hosts?: string[];
-  concurrency: number;
+  concurrency?: number;
   allowIrreversible: boolean;
   yes: boolean;
 }
@@ -26,7 +26,7 @@ function runCommand(name: 'plan' | 'apply'): Command {
     .requiredOption('-p, --playbook <id...>', 'playbook ids to run (order hints decide the order)')
     .option('--param <id.name=value>', 'a playbook parameter (repeatable)', parseParam, {})
     .option('--hosts <list>', 'only these hosts of the inventory', list)
-    .option('--concurrency <n>', 'hosts worked on at once', wholeNumber(1, 1024), 32)
+    .option('--concurrency <n>', 'hosts worked on at once (default 32, or config concurrency)', wholeNumber(1, 1024))
     .option('--allow-irreversible', 'allow steps that cannot be undone (e.g. logging sessions off)', false);
   if (name === 'apply') cmd.option('-y, --yes', 'do not ask before changing hosts', false);
   withEngineOptions(cmd);
@@ -37,7 +37,7 @@ function runCommand(name: 'plan' | 'apply'): Command {
     const broker = engine.broker();
     const base = {
       inventory, catalogue, playbookIds: flags.playbook, parameters: flags.param, hostFilter: flags.hosts,
-      concurrency: flags.concurrency, allowIrreversible: flags.allowIrreversible, stateDir: engine.stateDir, broker,
+      concurrency: flags.concurrency ?? engine.concurrency ?? 32, allowIrreversible: flags.allowIrreversible, stateDir: engine.stateDir, broker,
     };
     try {
       if (name === 'apply' && !flags.yes) {
