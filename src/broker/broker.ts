@@ -42,7 +42,7 @@ export class Broker {
       runspaces: options.runspaces ?? 32,
       labRunspaces: options.labRunspaces ?? 8,
       pumpWaitMs: options.pumpWaitMs ?? 20,
-      hangGraceMs: options.hangGraceMs ?? 15_000,
+      hangGraceMs: options.hangGraceMs ?? 30_000,
     };
     this.workers = Array.from({ length: Math.max(1, options.processes ?? 2) }, () => new PowerShellWorker(workerOptions));
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 60_000;

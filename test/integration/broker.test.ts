@@ -158,6 +158,21 @@ describe('timeouts and process failures', () => {
   });
 });
 
+describe('queueing', () => {
+  it("a call's timeout counts from when it starts, not while it waits for a free runspace", async () => {
+    const hosts = [1, 2, 3].map((i) => makeLabHost((s) => (s.name = `lab-q${i}`), i));
+    const broker = new Broker({ processes: 1, labRunspaces: 1 });
+    try {
+      const calls = hosts.map((h) => broker.invoke({ kind: 'lab', host: h.state.name, statePath: h.statePath }, 'Start-Sleep -Milliseconds 1500; "done"', [], { timeoutMs: 2500 }));
+      const results = await Promise.all(calls);
+      // One runspace: the third call waited about 3 s before it started, longer than its 2.5 s timeout.
+      for (const r of results) expect(ok(r).output).toEqual(['done']);
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
 describe('lab transport faults', () => {
   it('an unreachable lab host fails as unreachable with the WinRM FQID', async () => {
     const host = makeLabHost((s) => (s.network.reachable = false));

@@ -14,7 +14,9 @@ $ErrorActionPreference = 'Stop'
 
 $script:Pools = @{}              # 'lab' | 'plain' -> RunspacePool (created on first use)
 $script:InFlight = New-Object System.Collections.Generic.List[object]
-$script:Waiting = New-Object System.Collections.Generic.List[object]   # requests whose pool is still opening
+$script:Waiting = New-Object System.Collections.Generic.List[object]   # accepted, not started: pool opening or full
+$script:Busy = @{}               # pool kind -> runspaces in use (running or still stopping)
+$script:PoolMax = @{}            # pool kind -> its runspace limit
 $script:Stopping = New-Object System.Collections.Generic.List[object]
 $script:Sessions = [hashtable]::Synchronized(@{})   # remote session cache, shared by all runspaces
 $script:Driver = $null
@@ -86,6 +88,8 @@ function Get-RdpfixPool {
     # No host: what a step writes to its streams is captured per call, never printed on this console.
     $pool = [runspacefactory]::CreateRunspacePool($iss)
     [void]$pool.SetMaxRunspaces($max)
+    $script:PoolMax[$Kind] = $max
+    $script:Busy[$Kind] = 0
     [void]$pool.BeginOpen($null, $null)
     $script:Pools[$Kind] = $pool
     return $pool
@@ -101,13 +105,14 @@ function Add-RdpfixRequest {
     $script:Waiting.Add([pscustomobject]@{
             Id        = [string]$Request.id
             Request   = $Request
+            Kind      = $kind
             Pool      = Get-RdpfixPool $kind
             PS        = $null
             Output    = $null
             Handle    = $null
             Started   = [DateTime]::UtcNow
-            # Until it starts, a request waits at most this long for its pool to open; its own timeout
-            # counts from its start, so warming up PowerShell never eats into a step's time.
+            # Until it starts, a request waits at most this long (for its pool to open or a runspace to
+            # free up); its own timeout counts from its start, so waiting never eats into a step's time.
             Deadline  = [DateTime]::UtcNow.AddMilliseconds($script:PoolOpenTimeoutMs)
             TimeoutMs = $timeoutMs
         })
@@ -121,6 +126,7 @@ function Start-RdpfixRequest {
     $noInput = New-Object 'System.Management.Automation.PSDataCollection[psobject]'
     $noInput.Complete()
     $Entry.PS = $ps
+    $script:Busy[$Entry.Kind] = $script:Busy[$Entry.Kind] + 1
     $Entry.Started = [DateTime]::UtcNow
     $Entry.Deadline = $Entry.Started.AddMilliseconds($Entry.TimeoutMs)
     $Entry.Output = New-Object 'System.Management.Automation.PSDataCollection[psobject]'
@@ -196,6 +202,7 @@ function Complete-RdpfixRequest {
     }
     if ($null -ne $failure) { $reply.ok = $false; $reply.error = $failure }
     $ps.Dispose()
+    $script:Busy[$Entry.Kind] = $script:Busy[$Entry.Kind] - 1
     return $reply
 }
 
@@ -244,10 +251,13 @@ function Invoke-RdpfixPump {
         $now = [DateTime]::UtcNow
         foreach ($entry in $script:Waiting.ToArray()) {
             $state = $entry.Pool.RunspacePoolStateInfo.State
-            if ($state -eq 'Opened') { [void]$script:Waiting.Remove($entry); Start-RdpfixRequest $entry }
-            elseif ($state -eq 'Broken' -or $now -gt $entry.Deadline) {
+            # Started only when a runspace is free: a request queued inside the pool would run down its timeout.
+            if ($state -eq 'Opened' -and $script:Busy[$entry.Kind] -lt $script:PoolMax[$entry.Kind]) {
                 [void]$script:Waiting.Remove($entry)
-                $why = "The PowerShell runspace pool did not open in time (state $state)."
+                Start-RdpfixRequest $entry
+            } elseif ($state -eq 'Broken' -or $now -gt $entry.Deadline) {
+                [void]$script:Waiting.Remove($entry)
+                $why = "The call could not start within $($script:PoolOpenTimeoutMs) ms (runspace pool $state; $($script:Busy[$entry.Kind]) of $($script:PoolMax[$entry.Kind]) runspaces busy)."
                 if ($null -ne $entry.Pool.RunspacePoolStateInfo.Reason) { $why = "The PowerShell runspace pool failed to open: $($entry.Pool.RunspacePoolStateInfo.Reason.Message)" }
                 $replies.Add([ordered]@{ id = $entry.Id; ok = $false; error = [ordered]@{ origin = 'broker'; message = $why; fqid = $null; category = $null; target = $null; exceptionType = $null; errorCode = $null } })
             }
@@ -262,7 +272,11 @@ function Invoke-RdpfixPump {
             }
         }
         foreach ($entry in $script:Stopping.ToArray()) {
-            if ($entry.Handle.IsCompleted) { [void]$script:Stopping.Remove($entry); $entry.PS.Dispose() }
+            if ($entry.Handle.IsCompleted) {
+                [void]$script:Stopping.Remove($entry)
+                $entry.PS.Dispose()
+                $script:Busy[$entry.Kind] = $script:Busy[$entry.Kind] - 1
+            }
         }
         if ($replies.Count -gt 0 -or ($script:InFlight.Count -eq 0 -and $script:Waiting.Count -eq 0) -or [DateTime]::UtcNow -ge $until) { break }
         [System.Threading.Thread]::Sleep(1)
