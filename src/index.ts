@@ -6,3 +6,4 @@ export { classifyRemotingError } from './broker/classify.js';
 export type { TransportTarget, LabTarget, WinRmTarget, SshTarget, LocalTarget } from './transport/targets.js';
 export { locatePowerShell } from './powershell/locate.js';
 export { RdpfixError } from './errors.js';
+export { parseQuser, type QuserResult, type QuserSession, type QuserSessionState, type QuserKind } from './parsers/quser.js';

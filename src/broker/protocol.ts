@@ -53,7 +53,7 @@ const rawReply = z.object({
 });
 export type RawReply = z.infer<typeof rawReply>;
 
-export const pumpReply = z.object({ replies: z.array(rawReply), inFlight: z.number(), console: z.string().optional() });
+export const pumpReply = z.object({ replies: z.array(rawReply), inFlight: z.number(), known: z.array(z.string()).default([]), console: z.string().optional() });
 export const initReply = z.object({ pid: z.number(), psVersion: z.string(), psEdition: z.string(), runspaces: z.number() });
 
 /** What a caller gets back: one envelope, success or a classified error. */

@@ -159,6 +159,15 @@ export class PowerShellWorker {
             this.inFlight.delete(r.id);
             p.resolve(r);
           }
+          // Every call still in flight here must be one the PowerShell side holds. One it does not know was
+          // lost between the two sides: fail it rather than wait for it forever.
+          const known = new Set(reply.known);
+          for (const [id, p] of this.inFlight) {
+            if (known.has(id)) continue;
+            this.inFlight.delete(id);
+            process.stderr.write(`rdpfix: broker: call ${id} (${p.request.op}) is unknown to PowerShell process ${this.pid}; failing it.\n`);
+            p.resolve(brokerFailure(id, 'broker', `The PowerShell broker lost track of this call (process ${this.pid} does not hold it); its outcome on the host is unknown.`));
+          }
         } catch (err) {
           // The process died or hung. Whatever was in flight may or may not have run.
           if (this.shell === shell) this.shell = undefined;

@@ -32,6 +32,8 @@ const sshTransport = z
     user: z.string().min(1).optional(),
     port: z.number().int().min(1).max(65535).optional(),
     keyFile: z.string().min(1).optional(),
+    /** ssh -o options (New-PSSession -Options), e.g. { UserKnownHostsFile: ..., StrictHostKeyChecking: 'yes' }. */
+    sshOptions: z.record(z.string().regex(/^[A-Za-z]+$/, 'ssh option names are letters'), z.string()).optional(),
     connectTimeoutMs: z.number().int().positive().optional(),
   })
   .strict();
@@ -120,7 +122,7 @@ export function targetFor(host: InventoryHost, env: NodeJS.ProcessEnv = process.
     case 'lab':
       return { kind: 'lab', host: host.name, statePath: t.state };
     case 'ssh':
-      return { kind: 'ssh', host: host.name, user: t.user, port: t.port, keyFile: t.keyFile, connectTimeoutMs: t.connectTimeoutMs };
+      return { kind: 'ssh', host: host.name, user: t.user, port: t.port, keyFile: t.keyFile, sshOptions: t.sshOptions, connectTimeoutMs: t.connectTimeoutMs };
     case 'winrm': {
       let credential: { user: string; password: string } | undefined;
       if (t.user) {

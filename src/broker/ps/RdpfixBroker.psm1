@@ -281,7 +281,9 @@ function Invoke-RdpfixPump {
         if ($replies.Count -gt 0 -or ($script:InFlight.Count -eq 0 -and $script:Waiting.Count -eq 0) -or [DateTime]::UtcNow -ge $until) { break }
         [System.Threading.Thread]::Sleep(1)
     }
-    Write-RdpfixReply ([ordered]@{ replies = $replies.ToArray(); inFlight = $script:InFlight.Count + $script:Waiting.Count; console = (Read-RdpfixConsoleNoise) })
+    # The ids this process still holds, so that the controller can tell if one was ever lost in transit.
+    $known = @($script:InFlight.ToArray() | ForEach-Object { $_.Id }) + @($script:Waiting.ToArray() | ForEach-Object { $_.Id })
+    Write-RdpfixReply ([ordered]@{ replies = $replies.ToArray(); inFlight = $known.Count; known = $known; console = (Read-RdpfixConsoleNoise) })
 }
 
 Export-ModuleMember -Function Initialize-RdpfixBroker, Invoke-RdpfixPump

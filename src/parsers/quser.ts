@@ -1,0 +1,244 @@
+// parseQuser: the text `quser` (query user) and `qwinsta` (query session) print on Windows → sessions.
+// A pure function: it never throws for text; whatever it cannot read it reports in `warnings` with its line number.
+//
+// "ref §n" = /work/shared/reference/windows-rdp.md; "facts §3" = docs/windows-facts/network-firewall-sessions-tasks.md
+// (which also records the German and French samples with their sources).
+//
+// Why not split on whitespace and take fixed token positions: a disconnected session has an empty SESSIONNAME
+// (ref §2.2), qwinsta's services/console/listener lines have an empty USERNAME (ref §2.3), and several real samples
+// were re-aligned by the people who pasted them (header without its leading space, right-aligned session names,
+// placeholders like `<valeur>`), so fixed column offsets are not reliable either. The parser anchors on the numeric
+// ID token instead (ref §2.2 "detect the numeric ID token"), uses the header's `ID` position only to pick the right
+// digit token when a user name is itself a number, and the header's second column only to place a lone name.
+
+export type QuserKind = 'quser' | 'qwinsta' | 'unknown';
+export type QuserSessionState = 'Active' | 'Disconnected' | 'Connected' | 'Listening' | 'Down' | 'Idle' | 'Unknown';
+
+export interface QuserSession {
+  /** USERNAME; null when the column is empty (qwinsta services/console/listeners). */
+  user: string | null;
+  /** SESSIONNAME; null when empty (disconnected sessions, ref §2.2). Truncated names are kept as printed (`31c5ce94259d4...`). */
+  sessionName: string | null;
+  id: number;
+  state: QuserSessionState;
+  stateRaw: string;
+  /** quser only: minutes idle; 0 for `.` (under a minute), null for `none`/`ninguno`/`Kein`/`aucun` or an unreadable value. */
+  idleMinutes: number | null;
+  idleRaw: string | null;
+  /** quser only: LOGON TIME as printed, in the host user's locale (ref §2.2: never parse it with a fixed format). */
+  logonTimeRaw: string | null;
+  /** qwinsta only: TYPE (`rdpwd`, `wdcon`) and DEVICE; null when empty. Absent on quser rows. */
+  type?: string | null;
+  device?: string | null;
+  /** The line starts with `>`. Under remoting qwinsta marks `services` and quser marks nothing (ref §2.3, facts §3 "Markers"). */
+  current: boolean;
+  /** 1-based line number in the input. */
+  line: number;
+}
+
+export interface QuserResult {
+  kind: QuserKind;
+  sessions: QuserSession[];
+  /** quser printed `No User exists for <selector>` (stderr, exit 1; ref §2.2). */
+  noUsers: boolean;
+  warnings: string[];
+}
+
+// Header first-column titles, per tool and language. quser starts with the user column, qwinsta with the session
+// column; the first title is enough to tell them apart. Only titles seen in real output are listed:
+//   en quser   ref §2.2 (njeffrey, HTB, UNT-CAS/QuserObject)     en qwinsta  ref §2.3 (njeffrey)
+//   es quser   ref §2.2 (UNT-CAS/QuserObject es-EC fixture)
+//   de quser   facts §3 (Windows-For-Kids README, batch comment) de qwinsta  facts §3 (Windows-For-Kids README)
+//   fr quser   facts §3 (PsExec transcript, blog, Pester capture)
+// French and Spanish qwinsta titles are [UNSOURCED] (facts §3), so such output yields kind 'unknown' with warnings.
+const HEADERS: ReadonlyArray<{ kind: 'quser' | 'qwinsta'; first: string }> = [
+  { kind: 'quser', first: 'USERNAME' },
+  { kind: 'quser', first: 'NOMBRE USUARIO' },
+  { kind: 'quser', first: 'BENUTZERNAME' },
+  { kind: 'quser', first: 'UTILISATEUR' },
+  { kind: 'qwinsta', first: 'SESSIONNAME' },
+  { kind: 'qwinsta', first: 'SITZUNGSNAME' },
+];
+
+// STATE words (compared lower-cased, so Microsoft's old lowercase qwinsta sample also reads). Sources:
+//   Active/Disc/Conn/Listen: ref §2.2–2.3; Activo/Desc: es-EC, ref §2.2; Aktiv/Getr./Abhör.: German quser/qwinsta,
+//   facts §3; Actif: French quser, facts §3; idle: WSD query-session.md sample (ref §2.3).
+//   Down: [INFERENCE] the WTSDown connect state; no sourced sample prints it.
+// The lab's other localized words (Verb., Déco, Écouter, Escuchar, ...) are [UNSOURCED] in facts §3 and deliberately
+// not listed: they come back as 'Unknown' with stateRaw and a warning, never as a guessed state.
+const STATES: Readonly<Record<string, QuserSessionState>> = {
+  active: 'Active', activo: 'Active', aktiv: 'Active', actif: 'Active',
+  disc: 'Disconnected', desc: 'Disconnected', 'getr.': 'Disconnected',
+  conn: 'Connected',
+  listen: 'Listening', 'abhör.': 'Listening',
+  idle: 'Idle',
+  down: 'Down',
+};
+
+// IDLE TIME "no idle time recorded" words: none (ref §2.2), ninguno (es-EC, ref §2.2), Kein (de), aucun (fr) (facts §3).
+const IDLE_NONE = new Set(['none', 'ninguno', 'kein', 'aucun']);
+
+// IDLE TIME forms (ref §2.2): `.` under a minute, `<m>`, `<h>:<mm>`, `<d>+<hh>:<mm>`.
+const IDLE_FORMS: ReadonlyArray<[RegExp, (m: RegExpExecArray) => number]> = [
+  [/^\.$/, () => 0],
+  [/^(\d+)$/, (m) => Number(m[1])],
+  [/^(\d+):(\d{2})$/, (m) => Number(m[1]) * 60 + Number(m[2])],
+  [/^(\d+)\+(\d{1,2}):(\d{2})$/, (m) => Number(m[1]) * 1440 + Number(m[2]) * 60 + Number(m[3])],
+];
+
+// A logon date in any of the sampled locales (7/20/2017, 2022-03-31, 28.04.2025, 23/10/2025): used only to notice a
+// missing idle column, never to parse the date.
+const DATE_LIKE = /^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$/;
+
+const NO_USERS = /No User exists for /i; // ref §2.2; localized variants [UNSOURCED] (facts §3 keeps it English)
+const ID_TITLE = /^ID\.?$/; // `ID` (en/de/fr), `ID.` (es)
+
+interface Token { text: string; start: number; end: number }
+interface Header { kind: 'quser' | 'qwinsta'; col1: number; col2: number; idEnd: number }
+
+function tokens(line: string): Token[] {
+  const out: Token[] = [];
+  for (const m of line.matchAll(/\S+/g)) out.push({ text: m[0], start: m.index, end: m.index + m[0].length });
+  return out;
+}
+
+/** Reads a header line: 'unknown' for a header-shaped line (has an ID title, no numbers) in an unlisted language. */
+function readHeader(line: string): Header | 'unknown' | null {
+  const toks = tokens(line);
+  const id = toks.find((t) => ID_TITLE.test(t.text));
+  if (!id || toks.some((t) => /^\d+$/.test(t.text))) return null;
+  const col1 = line.search(/\S/);
+  for (const h of HEADERS) {
+    if (!line.slice(col1).toUpperCase().startsWith(h.first + ' ')) continue;
+    const col2 = line.slice(col1 + h.first.length).search(/\S/) + col1 + h.first.length;
+    return { kind: h.kind, col1, col2, idEnd: id.start + 2 };
+  }
+  return 'unknown';
+}
+
+/** IDLE TIME text → minutes: `.` → 0, `5` → 5, `1:02` → 62, `2+03:04` → 3064; none-words and anything else → null. */
+export function parseQuserIdle(raw: string): number | null {
+  for (const [re, f] of IDLE_FORMS) {
+    const m = re.exec(raw.trim());
+    if (m) return f(m);
+  }
+  return null;
+}
+
+/** Joins tokens back with the line's own spacing. */
+function span(line: string, toks: Token[]): string | null {
+  const first = toks[0];
+  const last = toks[toks.length - 1];
+  return first && last ? line.slice(first.start, last.end) : null;
+}
+
+function parseRow(line: string, n: number, h: Header, warnings: string[]): QuserSession | null {
+  // The `>` current-session marker sits in column 0 (ref §2.2); blank it out so it is not part of a name.
+  const lead = line.search(/\S/);
+  const current = line[lead] === '>';
+  const text = current ? line.slice(0, lead) + ' ' + line.slice(lead + 1) : line;
+  const toks = tokens(text);
+
+  // The ID is a digit token among the first three (0 names before it: qwinsta session 0 without a name; 1: a
+  // disconnected quser session or a qwinsta line with one column empty; 2: both names) followed by the state.
+  // Prefer candidates followed by a known state word, then the one closest to the header's right-aligned ID.
+  const cands = [0, 1, 2].filter((i) => /^\d+$/.test(toks[i]?.text ?? '') && toks[i + 1] !== undefined);
+  const known = cands.filter((i) => STATES[toks[i + 1]!.text.toLowerCase()] !== undefined);
+  const pool = known.length > 0 ? known : cands;
+  const idIdx = pool.sort((a, b) => Math.abs(toks[a]!.end - h.idEnd) - Math.abs(toks[b]!.end - h.idEnd))[0];
+  if (idIdx === undefined) {
+    warnings.push(`line ${n}: not a ${h.kind} session line: "${line.trim()}"`);
+    return null;
+  }
+
+  // Names before the ID. Two or more tokens: split at the widest gap (column padding); one token: its position
+  // against the header's second column decides, because either column may be the empty one (ref §2.2, §2.3).
+  const names = toks.slice(0, idIdx);
+  let left: Token[] = names;
+  let right: Token[] = [];
+  if (names.length === 1) {
+    if (names[0]!.start > (h.col1 + h.col2) / 2) [left, right] = [[], names];
+  } else if (names.length > 1) {
+    let cut = 1;
+    for (let i = 1; i < names.length; i++) {
+      if (names[i]!.start - names[i - 1]!.end > names[cut]!.start - names[cut - 1]!.end) cut = i;
+    }
+    [left, right] = [names.slice(0, cut), names.slice(cut)];
+  }
+  const [user, sessionName] = h.kind === 'quser' ? [span(text, left), span(text, right)] : [span(text, right), span(text, left)];
+
+  const stateRaw = toks[idIdx + 1]!.text;
+  const state = STATES[stateRaw.toLowerCase()] ?? 'Unknown';
+  if (state === 'Unknown') warnings.push(`line ${n}: unrecognized state "${stateRaw}"`);
+  const rest = toks.slice(idIdx + 2);
+  const row: QuserSession = {
+    user, sessionName, id: Number(toks[idIdx]!.text), state, stateRaw,
+    idleMinutes: null, idleRaw: null, logonTimeRaw: null, current, line: n,
+  };
+
+  if (h.kind === 'qwinsta') {
+    // TYPE then DEVICE, both often empty (samples end at the state, ref §2.3).
+    row.type = rest[0]?.text ?? null;
+    row.device = span(text, rest.slice(1));
+    return row;
+  }
+  // quser: IDLE TIME then LOGON TIME (kept verbatim, ref §2.2).
+  const idle = rest[0];
+  if (idle === undefined) return row;
+  if (DATE_LIKE.test(idle.text) && parseQuserIdle(idle.text) === null) {
+    row.logonTimeRaw = span(text, rest); // no idle column at all [INFERENCE: not seen, tolerated]
+    return row;
+  }
+  row.idleRaw = idle.text;
+  row.idleMinutes = parseQuserIdle(idle.text);
+  if (row.idleMinutes === null && !IDLE_NONE.has(idle.text.toLowerCase())) {
+    warnings.push(`line ${n}: unrecognized idle time "${idle.text}"`);
+  }
+  row.logonTimeRaw = span(text, rest.slice(1));
+  return row;
+}
+
+export function parseQuser(text: string): QuserResult {
+  const result: QuserResult = { kind: 'unknown', sessions: [], noUsers: false, warnings: [] };
+  const lines = String(text ?? '').replace(/^\uFEFF/, '').split(/\r?\n/);
+  let header: Header | null = null;
+  let sawContent = false;
+  let sawForeignHeader = false;
+
+  lines.forEach((raw, i) => {
+    const n = i + 1;
+    const line = raw.normalize('NFC').replace(/\s+$/, '');
+    if (line === '') return;
+    sawContent = true;
+    if (NO_USERS.test(line)) {
+      result.noUsers = true;
+      if (result.kind === 'unknown') result.kind = 'quser';
+      return;
+    }
+    const h = readHeader(line);
+    if (h === 'unknown') {
+      result.warnings.push(`line ${n}: header in an unrecognized language (no sourced titles for it): "${line.trim()}"`);
+      header = null;
+      sawForeignHeader = true;
+      return;
+    }
+    if (h) {
+      if (result.kind !== 'unknown' && result.kind !== h.kind) result.warnings.push(`line ${n}: ${h.kind} header after ${result.kind} output`);
+      if (result.kind === 'unknown') result.kind = h.kind;
+      header = h;
+      return;
+    }
+    if (!header) {
+      result.warnings.push(`line ${n}: no recognized quser/qwinsta header before this line: "${line.trim()}"`);
+      return;
+    }
+    const row = parseRow(line, n, header, result.warnings);
+    if (row) result.sessions.push(row);
+  });
+
+  if (!sawContent) result.warnings.push('empty input: no quser/qwinsta output');
+  else if (result.kind === 'unknown' && !result.noUsers && !sawForeignHeader) {
+    result.warnings.unshift('no quser/qwinsta header found');
+  }
+  return result;
+}
