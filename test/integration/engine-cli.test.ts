@@ -94,6 +94,25 @@ describe('plan / apply / runs / rollback through the CLI', () => {
   });
 });
 
+describe('bad input to rollback, resume and runs', () => {
+  it('refuses to resume or roll back a plan, and reports a damaged journal with its line', async () => {
+    const plan = JSON.parse((await runCli(['plan', '-i', inventory, '-p', 'registry-values', '--json', ...pb()])).stdout);
+    const resume = await runCli(['resume', plan.runId, ...pb()]);
+    expect(resume.code).toBe(2);
+    expect(resume.stderr).toMatch(/was a plan; there is nothing to roll back or resume/);
+    const journal = path.join(state, 'runs', plan.runId, 'journal.jsonl');
+    const lines = readFileSync(journal, 'utf8').split('\n');
+    lines[1] = lines[1]!.replace('"host-started"', '"host-startet"');
+    writeFileSync(journal, lines.join('\n'));
+    const show = await runCli(['runs', 'show', plan.runId, '--state-dir', state]);
+    expect(show.code).toBe(2);
+    expect(show.stderr).toMatch(/damaged at line 2: its checksum does not match/);
+    const rollback = await runCli(['rollback', plan.runId, ...pb()]);
+    expect(rollback.code).toBe(2);
+    expect(rollback.stderr).toMatch(/damaged at line 2/);
+  });
+});
+
 describe('playbooks commands', () => {
   it('show --graph prints a Mermaid state diagram of the playbook machine', async () => {
     const r = await runCli(['playbooks', 'show', 'registry-values', '--graph', '--playbooks', fixturePlaybooks()]);
