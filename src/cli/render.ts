@@ -36,7 +36,7 @@ export function renderOutcomes(result: RunResult): string {
     h.host,
     h.outcome,
     Object.entries(h.outcomes).map(([pb, o]) => `${pb}:${o}`).join(' '),
-    failureText(h).replace(/\s+/g, ' ').slice(0, 160),
+    (failureText(h) || (result.mode === 'rollback' && Object.keys(h.outcomes).length === 0 ? 'nothing was applied: nothing to undo' : '')).replace(/\s+/g, ' ').slice(0, 160),
   ]);
   return renderTable(['HOST', 'OUTCOME', 'PLAYBOOKS', 'DETAIL'], rows);
 }
