@@ -7,6 +7,7 @@ import { rollbackCommand, resumeCommand } from './commands/past-run.command.js';
 import { runsCommand } from './commands/runs.command.js';
 import { playbooksCommand } from './commands/playbooks.command.js';
 import { configCommand } from './commands/config.command.js';
+import { diagnoseCommand } from './commands/diagnose.command.js';
 import { describeError, exitCodeFor, EXIT } from './exit.js';
 
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(labCommand());
   program.addCommand(probeCommand());
+  program.addCommand(diagnoseCommand());
   program.addCommand(planCommand());
   program.addCommand(applyCommand());
   program.addCommand(rollbackCommand());

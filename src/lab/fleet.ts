@@ -31,6 +31,14 @@ export function checkLabInitOptions(o: { hosts: number; seed: number; scenarios:
   if (!Number.isInteger(o.combine) || o.combine < 0 || o.combine > 3) throw new RdpfixError('usage', `--combine must be 0 to 3, got '${o.combine}'.`);
 }
 
+/** Scenarios that cannot share a host: they set the same thing differently, or one erases the other's evidence
+ *  (with Remote Desktop Services down there are no live RDP sessions to fill a session cap). */
+const EXCLUSIVE: Scenario[][] = [
+  ['termservice-stopped', 'termservice-hung'], ['stuck-session', 'session-cap'],
+  ['termservice-stopped', 'session-cap'], ['termservice-hung', 'session-cap'],
+];
+const clashes = (a: Scenario, b: Scenario) => EXCLUSIVE.some((g) => g.includes(a) && g.includes(b));
+
 /** Builds the fleet in memory: host i gets scenario i mod k, plus `combine` seeded extra faults. */
 export function buildLabFleet(o: LabInitOptions): LabHostState[] {
   const now = o.now ?? new Date();
@@ -39,9 +47,10 @@ export function buildLabFleet(o: LabInitOptions): LabHostState[] {
     const state = healthyHost(i, rng, now);
     const primary = o.scenarios[i % o.scenarios.length]!;
     applyScenario(state, primary, rng, now);
-    const others = SCENARIOS.filter((s) => s !== 'healthy' && s !== primary && primary !== 'healthy');
+    let others = SCENARIOS.filter((s) => s !== 'healthy' && s !== primary && primary !== 'healthy' && !clashes(s, primary));
     for (let k = 0; k < o.combine && others.length; k++) {
       const extra = others.splice(rng.int(0, others.length - 1), 1)[0]!;
+      others = others.filter((s) => !clashes(s, extra));
       applyScenario(state, extra, rng, now);
     }
     return state;

@@ -43,6 +43,10 @@ Read-Section 'rdp' {
         securityLayer            = Get-RegValue $rdpKey 'SecurityLayer'
         policySecurityLayer      = Get-RegValue $policyKey 'SecurityLayer'
         maxInstanceCount         = Get-RegValue $rdpKey 'MaxInstanceCount'
+        policyMaxInstanceCount   = Get-RegValue $policyKey 'MaxInstanceCount'
+        fSingleSessionPerUser    = Get-RegValue $tsKey 'fSingleSessionPerUser'
+        # CredSSP "Encryption Oracle Remediation": 0 = Force Updated Clients (reference 7.2).
+        allowEncryptionOracle    = Get-RegValue 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\CredSSP\Parameters' 'AllowEncryptionOracle'
     }
 }
 Read-Section 'networkProfiles' -List {
@@ -61,9 +65,37 @@ Read-Section 'sessions' {
     $lines = @(quser 2>&1 | ForEach-Object { "$_" })
     [ordered]@{ exitCode = $LASTEXITCODE; lines = $lines }
 }
+Read-Section 'listener' {
+    # qwinsta shows the rdp-tcp listener (state Listen) only while Remote Desktop Services listens (reference 2.3).
+    $ErrorActionPreference = 'Continue'
+    $lines = @(qwinsta 2>&1 | ForEach-Object { "$_" })
+    [ordered]@{ exitCode = $LASTEXITCODE; lines = $lines }
+}
 Read-Section 'certificate' -List {
+    # .PrivateKey is $null (or throws) when the key file is missing or unreadable: that is the signal (reference 5.1).
     @(Get-ChildItem -Path 'Cert:\LocalMachine\Remote Desktop' -ErrorAction Stop | ForEach-Object {
-        [ordered]@{ thumbprint = $_.Thumbprint; notAfter = $_.NotAfter.ToUniversalTime().ToString('o'); hasPrivateKey = [bool]$_.HasPrivateKey }
+        $readable = $false
+        try { $readable = ($null -ne $_.PrivateKey) } catch { $readable = $false }
+        [ordered]@{ thumbprint = $_.Thumbprint; notAfter = $_.NotAfter.ToUniversalTime().ToString('o'); hasPrivateKey = [bool]$_.HasPrivateKey; privateKeyReadable = $readable }
+    })
+}
+Read-Section 'events' -List {
+    # The events that name a cause (reference 1.2, 5.2, 6.1), last 7 days, newest first.
+    $since = (Get-Date).AddDays(-7)
+    $found = @()
+    foreach ($q in @(
+            @{ LogName = 'System'; Id = 36870, 1057, 1058, 7022; StartTime = $since },
+            @{ LogName = 'Application'; Id = 1511, 1515; StartTime = $since })) {
+        $found += @(Get-WinEvent -FilterHashtable $q -MaxEvents 50 -ErrorAction SilentlyContinue | ForEach-Object {
+                [ordered]@{ log = $_.LogName; provider = $_.ProviderName; id = $_.Id; time = $_.TimeCreated.ToUniversalTime().ToString('o') }
+            })
+    }
+    $found
+}
+Read-Section 'profileList' -List {
+    # A <SID>.bak key, or a SID pointing at a TEMP folder, is the temporary-profile case (KB947215, reference 6.1).
+    @(Get-ChildItem -Path 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList' -ErrorAction Stop | ForEach-Object {
+        [ordered]@{ key = $_.PSChildName; path = [string](Get-ItemProperty -Path $_.PSPath -Name ProfileImagePath -ErrorAction SilentlyContinue).ProfileImagePath }
     })
 }
 
