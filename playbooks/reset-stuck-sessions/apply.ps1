@@ -1,0 +1,48 @@
+param([Parameter(Mandatory)][string]$InputJson)
+Set-StrictMode -Version 2.0
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$in = ConvertFrom-Json -InputObject $InputJson
+function Get-StuckSessions {
+    # quser prints nothing useful but 'No User exists for *' on stderr (exit 1) when nobody is logged on
+    # (reference 2.2). In 5.1 native stderr becomes error records: read it with Continue and 2>&1.
+    param($Parameters)
+    $ErrorActionPreference = 'Continue'
+    $lines = @(quser 2>&1 | ForEach-Object { "$_" })
+    $found = @()
+    foreach ($line in ($lines | Select-Object -Skip 1)) {
+        # A disconnected session has an empty SESSIONNAME (reference 2.2): the ID follows the user name directly.
+        # Keyed on that and on the numeric ID, not on localized words.
+        if ($line -notmatch '^.(?<user>\S+)\s+(?:(?<session>\S+)\s+)?(?<id>\d+)\s+(?<state>\S+)\s+(?<idle>\S+)\s+(?<logon>.*)$') { continue }
+        $m = $Matches
+        if ($m['session']) { continue }
+        $id = [int]$m['id']
+        if ($id -eq 0 -or $id -ge 65536) { continue }
+        $idle = 0
+        $raw = $m['idle']
+        if ($raw -match '^(\d+)\+(\d+):(\d+)$') { $idle = [int]$Matches[1] * 1440 + [int]$Matches[2] * 60 + [int]$Matches[3] }
+        elseif ($raw -match '^(\d+):(\d+)$') { $idle = [int]$Matches[1] * 60 + [int]$Matches[2] }
+        elseif ($raw -match '^\d+$') { $idle = [int]$raw }
+        if ($idle -lt [int]$Parameters.idleMinutes) { continue }
+        $users = @($Parameters.users | Where-Object { $_ })
+        if ($users.Count -gt 0 -and -not ($users -contains $m['user'])) { continue }
+        $found += , ([ordered]@{ user = $m['user']; id = $id; idle = $raw; logon = $m['logon'].Trim() })
+    }
+    return , $found
+}
+# logoff <id>; a session that is still there afterwards (a hung one) is reset (reference 2.1, 2.4). logoff and
+# rwinsta always get an explicit ID: without one, logoff logs off the caller's own session.
+$done = @()
+$warnings = @()
+foreach ($s in (Get-StuckSessions $in.parameters)) {
+    $ErrorActionPreference = 'Continue'
+    $out = @(logoff ([string]$s.id) 2>&1 | ForEach-Object { "$_" })
+    $remaining = Get-StuckSessions ([pscustomobject]@{ idleMinutes = 0; users = @($s.user) })
+    $still = @($remaining | Where-Object { $_.id -eq $s.id })
+    if ($still.Count -gt 0) {
+        $warnings += "session $($s.id) ($($s.user)) survived logoff ($($out -join ' ')); reset with rwinsta"
+        $out = @(rwinsta ([string]$s.id) 2>&1 | ForEach-Object { "$_" })
+    }
+    $done += , ([ordered]@{ user = $s.user; id = $s.id })
+}
+ConvertTo-Json -InputObject ([ordered]@{ changed = ($done.Count -gt 0); loggedOff = $done; warnings = $warnings }) -Depth 10 -Compress

@@ -1,0 +1,55 @@
+import { describe, it, expect, afterAll } from 'vitest';
+import path from 'node:path';
+import { makeLabHost } from '../helpers/lab.js';
+import { engineSetup, labInventory } from '../helpers/engine.js';
+import { startRun, rollbackRun } from '../../src/engine/run.js';
+import { projectRoot } from '../../src/paths.js';
+import { applyScenario } from '../../src/lab/scenarios.js';
+import { createRng } from '../../src/lab/rng.js';
+import { readRun } from '../../src/journal/journal.js';
+
+const env = engineSetup([path.join(projectRoot(), 'playbooks')]);
+afterAll(() => env.broker.close());
+
+// The stuck-session scenario: bob disconnected for days (his session ignores logoff), carol disconnected for hours.
+const stuckHost = () => makeLabHost((s) => applyScenario(s, 'stuck-session', createRng(3), new Date('2026-11-25T12:00:00Z')));
+const users = (h: ReturnType<typeof stuckHost>) => h.read().sessions.filter((x) => x.UserName).map((x) => x.UserName).sort();
+
+const run = (host: ReturnType<typeof stuckHost>, mode: 'plan' | 'apply', allowIrreversible: boolean, parameters: Record<string, unknown> = {}) =>
+  startRun({ mode, inventory: labInventory([host]), catalogue: env.catalogue, playbookIds: ['reset-stuck-sessions'], parameters: { 'reset-stuck-sessions': parameters }, concurrency: 1, allowIrreversible, stateDir: env.stateDir, broker: env.broker });
+
+describe('playbook reset-stuck-sessions on the lab (an irreversible step)', () => {
+  it('plan names the sessions it would log off and says the step is irreversible', async () => {
+    const p = (await run(stuckHost(), 'plan', false)).hosts[0]!.results['reset-stuck-sessions']!.plan[0]!;
+    expect(p).toMatchObject({ action: 'apply', irreversible: true });
+    expect((p.before as { sessions: { user: string }[] }).sessions.map((x) => x.user)).toEqual(['bob']);
+  });
+
+  it('without --allow-irreversible it changes nothing', async () => {
+    const host = stuckHost();
+    const pre = host.read();
+    const r = await run(host, 'apply', false);
+    expect(r.hosts[0]!.results['reset-stuck-sessions']!.failure).toMatchObject({ phase: 'consent' });
+    expect(host.read()).toEqual(pre);
+  });
+
+  it('with consent it logs off (resetting the hung session), and a later rollback skips it with a note', async () => {
+    const host = stuckHost();
+    expect(users(host)).toEqual(['alice', 'bob', 'carol']);
+    const r = await run(host, 'apply', true);
+    expect(r.hosts[0]!.outcome).toBe('succeeded');
+    expect(users(host)).toEqual(['alice', 'carol']); // carol: disconnected for less than idleMinutes (1440)
+    const back = await rollbackRun({ stateDir: env.stateDir, runId: r.runId, catalogue: env.catalogue, broker: env.broker, force: false });
+    expect(back.hosts[0]!.outcome).toBe('rolledBack');
+    expect(readRun(env.stateDir, r.runId).records.some((x) => x.type === 'undo-skipped' && x.step === 'log-off-disconnected')).toBe(true);
+    expect(users(host)).toEqual(['alice', 'carol']);
+  });
+
+  it('named users and a shorter idle limit take carol too', async () => {
+    const host = stuckHost();
+    const r = await run(host, 'apply', true, { users: ['carol'], idleMinutes: 60 });
+    expect(r.hosts[0]!.results['reset-stuck-sessions']!.failure).toBeNull();
+    expect(r.hosts[0]!.outcome).toBe('succeeded');
+    expect(users(host)).toEqual(['alice', 'bob']);
+  });
+});
