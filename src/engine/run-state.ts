@@ -30,6 +30,8 @@ export interface RunHeader {
   inventory: string;
   hosts: InventoryHost[];
   playbooks: { id: string; version: number; digest: string }[];
+  /** When hosts run different playbooks (chosen from a diagnosis): each host's, in run order. */
+  hostPlaybooks?: Record<string, string[]>;
   parameters: Record<string, Record<string, unknown>>;
   allowIrreversible: boolean;
   concurrency: number;

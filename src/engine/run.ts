@@ -17,6 +17,8 @@ export interface RunOptions {
   hostFilter?: string[];
   catalogue: Map<string, Playbook>;
   playbookIds: string[];
+  /** Per host, the playbooks it needs (e.g. from a diagnosis); hosts not listed, or with none, are left out. */
+  playbooksByHost?: Record<string, string[]>;
   /** User parameters per playbook id. */
   parameters: Record<string, Record<string, unknown>>;
   concurrency: number;
@@ -56,8 +58,9 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
   if (unknownParams.length) throw new RdpfixError('usage', `Parameters given for playbooks not chosen: ${unknownParams.join(', ')}.`);
   const ordered = orderPlaybooks(chosen);
   const parameters = Object.fromEntries(ordered.map((pb) => [pb.id, resolveParameters(pb, o.parameters[pb.id] ?? {})]));
-  const hosts = selectHosts(o.inventory, o.hostFilter);
-  const jobs: HostJob[] = hosts.map((h) => ({ host: h.name, target: targetFor(h), playbooks: ordered }));
+  const byHost = o.playbooksByHost;
+  const hosts = selectHosts(o.inventory, o.hostFilter).filter((h) => !byHost || (byHost[h.name]?.length ?? 0) > 0);
+  const jobs: HostJob[] = hosts.map((h) => ({ host: h.name, target: targetFor(h), playbooks: byHost ? ordered.filter((p) => byHost[h.name]!.includes(p.id)) : ordered }));
 
   const runId = newRunId();
   const journal = JournalWriter.create(o.stateDir, runId);
@@ -66,6 +69,7 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
     runId, version: VERSION, mode: o.mode, inventory: o.inventory.path, hosts,
     playbooks: ordered.map((p) => ({ id: p.id, version: p.version, digest: p.digest })),
     parameters, allowIrreversible: o.allowIrreversible, concurrency: o.concurrency,
+    ...(byHost ? { hostPlaybooks: Object.fromEntries(jobs.map((j) => [j.host, j.playbooks.map((p) => p.id)])) } : {}),
   };
   try {
     noteTo(journal, o.onRecord, { type: 'run-started', header });
@@ -120,7 +124,8 @@ function openPastRun(o: PastRunOptions) {
     if (missing.length) throw new RdpfixError('usage', `Run ${o.runId} has no host ${missing.join(', ')}.`);
   }
   // Credentials are never journaled: they come from the environment again now.
-  const jobs = hosts.map((h): HostJob => ({ host: h.name, target: targetFor(h), playbooks: state.header.playbooks.map((p) => playbooks.get(p.id)!) }));
+  const own = (name: string) => state.header.hostPlaybooks?.[name] ?? state.header.playbooks.map((p) => p.id);
+  const jobs = hosts.map((h): HostJob => ({ host: h.name, target: targetFor(h), playbooks: own(h.name).map((id) => playbooks.get(id)!) }));
   const ctx = (journal: JournalWriter): EngineContext => ({
     runId: o.runId, broker: o.broker, journal, parameters: state.header.parameters, allowIrreversible: state.header.allowIrreversible, onRecord: o.onRecord,
   });
