@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The main job on the built-in lab fleet: a 12-host simulated Windows fleet (one fault scenario per host),
-// probed read-only, then the enable-remote-desktop playbook planned, applied, and rolled back — all through
-// real PowerShell. Run with `npm run demo` (which provisions PowerShell and builds first).
+// diagnosed, then the playbooks each host needs planned, applied, checked by a second diagnosis and rolled
+// back — all through real PowerShell. Run with `npm run demo` (which provisions PowerShell and builds first).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,12 +24,13 @@ function step(title, args, { allowFailure = false, capture = false } = {}) {
 
 step('a lab fleet: 12 simulated Windows hosts, one fault scenario each', ['lab', 'init', dir, '--hosts', '12', '--seed', '1', '--force']);
 step('what the lab seeded, read straight from the state files', ['lab', 'show', dir]);
-step('read-only RDP probe of every host through the PowerShell broker and the lab Windows commands', ['probe', '-i', inventory], { allowFailure: true });
-step('dry run: what enable-remote-desktop would change, host by host (changes nothing)', ['plan', '-i', inventory, '-p', 'enable-remote-desktop']);
-const applied = JSON.parse(step('apply it (checkpoint → apply → verify on each host; a failure rolls the host back)', ['apply', '-i', inventory, '-p', 'enable-remote-desktop', '--yes', '--json'], { allowFailure: true, capture: true }));
-console.log(applied.hosts.map((h) => `  ${h.host}: ${h.outcome}`).join('\n'));
-step('lab-010 (rdp-disabled) now allows connections', ['lab', 'show', dir, 'lab-010']);
+step('diagnose: the cause of "0x904 / extended 0x7" on each host, with evidence and the playbook that fixes it', ['diagnose', '-i', inventory], { allowFailure: true });
+step('dry run: each host gets only the playbooks its findings need (changes nothing)', ['plan', '-i', inventory, '--from-diagnosis']);
+const applied = JSON.parse(step('apply them (checkpoint → apply → verify per step; a failure rolls the host back). Logging off stuck sessions is irreversible, hence the explicit consent',
+  ['apply', '-i', inventory, '--from-diagnosis', '--allow-irreversible', '--yes', '--json'], { allowFailure: true, capture: true }));
+console.log(applied.hosts.map((h) => `  ${h.host}: ${h.outcome} (${Object.keys(h.outcomes).join(', ')})`).join('\n'));
+step('diagnose again: the hosts that had a playbook are healthy; the rest need playbooks not written yet, or a fix outside the host', ['diagnose', '-i', inventory], { allowFailure: true });
 step('the run, as its journal records it', ['runs', 'show', applied.runId]);
-step('undo the run: every applied step, newest first, from its checkpoint', ['rollback', applied.runId]);
+step('undo the run: every applied step, newest first, from its checkpoint (the irreversible log-off is skipped, with a note)', ['rollback', applied.runId]);
 step('lab-010 is back as it was (RDP disabled)', ['lab', 'show', dir, 'lab-010']);
 console.log(`\nThe lab is in ${dir}; run journals in ${stateDir}.`);
