@@ -51,10 +51,6 @@ export class PowerShellWorker {
 
   constructor(private readonly options: WorkerOptions) {}
 
-  get load(): number {
-    return this.queue.length + this.inFlight.size;
-  }
-
   submit(request: BrokerRequest): Promise<RawReply> {
     if (this.closed) return Promise.resolve(brokerFailure(request.id, 'broker', 'The broker is closed.'));
     return new Promise((resolve) => {

@@ -34,12 +34,13 @@ export interface RunResult {
   hosts: HostOutput[];
 }
 
-function selectHosts(inventory: Inventory, filter?: string[]): InventoryHost[] {
-  if (!filter?.length) return inventory.hosts;
+/** The hosts named by `filter` (all when empty), case-insensitively; a name not among them is an error. */
+function selectHosts(all: InventoryHost[], filter: string[] | undefined, notFound: (missing: string[]) => RdpfixError): InventoryHost[] {
+  if (!filter?.length) return all;
   const wanted = new Set(filter.map((h) => h.toLowerCase()));
-  const hosts = inventory.hosts.filter((h) => wanted.has(h.name.toLowerCase()));
+  const hosts = all.filter((h) => wanted.has(h.name.toLowerCase()));
   const missing = [...wanted].filter((w) => !hosts.some((h) => h.name.toLowerCase() === w));
-  if (missing.length) throw new RdpfixError('usage', `Not in ${inventory.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.');
+  if (missing.length) throw notFound(missing);
   return hosts;
 }
 
@@ -59,7 +60,7 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
   const ordered = orderPlaybooks(chosen);
   const parameters = Object.fromEntries(ordered.map((pb) => [pb.id, resolveParameters(pb, o.parameters[pb.id] ?? {})]));
   const byHost = o.playbooksByHost;
-  const hosts = selectHosts(o.inventory, o.hostFilter).filter((h) => !byHost || (byHost[h.name]?.length ?? 0) > 0);
+  const hosts = selectHosts(o.inventory.hosts, o.hostFilter, (missing) => new RdpfixError('usage', `Not in ${o.inventory.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.')).filter((h) => !byHost || (byHost[h.name]?.length ?? 0) > 0);
   const jobs: HostJob[] = hosts.map((h) => ({ host: h.name, target: targetFor(h), playbooks: byHost ? ordered.filter((p) => byHost[h.name]!.includes(p.id)) : ordered }));
 
   const runId = newRunId();
@@ -92,7 +93,6 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
 export interface PastRunOptions {
   stateDir: string;
   runId: string;
-  inventory?: Inventory;
   catalogue: Map<string, Playbook>;
   broker: Broker;
   hostFilter?: string[];
@@ -116,13 +116,7 @@ function openPastRun(o: PastRunOptions) {
     }
     playbooks.set(p.id, now);
   }
-  let hosts = state.header.hosts;
-  if (o.hostFilter?.length) {
-    const wanted = new Set(o.hostFilter.map((h) => h.toLowerCase()));
-    hosts = hosts.filter((h) => wanted.has(h.name.toLowerCase()));
-    const missing = [...wanted].filter((w) => !hosts.some((h) => h.name.toLowerCase() === w));
-    if (missing.length) throw new RdpfixError('usage', `Run ${o.runId} has no host ${missing.join(', ')}.`);
-  }
+  const hosts = selectHosts(state.header.hosts, o.hostFilter, (missing) => new RdpfixError('usage', `Run ${o.runId} has no host ${missing.join(', ')}.`));
   // Credentials are never journaled: they come from the environment again now.
   const own = (name: string) => state.header.hostPlaybooks?.[name] ?? state.header.playbooks.map((p) => p.id);
   const jobs = hosts.map((h): HostJob => ({ host: h.name, target: targetFor(h), playbooks: own(h.name).map((id) => playbooks.get(id)!) }));

@@ -67,8 +67,3 @@ export function sessionKey(target: TransportTarget): string {
       return `local://${target.host}`;
   }
 }
-
-/** A target as it may appear in logs and reports: no credential. */
-export function describeTarget(target: TransportTarget): string {
-  return sessionKey(target);
-}

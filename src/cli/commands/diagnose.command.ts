@@ -3,17 +3,13 @@ import { Broker } from '../../broker/broker.js';
 import { loadInventory } from '../../inventory/inventory.js';
 import { diagnoseFleet } from '../../diagnose/diagnose.js';
 import { renderTable } from '../table.js';
-import { wholeNumber } from '../options.js';
+import { withFleetReadOptions, type FleetReadFlags } from '../options.js';
 import { EXIT } from '../exit.js';
 
 export function diagnoseCommand(): Command {
-  return new Command('diagnose')
+  return withFleetReadOptions(new Command('diagnose')
     .description('name the causes of RDP failure on each host, with evidence and the playbook that fixes each (read-only)')
-    .requiredOption('-i, --inventory <file>', 'inventory file')
-    .option('--processes <n>', 'PowerShell processes to use', wholeNumber(1, 16), 2)
-    .option('--timeout <ms>', 'per-host timeout in milliseconds', wholeNumber(1000, 3_600_000), 60_000)
-    .option('--json', 'print one JSON document', false)
-    .action(async (o: { inventory: string; processes: number; timeout: number; json: boolean }) => {
+  ).action(async (o: FleetReadFlags) => {
       const inventory = loadInventory(o.inventory);
       const broker = new Broker({ processes: o.processes });
       try {

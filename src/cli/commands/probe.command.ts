@@ -3,7 +3,7 @@ import { Broker } from '../../broker/broker.js';
 import { loadInventory } from '../../inventory/inventory.js';
 import { probeFleet, type ProbeResult } from '../../probe/probe.js';
 import { renderTable } from '../table.js';
-import { wholeNumber } from '../options.js';
+import { withFleetReadOptions, type FleetReadFlags } from '../options.js';
 import { EXIT } from '../exit.js';
 
 interface Section { [k: string]: unknown }
@@ -31,13 +31,9 @@ function row(r: ProbeResult): string[] {
 }
 
 export function probeCommand(): Command {
-  return new Command('probe')
+  return withFleetReadOptions(new Command('probe')
     .description('read-only RDP health probe of every host in an inventory (changes nothing)')
-    .requiredOption('-i, --inventory <file>', 'inventory file (rdpfix lab init writes one)')
-    .option('--processes <n>', 'PowerShell processes to use', wholeNumber(1, 16), 2)
-    .option('--timeout <ms>', 'per-host timeout in milliseconds', wholeNumber(1000, 3_600_000), 60_000)
-    .option('--json', 'print one JSON document', false)
-    .action(async (o: { inventory: string; processes: number; timeout: number; json: boolean }) => {
+  ).action(async (o: FleetReadFlags) => {
       const inventory = loadInventory(o.inventory);
       const broker = new Broker({ processes: o.processes });
       const started = Date.now();
