@@ -5,6 +5,9 @@ import { assign, fromPromise, setup, type AnyStateNodeConfig } from 'xstate';
  *
  *   per step:  check → (compliant? skip) → capture → record checkpoint → apply → record applied
  *              → verify → capture the state the step left → record verified → next step
+ *   guarded steps (lockout-prone, or security-weakening with an expiry): after the checkpoint, a revert task is
+ *              armed on the host before apply; after verify, the controller confirms it can still reach the host
+ *              (new session, fresh RDP port probe) and disarms the task — or keeps it, for a change that expires.
  *   any failure, timeout or verify mismatch → rollingBack: undo the attempted steps newest first,
  *              each from its checkpoint → rolledBack, or rollbackFailed with exactly what is left.
  *
@@ -25,6 +28,8 @@ export interface StepInfo {
   irreversible: boolean;
   predictable: boolean;
   hasCapture: boolean;
+  /** Set for a guarded step: `expires` keeps the revert task armed after confirmation (the change is temporary). */
+  guard?: { expires: boolean } | null;
 }
 
 export interface PlaybookInfo {
@@ -37,6 +42,16 @@ export interface ScriptCall {
   phase: ScriptPhase;
   checkpoint: unknown;
 }
+
+export type GuardAction = 'arm' | 'confirm' | 'disarm' | 'keep';
+
+export interface GuardCall {
+  step: string;
+  action: GuardAction;
+  checkpoint: unknown;
+}
+
+export type FailurePhase = ScriptPhase | 'consent' | 'blocked' | 'arm' | 'confirm' | 'disarm';
 
 /** A script's result, already validated by the runner (src/engine/step-result.ts). */
 export interface ScriptResult {
@@ -59,7 +74,7 @@ export type MachineRecord =
   | { type: 'step-checkpoint'; step: string; state: unknown }
   | { type: 'step-applied'; step: string; result: ScriptResult }
   | { type: 'step-verified'; step: string; left: unknown; result: ScriptResult }
-  | { type: 'step-failed'; step: string; phase: ScriptPhase | 'consent' | 'blocked'; category: string; message: string }
+  | { type: 'step-failed'; step: string; phase: FailurePhase; category: string; message: string }
   | { type: 'undo-started'; step: string }
   | { type: 'step-undone'; step: string; result: ScriptResult }
   | { type: 'undo-skipped'; step: string; reason: string }
@@ -74,13 +89,15 @@ export interface PlanEntry {
   after: unknown;
   irreversible: boolean;
   predictable: boolean;
+  /** 'confirm': a revert task is armed and removed once confirmed; 'expires': the change reverts itself at the TTL. */
+  guard?: 'confirm' | 'expires';
   reason?: string;
   warnings: string[];
 }
 
 export interface Failure {
   step: string;
-  phase: ScriptPhase | 'consent' | 'blocked';
+  phase: FailurePhase;
   category: string;
   message: string;
 }
@@ -175,13 +192,17 @@ export function createPlaybookMachine(info: PlaybookInfo) {
       record: fromPromise<void, MachineRecord>(async () => {
         throw new Error('record is supplied by the runner');
       }),
+      /** Arms, confirms, disarms or keeps a guarded step's revert task (and journals what it does). */
+      guard: fromPromise<void, GuardCall>(async () => {
+        throw new Error('guard is supplied by the runner');
+      }),
     },
   });
 
   const nextAfter = (i: number) => (i + 1 < steps.length ? `#pb.${stepKey(i + 1)}` : '#pb.finishing');
 
   const stepState = (s: StepInfo, i: number): AnyStateNodeConfig => {
-    const fail = (phase: ScriptPhase) => ({
+    const fail = (phase: FailurePhase) => ({
       target: '#pb.failing',
       actions: assign({ failure: ({ event }: { event: { error: unknown } }) => ({ step: s.id, phase, ...asFailure(event.error) }) }),
     });
@@ -235,10 +256,18 @@ export function createPlaybookMachine(info: PlaybookInfo) {
           invoke: {
             src: 'record',
             input: ({ context }) => ({ type: 'step-checkpoint' as const, step: s.id, state: context.checkpoints[s.id] ?? null }),
-            onDone: { target: 'applying', actions: assign({ attempted: ({ context }) => (context.attempted.includes(s.id) ? context.attempted : [...context.attempted, s.id]) }) },
+            onDone: { target: s.guard ? 'arming' : 'applying', actions: assign({ attempted: ({ context }) => (context.attempted.includes(s.id) ? context.attempted : [...context.attempted, s.id]) }) },
             onError: fail('capture'),
           },
         },
+        ...(s.guard
+          ? {
+              arming: {
+                description: 'Arm the host-side revert task: the change undoes itself after the TTL unless confirmed.',
+                invoke: { src: 'guard', input: ({ context }: WithContext) => ({ step: s.id, action: 'arm' as const, checkpoint: context.checkpoints[s.id] ?? null }), onDone: 'applying', onError: fail('arm') },
+              },
+            }
+          : {}),
         applying: {
           description: 'Make the change.',
           invoke: {
@@ -276,10 +305,26 @@ export function createPlaybookMachine(info: PlaybookInfo) {
           invoke: {
             src: 'runScript',
             input: () => ({ step: s.id, phase: 'capture' as const, checkpoint: null }),
-            onDone: { target: 'verified', actions: assign({ left: ({ context, event }) => ({ ...context.left, [s.id]: event.output.state ?? null }) }) },
+            onDone: { target: s.guard ? 'confirming' : 'verified', actions: assign({ left: ({ context, event }) => ({ ...context.left, [s.id]: event.output.state ?? null }) }) },
             onError: fail('verify'),
           },
         },
+        ...(s.guard
+          ? {
+              confirming: {
+                description: 'Can the controller still reach the host? A new remoting session and a fresh RDP port probe.',
+                invoke: { src: 'guard', input: () => ({ step: s.id, action: 'confirm' as const, checkpoint: null }), onDone: s.guard.expires ? 'keeping' : 'disarming', onError: fail('confirm') },
+              },
+              disarming: {
+                description: 'Confirmed: remove the revert task.',
+                invoke: { src: 'guard', input: () => ({ step: s.id, action: 'disarm' as const, checkpoint: null }), onDone: 'verified', onError: fail('disarm') },
+              },
+              keeping: {
+                description: 'A temporary change: the revert task stays armed and restores the checkpoint at the TTL.',
+                invoke: { src: 'guard', input: () => ({ step: s.id, action: 'keep' as const, checkpoint: null }), onDone: 'verified', onError: fail('disarm') },
+              },
+            }
+          : {}),
         verified: {
           invoke: {
             src: 'record',
@@ -330,7 +375,12 @@ export function createPlaybookMachine(info: PlaybookInfo) {
             src: 'runScript',
             input: () => ({ step: s.id, phase: 'capture' as const, checkpoint: null }),
             onDone: [
-              { guard: ({ context, event }: WithResult) => context.force || sameJson(outputOf(event).state ?? null, context.left[s.id]), target: 'starting' },
+              // Unchanged since the run, or already back at the checkpoint (e.g. a revert guard fired): not drift.
+              {
+                guard: ({ context, event }: WithResult) =>
+                  context.force || sameJson(outputOf(event).state ?? null, context.left[s.id]) || sameJson(outputOf(event).state ?? null, context.checkpoints[s.id] ?? null),
+                target: 'starting',
+              },
               { target: 'drifted', actions: assign({ drift: ({ context, event }: WithResult) => ({ step: s.id, expected: context.left[s.id], actual: outputOf(event).state ?? null }) }) },
             ],
             onError: undoFail,
@@ -360,10 +410,18 @@ export function createPlaybookMachine(info: PlaybookInfo) {
           invoke: {
             src: 'record',
             input: ({ context }) => ({ type: 'step-undone' as const, step: s.id, result: context.lastResult! }),
-            onDone: { target: nextUndo(k), actions: assign({ undone: ({ context }) => [...context.undone, s.id] }) },
+            onDone: { target: s.guard ? 'disarming' : nextUndo(k), actions: assign({ undone: ({ context }) => [...context.undone, s.id] }) },
             onError: undoFail,
           },
         },
+        ...(s.guard
+          ? {
+              disarming: {
+                description: 'Undone: the revert task has nothing left to do; remove it.',
+                invoke: { src: 'guard', input: () => ({ step: s.id, action: 'disarm' as const, checkpoint: null }), onDone: nextUndo(k), onError: undoFail },
+              },
+            }
+          : {}),
       },
     };
   });
@@ -450,6 +508,7 @@ function planEntry(s: StepInfo, r: ScriptResult): PlanEntry {
     after: r.after ?? null,
     irreversible: s.irreversible,
     predictable,
+    ...(s.guard ? { guard: s.guard.expires ? ('expires' as const) : ('confirm' as const) } : {}),
     ...(r.blocked ? { reason: r.blocked } : {}),
     warnings: r.warnings,
   };

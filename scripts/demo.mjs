@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The main job on the built-in lab fleet: a 12-host simulated Windows fleet (one fault scenario per host),
+// The main job on the built-in lab fleet: a 13-host simulated Windows fleet (one fault scenario per host),
 // diagnosed, then the playbooks each host needs planned, applied, checked by a second diagnosis and rolled
-// back — all through real PowerShell. Run with `npm run demo` (which provisions PowerShell and builds first).
+// back; then a temporary, security-weakening change that reverts itself on the host — all through real PowerShell. Run with `npm run demo` (which provisions PowerShell and builds first).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,15 +22,20 @@ function step(title, args, { allowFailure = false, capture = false } = {}) {
   return r.stdout;
 }
 
-step('a lab fleet: 12 simulated Windows hosts, one fault scenario each', ['lab', 'init', dir, '--hosts', '12', '--seed', '1', '--force']);
+step('a lab fleet: 13 simulated Windows hosts, one fault scenario each', ['lab', 'init', dir, '--hosts', '13', '--seed', '1', '--force']);
 step('what the lab seeded, read straight from the state files', ['lab', 'show', dir]);
 step('diagnose: the cause of "0x904 / extended 0x7" on each host, with evidence and the playbook that fixes it', ['diagnose', '-i', inventory], { allowFailure: true });
 step('dry run: each host gets only the playbooks its findings need (changes nothing)', ['plan', '-i', inventory, '--from-diagnosis']);
 const applied = JSON.parse(step('apply them (checkpoint → apply → verify per step; a failure rolls the host back). Logging off stuck sessions is irreversible, hence the explicit consent',
   ['apply', '-i', inventory, '--from-diagnosis', '--allow-irreversible', '--yes', '--json'], { allowFailure: true, capture: true }));
 console.log(applied.hosts.map((h) => `  ${h.host}: ${h.outcome} (${Object.keys(h.outcomes).join(', ')})`).join('\n'));
-step('diagnose again: the hosts that had a playbook are healthy; the rest need playbooks not written yet, or a fix outside the host', ['diagnose', '-i', inventory], { allowFailure: true });
+step('diagnose again: every host a playbook could fix is healthy; what is left needs a fix outside the host (DNS) or a GPO change', ['diagnose', '-i', inventory], { allowFailure: true });
 step('the run, as its journal records it', ['runs', 'show', applied.runId]);
-step('undo the run: every applied step, newest first, from its checkpoint (the irreversible log-off is skipped, with a note)', ['rollback', applied.runId]);
+step('undo the run: every applied step, newest first, from its checkpoint (irreversible steps are skipped, with a note)', ['rollback', applied.runId]);
 step('lab-010 is back as it was (RDP disabled)', ['lab', 'show', dir, 'lab-010']);
+const nla = JSON.parse(step('NLA off for 30 minutes on lab-001, for an old client: a SYSTEM task on the host is armed first and stays armed',
+  ['apply', '-i', inventory, '-p', 'nla-temporary-disable', '--hosts', 'lab-001', '--param', 'nla-temporary-disable.ttlMinutes=30', '--yes', '--json'], { capture: true }));
+step('the run shows the revert guard still on the host, and when it fires', ['runs', 'show', nla.runId]);
+step('let 31 minutes pass on the lab (no controller involved): the task restores NLA by itself', ['lab', 'advance', '31m', '-i', inventory, '--hosts', 'lab-001']);
+step('lab-001: NLA is on again', ['lab', 'show', dir, 'lab-001']);
 console.log(`\nThe lab is in ${dir}; run journals in ${stateDir}.`);

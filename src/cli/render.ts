@@ -13,7 +13,8 @@ export function renderPlan(result: RunResult): string {
   for (const h of result.hosts) {
     for (const [pb, out] of Object.entries(h.results)) {
       for (const p of out.plan) {
-        const notes = [p.irreversible ? 'IRREVERSIBLE' : '', p.predictable ? '' : 'outcome cannot be predicted by check', p.reason ?? '', ...p.warnings].filter(Boolean).join('; ');
+        const guard = p.action !== 'apply' ? '' : p.guard === 'expires' ? 'TEMPORARY: reverts by itself at the TTL' : p.guard === 'confirm' ? 'guarded: reverts by itself unless the controller confirms it still reaches the host' : '';
+        const notes = [p.irreversible ? 'IRREVERSIBLE' : '', guard, p.predictable ? '' : 'outcome cannot be predicted by check', p.reason ?? '', ...p.warnings].filter(Boolean).join('; ');
         rows.push([h.host, pb, p.step, p.action === 'apply' ? 'would change' : p.action === 'skip' ? 'compliant' : 'BLOCKED', p.action === 'skip' ? short(p.before) : `${short(p.before)} → ${short(p.after)}`, notes]);
       }
     }

@@ -1,23 +1,43 @@
 import { promises as dns } from 'node:dns';
 import type { Broker } from '../broker/broker.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
+import { targetFor } from '../inventory/inventory.js';
 import { readLabHost } from '../lab/fleet.js';
 import { probeFleet } from '../probe/probe.js';
-import { findingsFor, type ControllerView, type Finding } from './findings.js';
+import { probePorts, WINRM_HTTP, WINRM_HTTPS, type PortReach } from '../probe/reach.js';
+import { assess, assessUnreachable, type ControllerView, type Finding, type Note } from './findings.js';
 
 export interface HostDiagnosis {
   host: string;
   healthy: boolean;
   findings: Finding[];
+  /** Low-confidence evidence that names no cause by itself (pending restart, event history...). */
+  notes: Note[];
+  /** What TCP connects from the controller saw: the RDP port clients dial (and the host's own, if it differs), WinRM. */
+  reach: {
+    address: string;
+    rdpPort: number;
+    /** The port rdpfix reads the host through (WinRM's, or SSH's for ssh targets). */
+    remotingPort: number;
+    ports: PortReach[];
+    /** Set when the ports could not be tested at all (not a closed port: a failure of the test). */
+    error?: string;
+  };
   /** Set when the host could not be read at all. */
   error?: { category: string; message: string };
+}
+
+export interface DiagnoseOptions {
+  timeoutMs: number;
+  /** TCP connect timeout of the reach probes (default: 5 s, or timeoutMs when shorter). */
+  reachTimeoutMs?: number;
 }
 
 /**
  * What the controller sees of a host's name. A lab host's DNS answer is part of the simulated world (its state
  * document's network section); a real host's comes from the resolver.
  */
-async function controllerView(host: InventoryHost): Promise<ControllerView> {
+async function nameView(host: InventoryHost): Promise<ControllerView> {
   if (!host.address) return {};
   if (host.transport.kind === 'lab') return { expectedAddress: host.address, resolvedAddress: readLabHost(host.transport.state).network.dnsAddress };
   try {
@@ -28,14 +48,58 @@ async function controllerView(host: InventoryHost): Promise<ControllerView> {
   }
 }
 
-export async function diagnoseFleet(inventory: Inventory, broker: Broker, options: { timeoutMs: number }): Promise<HostDiagnosis[]> {
-  const [probes, views] = await Promise.all([probeFleet(inventory, broker, options), Promise.all(inventory.hosts.map(controllerView))]);
+/** The address TCP probes dial: the inventory's address when it has one (DNS is judged apart), else the name. */
+const dialAddress = (host: InventoryHost) => host.address ?? host.name;
+
+/** The ports rdpfix reads a host through: WinRM 5985/5986 (a lab host simulates WinRM), or the transport's own. */
+function remotingOf(host: InventoryHost): { port: number; ports: number[]; name: string } {
+  const t = host.transport;
+  if (t.kind === 'ssh') return { port: t.port ?? 22, ports: [t.port ?? 22], name: 'SSH' };
+  const port = t.kind === 'winrm' ? t.port ?? (t.useSsl ? WINRM_HTTPS : WINRM_HTTP) : WINRM_HTTP;
+  return { port, ports: [...new Set([WINRM_HTTP, WINRM_HTTPS, port])], name: 'WinRM' };
+}
+
+async function reach(host: InventoryHost, ports: number[], broker: Broker, options: { timeoutMs: number; labLockWaitMs: number }): Promise<{ ports: PortReach[]; error?: string }> {
+  try {
+    return { ports: await probePorts(targetFor(host), dialAddress(host), ports, { ...options, broker }) };
+  } catch (err) {
+    return { ports: [], error: (err as Error).message };
+  }
+}
+
+/**
+ * Reads every host (the probe) and looks at it from the controller (DNS, TCP reach of the RDP port and of
+ * WinRM), concurrently, then names the causes (src/diagnose/findings.ts). When a host's RDP port (PortNumber)
+ * differs from the one the inventory says clients dial, that port is tested too.
+ */
+export async function diagnoseFleet(inventory: Inventory, broker: Broker, options: DiagnoseOptions): Promise<HostDiagnosis[]> {
+  // A lab host is locked while its probe runs, for as long as the probe's own timeout at most.
+  const reachOptions = { timeoutMs: options.reachTimeoutMs ?? Math.min(5000, options.timeoutMs), labLockWaitMs: options.timeoutMs + 30_000 };
+  const [probes, names, reaches] = await Promise.all([
+    probeFleet(inventory, broker, options),
+    Promise.all(inventory.hosts.map(nameView)),
+    Promise.all(inventory.hosts.map((h) => reach(h, [h.rdpPort, WINRM_HTTP, WINRM_HTTPS, remotingOf(h).port], broker, reachOptions))),
+  ]);
+  // The host's own RDP port, where it differs from the inventory's: one more round for those hosts only.
+  await Promise.all(probes.map(async (p, i) => {
+    const hostPort = p.ok ? (p.data.sections.rdp as { portNumber?: unknown } | undefined)?.portNumber : undefined;
+    const r = reaches[i]!;
+    if (typeof hostPort !== 'number' || r.error || r.ports.some((x) => x.port === hostPort)) return;
+    const more = await reach(inventory.hosts[i]!, [hostPort], broker, reachOptions);
+    if (more.error) r.error = more.error;
+    r.ports.push(...more.ports);
+  }));
   return probes.map((p, i) => {
+    const host = inventory.hosts[i]!;
+    const r = reaches[i]!;
+    const remoting = remotingOf(host);
+    const view: ControllerView = { ...names[i], rdpPort: host.rdpPort, remoting: { ports: remoting.ports, name: remoting.name }, ...(r.error ? {} : { ports: r.ports }) };
+    const reachInfo = { address: dialAddress(host), rdpPort: host.rdpPort, remotingPort: remoting.port, ports: r.ports, ...(r.error ? { error: r.error } : {}) };
     if (!p.ok) {
-      const finding: Finding = { cause: 'unreachable', confidence: 'high', playbook: null, evidence: [`${p.error.category}: ${p.error.message.split('\n')[0]}`] };
-      return { host: p.host, healthy: false, findings: [finding], error: p.error };
+      const { findings, notes } = assessUnreachable(p.error, view);
+      return { host: p.host, healthy: false, findings, notes, reach: reachInfo, error: p.error };
     }
-    const findings = findingsFor(p.data, views[i]);
-    return { host: p.host, healthy: findings.length === 0, findings };
+    const { findings, notes } = assess(p.data, view);
+    return { host: p.host, healthy: findings.length === 0, findings, notes, reach: reachInfo };
   });
 }

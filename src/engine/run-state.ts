@@ -13,7 +13,18 @@ export interface PlaybookProgress {
   left: Record<string, unknown>;
   verified: string[];
   undone: string[];
+  /** Revert guards of guarded steps, by step: armed (or being armed) until disarmed; kept ones fire at their TTL. */
+  guards: Record<string, GuardProgress>;
   outcome: PlaybookOutcome | null;
+}
+
+export interface GuardProgress {
+  task: string;
+  state: 'arming' | 'armed' | 'disarmed' | 'kept';
+  dueUtc: string | null;
+  /** Whether the RDP and remoting ports answered before the change (confirmation asks that they still do). */
+  rdpOpenBefore: boolean | null;
+  remotingOpenBefore: boolean | null;
 }
 
 export interface HostProgress {
@@ -32,6 +43,8 @@ export interface RunHeader {
   playbooks: { id: string; version: number; digest: string }[];
   /** When hosts run different playbooks (chosen from a diagnosis): each host's, in run order. */
   hostPlaybooks?: Record<string, string[]>;
+  /** When hosts run with their own parameters (from a diagnosis): each host's, resolved, by playbook. */
+  hostParameters?: Record<string, Record<string, Record<string, unknown>>>;
   parameters: Record<string, Record<string, unknown>>;
   allowIrreversible: boolean;
   concurrency: number;
@@ -54,7 +67,7 @@ export function foldRun(records: JournalRecord[]): RunState {
   const state: RunState = { header: first.header as RunHeader, hosts: {}, finished: false, records: records.length, started: first.time, lastTime: records.at(-1)!.time };
   const host = (h: string) => (state.hosts[h] ??= { host: h, playbooks: [], progress: {}, outcome: null });
   const pb = (h: string, p: string) =>
-    (host(h).progress[p] ??= { playbook: p, started: false, applied: [], checkpoints: {}, left: {}, verified: [], undone: [], outcome: null });
+    (host(h).progress[p] ??= { playbook: p, started: false, applied: [], checkpoints: {}, left: {}, verified: [], undone: [], guards: {}, outcome: null });
   for (const r of records) {
     const h = r.host as string | undefined;
     const p = r.playbook as string | undefined;
@@ -87,6 +100,21 @@ export function foldRun(records: JournalRecord[]): RunState {
         if (!x.undone.includes(step!)) x.undone.push(step!);
         break;
       }
+      case 'guard-arming':
+        pb(h!, p!).guards[step!] = { task: r.task as string, state: 'arming', dueUtc: null, rdpOpenBefore: null, remotingOpenBefore: null };
+        break;
+      case 'guard-armed':
+      case 'guard-kept':
+      case 'guard-disarmed': {
+        const g = (pb(h!, p!).guards[step!] ??= { task: r.task as string, state: 'arming', dueUtc: null, rdpOpenBefore: null, remotingOpenBefore: null });
+        g.state = r.type === 'guard-armed' ? 'armed' : r.type === 'guard-kept' ? 'kept' : 'disarmed';
+        if (typeof r.dueUtc === 'string') g.dueUtc = r.dueUtc;
+        const before = (r.rdpBefore as { open?: unknown } | undefined)?.open;
+        if (typeof before === 'boolean') g.rdpOpenBefore = before;
+        const remoting = (r.remotingBefore as { open?: unknown } | undefined)?.open;
+        if (typeof remoting === 'boolean') g.remotingOpenBefore = remoting;
+        break;
+      }
       case 'playbook-finished':
       case 'playbook-rolled-back':
         pb(h!, p!).outcome = r.outcome as PlaybookOutcome;
@@ -104,6 +132,11 @@ export function foldRun(records: JournalRecord[]): RunState {
     }
   }
   return state;
+}
+
+/** Guards still on the host (armed, being armed, or kept): their tasks will restore the checkpoint at the TTL. */
+export function liveGuards(x: PlaybookProgress): string[] {
+  return Object.entries(x.guards).filter(([, g]) => g.state !== 'disarmed').map(([step]) => step);
 }
 
 /** Steps whose apply started but whose outcome the journal does not know: to reconcile before anything else. */

@@ -8,7 +8,8 @@ import { VERSION } from '../version.js';
 import type { HostOutput } from '../../machines/host.machine.js';
 import type { PlaybookOutput } from '../../machines/playbook.machine.js';
 import { forEachHost, note, noteTo, runHost, runPlaybook, runStepScript, type EngineContext, type HostJob } from './runner.js';
-import { foldRun, inDoubt, type HostProgress, type RunHeader, type RunState } from './run-state.js';
+import { foldRun, inDoubt, liveGuards, type HostProgress, type PlaybookProgress, type RunHeader, type RunState } from './run-state.js';
+import { runGuard, type GuardMemo } from '../guard/guard.js';
 
 export interface RunOptions {
   mode: 'apply' | 'plan';
@@ -21,6 +22,8 @@ export interface RunOptions {
   playbooksByHost?: Record<string, string[]>;
   /** User parameters per playbook id. */
   parameters: Record<string, Record<string, unknown>>;
+  /** Per host, parameters that hold for that host only (e.g. the user a diagnosis found); they win over `parameters`. */
+  hostParameters?: Record<string, Record<string, Record<string, unknown>>>;
   concurrency: number;
   allowIrreversible: boolean;
   stateDir: string;
@@ -33,6 +36,20 @@ export interface RunResult {
   mode: 'apply' | 'plan' | 'rollback' | 'resume';
   hosts: HostOutput[];
 }
+
+/** Each host's parameters for the playbooks it runs: the run's, overridden by its own; every problem names the host. */
+function resolveHostParameters(jobs: HostJob[], global: RunOptions['parameters'], own: NonNullable<RunOptions['hostParameters']>) {
+  return Object.fromEntries(jobs.map((j) => [j.host, Object.fromEntries(j.playbooks.map((pb) => {
+    try {
+      return [pb.id, resolveParameters(pb, { ...(global[pb.id] ?? {}), ...(own[j.host]?.[pb.id] ?? {}) })];
+    } catch (err) {
+      if (err instanceof RdpfixError) throw new RdpfixError(err.kind, `Host ${j.host}: ${err.message}`, err.fix);
+      throw err;
+    }
+  }))]));
+}
+
+const jobAddress = (h: InventoryHost) => ({ host: h.name, rdpPort: h.rdpPort ?? 3389, ...(h.address ? { address: h.address } : {}) });
 
 /** The hosts named by `filter` (all when empty), case-insensitively; a name not among them is an error. */
 function selectHosts(all: InventoryHost[], filter: string[] | undefined, notFound: (missing: string[]) => RdpfixError): InventoryHost[] {
@@ -58,10 +75,14 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
   const unknownParams = Object.keys(o.parameters).filter((id) => !o.playbookIds.includes(id));
   if (unknownParams.length) throw new RdpfixError('usage', `Parameters given for playbooks not chosen: ${unknownParams.join(', ')}.`);
   const ordered = orderPlaybooks(chosen);
-  const parameters = Object.fromEntries(ordered.map((pb) => [pb.id, resolveParameters(pb, o.parameters[pb.id] ?? {})]));
+  // Playbooks whose parameters some hosts get from elsewhere (a diagnosis) are resolved per host, below.
+  const perHost = new Set(Object.values(o.hostParameters ?? {}).flatMap((x) => Object.keys(x)));
+  const parameters = Object.fromEntries(ordered.filter((pb) => !perHost.has(pb.id)).map((pb) => [pb.id, resolveParameters(pb, o.parameters[pb.id] ?? {})]));
   const byHost = o.playbooksByHost;
   const hosts = selectHosts(o.inventory.hosts, o.hostFilter, (missing) => new RdpfixError('usage', `Not in ${o.inventory.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.')).filter((h) => !byHost || (byHost[h.name]?.length ?? 0) > 0);
-  const jobs: HostJob[] = hosts.map((h) => ({ host: h.name, target: targetFor(h), playbooks: byHost ? ordered.filter((p) => byHost[h.name]!.includes(p.id)) : ordered }));
+  const jobs: HostJob[] = hosts.map((h) => ({ ...jobAddress(h), target: targetFor(h), playbooks: byHost ? ordered.filter((p) => byHost[h.name]!.includes(p.id)) : ordered }));
+  const hostParameters = o.hostParameters ? resolveHostParameters(jobs, o.parameters, o.hostParameters) : undefined;
+  for (const j of jobs) if (hostParameters?.[j.host]) j.parameters = hostParameters[j.host];
 
   const runId = newRunId();
   const journal = JournalWriter.create(o.stateDir, runId);
@@ -71,6 +92,7 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
     playbooks: ordered.map((p) => ({ id: p.id, version: p.version, digest: p.digest })),
     parameters, allowIrreversible: o.allowIrreversible, concurrency: o.concurrency,
     ...(byHost ? { hostPlaybooks: Object.fromEntries(jobs.map((j) => [j.host, j.playbooks.map((p) => p.id)])) } : {}),
+    ...(hostParameters ? { hostParameters } : {}),
   };
   try {
     noteTo(journal, o.onRecord, { type: 'run-started', header });
@@ -119,7 +141,10 @@ function openPastRun(o: PastRunOptions) {
   const hosts = selectHosts(state.header.hosts, o.hostFilter, (missing) => new RdpfixError('usage', `Run ${o.runId} has no host ${missing.join(', ')}.`));
   // Credentials are never journaled: they come from the environment again now.
   const own = (name: string) => state.header.hostPlaybooks?.[name] ?? state.header.playbooks.map((p) => p.id);
-  const jobs = hosts.map((h): HostJob => ({ host: h.name, target: targetFor(h), playbooks: own(h.name).map((id) => playbooks.get(id)!) }));
+  const jobs = hosts.map((h): HostJob => ({
+    ...jobAddress(h), target: targetFor(h), playbooks: own(h.name).map((id) => playbooks.get(id)!),
+    ...(state.header.hostParameters?.[h.name] ? { parameters: state.header.hostParameters[h.name] } : {}),
+  }));
   const ctx = (journal: JournalWriter): EngineContext => ({
     runId: o.runId, broker: o.broker, journal, parameters: state.header.parameters, allowIrreversible: state.header.allowIrreversible, onRecord: o.onRecord,
   });
@@ -203,6 +228,33 @@ export async function resumeRun(o: PastRunOptions & { rollback: boolean }): Prom
   }
 }
 
+/**
+ * Revert guards the crash left armed: a step that took is confirmed again and its guard disarmed (or kept, if the
+ * change expires); a step that was undone, or whose confirmation fails now, is undone and its guard removed —
+ * the machine then runs it again from its check.
+ */
+async function settleGuards(ctx: EngineContext, job: HostJob, pb: Playbook, x: PlaybookProgress, applied: string[], reconciledOk: string[]): Promise<void> {
+  for (const step of liveGuards(x)) {
+    const g = x.guards[step]!;
+    if (g.state === 'kept') continue;
+    const memo: GuardMemo = new Map([[step, { rdpOpenBefore: g.rdpOpenBefore, remotingOpenBefore: g.remotingOpenBefore, dueUtc: g.dueUtc }]]);
+    const spec = pb.steps.find((s) => s.id === step)!;
+    const call = (action: 'confirm' | 'disarm' | 'keep') => runGuard(ctx, job, pb, { step, action, checkpoint: null }, memo);
+    if (applied.includes(step) && (reconciledOk.includes(step) || x.verified.includes(step))) {
+      const confirmed = await call('confirm').then(() => true, () => false);
+      if (confirmed) {
+        await call(spec.guard?.expires ? 'keep' : 'disarm');
+        continue;
+      }
+      note(ctx, { type: 'undo-started', host: job.host, playbook: pb.id, step, reconciled: true });
+      const undo = await runStepScript(ctx, job, pb, { step, phase: 'undo', checkpoint: x.checkpoints[step] ?? null });
+      note(ctx, { type: 'step-undone', host: job.host, playbook: pb.id, step, result: undo, reconciled: true });
+      applied.splice(applied.indexOf(step), 1);
+    }
+    await call('disarm');
+  }
+}
+
 async function resumeHost(ctx: EngineContext, job: HostJob, state: RunState): Promise<HostOutput> {
   const progress = state.hosts[job.host];
   const done: Record<string, PlaybookOutput['outcome']> = {};
@@ -215,12 +267,14 @@ async function resumeHost(ctx: EngineContext, job: HostJob, state: RunState): Pr
       continue;
     }
     const applied = [...x.applied];
+    const reconciledOk: string[] = [];
     for (const step of inDoubt(x)) {
       const verify = await runStepScript(ctx, job, pb, { step, phase: 'verify', checkpoint: x.checkpoints[step] ?? null }).catch((e) => ({ ok: false, reason: String(e?.message ?? e), warnings: [] }));
       if (verify.ok) {
         const hasCapture = !!pb.steps.find((s) => s.id === step)?.capture;
         const left = hasCapture ? (await runStepScript(ctx, job, pb, { step, phase: 'capture', checkpoint: null })).state ?? null : null;
         note(ctx, { type: 'step-verified', host: job.host, playbook: pb.id, step, left, result: verify, reconciled: true });
+        reconciledOk.push(step);
       } else {
         note(ctx, { type: 'undo-started', host: job.host, playbook: pb.id, step, reconciled: true });
         const undo = await runStepScript(ctx, job, pb, { step, phase: 'undo', checkpoint: x.checkpoints[step] ?? null });
@@ -228,6 +282,7 @@ async function resumeHost(ctx: EngineContext, job: HostJob, state: RunState): Pr
         applied.splice(applied.indexOf(step), 1);
       }
     }
+    await settleGuards(ctx, job, pb, x, applied, reconciledOk);
     prior[pb.id] = { attempted: applied, checkpoints: x.checkpoints };
   }
   // Playbooks that finished before the crash and succeeded must be rolled back too if a later one fails.

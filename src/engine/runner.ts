@@ -1,5 +1,6 @@
 import { createActor, fromPromise, toPromise } from 'xstate';
-import { createPlaybookMachine, type MachineRecord, type PlaybookInfo, type PlaybookInput, type PlaybookOutput, type ScriptCall, type ScriptResult } from '../../machines/playbook.machine.js';
+import { runGuard, type GuardMemo } from '../guard/guard.js';
+import { createPlaybookMachine, type GuardCall, type MachineRecord, type PlaybookInfo, type PlaybookInput, type PlaybookOutput, type ScriptCall, type ScriptResult } from '../../machines/playbook.machine.js';
 import { hostMachine, type HostInput, type HostOutput } from '../../machines/host.machine.js';
 import type { Broker } from '../broker/broker.js';
 import type { Playbook } from '../playbooks/manifest.js';
@@ -15,6 +16,16 @@ export interface HostJob {
   host: string;
   target: TransportTarget;
   playbooks: Playbook[];
+  /** The inventory's address and RDP port: what the revert guard probes from the controller. */
+  address?: string;
+  rdpPort: number;
+  /** This host's own resolved parameters by playbook, when it has them (they replace the run's). */
+  parameters?: Record<string, Record<string, unknown>>;
+}
+
+/** A playbook's parameters on one host. */
+export function parametersFor(ctx: EngineContext, job: { parameters?: HostJob['parameters'] }, pb: Playbook): Record<string, unknown> {
+  return job.parameters?.[pb.id] ?? ctx.parameters[pb.id] ?? {};
 }
 
 export interface EngineContext {
@@ -38,7 +49,10 @@ export function note(ctx: EngineContext, fields: { type: string; [k: string]: un
 }
 
 export function playbookInfo(pb: Playbook): PlaybookInfo {
-  return { id: pb.id, steps: pb.steps.map((s) => ({ id: s.id, title: s.title, irreversible: s.irreversible, predictable: s.predictable, hasCapture: !!s.capture })) };
+  return {
+    id: pb.id,
+    steps: pb.steps.map((s) => ({ id: s.id, title: s.title, irreversible: s.irreversible, predictable: s.predictable, hasCapture: !!s.capture, guard: s.guard ? { expires: s.guard.expires } : null })),
+  };
 }
 
 const machines = new WeakMap<Playbook, ReturnType<typeof createPlaybookMachine>>();
@@ -48,14 +62,18 @@ function machineFor(pb: Playbook) {
   return m;
 }
 
+/** A step script's only input: one JSON document, passed as an argument (never pasted into script text). */
+export function stepInput(ctx: EngineContext, job: { host: string; parameters?: HostJob['parameters'] }, pb: Playbook, step: string, phase: ScriptCall['phase'], checkpoint: unknown): string {
+  return JSON.stringify({ runId: ctx.runId, host: job.host, playbook: pb.id, step, phase, parameters: parametersFor(ctx, job, pb), checkpoint });
+}
+
 /** Runs one step script on the host and returns its validated result; failures carry a category. */
-export async function runStepScript(ctx: EngineContext, job: { host: string; target: TransportTarget }, pb: Playbook, call: ScriptCall): Promise<ScriptResult> {
+export async function runStepScript(ctx: EngineContext, job: { host: string; target: TransportTarget; parameters?: HostJob['parameters'] }, pb: Playbook, call: ScriptCall): Promise<ScriptResult> {
   const step = pb.steps.find((s) => s.id === call.step);
   if (!step) throw { category: 'script', message: `Playbook ${pb.id} has no step ${call.step}.` };
   const file = step[call.phase];
   if (!file) throw { category: 'script', message: `Step ${pb.id}/${step.id} has no ${call.phase} script.` };
-  // The script's only input: one JSON document, passed as an argument (never pasted into script text).
-  const input = JSON.stringify({ runId: ctx.runId, host: job.host, playbook: pb.id, step: step.id, phase: call.phase, parameters: ctx.parameters[pb.id] ?? {}, checkpoint: call.checkpoint });
+  const input = stepInput(ctx, job, pb, step.id, call.phase, call.checkpoint);
   const envelope = await ctx.broker.invoke(job.target, pb.scripts[file]!, [input], { timeoutMs: step.timeoutSeconds * 1000 });
   if (!envelope.ok) throw { category: envelope.error.category, message: envelope.error.message };
   try {
@@ -69,9 +87,11 @@ export async function runStepScript(ctx: EngineContext, job: { host: string; tar
 }
 
 export function runPlaybook(ctx: EngineContext, job: HostJob, pb: Playbook, input: Omit<PlaybookInput, 'playbook'>): Promise<PlaybookOutput> {
+  const memo: GuardMemo = new Map();
   const machine = machineFor(pb).provide({
     actors: {
       runScript: fromPromise<ScriptResult, ScriptCall>(({ input: call }) => runStepScript(ctx, job, pb, call)),
+      guard: fromPromise<void, GuardCall>(({ input: call }) => runGuard(ctx, job, pb, call, memo)),
       record: fromPromise<void, MachineRecord>(async ({ input: r }) => note(ctx, { ...r, host: job.host, playbook: pb.id })),
     },
   });

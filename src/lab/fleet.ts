@@ -32,10 +32,12 @@ export function checkLabInitOptions(o: { hosts: number; seed: number; scenarios:
 }
 
 /** Scenarios that cannot share a host: they set the same thing differently, or one erases the other's evidence
- *  (with Remote Desktop Services down there are no live RDP sessions to fill a session cap). */
+ *  (with Remote Desktop Services down there are no live RDP sessions to fill a session cap; the policy copy of
+ *  SecurityLayer would hide the local one and make the local mismatch unfixable). */
 const EXCLUSIVE: Scenario[][] = [
   ['termservice-stopped', 'termservice-hung'], ['stuck-session', 'session-cap'],
   ['termservice-stopped', 'session-cap'], ['termservice-hung', 'session-cap'],
+  ['nla-mismatch', 'nla-policy'],
 ];
 const clashes = (a: Scenario, b: Scenario) => EXCLUSIVE.some((g) => g.includes(a) && g.includes(b));
 

@@ -19,6 +19,7 @@ export const SCENARIOS = [
   'rdp-disabled',
   'session-cap',
   'dns-mismatch',
+  'nla-policy',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -115,8 +116,20 @@ const seeders: Record<Scenario, Seeder> = {
   },
 
   'nla-mismatch': (s) => {
-    // NLA required while the listener is forced to the RDP Security Layer, which cannot carry CredSSP, and the
-    // CredSSP policy rejects unpatched clients (ref §7.1, §7.2). Both are set by policy, as they usually are.
+    // NLA required while the listener is set locally to the RDP Security Layer, which cannot carry CredSSP (ref §7.1;
+    // MS-RDPBCGR 5.4.5: CredSSP is an External Security Protocol, Standard RDP Security supports none): every
+    // NLA client is refused. Modelled on what Microsoft's Azure ResetRDPCert.ps1 leaves behind (ref §5.5 option 4):
+    // SecurityLayer 0 and MinEncryptionLevel 1 written locally, UserAuthentication untouched (1, the default since
+    // Windows Server 2012). No policy value: a local fix holds. docs/windows-facts/nla-credssp.md has the sources.
+    s.registry[RDP_TCP_KEY]!.UserAuthentication = { kind: 'DWord', data: 1 };
+    s.registry[RDP_TCP_KEY]!.SecurityLayer = { kind: 'DWord', data: 0 };
+    s.registry[RDP_TCP_KEY]!.MinEncryptionLevel = { kind: 'DWord', data: 1 };
+  },
+
+  'nla-policy': (s) => {
+    // The same mismatch imposed by group policy ("Require use of specific security layer" = RDP), plus the CredSSP
+    // policy "Encryption Oracle Remediation" = Force Updated Clients, which rejects unpatched clients (ref §7.1,
+    // §7.2). Policy values win over local ones (ref C.2): no playbook can fix this host; the GPO must change.
     s.registry[RDP_TCP_KEY]!.UserAuthentication = { kind: 'DWord', data: 1 };
     s.registry[TS_POLICY_KEY]!.SecurityLayer = { kind: 'DWord', data: 0 };
     ensureKey(s, CREDSSP_POLICY_KEY);

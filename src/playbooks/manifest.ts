@@ -37,9 +37,20 @@ const step = z
     /** Whether check can tell the outcome in advance; a plan says so when it cannot. */
     predictable: z.boolean().default(true),
     timeoutSeconds: z.number().int().min(1).max(3600).default(120),
+    /**
+     * Lockout-prone or security-weakening steps: before apply, a SYSTEM scheduled task is armed on the host that
+     * runs this step's undo after `ttlMinutes` (a number, or the name of an integer parameter). After verify, the
+     * controller confirms over a new remoting session and a fresh RDP port probe, then disarms the task; a step
+     * that `expires` (e.g. NLA off) keeps it armed, so the change reverts itself at the TTL in any case.
+     */
+    guard: z
+      .object({ ttlMinutes: z.union([z.number().int().min(1).max(10080), z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/)]), expires: z.boolean().default(false) })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
+    if (s.guard && s.irreversible) ctx.addIssue({ code: 'custom', path: ['guard'], message: 'an irreversible step cannot be guarded: the guard runs its undo' });
     if (!s.irreversible && (!s.capture || !s.undo)) ctx.addIssue({ code: 'custom', message: 'a reversible step needs both capture and undo scripts (or irreversible: true)' });
     if (s.irreversible && s.undo) ctx.addIssue({ code: 'custom', path: ['undo'], message: 'an irreversible step cannot have an undo script' });
   });
@@ -113,6 +124,12 @@ export function loadPlaybook(dir: string): Playbook {
   });
   for (const name of Object.keys(scripts).sort()) hash.update(`\0${name}\0${scripts[name]}`);
   for (const [name, spec] of Object.entries(m.parameters)) checkDefault(file, name, spec);
+  m.steps.forEach((s, i) => {
+    const ttl = s.guard?.ttlMinutes;
+    if (typeof ttl === 'string' && m.parameters[ttl]?.type !== 'integer') {
+      throw new RdpfixError('input', `${file}: steps.${i}.guard.ttlMinutes: '${ttl}' is not an integer parameter of this playbook.`, 'Give a number of minutes or the name of an integer parameter.');
+    }
+  });
   return { ...m, dir, digest: hash.digest('hex'), scripts };
 }
 
@@ -168,6 +185,13 @@ export function loadCatalogue(dirs: string[]): Map<string, Playbook> {
     }
   }
   return all;
+}
+
+/** The TTL of a guarded step, in minutes, with the run's resolved parameters. */
+export function guardTtlMinutes(s: StepSpec, parameters: Record<string, unknown>): number | null {
+  if (!s.guard) return null;
+  const ttl = s.guard.ttlMinutes;
+  return typeof ttl === 'number' ? ttl : Number(parameters[ttl]);
 }
 
 /** Resolves user parameters (`name=value` strings) against a playbook's specs, defaults filled in. */

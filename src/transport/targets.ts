@@ -10,6 +10,8 @@ export interface LabTarget {
   kind: 'lab';
   host: string;
   statePath: string;
+  /** The call is the simulated world itself (the lab's clock or network), not a remote call: no transport faults. */
+  world?: boolean;
 }
 
 export type WinRmAuthentication = 'Default' | 'Negotiate' | 'Kerberos' | 'CredSSP' | 'Basic';

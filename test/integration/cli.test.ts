@@ -33,7 +33,7 @@ describe('rdpfix CLI', () => {
 
   it('lab init writes every scenario; lab show prints them as a table and as JSON', async () => {
     const dir = path.join(mkdtempSync(path.join(tmpdir(), 'rdpfix-cli-')), 'lab');
-    const init = await runCli(['lab', 'init', dir, '--hosts', '12', '--seed', '3']);
+    const init = await runCli(['lab', 'init', dir, '--hosts', String(SCENARIOS.length), '--seed', '3']);
     expect(init.code).toBe(0);
     const show = await runCli(['lab', 'show', dir]);
     expect(show.code).toBe(0);

@@ -5,38 +5,55 @@ import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
 
 describe('plan / apply --from-diagnosis on a mixed lab fleet', () => {
-  it('gives each host only the playbooks it needs, leaves those hosts healthy, and rolls back per host', async () => {
+  it('gives each host only the playbooks it needs, leaves every fixable host healthy, and rolls back per host', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'rdpfix-fd-'));
     const lab = path.join(root, 'lab');
     const inv = path.join(lab, 'inventory.yaml');
     const state = ['--state-dir', path.join(root, 'state')];
-    expect((await runCli(['lab', 'init', lab, '--hosts', '12', '--seed', '8'])).code).toBe(0);
-    const before10 = readFileSync(path.join(lab, 'hosts', 'lab-010.json'), 'utf8');
+    // One host per scenario: lab-001 healthy … lab-012 dns-mismatch, lab-013 nla-policy.
+    expect((await runCli(['lab', 'init', lab, '--hosts', '13', '--seed', '8'])).code).toBe(0);
+    const hostFile = (h: string) => path.join(lab, 'hosts', `${h}.json`);
+    const names = Array.from({ length: 13 }, (_, i) => `lab-${String(i + 1).padStart(3, '0')}`);
+    const before = Object.fromEntries(names.map((h) => [h, readFileSync(hostFile(h), 'utf8')]));
 
     const plan = JSON.parse((await runCli(['plan', '-i', inv, '--from-diagnosis', '--json', ...state])).stdout);
     const chosen = Object.fromEntries(plan.diagnosis.map((c: { host: string; playbooks: string[] }) => [c.host, c.playbooks]));
-    expect(chosen).toMatchObject({ 'lab-001': [], 'lab-004': ['reset-stuck-sessions'], 'lab-010': ['enable-remote-desktop'], 'lab-011': ['session-limits'], 'lab-012': [] });
-    expect(plan.hosts.map((h: { host: string }) => h.host).sort()).toEqual(['lab-004', 'lab-010', 'lab-011']);
-    expect(plan.diagnosis.find((c: { host: string }) => c.host === 'lab-009').unfixable[0].why).toMatch(/blocked by policy/);
+    expect(chosen).toEqual({
+      'lab-001': [], 'lab-002': ['restart-termservice'], 'lab-003': ['restart-termservice'], 'lab-004': ['reset-stuck-sessions'],
+      'lab-005': ['network-profile-private'], 'lab-006': ['rdp-firewall-rules'], 'lab-007': ['machinekeys-repair'], 'lab-008': ['fix-user-profile'],
+      'lab-009': ['rdp-security-layer'], 'lab-010': ['enable-remote-desktop'], 'lab-011': ['session-limits'], 'lab-012': [], 'lab-013': [],
+    });
+    // The diagnosis names whose profile to repair; the engine runs fix-user-profile with that user on that host only.
+    expect(plan.diagnosis.find((c: { host: string }) => c.host === 'lab-008').parameters['fix-user-profile'].user).toMatch(/^S-1-5-21-/);
+    expect(plan.diagnosis.find((c: { host: string }) => c.host === 'lab-012').unfixable[0].why).toMatch(/outside the host/);
+    expect(plan.diagnosis.find((c: { host: string }) => c.host === 'lab-013').unfixable[0].why).toMatch(/blocked by policy/);
+    for (const h of names) expect(readFileSync(hostFile(h), 'utf8')).toBe(before[h]); // a plan changes nothing
 
     const apply = await runCli(['apply', '-i', inv, '--from-diagnosis', '--yes', '--allow-irreversible', '--json', ...state]);
     expect(apply.code, apply.stderr).toBe(0);
     const run = JSON.parse(apply.stdout);
-    expect(run.hosts.map((h: { outcome: string }) => h.outcome)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(run.hosts.map((h: { outcome: string }) => h.outcome)).toEqual(Array(10).fill('succeeded'));
 
-    const after = JSON.parse((await runCli(['diagnose', '-i', inv, '--json'])).stdout);
-    const healthy = after.hosts.filter((h: { healthy: boolean }) => h.healthy).map((h: { host: string }) => h.host);
-    expect(healthy).toEqual(['lab-001', 'lab-004', 'lab-010', 'lab-011']);
+    const causesNow = async () => {
+      const d = JSON.parse((await runCli(['diagnose', '-i', inv, '--json'])).stdout);
+      return Object.fromEntries(d.hosts.map((h: { host: string; findings: { cause: string }[] }) => [h.host, h.findings.map((f) => f.cause)]));
+    };
+    const fixed = await causesNow();
+    for (const h of names.slice(0, 11)) expect(fixed[h], h).toEqual([]);
+    expect(fixed['lab-012']).toEqual(['dns-mismatch']);
+    expect(fixed['lab-013']).toEqual(['nla-mismatch']);
 
     const back = await runCli(['rollback', run.runId, '--json', ...state]);
     expect(back.code, back.stderr).toBe(0);
-    expect(JSON.parse(readFileSync(path.join(lab, 'hosts', 'lab-010.json'), 'utf8'))).toEqual(JSON.parse(before10));
-    const again = JSON.parse((await runCli(['diagnose', '-i', inv, '--json'])).stdout);
-    const causes = Object.fromEntries(again.hosts.map((h: { host: string; findings: { cause: string }[] }) => [h.host, h.findings.map((f) => f.cause)]));
-    expect(causes['lab-010']).toEqual(['rdp-disabled']);
-    expect(causes['lab-011']).toEqual(['session-cap']);
-    expect(causes['lab-004']).toEqual([]); // logging off is irreversible: the rollback skipped it
-  }, 240_000);
+    // Reversible playbooks: each host exactly as before the run (guards and backups removed too).
+    for (const h of ['lab-005', 'lab-006', 'lab-007', 'lab-008', 'lab-009', 'lab-010', 'lab-011']) {
+      expect(JSON.parse(readFileSync(hostFile(h), 'utf8')), h).toEqual(JSON.parse(before[h]!));
+    }
+    // A restart and a log-off cannot be undone: those hosts stay fixed, and the rollback said so.
+    const again = await causesNow();
+    expect([again['lab-002'], again['lab-003'], again['lab-004']]).toEqual([[], [], []]);
+    expect(again['lab-010']).toEqual(['rdp-disabled']);
+  }, 420_000);
 
   it('without -p or --from-diagnosis there is nothing to run', async () => {
     const lab = path.join(mkdtempSync(path.join(tmpdir(), 'rdpfix-fd-')), 'lab');

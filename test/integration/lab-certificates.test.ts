@@ -83,6 +83,52 @@ describe('lab certificate store: removal', () => {
   });
 });
 
+describe('lab certificate store: New-Item (stores) and Move-Item (certificates)', () => {
+  it('moves a certificate with its key link to a new LocalMachine store; refuses what CertificateProvider.cs refuses', async () => {
+    const host = makeLabHost();
+    const cert = host.state.certificates[STORE][0];
+    const r = await runLab(host.statePath, `param($t)
+      $store = New-Item -Path 'Cert:\\LocalMachine\\rdpfix-test'
+      $quiet = @(Move-Item -LiteralPath "Cert:\\LocalMachine\\Remote Desktop\\$t" -Destination 'Cert:\\LocalMachine\\rdpfix-test')
+      $moved = Get-Item -Path "Cert:\\LocalMachine\\rdpfix-test\\$t"
+      $back = Move-Item -Path "Cert:\\LocalMachine\\rdpfix-test\\$t" -Destination "Cert:\\LocalMachine\\Remote Desktop\\$t" -PassThru
+      function Try-It([scriptblock]$Sb) { try { & $Sb; return $null } catch { return @($_.FullyQualifiedErrorId, $_.ToString()) } }
+      [pscustomobject]@{
+        StoreType = $store.PSObject.TypeNames[0]; StoreName = $store.Name; Quiet = $quiet.Count
+        MovedKey = $moved.PrivateKey.CspKeyContainerInfo.UniqueKeyContainerName; BackPath = $back.PSPath
+        Same = Try-It { Move-Item -LiteralPath "Cert:\\LocalMachine\\Remote Desktop\\$t" -Destination 'Cert:\\LocalMachine\\Remote Desktop' }
+        Cross = Try-It { Move-Item -LiteralPath "Cert:\\LocalMachine\\Remote Desktop\\$t" -Destination 'Cert:\\CurrentUser\\My' }
+        Container = Try-It { Move-Item -LiteralPath 'Cert:\\LocalMachine\\Remote Desktop' -Destination 'Cert:\\LocalMachine\\My' }
+        NoStore = Try-It { Move-Item -LiteralPath "Cert:\\LocalMachine\\Remote Desktop\\$t" -Destination 'Cert:\\LocalMachine\\Nope' }
+        Exists = Try-It { New-Item -Path 'Cert:\\LocalMachine\\rdpfix-test' -ErrorAction Stop }
+        User = Try-It { New-Item -Path 'Cert:\\CurrentUser\\rdpfix-test' }
+        Deep = Try-It { New-Item -Path 'Cert:\\LocalMachine\\My\\x' }
+      }`, [cert.Thumbprint]);
+    expect(r.error).toBeNull();
+    expect(r.output[0]).toEqual({
+      StoreType: 'System.Security.Cryptography.X509Certificates.X509Store', StoreName: 'rdpfix-test', Quiet: 0,
+      MovedKey: cert.KeyContainer, BackPath: `Microsoft.PowerShell.Security\\Certificate::LocalMachine\\Remote Desktop\\${cert.Thumbprint}`,
+      Same: ['CannotMoveToSameStore,Microsoft.PowerShell.Commands.MoveItemCommand', 'You cannot move a certificate to the same store. '],
+      Cross: ['CannotMoveCrossContext,Microsoft.PowerShell.Commands.MoveItemCommand', 'You cannot move a certificate from user store to or from machine. '],
+      Container: ['CannotMoveContainer,Microsoft.PowerShell.Commands.MoveItemCommand', 'You cannot move a certificate container. '],
+      NoStore: ['CertProviderItemNotFound,Microsoft.PowerShell.Commands.MoveItemCommand', 'Cannot find the X509 certificate store at path LocalMachine\\Nope.'],
+      Exists: ['NewItemProviderException,Microsoft.PowerShell.Commands.NewItemCommand', 'The file exists.'],
+      User: ['CannotCreateUserStore,Microsoft.PowerShell.Commands.NewItemCommand', 'Creating certificate stores under CurrentUser is not supported. '],
+      Deep: ['CannotCreateItem,Microsoft.PowerShell.Commands.NewItemCommand', 'You cannot create an item other than certificate store. '],
+    });
+    const after = host.read();
+    expect(after.certificates[STORE]).toEqual([cert]);
+    expect(after.certificates['LocalMachine\\rdpfix-test']).toEqual([]);
+  });
+
+  it('an empty key file is as unusable as a corrupt one', async () => {
+    const host = makeLabHost((s) => { s.files[keyPath(s)].content = ''; });
+    const r = await runLab(host.statePath, `[pscustomobject]@{ KeyNull = ($null -eq (Get-ChildItem 'Cert:\\LocalMachine\\Remote Desktop').PrivateKey); Ready = Test-LabRdpTlsReady }`);
+    expect(r.error).toBeNull();
+    expect(r.output[0]).toEqual({ KeyNull: true, Ready: false });
+  });
+});
+
 describe('lab certificate store: regeneration on TermService / SessionEnv start', () => {
   it('a missing certificate is re-issued on the existing usable key and bound in SSLCertificateSHA1Hash', async () => {
     const host = makeLabHost((s) => { s.certificates[STORE] = []; });

@@ -153,4 +153,27 @@ describe('lab file system: MachineKeys repairs', () => {
     expect(files[rdpKey(host.state)]).toBeUndefined();
     expect(files[MACHINE_KEYS_DIR].sddl).toBe('O:BAG:SYD:AI(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)(A;OICIID;0x1200a9;;;WD)');
   });
+  it('what machinekeys-repair relies on: exact owner via Set-Acl + icacls /setowner; moving or deleting a key through the folder\'s delete-child right', async () => {
+    const host = makeLabHost((s) => { s.files[MACHINE_KEYS_DIR].sddl = 'O:BAG:SYD:PAI(A;OICI;FA;;;BA)'; });
+    const r = await runLab(host.statePath, `param($mk, $key)
+      $acl = Get-Acl -LiteralPath $mk
+      $acl.SetSecurityDescriptorSddlForm('O:BAG:SYD:PAI(A;;0x12019f;;;WD)(A;;FA;;;BA)')
+      Set-Acl -LiteralPath $mk -AclObject $acl
+      $own = @(icacls $mk /setowner '*S-1-5-18' /q); $ownExit = $LASTEXITCODE
+      $mid = (Get-Acl -LiteralPath $mk).Sddl
+      New-Item -ItemType Directory -Path 'C:\\ProgramData\\Microsoft\\Crypto\\RSA\\aside' | Out-Null
+      Move-Item -LiteralPath $key -Destination ('C:\\ProgramData\\Microsoft\\Crypto\\RSA\\aside\\' + $key.Split('\\')[-1])
+      Move-Item -LiteralPath ('C:\\ProgramData\\Microsoft\\Crypto\\RSA\\aside\\' + $key.Split('\\')[-1]) -Destination $key
+      $acl = Get-Acl -LiteralPath $mk
+      $acl.SetSecurityDescriptorSddlForm('O:BAG:SYD:PAI(A;;0x12019f;;;WD)')
+      Set-Acl -LiteralPath $mk -AclObject $acl
+      $e = $null; try { Remove-Item -LiteralPath $key -Force } catch { $e = $_.FullyQualifiedErrorId }
+      [pscustomobject]@{ Mid = $mid; Sddl = (Get-Acl -LiteralPath $mk).Sddl; Own = $own; OwnExit = $ownExit; DenyDelete = $e }`, [MACHINE_KEYS_DIR, rdpKey(host.state)]);
+    expect(r.error).toBeNull();
+    expect(r.output[0]).toEqual({ Mid: MACHINE_KEYS_SDDL, Sddl: 'O:BAG:SYD:PAI(A;;0x12019f;;;WD)', Own: ['Successfully processed 1 files; Failed processing 0 files'], OwnExit: 0,
+      DenyDelete: 'RemoveFileSystemItemUnAuthorizedAccess,Microsoft.PowerShell.Commands.RemoveItemCommand' });
+    const files = host.read().files;
+    // The key went out and back through MachineKeys' FILE_DELETE_CHILD (its own ACL grants administrators nothing), unchanged.
+    expect(files[rdpKey(host.state)]).toEqual(host.state.files[rdpKey(host.state)]);
+  });
 });

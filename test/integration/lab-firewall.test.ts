@@ -99,7 +99,8 @@ describe('lab firewall changes', () => {
     expect(byName('RemoteDesktop-In-TCP-WS')?.Enabled).toBe('True');
     expect(byName('RemoteDesktop-In-TCP-WSS')?.Enabled).toBe('True');
     expect(byName('GPO-RDP-In')?.Enabled).toBe('False');
-    expect(byName('RemoteDesktop-UserMode-In-TCP')).toMatchObject({ LocalPort: '3390', Profile: 'Domain, Private', RemoteAddress: '10.1.0.0/16,LocalSubnet' });
+    // IPv4 subnets are stored (and shown) in mask notation (NetworkingDsc issues #169/#404).
+    expect(byName('RemoteDesktop-UserMode-In-TCP')).toMatchObject({ LocalPort: '3390', Profile: 'Domain, Private', RemoteAddress: '10.1.0.0/255.255.0.0,LocalSubnet' });
     expect(o.newName).toBe('RDP-Custom-TCP-3390');
     expect(o.newEnabled).toBe('True');
     expect(o.dup).toEqual([{ m: 'Cannot create a file when that file already exists.', fqid: 'Windows System Error 183,New-NetFirewallRule', cat: 'ResourceExists', ex: 'Microsoft.Management.Infrastructure.CimException' }]);
@@ -132,6 +133,45 @@ describe('lab firewall changes', () => {
     expect(JSON.parse(r.output[0] as string)).toEqual({
       default3389: true, default3390: false, privateNotCovered: false, publicFirewallOff: true, blocked: false, reopened: true,
     });
+  });
+});
+
+describe('lab firewall RemoteAddress, profiles and filters', () => {
+  it('stores addresses as Windows shows them, refuses invalid ones with the provider error, and exposes service filters', async () => {
+    const host = makeLabHost((s) => s.firewall.rules.push(gpoRule));
+    const r = await runLab(host.statePath, `${ERR}
+      New-NetFirewallRule -Name 'scoped' -DisplayName 'scoped' -Protocol TCP -LocalPort 3390 -RemoteAddress '10.20.30.40/16','localsubnet','192.0.2.1-192.0.2.9','FE80:0::1/64','Internet6','198.51.100.0/255.255.255.128' -Profile 'Private,Public' | Out-Null
+      $af = Get-NetFirewallRule -Name 'scoped' | Get-NetFirewallAddressFilter
+      $sf = Get-NetFirewallRule -Name 'RemoteDesktop-UserMode-In-TCP' | Get-NetFirewallServiceFilter
+      $all = @(Get-NetFirewallServiceFilter -PolicyStore ActiveStore)
+      New-NetFirewallRule -Name 'bad' -DisplayName 'bad' -RemoteAddress 'rdp.example.com' -ErrorAction SilentlyContinue -ErrorVariable e1 | Out-Null
+      Set-NetFirewallRule -Name 'scoped' -RemoteAddress 'Any','10.0.0.0/8' -ErrorAction SilentlyContinue -ErrorVariable e2
+      Set-NetFirewallRule -Name 'scoped' -RemoteAddress '10.0.0.0/33' -ErrorAction SilentlyContinue -ErrorVariable e3
+      Set-NetFirewallRule -Name 'RemoteDesktop-UserMode-In-UDP' -Profile 'Domain,Public'
+      Enable-NetFirewallRule -Name 'GPO-RDP-In' -ErrorAction SilentlyContinue -ErrorVariable e4
+      [pscustomobject]@{
+        ra = @($af.RemoteAddress); profile = [string](Get-NetFirewallRule -Name 'scoped').Profile
+        sf = @($sf.Service, $sf.InstanceID, $sf.PSObject.TypeNames[0]); all = $all.Count
+        e1 = Show-Err $e1; e2 = @($e2).Count; e3 = @($e3).Count; e4 = @($e4 | ForEach-Object FullyQualifiedErrorId)
+      } | ConvertTo-Json -Depth 5 -Compress`);
+    expect(r.error).toBeNull();
+    const o = JSON.parse(r.output[0] as string);
+    expect(o.ra).toEqual(['10.20.0.0/255.255.0.0', 'LocalSubnet', '192.0.2.1-192.0.2.9', 'fe80::1/64', 'Internet6', '198.51.100.0/255.255.255.128']);
+    expect(o.profile).toBe('Private, Public');
+    expect(o.sf).toEqual(['termservice', 'RemoteDesktop-UserMode-In-TCP', 'Microsoft.Management.Infrastructure.CimInstance#root/standardcimv2/MSFT_NetServiceFilter']);
+    expect(o.all).toBe(8);
+    expect(o.e1).toEqual([{
+      m: 'The address is invalid.  Addresses may be specified as IP addresses, ranges, or subnets.  Also, the following address keywords are allowed in certain places: LocalSubnet, DNS, DHCP, WINS, DefaultGateway, Internet, Intranet, IntranetRemoteAccess, PlayToDevice.  Keywords can be restricted to IPv4 or IPv6 by appending a 4 or 6.',
+      fqid: 'HRESULT 0x80070057,New-NetFirewallRule', cat: 'InvalidArgument', ex: 'Microsoft.Management.Infrastructure.CimException',
+    }]);
+    expect([o.e2, o.e3]).toEqual([1, 1]);
+    // A GPO rule is not in the default PersistentStore: by name it is simply not found there.
+    expect(o.e4).toEqual(['CmdletizationQuery_NotFound_InstanceID,Enable-NetFirewallRule']);
+    const state = host.read();
+    expect(state.firewall.rules.find((x) => x.Name === 'bad')).toBeUndefined();
+    expect(state.firewall.rules.find((x) => x.Name === 'scoped')!.RemoteAddress).toBe('10.20.0.0/255.255.0.0,LocalSubnet,192.0.2.1-192.0.2.9,fe80::1/64,Internet6,198.51.100.0/255.255.255.128');
+    expect(state.firewall.rules.find((x) => x.Name === 'RemoteDesktop-UserMode-In-UDP')!.Profile).toBe('Domain, Public');
+    expect(state.firewall.rules.find((x) => x.Name === 'GPO-RDP-In')!.Enabled).toBe('False');
   });
 });
 

@@ -94,3 +94,44 @@ describe('lab Set-NetConnectionProfile', () => {
     ]);
   });
 });
+
+describe('lab Set-NetConnectionProfile refusals: domain-authenticated networks, Network List Manager policy', () => {
+  const NLM = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\CurrentVersion\\NetworkList\\Signatures';
+  const UNIDENTIFIED = '010103000F0000F0010000000F0000F0C967A3643C3AD745950DA7859209176EF5B87C875FA20DF21951640E807D7C24';
+  const REFUSAL = "Unable to set the NetworkCategory due to one of the following possible reasons: not running PowerShell elevated; the NetworkCategory cannot be changed from 'DomainAuthenticated'; user initiated changes to NetworkCategory are being prevented due to the Group Policy setting 'Network List Manager Policies'.";
+  const policy = (s: import('../../src/lab/state.js').LabHostState, signature: string) => {
+    for (const k of ['SOFTWARE\\Policies\\Microsoft\\Windows NT', 'SOFTWARE\\Policies\\Microsoft\\Windows NT\\CurrentVersion', 'SOFTWARE\\Policies\\Microsoft\\Windows NT\\CurrentVersion\\NetworkList']) s.registry[`HKEY_LOCAL_MACHINE\\${k}`] ??= {};
+    s.registry[NLM] ??= {};
+    s.registry[`${NLM}\\${signature}`] = { Category: { kind: 'DWord', data: 1 }, CategoryReadOnly: { kind: 'DWord', data: 1 } };
+  };
+  const unidentified = { Name: 'Unidentified network', InterfaceAlias: 'vEthernet (Default Switch)', InterfaceIndex: 17, NetworkCategory: 'Public' as const, IPv4Connectivity: 'NoTraffic' as const, IPv6Connectivity: 'NoTraffic' as const, DomainAuthenticationKind: 'None' as const };
+  const script = `${ERR}
+      Set-NetConnectionProfile -InterfaceIndex 17 -NetworkCategory Private -ErrorAction SilentlyContinue -ErrorVariable e1
+      Set-NetConnectionProfile -InterfaceAlias Ethernet -NetworkCategory Private -ErrorAction SilentlyContinue -ErrorVariable e2
+      [pscustomobject]@{ e1 = Show-Err $e1; e2 = Show-Err $e2 } | ConvertTo-Json -Depth 5 -Compress`;
+
+  it('a domain-authenticated network keeps its category (MI RESULT 2, PermissionDenied)', async () => {
+    const host = makeLabHost((s) => { s.netConnectionProfiles[0]!.NetworkCategory = 'DomainAuthenticated'; s.netConnectionProfiles.push({ ...unidentified }); });
+    const r = await runLab(host.statePath, script);
+    expect(r.error).toBeNull();
+    const o = JSON.parse(r.output[0] as string);
+    expect(o.e1).toEqual([]);
+    expect(o.e2).toEqual([{ m: REFUSAL, fqid: 'MI RESULT 2,Set-NetConnectionProfile', cat: 'PermissionDenied', ex: 'Microsoft.Management.Infrastructure.CimException', target: expect.stringContaining('MSFT_NetConnectionProfile') }]);
+    expect(host.read().netConnectionProfiles.map((p) => p.NetworkCategory)).toEqual(['DomainAuthenticated', 'Private']);
+  });
+
+  it("'User cannot change location': the Unidentified Networks key locks unidentified networks only; another signature key locks every network", async () => {
+    const a = makeLabHost((s) => { s.netConnectionProfiles[0]!.NetworkCategory = 'Public'; s.netConnectionProfiles.push({ ...unidentified }); policy(s, UNIDENTIFIED); });
+    const ra = await runLab(a.statePath, script);
+    const oa = JSON.parse(ra.output[0] as string);
+    expect(oa.e1.map((e: { m: string; fqid: string }) => [e.m, e.fqid])).toEqual([[REFUSAL, 'MI RESULT 2,Set-NetConnectionProfile']]);
+    expect(oa.e2).toEqual([]);
+    expect(a.read().netConnectionProfiles.map((p) => p.NetworkCategory)).toEqual(['Private', 'Public']);
+
+    const b = makeLabHost((s) => { s.netConnectionProfiles[0]!.NetworkCategory = 'Public'; s.netConnectionProfiles.push({ ...unidentified }); policy(s, '010103000F0000F0080000000F0000F0E8982FB31F37E52AF30A6575A4898CE6676E8C2F99C4C5131D84F64BD823E0'); });
+    const rb = await runLab(b.statePath, script);
+    const ob = JSON.parse(rb.output[0] as string);
+    expect([ob.e1.length, ob.e2.length]).toEqual([1, 1]);
+    expect(b.read().netConnectionProfiles.map((p) => p.NetworkCategory)).toEqual(['Public', 'Public']);
+  });
+});

@@ -176,6 +176,33 @@ describe('lab registry provider', () => {
   });
 });
 
+describe('lab RegistryKey.GetValue options', () => {
+  it('expands REG_EXPAND_SZ by default and returns it as stored with DoNotExpandEnvironmentNames', async () => {
+    const host = makeLabHost();
+    const r = await runLab(host.statePath, `param($pl)
+      $k = Get-Item -LiteralPath "$pl\\S-1-5-18"
+      [ordered]@{
+        expanded = $k.GetValue('ProfileImagePath')
+        asEnum = $k.GetValue('ProfileImagePath', $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
+        asText = $k.GetValue('ProfileImagePath', $null, 'DoNotExpandEnvironmentNames')
+        none = $k.GetValue('ProfileImagePath', $null, [Microsoft.Win32.RegistryValueOptions]::None)
+        missing = $k.GetValue('Nope', 'fallback', 'DoNotExpandEnvironmentNames')
+        dword = $k.GetValue('Flags', $null, 'DoNotExpandEnvironmentNames').GetType().FullName
+        programData = (Get-Item -LiteralPath $pl).GetValue('ProgramData', $null, 'DoNotExpandEnvironmentNames')
+      }`, [PROFILE_LIST]);
+    expect(r.error).toBeNull();
+    expect(r.output[0]).toEqual({
+      expanded: 'C:\\Windows\\system32\\config\\systemprofile',
+      asEnum: '%systemroot%\\system32\\config\\systemprofile',
+      asText: '%systemroot%\\system32\\config\\systemprofile',
+      none: 'C:\\Windows\\system32\\config\\systemprofile',
+      missing: 'fallback',
+      dword: 'System.Int32',
+      programData: '%SystemDrive%\\ProgramData',
+    });
+  });
+});
+
 describe('lab reg.exe', () => {
   it('exports a key to a UTF-16LE .reg file and imports it back (success on stderr)', async () => {
     const host = makeLabHost();

@@ -143,3 +143,110 @@ describe('lab services', () => {
     expect(after.every((x) => x.Status === 'Stopped' && !x.hang)).toBe(true);
   });
 });
+
+describe('lab services: hangs, ServiceController methods, killing the service host', () => {
+  const withTs = (f: (ts: ReturnType<typeof makeLabHost>['state']['services'][number]) => void) =>
+    makeLabHost((s) => f(s.services.find((x) => x.Name === 'TermService')!));
+
+  it('Start() returns at once; a start-pending service accepts no stop and refuses a second start', async () => {
+    const host = withTs((ts) => { ts.Status = 'Stopped'; ts.hang = 'start'; });
+    const r = await runLab(host.statePath, `
+      $s = Get-Service TermService
+      $s.Start()
+      $snapshot = $s.Status.ToString()
+      $s.Refresh()
+      $again = $null
+      try { $s.Start() } catch { $again = @($_.Exception.GetType().FullName, $_.Exception.Message) }
+      Stop-Service TermService -Force -NoWait -ErrorAction SilentlyContinue -ErrorVariable ev
+      $cim = Get-CimInstance Win32_Service -Filter "Name='TermService'"
+      [ordered]@{ snapshot = $snapshot; now = $s.Status.ToString(); canStop = $s.CanStop; again = $again
+        stopErr = @($ev[0].ToString(), $ev[0].FullyQualifiedErrorId, $ev[0].Exception.InnerException.InnerException.NativeErrorCode)
+        cim = @($cim.State, $cim.AcceptStop, ($cim.ProcessId -gt 0)) }`);
+    expect(r.error).toBeNull();
+    expect(r.warnings).toEqual([]);
+    expect(r.output[0]).toEqual({
+      snapshot: 'Stopped', now: 'StartPending', canStop: false,
+      again: ['System.Management.Automation.MethodInvocationException', 'Exception calling "Start" with "0" argument(s): "Cannot start service TermService on computer \'.\'."'],
+      stopErr: ["Service 'Remote Desktop Services (TermService)' cannot be stopped due to the following error: Cannot stop TermService service on computer '.'.",
+        'CouldNotStopService,Microsoft.PowerShell.Commands.StopServiceCommand', 1061],
+      cim: ['Start Pending', false, true],
+    });
+    expect(host.read().services.find((x) => x.Name === 'TermService')).toMatchObject({ Status: 'StartPending', hang: 'start' });
+  });
+
+  it('Start() of a disabled service and Stop() of a stopped one throw as .NET does; Stop-Service of a stopped one is silent', async () => {
+    const host = withTs((ts) => { ts.Status = 'Stopped'; ts.StartType = 'Disabled'; });
+    const r = await runLab(host.statePath, `
+      $ErrorActionPreference = 'Stop'
+      $s = Get-Service TermService
+      $chain = { param($e) $out = @(); while ($e) { if ($e -is [System.ComponentModel.Win32Exception]) { $out += $e.NativeErrorCode } else { $out += $e.Message }; $e = $e.InnerException }; $out }
+      $start = $null; try { $s.Start() } catch { $start = & $chain $_.Exception }
+      $stop = $null; try { $s.Stop() } catch { $stop = & $chain $_.Exception }
+      Stop-Service TermService -Force
+      [ordered]@{ start = $start; stop = $stop }`);
+    expect(r.error).toBeNull();
+    expect(r.errors).toEqual([]);
+    const o = r.output[0] as { start: unknown[]; stop: unknown[] };
+    expect(o.start[0]).toBe('Exception calling "Start" with "0" argument(s): "Cannot start service TermService on computer \'.\'."');
+    expect(o.start.at(-1)).toBe(1058);
+    expect(o.stop[0]).toBe('Exception calling "Stop" with "0" argument(s): "Cannot stop TermService service on computer \'.\'."');
+    expect(o.stop.at(-1)).toBe(1062);
+  });
+
+  it('Restart-Service of a running service that hangs on start stops it, then waits for the start with the warning: no timeout (ref 1.4)', async () => {
+    const host = withTs((ts) => { ts.hang = 'start'; });
+    const r = await runLab(host.statePath, `
+      $global:RdpfixLabServiceWaitMs = 20; $global:RdpfixLabServiceWaitLimit = 3
+      $ErrorActionPreference = 'Continue'
+      $warn = @(); $limit = $null
+      try { Restart-Service TermService -Force -WarningVariable +warn -WarningAction SilentlyContinue } catch { $limit = $_.FullyQualifiedErrorId }
+      [ordered]@{ warn = @($warn | ForEach-Object { $_.ToString() }); limit = $limit
+        ts = (Get-Service TermService).Status.ToString(); um = (Get-Service UmRdpService).Status.ToString() }`);
+    expect(r.error).toBeNull();
+    expect(r.output[0]).toEqual({
+      warn: Array(3).fill("Waiting for service 'Remote Desktop Services (TermService)' to start..."),
+      limit: 'LabServiceWaitLimit', ts: 'StartPending', um: 'Stopped',
+    });
+    // UmRdpService was stopped first and is started first: the SCM starts TermService for it, which hangs.
+    expect(r.errors.map((e) => [e.message, e.fqid])).toEqual([[
+      "Service 'Remote Desktop Services UserMode Port Redirector (UmRdpService)' cannot be started due to the following error: Cannot start service UmRdpService on computer '.'.",
+      'CouldNotStartService,Microsoft.PowerShell.Commands.RestartServiceCommand',
+    ]]);
+    const s = host.read();
+    expect(s.services.find((x) => x.Name === 'TermService')).toMatchObject({ Status: 'StartPending', hang: 'start' });
+    expect(s.sessions.filter((x) => x.State === 'Listen')).toEqual([]);
+  });
+
+  it('a hang on stop: -NoWait returns StopPending, the stop control is refused after that, a start fails; ending the process clears it', async () => {
+    const host = withTs((ts) => { ts.hang = 'stop'; });
+    const pid = host.state.services.find((x) => x.Name === 'TermService')!.ProcessId;
+    const cohosted = host.state.services.filter((x) => x.ProcessId === pid).map((x) => x.Name).sort();
+    expect(cohosted).toEqual(['NlaSvc', 'TermService']);
+    const r = await runLab(host.statePath, `param($svcPid)
+      $global:RdpfixLabServiceWaitMs = 20
+      $ErrorActionPreference = 'Continue'
+      $first = @(Stop-Service TermService -Force -NoWait -PassThru | ForEach-Object { $_.Name + '=' + $_.Status })
+      Stop-Service TermService -Force -NoWait -ErrorAction SilentlyContinue -ErrorVariable ev1
+      Start-Service TermService -ErrorAction SilentlyContinue -ErrorVariable ev2
+      $inProcess = @(Get-CimInstance Win32_Service -Filter "ProcessId=$svcPid" | ForEach-Object Name | Sort-Object)
+      Stop-Process -Id $svcPid -Force
+      $killed = @($inProcess | ForEach-Object { (Get-Service $_).Status.ToString() })
+      Start-Service TermService
+      [ordered]@{ first = $first; refused = $ev1[0].Exception.InnerException.InnerException.NativeErrorCode
+        startFailed = @($ev2[0].ToString(), $ev2[0].FullyQualifiedErrorId, $ev2[0].CategoryInfo.Category.ToString())
+        inProcess = $inProcess; killed = $killed; ts = (Get-Service TermService).Status.ToString() }`, [pid]);
+    expect(r.error).toBeNull();
+    expect(r.output[0]).toEqual({
+      first: ['UmRdpService=Stopped', 'TermService=StopPending'],
+      refused: 1061,
+      startFailed: ["Failed to start service 'Remote Desktop Services (TermService)'.", 'StartServiceFailed,Microsoft.PowerShell.Commands.StartServiceCommand', 'OpenError'],
+      inProcess: ['NlaSvc', 'TermService'],
+      killed: ['Stopped', 'Stopped'],
+      ts: 'Running',
+    });
+    const s = host.read();
+    expect(s.services.find((x) => x.Name === 'TermService')).toMatchObject({ Status: 'Running', hang: null });
+    expect(s.services.find((x) => x.Name === 'NlaSvc')!.Status).toBe('Stopped');
+    expect(s.sessions.filter((x) => x.State === 'Listen')).toEqual([expect.objectContaining({ SessionName: 'rdp-tcp', Id: 65536 })]);
+  });
+});

@@ -6,13 +6,14 @@ import { buildLabFleet, checkLabInitOptions, writeLabFleet } from '../../src/lab
 import { SCENARIOS } from '../../src/lab/scenarios.js';
 import { loadInventory } from '../../src/inventory/inventory.js';
 import { summarizeLabHost } from '../../src/lab/summary.js';
+import { CREDSSP_POLICY_KEY, RDP_TCP_KEY, TS_POLICY_KEY } from '../../src/lab/base-host.js';
 
 const now = new Date('2026-11-25T12:00:00Z');
 const all = { seed: 7, scenarios: [...SCENARIOS], combine: 0, force: false, now };
 
 describe('lab fleet', () => {
-  it('gives host i scenario i mod k: 12 hosts and 12 scenarios give one each', () => {
-    const fleet = buildLabFleet({ ...all, hosts: 12 });
+  it('gives host i scenario i mod k: as many hosts as scenarios give one each', () => {
+    const fleet = buildLabFleet({ ...all, hosts: SCENARIOS.length });
     expect(fleet.map((h) => h.scenarios)).toEqual(SCENARIOS.map((s) => [s]));
     const two = buildLabFleet({ ...all, hosts: 5, scenarios: ['healthy', 'rdp-disabled'] });
     expect(two.map((h) => h.scenarios[0])).toEqual(['healthy', 'rdp-disabled', 'healthy', 'rdp-disabled', 'healthy']);
@@ -28,11 +29,12 @@ describe('lab fleet', () => {
     for (const h of fleet) {
       if (h.scenarios[0] === 'healthy') expect(h.scenarios).toEqual(['healthy']);
       else expect(new Set(h.scenarios).size).toBe(3);
+      expect(h.scenarios.includes('nla-mismatch') && h.scenarios.includes('nla-policy')).toBe(false); // one SecurityLayer story per host
     }
   });
 
   it('seeds each scenario as its summary shows', () => {
-    const fleet = buildLabFleet({ ...all, hosts: 12 });
+    const fleet = buildLabFleet({ ...all, hosts: SCENARIOS.length });
     const by = Object.fromEntries(fleet.map((h) => [h.scenarios[0], summarizeLabHost(h, now)]));
     expect(by.healthy).toMatchObject({ termService: 'Running', rdpEnabled: true, nla: true, securityLayer: 2, networkCategories: ['Ethernet:Private'] });
     expect(by['termservice-stopped']!.termService).toBe('Stopped');
@@ -42,7 +44,16 @@ describe('lab fleet', () => {
     expect(by['public-profile']!.rdpRulesEnabled).toContain('(Domain, Private)');
     expect(by['firewall-blocked']!.rdpRulesEnabled).toMatch(/^0\/2/);
     expect(by['rdp-disabled']!.rdpEnabled).toBe(false);
-    expect(by['nla-mismatch']!.securityLayer).toBe(0);
+    expect(by['nla-mismatch']).toMatchObject({ nla: true, securityLayer: 0 });
+    expect(by['nla-policy']).toMatchObject({ nla: true, securityLayer: 0 });
+    const local = fleet.find((h) => h.scenarios[0] === 'nla-mismatch')!.registry;
+    const policyHost = fleet.find((h) => h.scenarios[0] === 'nla-policy')!.registry;
+    // The common local misconfiguration (what ResetRDPCert.ps1 leaves): nothing set by policy, so a playbook can fix it.
+    expect([local[RDP_TCP_KEY]!.SecurityLayer, local[RDP_TCP_KEY]!.MinEncryptionLevel]).toEqual([{ kind: 'DWord', data: 0 }, { kind: 'DWord', data: 1 }]);
+    expect(local[TS_POLICY_KEY]).toEqual({});
+    expect(local[CREDSSP_POLICY_KEY]).toBeUndefined();
+    expect(policyHost[TS_POLICY_KEY]!.SecurityLayer).toEqual({ kind: 'DWord', data: 0 });
+    expect(policyHost[CREDSSP_POLICY_KEY]!.AllowEncryptionOracle).toEqual({ kind: 'DWord', data: 0 });
     expect(by['machinekeys-corrupt']!.events).toBe(4);
     expect(by['profile-corrupt']!.events).toBe(2);
     const dns = fleet[11]!;

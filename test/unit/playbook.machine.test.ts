@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { createActor, fromPromise, toPromise } from 'xstate';
-import { createPlaybookMachine, type MachineRecord, type PlaybookInput, type PlaybookOutput, type ScriptCall, type ScriptResult, type StepInfo } from '../../machines/playbook.machine.js';
+import { createPlaybookMachine, type GuardCall, type MachineRecord, type PlaybookInput, type PlaybookOutput, type ScriptCall, type ScriptResult, type StepInfo } from '../../machines/playbook.machine.js';
 
 /** A fake host: a key/value store; each step sets one key to a target value. */
 function fakeWorld(initial: Record<string, string>, targets: Record<string, string>) {
@@ -32,7 +32,11 @@ function fakeWorld(initial: Record<string, string>, targets: Record<string, stri
     records.push(input);
     calls.push(`record:${input.type}:${'step' in input ? input.step : ''}`);
   });
-  return { host, calls, records, faults, actors: { runScript, record } };
+  const guard = fromPromise<void, GuardCall>(async ({ input }) => {
+    calls.push(`guard:${input.action}:${input.step}`);
+    faults[`${input.step}.guard-${input.action}`]?.(host);
+  });
+  return { host, calls, records, faults, actors: { runScript, record, guard } };
 }
 
 const step = (id: string, extra: Partial<StepInfo> = {}): StepInfo => ({ id, title: `Set ${id}`, irreversible: false, predictable: true, hasCapture: true, ...extra });
@@ -190,6 +194,57 @@ describe('playbook machine', () => {
 
       const forced = await run(w, { ...input, attempted: ['a', 'b'], force: true });
       expect(forced.outcome).toBe('rolledBack');
+      expect(w.host).toEqual({ a: 'a0', b: 'b0', c: 'c0' });
+    });
+  });
+
+  describe('guarded steps', () => {
+    const guarded = { id: 'test', steps: [step('a'), step('b', { guard: { expires: false } }), step('c', { guard: { expires: true } })] };
+
+    it('arms after the checkpoint and before apply, confirms after verify, then disarms (or keeps an expiring one)', async () => {
+      const w = fakeWorld({ a: 'a0', b: 'b0', c: 'c0' }, targets);
+      const out = await run(w, {}, guarded);
+      expect(out.outcome).toBe('succeeded');
+      const at = (x: string) => w.calls.indexOf(x);
+      expect(at('record:step-checkpoint:b')).toBeLessThan(at('guard:arm:b'));
+      expect(at('guard:arm:b')).toBeLessThan(at('b.apply'));
+      expect(at('b.verify')).toBeLessThan(at('guard:confirm:b'));
+      expect(at('guard:confirm:b')).toBeLessThan(at('guard:disarm:b'));
+      expect(at('guard:disarm:b')).toBeLessThan(at('record:step-verified:b'));
+      expect(w.calls.filter((c) => c.startsWith('guard:') && c.endsWith(':c'))).toEqual(['guard:arm:c', 'guard:confirm:c', 'guard:keep:c']);
+      expect(w.calls.some((c) => c.startsWith('guard:') && c.endsWith(':a'))).toBe(false);
+    });
+
+    it('a failed confirmation rolls the step back and disarms its guard after the undo', async () => {
+      const w = fakeWorld({ a: 'a0', b: 'b0', c: 'c0' }, targets);
+      w.faults['b.guard-confirm'] = () => {
+        throw { category: 'lockout', message: 'the RDP port does not answer' };
+      };
+      const out = await run(w, {}, guarded);
+      expect(out.outcome).toBe('rolledBack');
+      expect(out.failure).toMatchObject({ step: 'b', phase: 'confirm', category: 'lockout' });
+      expect(w.host).toEqual({ a: 'a0', b: 'b0', c: 'c0' });
+      expect(w.calls.indexOf('b.undo')).toBeLessThan(w.calls.indexOf('guard:disarm:b'));
+      expect(w.calls).not.toContain('c.check');
+    });
+
+    it('a guard that cannot be armed stops the step before its apply', async () => {
+      const w = fakeWorld({ a: 'a0', b: 'b0', c: 'c0' }, targets);
+      w.faults['b.guard-arm'] = () => {
+        throw { category: 'unreachable', message: 'gone' };
+      };
+      const out = await run(w, {}, guarded);
+      expect(out.failure).toMatchObject({ step: 'b', phase: 'arm' });
+      expect(w.calls).not.toContain('b.apply');
+      expect(out.outcome).toBe('rolledBack');
+      expect(w.host).toEqual({ a: 'a0', b: 'b0', c: 'c0' });
+    });
+
+    it('a rollback of a past run disarms each guarded step after its undo; a step already back at its checkpoint is no drift', async () => {
+      const w = fakeWorld({ a: 'A', b: 'B', c: 'c0' }, targets);
+      const out = await run(w, { mode: 'rollback', attempted: ['a', 'b', 'c'], checkpoints: { a: 'a0', b: 'b0', c: 'c0' }, left: { a: 'A', b: 'B', c: 'C' }, checkDrift: true }, guarded);
+      expect(out.outcome).toBe('rolledBack');
+      expect(w.calls.filter((c) => c.startsWith('guard:'))).toEqual(['guard:disarm:c', 'guard:disarm:b']);
       expect(w.host).toEqual({ a: 'a0', b: 'b0', c: 'c0' });
     });
   });

@@ -133,7 +133,9 @@ switch ([string]$target.kind) {
     'lab' {
         Enter-LabHost -StatePath ([string]$target.statePath)
         try {
-            $afterRun = Invoke-LabRemoteCallFaults
+            # A call that is the lab's own world (its clock, its network) is no remote call: no transport faults.
+            $afterRun = $null
+            if (-not ($target.PSObject.Properties['world'] -and $target.world)) { $afterRun = Invoke-LabRemoteCallFaults }
             & $step @argList
             if ($afterRun -eq 'drop-after') { throw (New-LabDropError) }
         } finally {

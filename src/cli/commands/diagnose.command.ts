@@ -1,10 +1,51 @@
 import { Command } from 'commander';
 import { Broker } from '../../broker/broker.js';
 import { loadInventory } from '../../inventory/inventory.js';
-import { diagnoseFleet } from '../../diagnose/diagnose.js';
+import { diagnoseFleet, type HostDiagnosis } from '../../diagnose/diagnose.js';
+import type { PortReach } from '../../probe/reach.js';
 import { renderTable } from '../table.js';
 import { withFleetReadOptions, type FleetReadFlags } from '../options.js';
 import { EXIT } from '../exit.js';
+
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
+
+/** One port as the reach table shows it. */
+export function reachCell(r: PortReach | undefined): string {
+  if (!r) return '-';
+  if (r.open) return r.latencyMs === null ? 'open' : `open ${r.latencyMs} ms`;
+  if (r.error === 'ETIMEDOUT') return 'no answer';
+  if (r.error === 'ECONNREFUSED') return 'refused';
+  if (r.error === 'ENOTFOUND') return 'name not found';
+  return `closed (${r.error ?? '?'})`;
+}
+
+/** The findings table (causes, then notes), and what the controller sees of each host. */
+export function renderDiagnosis(result: HostDiagnosis[]): string {
+  const rows = result.flatMap((h) => [
+    ...(h.healthy ? [[h.host, 'healthy', '', '', '']] : []),
+    ...h.findings.map((f) => [h.host, f.cause, f.confidence, `${f.playbook ?? '-'}${f.blockedByPolicy ? ' (blocked by policy)' : ''}`, clip(f.evidence.join('; '), 140)]),
+    ...h.notes.map((n) => [h.host, `note: ${n.topic}`, n.confidence, '-', clip([n.text, ...n.evidence].join('; '), 140)]),
+  ]);
+  const reachRows = result.map((h) => {
+    const winrm = (p: number) => p === 5985 || p === 5986;
+    // The RDP port clients dial, then the host's own PortNumber where it differs; the transport's port (SSH, a custom WinRM port).
+    const rdp = h.reach.ports.filter((p) => !winrm(p.port) && (p.port === h.reach.rdpPort || p.port !== h.reach.remotingPort));
+    const other = h.reach.ports.filter((p) => !winrm(p.port) && !rdp.includes(p));
+    const list = (ps: typeof rdp) => ps.map((p) => `${p.port} ${reachCell(p)}`).join('; ');
+    const port = (n: number) => reachCell(h.reach.ports.find((p) => p.port === n));
+    return [h.host, h.reach.address, rdp.length ? list(rdp) : `${h.reach.rdpPort} -`, port(5985), port(5986), list(other) || '-', h.reach.error ? clip(h.reach.error, 80) : ''];
+  });
+  const sick = result.filter((h) => !h.healthy).length;
+  const notes = result.reduce((n, h) => n + h.notes.length, 0);
+  return [
+    renderTable(['HOST', 'CAUSE', 'CONFIDENCE', 'PLAYBOOK', 'EVIDENCE'], rows),
+    '',
+    'What the controller sees (TCP connect from here):',
+    renderTable(['HOST', 'ADDRESS', 'RDP', 'WINRM 5985', 'WINRM 5986', 'REMOTING', 'REACH ERROR'], reachRows),
+    '',
+    `${result.length} hosts: ${result.length - sick} healthy, ${sick} with findings${notes ? `; ${notes} note${notes > 1 ? 's' : ''} (low confidence, no cause by themselves)` : ''}.`,
+  ].join('\n');
+}
 
 export function diagnoseCommand(): Command {
   return withFleetReadOptions(new Command('diagnose')
@@ -15,16 +56,7 @@ export function diagnoseCommand(): Command {
       try {
         const result = await diagnoseFleet(inventory, broker, { timeoutMs: o.timeout });
         if (o.json) console.log(JSON.stringify({ inventory: inventory.path, hosts: result }, null, 2));
-        else {
-          const rows = result.flatMap((h) =>
-            h.healthy
-              ? [[h.host, 'healthy', '', '', '']]
-              : h.findings.map((f) => [h.host, f.cause, f.confidence, `${f.playbook ?? '-'}${f.blockedByPolicy ? ' (blocked by policy)' : ''}`, f.evidence.join('; ').slice(0, 140)]),
-          );
-          console.log(renderTable(['HOST', 'CAUSE', 'CONFIDENCE', 'PLAYBOOK', 'EVIDENCE'], rows));
-          const sick = result.filter((h) => !h.healthy).length;
-          console.log(`\n${result.length} hosts: ${result.length - sick} healthy, ${sick} with findings.`);
-        }
+        else console.log(renderDiagnosis(result));
         if (result.some((h) => !h.healthy)) process.exitCode = EXIT.hostsFailed;
       } finally {
         await broker.close();

@@ -7,6 +7,8 @@ import { loadInventory } from '../../inventory/inventory.js';
 import { RdpfixError } from '../../errors.js';
 import { renderTable } from '../table.js';
 import { list, wholeNumber } from '../options.js';
+import { advanceLab, parseDuration } from '../../lab/clock.js';
+import { engineFrom, withEngineOptions, type EngineFlags } from '../engine-options.js';
 
 export function labCommand(): Command {
   const lab = new Command('lab').description('a fleet of simulated Windows hosts for demos, tests and benchmarks');
@@ -62,6 +64,32 @@ export function labCommand(): Command {
       });
       console.log(renderTable(['HOST', 'SCENARIOS', 'TERMSERVICE', 'RDP', 'NLA', 'SECLAYER', 'NETWORK', 'RDP RULES', 'SESS A/D', 'RDP CERT', 'EVENTS'], rows));
     });
+
+  withEngineOptions(
+    lab
+      .command('advance')
+      .description("let time pass on lab hosts: scheduled tasks due by then fire, and their actions run (e.g. a revert guard)")
+      .argument('<duration>', 'how much time passes: 90m, 2h, 1d (a plain number is minutes)')
+      .requiredOption('-i, --inventory <file>', 'the lab inventory')
+      .option('--hosts <list>', 'only these hosts', list)
+      .option('--reboot', 'the hosts also restart: at-startup triggers fire', false),
+  ).action(async (duration: string, o: EngineFlags & { inventory: string; hosts?: string[]; reboot: boolean }) => {
+    const at = new Date(Date.now() + parseDuration(duration));
+    const inventory = loadInventory(o.inventory);
+    const wanted = o.hosts?.map((h) => h.toLowerCase());
+    const hosts = wanted ? inventory.hosts.filter((h) => wanted.includes(h.name.toLowerCase())) : inventory.hosts;
+    if (wanted && hosts.length !== wanted.length) throw new RdpfixError('usage', `Not in ${inventory.path}: ${wanted.filter((w) => !hosts.some((h) => h.name.toLowerCase() === w)).join(', ')}.`);
+    const broker = engineFrom(o).broker();
+    try {
+      const result = await advanceLab(broker, hosts, at, { startup: o.reboot });
+      if (o.json) return console.log(JSON.stringify({ at: at.toISOString(), hosts: result }, null, 2));
+      const rows = result.flatMap((r) => r.fired.map((f) => [r.host, f.task, f.result === 0 ? 'ok' : `exit ${f.result}`, f.unregistered ? 'removed itself' : 'still registered']));
+      console.log(`Lab clock: ${at.toISOString()}${o.reboot ? ' (after a restart)' : ''}. ${rows.length} task(s) fired.`);
+      if (rows.length) console.log(renderTable(['HOST', 'TASK', 'RESULT', 'TASK NOW'], rows));
+    } finally {
+      await broker.close();
+    }
+  });
 
   return lab;
 }

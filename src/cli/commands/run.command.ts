@@ -23,6 +23,11 @@ interface RunFlags extends EngineFlags {
   yes: boolean;
 }
 
+function hostParametersFrom(choices: HostChoice[], given: RunFlags['param']): Record<string, Record<string, Record<string, unknown>>> {
+  const strip = (pb: string, p: Record<string, unknown>) => Object.fromEntries(Object.entries(p).filter(([k]) => !(k in (given[pb] ?? {}))));
+  return Object.fromEntries(choices.map((c) => [c.host, Object.fromEntries(Object.entries(c.parameters).map(([pb, p]) => [pb, strip(pb, p)]))]));
+}
+
 function runCommand(name: 'plan' | 'apply'): Command {
   const cmd = new Command(name)
     .description(name === 'plan' ? 'dry run: say, host by host, what each step would change (changes nothing)' : 'run playbooks on hosts: check, checkpoint, apply, verify; roll back a host on failure')
@@ -57,6 +62,8 @@ function runCommand(name: 'plan' | 'apply'): Command {
       // From a diagnosis, parameters for playbooks no host needs are not an error.
       parameters: choices ? Object.fromEntries(Object.entries(flags.param).filter(([id]) => chosenIds.includes(id))) : flags.param,
       playbooksByHost: choices ? Object.fromEntries(choices.map((c) => [c.host, c.playbooks])) : undefined,
+      // What a host's evidence decides (e.g. whose profile); a --param given on the command line wins.
+      hostParameters: choices ? hostParametersFrom(choices, flags.param) : undefined,
       concurrency: flags.concurrency ?? engine.concurrency ?? 32, allowIrreversible: flags.allowIrreversible, stateDir: engine.stateDir, broker,
     };
     if (choices && chosenIds.length === 0) {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { listRunIds, readRun, defaultStateDir } from '../../journal/journal.js';
-import { foldRun, inDoubt } from '../../engine/run-state.js';
+import { foldRun, inDoubt, liveGuards } from '../../engine/run-state.js';
 import { renderTable } from '../table.js';
 
 interface RunsFlags {
@@ -58,6 +58,10 @@ export function runsCommand(): Command {
         if (!p) rows.push([h.name, 'not started', '-', '-', '-', '-', '-']);
       }
       console.log(renderTable(['HOST', 'HOST OUTCOME', 'PLAYBOOK', 'OUTCOME', 'APPLIED', 'IN DOUBT', 'UNDONE'], rows));
+      // Revert tasks still on hosts: they restore their step's checkpoint at the due time, controller or not.
+      const guards = s.header.hosts.flatMap((h) => Object.values(s.hosts[h.name]?.progress ?? {}).flatMap((x) =>
+        liveGuards(x).map((step) => [h.name, `${x.playbook}/${step}`, x.guards[step]!.state === 'kept' ? 'kept (expires)' : x.guards[step]!.state, x.guards[step]!.dueUtc ?? '?'])));
+      if (guards.length) console.log(`\nRevert guards on hosts (each restores its step's prior state at the due time):\n${renderTable(['HOST', 'STEP', 'GUARD', 'DUE (UTC)'], guards)}`);
     });
   return runs;
 }

@@ -308,10 +308,17 @@ function New-LabRegKeyObject {
     $o | Add-Member -NotePropertyName ValueCount -NotePropertyValue $names.Count
     $o | Add-Member -NotePropertyName Name -NotePropertyValue $KeyName
     $o | Add-Member -MemberType ScriptMethod -Name GetValue -Value {
-        param([string]$Name, $DefaultValue = $null)
+        # GetValue(name[, default[, RegistryValueOptions]]): DoNotExpandEnvironmentNames returns REG_EXPAND_SZ
+        # data as stored (%SystemDrive%\Users\x), as .NET RegistryKey.GetValue does.
+        param([string]$Name, $DefaultValue = $null, $Options = $null)
         $v = (Get-LabRegValueSet $this.Name).PSObject.Properties[(Get-LabRegStoredName $Name)]
         if ($null -eq $v) { return $DefaultValue }
-        return , (ConvertFrom-LabRegData $v.Value)
+        $raw = $false
+        if ($null -ne $Options) {
+            $opt = ConvertTo-LabTypeOrNull $Options ([Microsoft.Win32.RegistryValueOptions])
+            $raw = ($null -ne $opt) -and (($opt -band [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames) -ne 0)
+        }
+        return , (ConvertFrom-LabRegData $v.Value -Raw:$raw)
     }
     $o | Add-Member -MemberType ScriptMethod -Name GetValueKind -Value {
         param([string]$Name)

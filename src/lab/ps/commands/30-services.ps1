@@ -35,30 +35,71 @@ function New-LabServiceStub {
 
 function New-LabServiceObject {
     <# A System.ServiceProcess.ServiceController look-alike (5.1 property set). Dependency lists are computed on
-       read so that the objects nest without copying the whole graph. #>
+       read so that the objects nest without copying the whole graph. Like the real object, the status is a
+       snapshot taken when the object was made; Refresh() reads it again. The methods Start(), Stop() and
+       Refresh() behave as .NET's (Start and Stop return without waiting); an error surfaces as PowerShell
+       shows a .NET method's exception: 'Exception calling "Start" with "0" argument(s): "..."'. #>
     param([Parameter(Mandatory)]$Svc)
-    $status = [System.ServiceProcess.ServiceControllerStatus]([string]$Svc.Status)
     $o = [pscustomobject]@{
         Name                = [string]$Svc.Name
         CanPauseAndContinue = $false
-        CanShutdown         = ($status -eq 'Running')
-        CanStop             = ([bool]$Svc.CanStop -and $status -ne 'Stopped')
+        CanShutdown         = $false
+        CanStop             = $false
         DisplayName         = [string]$Svc.DisplayName
         MachineName         = '.'
         ServiceName         = [string]$Svc.Name
         ServiceHandle       = $null
-        Status              = $status
+        Status              = [System.ServiceProcess.ServiceControllerStatus]::Stopped
         ServiceType         = [System.ServiceProcess.ServiceType]([string]$Svc.ServiceType)
-        StartType           = [System.ServiceProcess.ServiceStartMode]([string]$Svc.StartType)
+        StartType           = [System.ServiceProcess.ServiceStartMode]::Manual
         Site                = $null
         Container           = $null
     }
+    Update-LabServiceObject -Object $o -Svc $Svc
     $o | Add-Member -MemberType ScriptProperty -Name DependentServices -Value { @(Get-LabServiceLinks -Name $this.Name -Kind DependentServices) }
     $o | Add-Member -MemberType ScriptProperty -Name ServicesDependedOn -Value { @(Get-LabServiceLinks -Name $this.Name -Kind ServicesDependedOn) }
     $o | Add-Member -MemberType AliasProperty -Name RequiredServices -Value ServicesDependedOn
     $o | Add-Member -MemberType ScriptMethod -Name ToString -Value { $this.Name } -Force
+    $o | Add-Member -MemberType ScriptMethod -Name Refresh -Value { Update-LabServiceObject -Object $this -Svc (Get-LabServiceRecord $this.Name) }
+    $o | Add-Member -MemberType ScriptMethod -Name Start -Value { Invoke-LabServiceControllerMethod -Object $this -Method Start }
+    $o | Add-Member -MemberType ScriptMethod -Name Stop -Value { Invoke-LabServiceControllerMethod -Object $this -Method Stop }
+    $o | Add-Member -MemberType ScriptMethod -Name WaitForStatus -Value { throw 'not implemented in the lab: ServiceController.WaitForStatus (poll Get-Service or Refresh() instead)' }
     $o.PSObject.TypeNames.Insert(0, 'System.ServiceProcess.ServiceController')
     return $o
+}
+
+function Update-LabServiceObject {
+    <# The snapshot properties of a ServiceController look-alike. CanStop follows the controls the service
+       accepts: none while it is start- or stop-pending (StartService sets "controls accepted" to zero until
+       the service reports itself running), none when stopped. #>
+    param($Object, $Svc)
+    if ($null -eq $Svc) { return }
+    $status = [System.ServiceProcess.ServiceControllerStatus]([string]$Svc.Status)
+    $Object.Status = $status
+    $Object.CanStop = ([bool]$Svc.CanStop -and $status -eq 'Running')
+    $Object.CanShutdown = ($status -eq 'Running')
+    $Object.StartType = [System.ServiceProcess.ServiceStartMode]([string]$Svc.StartType)
+    $Object.DisplayName = [string]$Svc.DisplayName
+}
+
+function Invoke-LabServiceControllerMethod {
+    <# ServiceController.Start() / .Stop(): the control is sent and the call returns; nothing waits for the
+       service to reach the new state (except that Stop() first stops the running dependents, waiting up to
+       30 s for each). A refused control throws InvalidOperationException("Cannot start service X on computer
+       '.'." / "Cannot stop X service on computer '.'.") around the Win32 error. #>
+    param($Object, [ValidateSet('Start', 'Stop')][string]$Method)
+    $svc = Get-LabServiceRecord ([string]$Object.Name)
+    if ($null -eq $svc) {
+        throw (New-Object System.InvalidOperationException("Service $($Object.Name) was not found on computer '.'."))
+    }
+    if ($Method -eq 'Start') {
+        $failure = Get-LabServiceStartFailure $svc
+        if ($null -eq $failure) { $failure = Invoke-LabServiceStartControl -Svc $svc -Verb 'ServiceController.Start' }
+        if ($null -ne $failure) { throw (New-Object System.InvalidOperationException("Cannot start service $($svc.Name) on computer '.'.", $failure)) }
+    } else {
+        $failure = Invoke-LabServiceStopControl -Svc $svc -Verb 'ServiceController.Stop'
+        if ($null -ne $failure) { throw $failure }
+    }
 }
 
 function Get-LabServiceLinks {
@@ -128,10 +169,11 @@ function Select-LabServices {
 # State changes and their side effects
 
 function Set-LabServiceStatus {
+    <# A status change and its side effects. A 'hang' fault stays until the service's process is killed
+       (Stop-Process clears it): a service that hangs on start keeps hanging on every start. #>
     param($Svc, [string]$Status, [string]$Verb)
     $old = [string]$Svc.Status
     $Svc.Status = $Status
-    if ($Status -eq 'Stopped' -and $null -ne $Svc.PSObject.Properties['hang']) { $Svc.hang = $null }
     if ($Svc.Name -ieq 'TermService' -and $Status -eq 'Stopped' -and $old -ne 'Stopped') { Invoke-LabTermServiceStopped }
     if ($Svc.Name -ieq 'TermService' -and $Status -eq 'Running' -and $old -ne 'Running') { Invoke-LabTermServiceStarted }
     Save-LabState
@@ -166,18 +208,107 @@ function Invoke-LabTermServiceStarted {
     $state.sessions = @($sessions + $listener)
 }
 
+function New-LabServiceWin32Error {
+    <# The Win32 errors the SCM answers service controls with (winerror.h texts). #>
+    param([int]$Code)
+    $text = @{
+        1052 = 'The requested control is not valid for this service'
+        1056 = 'An instance of the service is already running'
+        1058 = 'The service cannot be started, either because it is disabled or because it has no enabled devices associated with it'
+        1061 = 'The service cannot accept control messages at this time'
+        1062 = 'The service has not been started'
+        1068 = 'The dependency service or group failed to start'
+    }[$Code]
+    return (New-Object System.ComponentModel.Win32Exception($Code, $text))
+}
+
+function New-LabServiceTimeoutException {
+    <# System.ServiceProcess.TimeoutException, which ServiceController.WaitForStatus throws. Its constructor refuses
+       to run off Windows, so the object is made uninitialized and given .NET's message. #>
+    $ex = [System.Runtime.CompilerServices.RuntimeHelpers]::GetUninitializedObject([System.ServiceProcess.TimeoutException])
+    [System.Exception].GetField('_message', [System.Reflection.BindingFlags]'NonPublic,Instance').SetValue($ex, 'Time out has expired and the operation has not been completed.')
+    return $ex
+}
+
+function Get-LabServiceStartFailure {
+    <# What StartService refuses a start with before anything starts, or $null: 1056 when the service is not
+       stopped (a start-pending one included), 1058 when it is disabled, 1068 when a dependency cannot be started
+       (disabled, or itself pending). #>
+    param($Svc)
+    if ([string]$Svc.Status -ne 'Stopped') { return (New-LabServiceWin32Error 1056) }
+    if ([string]$Svc.StartType -eq 'Disabled') { return (New-LabServiceWin32Error 1058) }
+    foreach ($depName in @($Svc.ServicesDependedOn)) {
+        $dep = Get-LabServiceRecord ([string]$depName)
+        if ($null -eq $dep -or [string]$dep.Status -eq 'Running') { continue }
+        if ([string]$dep.Status -ne 'Stopped' -or $null -ne (Get-LabServiceStartFailure $dep)) { return (New-LabServiceWin32Error 1068) }
+    }
+    return $null
+}
+
+function Invoke-LabServiceStartControl {
+    <# StartService, once accepted: stopped dependencies start first (as the SCM does), then the service goes
+       Running - or StartPending for good when it hangs on start. A dependency that hangs is left StartPending
+       and the service fails with 1068 [INFERENCE: the SCM's code for a dependency that never reports running].
+       Nothing waits here. Returns the failure, or $null. #>
+    param($Svc, [string]$Verb)
+    foreach ($depName in @($Svc.ServicesDependedOn)) {
+        $dep = Get-LabServiceRecord ([string]$depName)
+        if ($null -eq $dep -or [string]$dep.Status -ne 'Stopped') { continue }
+        $f = Invoke-LabServiceStartControl -Svc $dep -Verb $Verb
+        if ($null -ne $f -or [string]$dep.Status -ne 'Running') { return (New-LabServiceWin32Error 1068) }
+    }
+    if ((Get-LabServiceHang $Svc) -eq 'start') { Set-LabServiceStatus -Svc $Svc -Status 'StartPending' -Verb $Verb }
+    else { Set-LabServiceStatus -Svc $Svc -Status 'Running' -Verb $Verb }
+    return $null
+}
+
+function Invoke-LabServiceStopControl {
+    <# ServiceController.Stop(): first every dependent that is not stopped (its own Stop(), then up to 30 s for it
+       to stop - System.ServiceProcess.TimeoutException otherwise), then ControlService(STOP): 1062 when the service
+       is stopped, 1061 while it is start- or stop-pending (ControlService doc), 1052 when it does not accept STOP.
+       Returns the exception Stop() would throw, or $null. #>
+    param($Svc, [string]$Verb)
+    foreach ($d in @(@($Svc.DependentServices) | ForEach-Object { Get-LabServiceRecord ([string]$_) } | Where-Object { $null -ne $_ })) {
+        if ([string]$d.Status -eq 'Stopped') { continue }
+        $f = Invoke-LabServiceStopControl -Svc $d -Verb $Verb
+        if ($null -ne $f) { return $f }
+        if ([string]$d.Status -ne 'Stopped') {
+            Start-Sleep -Seconds 30
+            if ([string]$d.Status -ne 'Stopped') { return (New-LabServiceTimeoutException) }
+        }
+    }
+    $status = [string]$Svc.Status
+    $code = 0
+    if ($status -eq 'Stopped') { $code = 1062 }
+    elseif ($status -ne 'Running') { $code = 1061 }
+    elseif (-not [bool]$Svc.CanStop) { $code = 1052 }
+    if ($code -ne 0) { return (New-Object System.InvalidOperationException("Cannot stop $($Svc.Name) service on computer '.'.", (New-LabServiceWin32Error $code))) }
+    if ((Get-LabServiceHang $Svc) -eq 'stop') { Set-LabServiceStatus -Svc $Svc -Status 'StopPending' -Verb $Verb }
+    else { Set-LabServiceStatus -Svc $Svc -Status 'Stopped' -Verb $Verb }
+    return $null
+}
+
 function Wait-LabServiceStatus {
-    <# DoWaitForStatus: no timeout; a WARNING every ~2 s while the service stays pending. #>
-    param($Svc, [string]$Target, [string]$Resource, $Cmdlet)
+    <# DoWaitForStatus: no timeout; a WARNING every ~2 s while the service stays in the pending state; a service in
+       any other state fails the wait with a non-terminating error ('Failed to start service ...' / '... stop
+       failed.'). Returns $true when the target status was reached. #>
+    param($Svc, [string]$Target, [string]$Pending, [string]$Resource, [string]$ErrorId, [string]$ErrorText, $Cmdlet, [string]$Verb)
+    # The test hooks are read with a wildcard: a missing exact name would be an error, and errors a shadow
+    # swallows still reach the caller's -ErrorVariable.
+    $hooks = @{}
+    foreach ($hv in @(Get-Variable -Scope Global -Name 'RdpfixLabServiceWait*')) { $hooks[$hv.Name] = $hv.Value }
     $interval = 2000
-    $v = Get-Variable -Scope Global -Name RdpfixLabServiceWaitMs -ValueOnly -ErrorAction SilentlyContinue
-    if ($null -ne $v) { $interval = [int]$v }
+    if ($null -ne $hooks['RdpfixLabServiceWaitMs']) { $interval = [int]$hooks['RdpfixLabServiceWaitMs'] }
     $limit = 0
-    $v = Get-Variable -Scope Global -Name RdpfixLabServiceWaitLimit -ValueOnly -ErrorAction SilentlyContinue
-    if ($null -ne $v) { $limit = [int]$v }
+    if ($null -ne $hooks['RdpfixLabServiceWaitLimit']) { $limit = [int]$hooks['RdpfixLabServiceWaitLimit'] }
     $n = 0
     while ([string]$Svc.Status -ne $Target) {
         Start-Sleep -Milliseconds $interval
+        if ([string]$Svc.Status -eq $Target) { break }
+        if ([string]$Svc.Status -ne $Pending) {
+            Write-LabServiceError -Cmdlet $Cmdlet -Verb $Verb -Id $ErrorId -Message ($ErrorText -f $Svc.Name, $Svc.DisplayName) -Category OpenError -Target (New-LabServiceObject $Svc) -ServiceName $Svc.Name
+            return $false
+        }
         $Cmdlet.WriteWarning(($Resource -f $Svc.Name, $Svc.DisplayName))
         $n++
         if ($limit -gt 0 -and $n -ge $limit) {
@@ -185,38 +316,29 @@ function Wait-LabServiceStatus {
             $Cmdlet.ThrowTerminatingError((New-LabErrorRecord -Exception $ex -ErrorId 'LabServiceWaitLimit' -Category OperationTimeout -Target $Svc.Name))
         }
     }
-}
-
-function Start-LabService {
-    <# DoStartService: Start() then wait for Running. Disabled -> CouldNotStartService (Win32 1058); dependencies are
-       started first, as the SCM does. Returns $true when the service ended Running. #>
-    param($Svc, $Cmdlet, [string]$Verb)
-    if ([string]$Svc.Status -eq 'Running') { return $true }
-    if ([string]$Svc.Status -ne 'StartPending') {
-        $failure = $null
-        if ([string]$Svc.StartType -eq 'Disabled') { $failure = New-Object System.ComponentModel.Win32Exception(1058, 'The service cannot be started, either because it is disabled or because it has no enabled devices associated with it') }
-        foreach ($depName in @($Svc.ServicesDependedOn)) {
-            if ($null -ne $failure) { break }
-            $dep = Get-LabServiceRecord ([string]$depName)
-            if ($null -eq $dep -or [string]$dep.Status -eq 'Running') { continue }
-            if ([string]$dep.StartType -eq 'Disabled' -or (Get-LabServiceHang $dep) -eq 'start') { $failure = New-Object System.ComponentModel.Win32Exception(1068, 'The dependency service or group failed to start') }
-            else { Set-LabServiceStatus -Svc $dep -Status 'Running' -Verb $Verb }
-        }
-        if ($null -ne $failure) {
-            $inner = New-Object System.InvalidOperationException("Cannot start service $($Svc.Name) on computer '.'.", $failure)
-            Write-LabServiceError -Cmdlet $Cmdlet -Verb $Verb -Id 'CouldNotStartService' -Message ("Service '{0}' cannot be started due to the following error: {1}" -f (Get-LabServiceDisplay $Svc), $inner.Message) -Category OpenError -Target (New-LabServiceObject $Svc) -ServiceName $Svc.Name -Inner $inner
-            return $false
-        }
-        if ((Get-LabServiceHang $Svc) -eq 'start') { Set-LabServiceStatus -Svc $Svc -Status 'StartPending' -Verb $Verb }
-        else { Set-LabServiceStatus -Svc $Svc -Status 'Running' -Verb $Verb }
-    }
-    Wait-LabServiceStatus -Svc $Svc -Target 'Running' -Resource "Waiting for service '{1} ({0})' to start..." -Cmdlet $Cmdlet
     return $true
 }
 
+function Start-LabService {
+    <# DoStartService: Start() - 'already running' (1056) is not an error - then wait for Running. Other refusals
+       (1058 disabled, 1068 dependency) -> CouldNotStartService. Returns $true when the service ended Running. #>
+    param($Svc, $Cmdlet, [string]$Verb)
+    $failure = Get-LabServiceStartFailure $Svc
+    if ($null -eq $failure) { $failure = Invoke-LabServiceStartControl -Svc $Svc -Verb $Verb }
+    if ($null -ne $failure -and $failure.NativeErrorCode -ne 1056) {
+        $inner = New-Object System.InvalidOperationException("Cannot start service $($Svc.Name) on computer '.'.", $failure)
+        Write-LabServiceError -Cmdlet $Cmdlet -Verb $Verb -Id 'CouldNotStartService' -Message ("Service '{0}' cannot be started due to the following error: {1}" -f (Get-LabServiceDisplay $Svc), $inner.Message) -Category OpenError -Target (New-LabServiceObject $Svc) -ServiceName $Svc.Name -Inner $inner
+        return $false
+    }
+    return (Wait-LabServiceStatus -Svc $Svc -Target 'Running' -Pending 'StartPending' -Resource "Waiting for service '{1} ({0})' to start..." `
+        -ErrorId 'StartServiceFailed' -ErrorText "Failed to start service '{1} ({0})'." -Cmdlet $Cmdlet -Verb $Verb)
+}
+
 function Stop-LabService {
-    <# DoStopService: without -Force a running dependent blocks (ServiceHasDependentServices); with it the
-       dependents stop first. Returns the services that were stopped (running dependents first, then the service). #>
+    <# DoStopService: without -Force a dependent that is not stopped blocks (ServiceHasDependentServices). The running,
+       stoppable dependents are remembered, ServiceController.Stop() stops them and then the service; 'not active'
+       (1062) is not an error, other refusals -> CouldNotStopService. Returns the services that were stopped
+       (dependents first, then the service), which Restart-Service starts again in that order. #>
     param($Svc, [bool]$Force, [bool]$Wait, $Cmdlet, [string]$Verb)
     $stopped = New-Object System.Collections.Generic.List[object]
     $dependents = @(@($Svc.DependentServices) | ForEach-Object { Get-LabServiceRecord ([string]$_) } | Where-Object { $null -ne $_ })
@@ -224,24 +346,24 @@ function Stop-LabService {
         Write-LabServiceError -Cmdlet $Cmdlet -Verb $Verb -Id 'ServiceHasDependentServices' -Message ("Cannot stop service '{0}' because it has dependent services. It can only be stopped if the Force flag is set." -f (Get-LabServiceDisplay $Svc)) -Category InvalidOperation -Target (New-LabServiceObject $Svc) -ServiceName $Svc.Name
         return , $stopped.ToArray()
     }
-    $status = [string]$Svc.Status
-    if ($status -ne 'Stopped') {
-        # A pending service or one that does not accept STOP refuses the control (ERROR_SERVICE_CANNOT_ACCEPT_CTRL).
-        if (-not [bool]$Svc.CanStop -or $status -eq 'StartPending' -or $status -eq 'StopPending') {
-            $inner = New-Object System.InvalidOperationException("Cannot stop $($Svc.Name) service on computer '.'.", (New-Object System.ComponentModel.Win32Exception(1061, 'The service cannot accept control messages at this time')))
-            Write-LabServiceError -Cmdlet $Cmdlet -Verb $Verb -Id 'CouldNotStopService' -Message ("Service '{0}' cannot be stopped due to the following error: {1}" -f (Get-LabServiceDisplay $Svc), $inner.Message) -Category CloseError -Target (New-LabServiceObject $Svc) -ServiceName $Svc.Name -Inner $inner
-            return , $stopped.ToArray()
-        }
-        foreach ($d in $dependents) {
-            if ([string]$d.Status -eq 'Running' -or [string]$d.Status -eq 'StartPending') {
-                [void](Stop-LabService -Svc $d -Force $true -Wait $true -Cmdlet $Cmdlet -Verb $Verb)
-                $stopped.Add($d)
-            }
-        }
-        if ((Get-LabServiceHang $Svc) -eq 'stop') { Set-LabServiceStatus -Svc $Svc -Status 'StopPending' -Verb $Verb }
-        else { Set-LabServiceStatus -Svc $Svc -Status 'Stopped' -Verb $Verb }
+    foreach ($d in $dependents) { if ([string]$d.Status -eq 'Running' -and [bool]$d.CanStop) { $stopped.Add($d) } }
+    $notStopped = { param($list) foreach ($x in @($list.ToArray())) { if ([string]$x.Status -ne 'Stopped' -and [string]$x.Status -ne 'StopPending') { [void]$list.Remove($x) } } }
+    $ex = Invoke-LabServiceStopControl -Svc $Svc -Verb $Verb
+    if ($ex -is [System.ServiceProcess.TimeoutException]) {
+        # DoStopService catches only Win32Exception and InvalidOperationException: this one ends the cmdlet.
+        $Cmdlet.ThrowTerminatingError((New-LabErrorRecord -Exception $ex -ErrorId ('System.ServiceProcess.TimeoutException,' + (Get-LabCmdletFqidSuffix $Verb)) -Category NotSpecified -Target $null))
     }
-    if ($Wait) { Wait-LabServiceStatus -Svc $Svc -Target 'Stopped' -Resource "Waiting for service '{1} ({0})' to stop..." -Cmdlet $Cmdlet }
+    if ($null -ne $ex -and $ex.InnerException.NativeErrorCode -ne 1062) {
+        Write-LabServiceError -Cmdlet $Cmdlet -Verb $Verb -Id 'CouldNotStopService' -Message ("Service '{0}' cannot be stopped due to the following error: {1}" -f (Get-LabServiceDisplay $Svc), $ex.Message) -Category CloseError -Target (New-LabServiceObject $Svc) -ServiceName $Svc.Name -Inner $ex
+        & $notStopped $stopped
+        return , $stopped.ToArray()
+    }
+    if ($Wait) {
+        $ok = Wait-LabServiceStatus -Svc $Svc -Target 'Stopped' -Pending 'StopPending' -Resource "Waiting for service '{1} ({0})' to stop..." `
+            -ErrorId 'StopServiceFailed' -ErrorText "Service '{1} ({0})' stop failed." -Cmdlet $Cmdlet -Verb $Verb
+        if (-not $ok) { & $notStopped $stopped; return , $stopped.ToArray() }
+    }
+    & $notStopped $stopped
     if ([string]$Svc.Status -eq 'Stopped' -or [string]$Svc.Status -eq 'StopPending') { $stopped.Add($Svc) }
     return , $stopped.ToArray()
 }
@@ -410,7 +532,11 @@ function Stop-Process {
                 continue
             }
             if (-not $PSCmdlet.ShouldProcess("svchost ($procId)")) { continue }
-            foreach ($s in $hosted) { Set-LabServiceStatus -Svc $s -Status 'Stopped' -Verb 'Stop-Process' }
+            foreach ($s in $hosted) {
+                # The process is gone: whatever hung in it is gone too, so the next start is a fresh one.
+                if ($null -ne $s.PSObject.Properties['hang']) { $s.hang = $null }
+                Set-LabServiceStatus -Svc $s -Status 'Stopped' -Verb 'Stop-Process'
+            }
         }
         if ($rest.Count -gt 0) {
             $bound = @{}

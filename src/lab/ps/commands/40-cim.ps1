@@ -105,6 +105,9 @@ function New-LabCimError {
 # Class instances (ordered property bags)
 
 function Get-LabCimWin32Service {
+    <# ProcessId is the hosting process while the service is not stopped (a start- or stop-pending service has
+       one); AcceptStop is false while pending (StartService sets "controls accepted" to zero until the service
+       reports running). #>
     $modes = @{ Automatic = 'Auto'; Manual = 'Manual'; Disabled = 'Disabled'; Boot = 'Boot'; System = 'System' }
     $states = @{ Running = 'Running'; Stopped = 'Stopped'; StartPending = 'Start Pending'; StopPending = 'Stop Pending'; Paused = 'Paused' }
     foreach ($s in @((Get-LabState).services | Sort-Object Name)) {
@@ -116,7 +119,7 @@ function Get-LabCimWin32Service {
         [ordered]@{
             Name = [string]$s.Name; Caption = [string]$s.DisplayName; DisplayName = [string]$s.DisplayName; Description = ''
             State = $states[[string]$s.Status]; StartMode = $modes[[string]$s.StartType]; Started = $running
-            AcceptStop = ($running -and [bool]$s.CanStop); AcceptPause = $false; ProcessId = $procId
+            AcceptStop = ([string]$s.Status -eq 'Running' -and [bool]$s.CanStop); AcceptPause = $false; ProcessId = $procId
             ExitCode = [uint32]0; ServiceSpecificExitCode = [uint32]0; Status = 'OK'; ServiceType = 'Share Process'
             StartName = $startName; DelayedAutoStart = $false; SystemName = (Get-LabHostName)
         }

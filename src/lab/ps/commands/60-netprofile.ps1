@@ -101,6 +101,29 @@ function Select-LabNfsByFilter {
 # Get-NetConnectionProfile / Set-NetConnectionProfile
 
 $script:LabNetProfileClass = 'MSFT_NetConnectionProfile'
+$script:LabNetProfileRefusal = "Unable to set the NetworkCategory due to one of the following possible reasons: not running PowerShell elevated; the NetworkCategory cannot be changed from 'DomainAuthenticated'; user initiated changes to NetworkCategory are being prevented due to the Group Policy setting 'Network List Manager Policies'."
+# Network List Manager Policies (secpol: Computer Configuration > Windows Settings > Security Settings) land as one key
+# per network signature, values Category / CategoryReadOnly (1 = 'User cannot change location'). The well-known key
+# below is 'Unidentified Networks'.
+$script:LabNlmPolicyKey = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\CurrentVersion\NetworkList\Signatures'
+$script:LabNlmUnidentified = '010103000F0000F0010000000F0000F0C967A3643C3AD745950DA7859209176EF5B87C875FA20DF21951640E807D7C24'
+
+function Test-LabNlmLocked {
+    <# Does a Network List Manager policy forbid changing this network's location? The lab does not compute
+       network signatures: the 'Unidentified Networks' key locks profiles named 'Unidentified network', any other
+       signature key with CategoryReadOnly=1 locks every network [INFERENCE: simplification]. #>
+    param($NetProfile)
+    $root = Get-LabRegKeyName $script:LabNlmPolicyKey
+    if ($null -eq $root) { return $false }
+    foreach ($sub in (Get-LabRegSubKeyNames $root)) {
+        $ro = (Get-LabRegValueSet $sub).PSObject.Properties['CategoryReadOnly']
+        if ($null -eq $ro -or [int64]$ro.Value.data -ne 1) { continue }
+        $leaf = (Split-LabRegKey $sub).Leaf
+        if ($leaf -ine $script:LabNlmUnidentified) { return $true }
+        if ([string]$NetProfile.Name -eq 'Unidentified network') { return $true }
+    }
+    return $false
+}
 
 function ConvertTo-LabNetProfileObject {
     param($P)
@@ -211,6 +234,13 @@ function Set-LabNetProfileCategory {
         }
         if ($NetProfile.PSObject.Properties['identifying'] -and $NetProfile.identifying) {
             $Cmdlet.WriteError((New-LabNfsCimError -Message "Unable to set NetworkCategory on a network marked 'Identifying...', Please wait for network identification to complete." -MessageId 'MI RESULT 4' -Cmdlet 'Set-NetConnectionProfile' -Category InvalidArgument -Target $target))
+            return
+        }
+        # A domain-authenticated network keeps its category, and a Network List Manager policy with 'User cannot
+        # change location' refuses every change: one provider error names the possible reasons (three public
+        # transcripts; docs/windows-facts/network-firewall-sessions-tasks.md section 1).
+        if ([string]$NetProfile.NetworkCategory -eq 'DomainAuthenticated' -or (Test-LabNlmLocked $NetProfile)) {
+            $Cmdlet.WriteError((New-LabNfsCimError -Message $script:LabNetProfileRefusal -MessageId 'MI RESULT 2' -Cmdlet 'Set-NetConnectionProfile' -Category PermissionDenied -Target $target))
             return
         }
         $old = [string]$NetProfile.NetworkCategory

@@ -245,6 +245,93 @@ function Join-LabFwList {
     return ((@($Value) | ForEach-Object { [string]$_ }) -join ',')
 }
 
+# RemoteAddress: the forms WPD New-NetFirewallRule -RemoteAddress lists (address, subnet by bit count or mask, a-b
+# range, keyword with an optional 4/6 suffix). The firewall stores IPv4 subnets in mask notation with the host bits
+# cleared (Get-NetFirewallAddressFilter shows 10.1.0.0/255.255.0.0 for 10.1.2.3/16: NetworkingDsc issues #169/#404
+# and its Convert-CIDRToSubnetMask). Anything else: the provider's "The address is invalid." error (HRESULT 0x80070057,
+# verbatim in eShopOnContainers issue #43). Keyword case and IPv6 spelling are normalized [INFERENCE].
+$script:LabFwAddressKeywords = @('LocalSubnet', 'DNS', 'DHCP', 'WINS', 'DefaultGateway', 'Internet', 'Intranet', 'IntranetRemoteAccess', 'PlayToDevice', 'CaptivePortal')
+$script:LabFwAddressError = 'The address is invalid.  Addresses may be specified as IP addresses, ranges, or subnets.  Also, the following address keywords are allowed in certain places: LocalSubnet, DNS, DHCP, WINS, DefaultGateway, Internet, Intranet, IntranetRemoteAccess, PlayToDevice.  Keywords can be restricted to IPv4 or IPv6 by appending a 4 or 6.'
+
+function ConvertTo-LabFwIPv4 {
+    param([string]$Text)
+    if ($Text -notmatch '^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$') { return $null }
+    $b = @([int]$Matches[1], [int]$Matches[2], [int]$Matches[3], [int]$Matches[4])
+    if (@($b | Where-Object { $_ -gt 255 }).Count -gt 0) { return $null }
+    return , $b
+}
+
+function ConvertTo-LabFwIPv6 {
+    param([string]$Text)
+    if ($Text -notmatch ':') { return $null }
+    $ip = $null
+    if (-not [System.Net.IPAddress]::TryParse($Text, [ref]$ip)) { return $null }
+    if ($ip.AddressFamily -ne [System.Net.Sockets.AddressFamily]::InterNetworkV6) { return $null }
+    return $ip.ToString()
+}
+
+function ConvertTo-LabFwAddress {
+    <# One RemoteAddress token as the firewall stores it, or $null when Windows would refuse it. #>
+    param([string]$Token)
+    $t = $Token.Trim()
+    foreach ($k in $script:LabFwAddressKeywords) {
+        if ($t -match ('^' + $k + '([46]?)$')) { return $k + $Matches[1] }
+    }
+    $slash = $t.IndexOf('/')
+    if ($slash -gt 0) {
+        $addr = $t.Substring(0, $slash); $suffix = $t.Substring($slash + 1)
+        $v4 = ConvertTo-LabFwIPv4 $addr
+        if ($null -ne $v4) {
+            $mask = $null
+            if ($suffix -match '^\d{1,2}$' -and [int]$suffix -le 32) {
+                $m = [uint64]4294967296 - [uint64][math]::Pow(2, 32 - [int]$suffix)
+                $mask = @([int](($m -shr 24) -band 255), [int](($m -shr 16) -band 255), [int](($m -shr 8) -band 255), [int]($m -band 255))
+            } else {
+                $mask = ConvertTo-LabFwIPv4 $suffix
+            }
+            if ($null -eq $mask) { return $null }
+            $net = @(0..3 | ForEach-Object { $v4[$_] -band $mask[$_] })
+            return (($net -join '.') + '/' + ($mask -join '.'))
+        }
+        $v6 = ConvertTo-LabFwIPv6 $addr
+        if ($null -ne $v6 -and $suffix -match '^\d{1,3}$' -and [int]$suffix -le 128) { return "$v6/$([int]$suffix)" }
+        return $null
+    }
+    $dash = $t.IndexOf('-')
+    if ($dash -gt 0) {
+        $a = $t.Substring(0, $dash); $b = $t.Substring($dash + 1)
+        if ($null -ne (ConvertTo-LabFwIPv4 $a) -and $null -ne (ConvertTo-LabFwIPv4 $b)) { return "$a-$b" }
+        $a6 = ConvertTo-LabFwIPv6 $a; $b6 = ConvertTo-LabFwIPv6 $b
+        if ($null -ne $a6 -and $null -ne $b6) { return "$a6-$b6" }
+        return $null
+    }
+    if ($null -ne (ConvertTo-LabFwIPv4 $t)) { return $t }
+    return (ConvertTo-LabFwIPv6 $t)
+}
+
+function ConvertTo-LabFwAddressList {
+    <# The stored RemoteAddress text for a -RemoteAddress argument, or $null (invalid). 'Any' stands alone. #>
+    param([string[]]$Value)
+    $tokens = @($Value | ForEach-Object { ([string]$_).Split(',') } | ForEach-Object { $_.Trim() } | Where-Object { $_ -ne '' })
+    if ($tokens.Count -eq 0) { return $null }
+    if (@($tokens | Where-Object { $_ -ieq 'Any' }).Count -gt 0) {
+        if ($tokens.Count -eq 1) { return 'Any' }
+        return $null   # [INFERENCE] 'Any' mixed with addresses (INetFwRule: '*' must be the only token)
+    }
+    $out = @()
+    foreach ($t in $tokens) {
+        $n = ConvertTo-LabFwAddress $t
+        if ($null -eq $n) { return $null }
+        $out += $n
+    }
+    return ($out -join ',')
+}
+
+function Write-LabFwAddressError {
+    param($Cmdlet)
+    $Cmdlet.WriteError((New-LabNfsCimError -Message $script:LabFwAddressError -MessageId 'HRESULT 0x80070057' -Cmdlet '' -Category InvalidArgument -Target 'MSFT_NetFirewallRule'))
+}
+
 function Set-NetFirewallRule {
     [CmdletBinding(DefaultParameterSetName = 'ByName', SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
@@ -278,7 +365,10 @@ function Set-NetFirewallRule {
         if ($PSBoundParameters.ContainsKey('Protocol')) { $changes.Protocol = ConvertTo-LabFwProtocol $Protocol }
         if ($PSBoundParameters.ContainsKey('LocalPort')) { $changes.LocalPort = Join-LabFwList $LocalPort }
         if ($PSBoundParameters.ContainsKey('RemotePort')) { $changes.RemotePort = Join-LabFwList $RemotePort }
-        if ($PSBoundParameters.ContainsKey('RemoteAddress')) { $changes.RemoteAddress = Join-LabFwList $RemoteAddress }
+        if ($PSBoundParameters.ContainsKey('RemoteAddress')) {
+            $changes.RemoteAddress = ConvertTo-LabFwAddressList $RemoteAddress
+            if ($null -eq $changes.RemoteAddress) { Write-LabFwAddressError $PSCmdlet; return }
+        }
         if ($PSBoundParameters.ContainsKey('Program')) { $changes.Program = $Program }
         if ($PSBoundParameters.ContainsKey('Service')) { $changes.Service = $Service }
         $done = @()
@@ -325,7 +415,11 @@ function New-NetFirewallRule {
     if (-not $PSCmdlet.ShouldProcess($DisplayName, 'New-NetFirewallRule')) { return }
     $lp = 'Any'; if ($LocalPort) { $lp = Join-LabFwList $LocalPort }
     $rp = 'Any'; if ($RemotePort) { $rp = Join-LabFwList $RemotePort }
-    $ra = 'Any'; if ($RemoteAddress) { $ra = Join-LabFwList $RemoteAddress }
+    $ra = 'Any'
+    if ($PSBoundParameters.ContainsKey('RemoteAddress')) {
+        $ra = ConvertTo-LabFwAddressList $RemoteAddress
+        if ($null -eq $ra) { Write-LabFwAddressError $PSCmdlet; return }
+    }
     $proto = ConvertTo-LabFwProtocol $Protocol
     $rule = [pscustomobject][ordered]@{
         Name = $Name; DisplayName = $DisplayName; Description = $Description; DisplayGroup = $Group; Group = $Group
@@ -437,6 +531,24 @@ function Get-NetFirewallApplicationFilter {
             if ($prog -eq '') { $prog = 'Any' }
             $o = [pscustomobject][ordered]@{ Program = $prog; Package = $null; InstanceID = [string]$r.Name }
             Add-LabFwTypeName $o 'MSFT_NetApplicationFilter'
+        }
+    }
+}
+
+function Get-NetFirewallServiceFilter {
+    [CmdletBinding(DefaultParameterSetName = 'GetAll')]
+    param(
+        [Parameter(ParameterSetName = 'GetAll')][switch]$All,
+        [Parameter(ParameterSetName = 'ByAssociatedNetFirewallRule', Mandatory = $true, ValueFromPipeline = $true)]$AssociatedNetFirewallRule,
+        [string]$PolicyStore, [string]$GPOSession, $CimSession, [int]$ThrottleLimit, [switch]$AsJob
+    )
+    process {
+        Invoke-LabFaultPoint 'Get-NetFirewallServiceFilter'
+        foreach ($r in (Get-LabFwFilterRules $PSCmdlet 'Get-NetFirewallServiceFilter' $PSBoundParameters $AssociatedNetFirewallRule)) {
+            $svc = [string]$r.Service
+            if ($svc -eq '') { $svc = 'Any' }
+            $o = [pscustomobject][ordered]@{ Service = $svc; InstanceID = [string]$r.Name }
+            Add-LabFwTypeName $o 'MSFT_NetServiceFilter'
         }
     }
 }

@@ -78,6 +78,8 @@ function Test-LabKeyFileUsable {
     param($Item)
     if ($null -eq $Item -or $Item.Type -eq 'directory' -or $null -eq $Item.Entry) { return $false }
     if ($Item.Entry.PSObject.Properties['corrupt'] -and [bool]$Item.Entry.corrupt) { return $false }
+    # An empty key file holds no key blob: CAPI cannot load it (NTE_BAD_KEYSET) [INFERENCE].
+    if ((Get-LabFsBytes $Item.Entry).Length -eq 0) { return $false }
     $sd = Get-LabFsSd $Item
     $ns = Get-LabEffectiveAccess $sd (Get-LabServiceSids 'NETWORK SERVICE')
     $sy = Get-LabEffectiveAccess $sd (Get-LabServiceSids 'SYSTEM')
@@ -200,6 +202,8 @@ function Invoke-LabCertProvider {
         'Get-Item' { Invoke-LabCertGetItem $Parameters $Cmdlet }
         'Get-ChildItem' { Invoke-LabCertGetChildItem $Parameters $Cmdlet }
         'Remove-Item' { Invoke-LabCertRemoveItem $Parameters $Cmdlet }
+        'Move-Item' { Invoke-LabCertMoveItem $Parameters $Cmdlet }
+        'New-Item' { Invoke-LabCertNewItem $Parameters $Cmdlet }
         default { throw "Invoke-LabCertProvider: verb '$Verb' is not simulated for Cert: paths." }
     }
 }
@@ -286,6 +290,78 @@ function Remove-LabCertStore {
     $all.PSObject.Properties.Remove($Item.Location + '\' + $Item.Store)
     Save-LabState
     Write-LabAudit -Command 'Remove-Item' -Detail @{ path = "Cert:\$($Item.Location)\$($Item.Store)"; store = $true }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Move-Item (certificates between stores of one location) and New-Item (LocalMachine stores).
+# PS-SRC CertificateProvider.cs MoveItem / DoMove / NewItem; texts from CertificateProviderStrings.resx.
+
+function Write-LabCertInvalidOperation {
+    <# ThrowInvalidOperation: InvalidOperationException, category InvalidOperation, ErrorDetails = the message,
+       terminating (ThrowTerminatingError), FQID '<id>,Microsoft.PowerShell.Commands.<Verb>Command'. #>
+    param($Cmdlet, [string]$Verb, [string]$Id, [string]$Message)
+    Write-LabProviderError $Cmdlet $Verb (New-Object System.InvalidOperationException($Message)) $Id ([System.Management.Automation.ErrorCategory]::InvalidOperation) $null -Details $Message -Terminating
+}
+
+function Invoke-LabCertMoveItem {
+    <# A certificate moves to another store of the same location: CertAddCertificateContextToStore copies the
+       context with its properties (the key link, CERT_KEY_PROV_INFO) and the source is deleted. The private key
+       itself does not move ("it doesn't move private keys", about_Certificate_Provider): KeyContainer is kept.
+       Output only with -PassThru (provider output of Move-Item). #>
+    param($Parameters, $Cmdlet)
+    $destRaw = [string](Get-LabParam $Parameters 'Destination' '')
+    foreach ($rp in (Get-LabRequestedPaths $Parameters)) {
+        $item = Get-LabCertItem $rp.Text
+        if ($null -eq $item) { Write-LabPathNotFound $Cmdlet 'Move-Item' $rp.Text; continue }
+        if ($item.Kind -ne 'cert') { Write-LabCertInvalidOperation $Cmdlet 'Move-Item' 'CannotMoveContainer' 'You cannot move a certificate container. ' }
+        $dest = @(ConvertTo-LabCertPath $destRaw)
+        if ($dest.Count -eq 3 -and $dest[2] -ieq $item.Cert.Thumbprint) { $dest = @($dest[0], $dest[1]) }
+        if ($dest.Count -ne 2) { Write-LabCertInvalidOperation $Cmdlet 'Move-Item' 'InvalidDestStore' 'The destination is not a valid store. ' }
+        if ($dest[0] -ine $item.Location) { Write-LabCertInvalidOperation $Cmdlet 'Move-Item' 'CannotMoveCrossContext' 'You cannot move a certificate from user store to or from machine. ' }
+        if ($dest[1] -ieq $item.Store) { Write-LabCertInvalidOperation $Cmdlet 'Move-Item' 'CannotMoveToSameStore' 'You cannot move a certificate to the same store. ' }
+        $target = Get-LabCertItem ('Cert:\' + $dest[0] + '\' + $dest[1])
+        if ($null -eq $target -or $target.Kind -ne 'store') {
+            # GetStore -> ThrowItemNotFound(path, Store): CertificateStoreNotFoundException, 'CertProviderItemNotFound'.
+            $msg = "Cannot find the X509 certificate store at path $($dest[0])\$($dest[1])."
+            $ex = New-Object System.Management.Automation.ItemNotFoundException($msg)
+            Write-LabProviderError $Cmdlet 'Move-Item' $ex 'CertProviderItemNotFound' ([System.Management.Automation.ErrorCategory]::ObjectNotFound) $null -Details $msg -Terminating
+        }
+        $src = "$($item.Location)\$($item.Store)\$($item.Cert.Thumbprint)"
+        $dst = "$($target.Location)\$($target.Store)"
+        if (-not $Cmdlet.ShouldProcess("Item: $src Destination: $dst ", 'Move certificate')) { continue }
+        $cert = $item.Cert
+        Set-LabStoreCerts $target.Location $target.Store @(@(Get-LabStoreCerts $target.Location $target.Store) + $cert)
+        Set-LabStoreCerts $item.Location $item.Store @(Get-LabStoreCerts $item.Location $item.Store | Where-Object { $_.Thumbprint -ne $cert.Thumbprint })
+        Save-LabState
+        Write-LabAudit -Command 'Move-Item' -Detail @{ path = "Cert:\$src"; destination = "Cert:\$dst" }
+        if (Get-LabSwitch $Parameters 'PassThru') { New-LabCertObject $cert $target.Location $target.Store }
+    }
+}
+
+function Invoke-LabCertNewItem {
+    <# New-Item on Cert: creates a store in LocalMachine (CERT_STORE_CREATE_NEW_FLAG) and outputs the X509Store.
+       CurrentUser and deeper paths are refused as NewItem does. An existing store makes CertOpenStore fail:
+       the lab reports ERROR_FILE_EXISTS through the provider-exception path [INFERENCE]. #>
+    param($Parameters, $Cmdlet)
+    $name = Get-LabParam $Parameters 'Name'
+    foreach ($raw in @(Get-LabParam $Parameters 'Path' @())) {
+        $text = [string]$raw
+        if ($name) { $text = $text.TrimEnd('\') + '\' + [string]$name }
+        $el = @(ConvertTo-LabCertPath $text)
+        if ($el.Count -ne 2) { Write-LabCertInvalidOperation $Cmdlet 'New-Item' 'CannotCreateItem' 'You cannot create an item other than certificate store. ' }
+        if ($el[0] -ieq 'CurrentUser') { Write-LabCertInvalidOperation $Cmdlet 'New-Item' 'CannotCreateUserStore' 'Creating certificate stores under CurrentUser is not supported. ' }
+        if ($el[0] -ine 'LocalMachine') { Write-LabPathNotFound $Cmdlet 'New-Item' $text; continue }
+        if (-not $Cmdlet.ShouldProcess($text, 'New Item')) { continue }
+        if ($null -ne (Get-LabCertItem ('Cert:\LocalMachine\' + $el[1]))) {
+            $ex = New-Object System.ComponentModel.Win32Exception(80, 'The file exists.')
+            Write-LabProviderError $Cmdlet 'New-Item' $ex 'NewItemProviderException' ([System.Management.Automation.ErrorCategory]::NotSpecified) $text
+            continue
+        }
+        Set-LabStoreCerts 'LocalMachine' $el[1] @()
+        Save-LabState
+        Write-LabAudit -Command 'New-Item' -Detail @{ path = "Cert:\LocalMachine\$($el[1])"; store = $true }
+        New-LabStoreObject 'LocalMachine' $el[1]
+    }
 }
 
 # ---------------------------------------------------------------------------------------------------

@@ -414,3 +414,78 @@ function Disable-ScheduledTask {
         ConvertTo-LabTaskObject $t
     }
 }
+
+# ---------------------------------------------------------------------------------------------------
+# The lab's clock (not a Windows command): what Task Scheduler does when time passes. The controller calls it
+# (`rdpfix lab advance`) to let a host's scheduled tasks fire while nobody is connected, e.g. a revert guard.
+
+function ConvertFrom-LabCommandLine {
+    <# A Windows command line -> its arguments, as CommandLineToArgvW splits them (blanks outside double quotes). #>
+    param([string]$Text)
+    $list = New-Object System.Collections.Generic.List[string]
+    if ([string]::IsNullOrEmpty($Text)) { return , $list.ToArray() }
+    $cur = New-Object System.Text.StringBuilder
+    $quoted = $false; $has = $false
+    foreach ($ch in $Text.ToCharArray()) {
+        # Compared as code points: PowerShell converts ' ' to [char] unreliably.
+        $code = [int]$ch
+        if ($code -eq 34) { $quoted = -not $quoted; $has = $true; continue }
+        if (-not $quoted -and ($code -eq 32 -or $code -eq 9)) {
+            if ($has) { $list.Add($cur.ToString()); [void]$cur.Clear(); $has = $false }
+            continue
+        }
+        [void]$cur.Append($ch); $has = $true
+    }
+    if ($has) { $list.Add($cur.ToString()) }
+    return , $list.ToArray()
+}
+
+function Invoke-LabTaskAction {
+    <# Runs one exec action the way powershell.exe -File would: the script from the lab file system, the arguments
+       after it bound to its parameters. Returns the exit code powershell.exe would give (0, or 1 after a throw). #>
+    param($Action)
+    $exe = [string]$Action.Execute
+    if ($exe -notmatch '(^|\\)powershell(\.exe)?$') { throw "The lab runs only powershell.exe actions; '$exe' is not simulated." }
+    $argv = ConvertFrom-LabCommandLine ([string]$Action.Arguments)
+    $i = [array]::IndexOf([string[]]$argv, '-File')
+    if ($i -lt 0 -or $i + 1 -ge $argv.Count) { throw "The lab runs only 'powershell.exe ... -File <script>' actions: '$($Action.Arguments)'." }
+    $path = $argv[$i + 1]
+    $named = @{}
+    for ($k = $i + 2; $k -lt $argv.Count; $k++) {
+        if ($argv[$k].StartsWith('-') -and $k + 1 -lt $argv.Count) { $named[$argv[$k].Substring(1)] = $argv[$k + 1]; $k++ }
+    }
+    $text = Get-Content -LiteralPath $path -Raw -ErrorAction Stop
+    try { [void](& ([scriptblock]::Create($text)) @named); return 0 }
+    catch { Write-Warning "Task action $path failed: $_"; return 1 }
+}
+
+function Invoke-LabDueTasks {
+    <# Every ready task whose one-time trigger is due at -At and has not fired since runs its actions now;
+       -Startup also fires the at-startup triggers (a reboot). LastRunTime records the simulated time. #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][DateTimeOffset]$At, [switch]$Startup)
+    $fired = @()
+    foreach ($t in @((Get-LabState).scheduledTasks)) {
+        if ($null -eq $t -or [string]$t.State -eq 'Disabled') { continue }
+        $last = $null
+        if ($null -ne $t.LastRunTime -and [string]$t.LastRunTime -ne '') { $last = [DateTimeOffset]::Parse([string]$t.LastRunTime, [Globalization.CultureInfo]::InvariantCulture) }
+        $due = $false
+        foreach ($tr in @($t.Triggers)) {
+            if ($null -eq $tr -or -not $tr.Enabled) { continue }
+            if ([string]$tr.Type -eq 'AtStartup' -and $Startup) { $due = $true }
+            if ([string]$tr.Type -ne 'Once' -or $null -eq $tr.StartBoundary) { continue }
+            $start = [DateTimeOffset]::Parse([string]$tr.StartBoundary, [Globalization.CultureInfo]::InvariantCulture)
+            if ($start -le $At -and ($null -eq $last -or $last -lt $start)) { $due = $true }
+        }
+        if (-not $due) { continue }
+        $code = 0
+        foreach ($a in @($t.Actions)) { $code = Invoke-LabTaskAction $a }
+        # The action may have unregistered its own task; a task still there records the run.
+        $still = @((Get-LabState).scheduledTasks | Where-Object { $_.TaskName -ieq $t.TaskName -and $_.TaskPath -ieq $t.TaskPath })
+        foreach ($s in $still) { $s.LastRunTime = $At.ToString('o'); $s.LastTaskResult = $code }
+        Save-LabState
+        Write-LabAudit -Command 'TaskScheduler' -Detail ([ordered]@{ task = "$($t.TaskPath)$($t.TaskName)"; at = $At.ToString('o'); result = $code })
+        $fired += [pscustomobject][ordered]@{ task = "$($t.TaskPath)$($t.TaskName)"; result = $code; unregistered = ($still.Count -eq 0) }
+    }
+    return , $fired
+}

@@ -1,0 +1,290 @@
+# fix-user-profile: undo for both steps.
+param([Parameter(Mandatory)][string]$InputJson)
+Set-StrictMode -Version 2.0
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$in = ConvertFrom-Json -InputObject $InputJson
+
+# ---- Shared by every fix-user-profile script (the same text in each file). Facts: docs/windows-facts/profiles.md,
+# ---- shared reference section 6 (ProfileList, KB947215).
+$ProfileList = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList'
+
+function Test-UserForm([string]$User) {
+    # 'S-1-5-21-<a>-<b>-<c>-<rid>', 'name' or 'DOMAIN\name': SAM-Account-Name rules (at most 20 characters, none of
+    # " / \ [ ] : ; | = , + * ? < >, no control characters, no trailing period), NetBIOS domain 1-15 characters.
+    # The same pattern as the manifest's, checked again here because a script must not trust its input.
+    if ($User -cmatch '^S-1-5-21(-\d{1,10}){4}$') { return 'sid' }
+    if ($User -cmatch '^(?:[^"/\\\[\]:|<>+=;,?*\s\x00-\x1f]{1,15}\\)?(?![Ss]-1-)(?! )[^"/\\\[\]:;|=,+*?<>@\x00-\x1f]{1,20}(?<![ .])$') { return 'name' }
+    return $null
+}
+
+function Get-Leaf([string]$Path) { return ($Path -split '\\')[-1] }
+
+function Test-TempPath([string]$Path) {
+    # A temporary profile lives in <ProfilesDirectory>\TEMP or TEMP.<DOMAIN>.nnn (reference 6.1).
+    return [bool]($Path -and ((Get-Leaf $Path) -match '^TEMP(\..+)?$'))
+}
+
+function Get-ProfileKeyInfo([string]$Leaf) {
+    # One ProfileList subkey: ProfileImagePath as stored and expanded, State and RefCount (unsigned); $null if absent.
+    $path = "$ProfileList\$Leaf"
+    if (-not (Test-Path -LiteralPath $path)) { return $null }
+    $key = Get-Item -LiteralPath $path
+    $info = [ordered]@{ key = $Leaf; profileImagePath = $null; expandedPath = $null; state = $null; refCount = $null }
+    $raw = $key.GetValue('ProfileImagePath', $null, 'DoNotExpandEnvironmentNames')
+    if ($null -ne $raw) { $info.profileImagePath = [string]$raw; $info.expandedPath = [string]$key.GetValue('ProfileImagePath') }
+    foreach ($n in 'State', 'RefCount') {
+        $v = $key.GetValue($n)
+        if ($null -ne $v) { $info[$n.Substring(0, 1).ToLowerInvariant() + $n.Substring(1)] = [BitConverter]::ToUInt32([BitConverter]::GetBytes([int]$v), 0) }
+    }
+    return [pscustomobject]$info
+}
+
+function Get-AccountName([string]$Sid) {
+    # SID -> 'DOMAIN\name' through the account authority; $null when it cannot be translated (orphaned SID, no
+    # domain controller, or no Windows security API at all).
+    try { return (New-Object System.Security.Principal.SecurityIdentifier($Sid)).Translate([System.Security.Principal.NTAccount]).Value } catch { return $null }
+}
+
+function Resolve-ProfileUser([string]$User) {
+    # The user's SID and the names quser may show for it. Order: a SID as given; the account authority
+    # (NTAccount.Translate, local or domain account); else the ProfileList itself: the profile folder is named
+    # after the user, suffixed '.<DOMAIN or COMPUTER>' and/or '.nnn' when the name was taken (KB228445).
+    $form = Test-UserForm $User
+    if ($null -eq $form) { throw "fix-user-profile: user '$User' is neither a user name ('carol', 'DOMAIN\carol') nor a SID (S-1-5-21-...)." }
+    $sid = $null
+    $names = @()
+    if ($form -eq 'sid') {
+        $sid = $User
+    } else {
+        $short = Get-Leaf $User
+        $names += $short
+        try { $sid = (New-Object System.Security.Principal.NTAccount($User)).Translate([System.Security.Principal.SecurityIdentifier]).Value } catch { $sid = $null }
+        if ($null -ne $sid -and $sid -notmatch '^S-1-5-21-') { throw "fix-user-profile: '$User' is the account $sid, not a user with a local profile this playbook repairs." }
+        if ($null -eq $sid) {
+            $suffix = [regex]::Escape((hostname))
+            if ($User -match '\\') { $suffix = [regex]::Escape(($User -split '\\')[0]) }
+            $pattern = '^' + [regex]::Escape($short) + '(\.' + $suffix + ')?(\.\d{3})?$'
+            $hits = @()
+            foreach ($k in @(Get-ChildItem -LiteralPath $ProfileList)) {
+                if ($k.PSChildName -notmatch '^(?<sid>S-1-5-21(-\d+){4})(\.bak)?$') { continue }
+                $s = $Matches['sid']
+                $p = $k.GetValue('ProfileImagePath')
+                if ($null -ne $p -and -not (Test-TempPath ([string]$p)) -and (Get-Leaf ([string]$p)) -match $pattern -and $hits -notcontains $s) { $hits += $s }
+            }
+            if ($hits.Count -gt 1) { throw "fix-user-profile: '$User' matches the profiles of several SIDs ($($hits -join ', ')); pass the SID as the user parameter." }
+            if ($hits.Count -eq 1) { $sid = $hits[0] }
+        }
+        if ($null -eq $sid) { throw "fix-user-profile: no account and no profile named '$User' on this host (looked up the account, then the ProfileList folders); check the name or pass the SID." }
+    }
+    $account = Get-AccountName $sid
+    if ($null -ne $account -and $names -notcontains (Get-Leaf $account)) { $names += (Get-Leaf $account) }
+    $main = Get-ProfileKeyInfo $sid
+    $bak = Get-ProfileKeyInfo "$sid.bak"
+    if ($null -eq $main -and $null -eq $bak -and $null -eq $account) {
+        throw "fix-user-profile: '$User' ($sid) is no account the host knows and has no profile on it: neither ProfileList\$sid nor ProfileList\$sid.bak exists."
+    }
+    if ($names.Count -eq 0) {
+        # A SID nobody can translate: the profile folder's name is the user name quser shows.
+        foreach ($info in @($bak, $main)) {
+            if ($null -ne $info -and $info.expandedPath -and -not (Test-TempPath $info.expandedPath)) { $names += ((Get-Leaf $info.expandedPath) -replace '\.\d{3}$', ''); break }
+        }
+    }
+    return [pscustomobject]@{ user = $User; sid = $sid; names = $names; main = $main; bak = $bak }
+}
+
+function Get-UserSessions([string[]]$Names) {
+    # quser lists every session: a space or '>' then USERNAME (no domain) (reference 2.2). With nobody logged on it
+    # writes 'No User exists for *' to stderr and exits 1; 5.1 turns stderr into error records: read it with Continue.
+    $ErrorActionPreference = 'Continue'
+    $lines = @(quser 2>&1 | ForEach-Object { "$_" })
+    $found = @()
+    foreach ($line in ($lines | Select-Object -Skip 1)) {
+        if ($line -notmatch '^.(?<user>\S+)\s+(?:(?<session>\S+)\s+)?(?<id>\d+)\s+(?<state>\S+)') { continue }
+        if ($Names -contains $Matches['user']) { $found += , ([ordered]@{ user = $Matches['user']; id = [int]$Matches['id']; state = $Matches['state'] }) }
+    }
+    return , $found
+}
+
+function Get-LogonBlock($Target) {
+    # KB947215 step 1: the user must be logged off; the profile's hive must not be loaded (HKEY_USERS\<SID>).
+    $sessions = Get-UserSessions $Target.names
+    if ($sessions.Count -gt 0) {
+        $list = @($sessions | ForEach-Object { '{0} (session {1}, {2})' -f $_.user, $_.id, $_.state }) -join ', '
+        return "$($Target.user) is logged on: $list. Log the user off first (reset-stuck-sessions), then run fix-user-profile again."
+    }
+    if (Test-Path -LiteralPath "Registry::HKEY_USERS\$($Target.sid)") {
+        return "the registry hive of $($Target.sid) is loaded (HKEY_USERS\$($Target.sid)) although $($Target.user) has no session: a process or service still holds the profile. Stop it or restart the host, then run fix-user-profile again."
+    }
+    return $null
+}
+
+function Get-ProfileCase($Target) {
+    # 'both': <SID> (the temporary/new profile) and <SID>.bak (the real one); 'bak-only'; 'healthy'; 'temp-no-backup';
+    # 'no-profile': a known account that never had a profile here (nothing to repair).
+    if ($null -eq $Target.bak -and $null -eq $Target.main) { return 'no-profile' }
+    if ($null -ne $Target.bak -and $null -ne $Target.main) { return 'both' }
+    if ($null -ne $Target.bak) { return 'bak-only' }
+    if (Test-TempPath $Target.main.expandedPath) { return 'temp-no-backup' }
+    return 'healthy'
+}
+
+function Get-RepairBlock($Target, [string]$Case) {
+    # Why KB947215's repair cannot run here, or $null.
+    if ($Case -eq 'temp-no-backup') {
+        return "ProfileList\$($Target.sid) points at $($Target.main.expandedPath) and there is no $($Target.sid).bak to restore: the real profile path is unknown. Set ProfileImagePath by hand (or remove the entry so Windows creates a new profile)."
+    }
+    $folder = $Target.bak.expandedPath
+    if (-not $folder -or (Test-TempPath $folder)) { return "ProfileList\$($Target.sid).bak points at '$folder', not at a real profile folder; restoring it would not help." }
+    if (-not (Test-Path -LiteralPath $folder)) { return "the backed-up profile's folder $folder does not exist (deleted?): restoring ProfileList\$($Target.sid).bak would give $($Target.user) another temporary profile." }
+    if (-not (Test-Path -LiteralPath "$folder\NTUSER.DAT")) { return "the backed-up profile's folder $folder has no NTUSER.DAT: restoring ProfileList\$($Target.sid).bak would give $($Target.user) another temporary profile." }
+    return $null
+}
+
+function Get-BackupPlace([string]$RunId) {
+    # C:\ProgramData\rdpfix\backup\<runId>: ProgramData as the ProfileList's own 'ProgramData' value says (reference 6.1).
+    if ($RunId -notmatch '^[A-Za-z0-9-]{1,64}$') { throw "fix-user-profile: unexpected run id '$RunId'." }
+    $pd = (Get-ItemProperty -LiteralPath $ProfileList -Name ProgramData).ProgramData
+    $root = "$pd\rdpfix"
+    return [pscustomobject]@{ levels = @($root, "$root\backup", "$root\backup\$RunId"); folder = "$root\backup\$RunId" }
+}
+
+function Get-KeyTree([string]$Path) {
+    # A key exactly: every value (name, kind, data) and every subkey, sorted by name; $null when the key is absent.
+    if (-not (Test-Path -LiteralPath $Path)) { return $null }
+    $key = Get-Item -LiteralPath $Path
+    $values = @()
+    foreach ($n in @($key.GetValueNames() | Sort-Object)) {
+        # Data as stored: REG_EXPAND_SZ unexpanded, DWORD/QWORD unsigned (QWORD as a decimal string: JSON numbers
+        # lose precision above 2^53), BINARY as numbers. Arrays are built by casts, never returned from a function:
+        # a pipeline-wrapped array serializes as {"value":[...],"Count":n} in 5.1 (reference 12.2).
+        $kind = $key.GetValueKind($n).ToString()
+        $raw = $key.GetValue($n, $null, 'DoNotExpandEnvironmentNames')
+        switch ($kind) {
+            'DWord' { $data = [BitConverter]::ToUInt32([BitConverter]::GetBytes([int]$raw), 0) }
+            'QWord' { $data = ([BitConverter]::ToUInt64([BitConverter]::GetBytes([long]$raw), 0)).ToString() }
+            'Binary' { $data = [int[]]@(); if ($null -ne $raw) { $data = [int[]]$raw } }
+            'MultiString' { $data = [string[]]@(); if ($null -ne $raw) { $data = [string[]]$raw } }
+            'String' { $data = [string]$raw }
+            'ExpandString' { $data = [string]$raw }
+            default { throw "fix-user-profile: $Path value '$n' is of kind $kind, which this playbook cannot restore exactly; nothing was changed." }
+        }
+        $values += , ([pscustomobject][ordered]@{ name = $n; kind = $kind; data = $data })
+    }
+    $subkeys = @()
+    foreach ($s in @($key.GetSubKeyNames() | Sort-Object)) {
+        $t = Get-KeyTree "$Path\$s"
+        $subkeys += , ([pscustomobject][ordered]@{ name = $s; values = $t.values; subkeys = $t.subkeys })
+    }
+    return [pscustomobject][ordered]@{ values = $values; subkeys = $subkeys }
+}
+# ---- end of the shared part
+
+# Restores the checkpoint exactly. Self-contained: it needs only the checkpoint (no .reg file, no name lookup), checks
+# before it changes anything, and a second run changes nothing.
+$cp = $in.checkpoint
+$changed = $false
+$warnings = @()
+if ($null -eq $cp) {
+    ConvertTo-Json -InputObject ([ordered]@{ changed = $false; warnings = @('no checkpoint: nothing to restore') }) -Compress
+    return
+}
+
+if ($in.step -eq 'export-profile-keys') {
+    # Removes the backup folders the apply created (the checkpoint says which existed before), so the host is as it was.
+    $levels = @($cp.levels)
+    foreach ($l in $levels) {
+        if ([string]$l.path -notmatch '\\rdpfix(\\backup(\\[A-Za-z0-9-]{1,64})?)?$') { throw "fix-user-profile: unexpected backup path '$($l.path)' in the checkpoint; nothing was removed." }
+    }
+    for ($i = $levels.Count - 1; $i -ge 0; $i--) {
+        $l = $levels[$i]
+        if ($l.exists -or -not (Test-Path -LiteralPath ([string]$l.path))) { continue }
+        $inside = @(Get-ChildItem -LiteralPath ([string]$l.path) -Force)
+        if ($i -lt $levels.Count - 1 -and $inside.Count -gt 0) {
+            $warnings += "$($l.path) is not empty (something else uses it): left in place"
+            continue
+        }
+        Remove-Item -LiteralPath ([string]$l.path) -Recurse -Force
+        $changed = $true
+    }
+    ConvertTo-Json -InputObject ([ordered]@{ changed = $changed; warnings = $warnings }) -Compress
+    return
+}
+
+function Get-PsValueName([string]$Name) {
+    # The default value is '' to .NET and '(default)' to the registry provider's cmdlets.
+    if ($Name -eq '') { return '(default)' }
+    return $Name
+}
+
+function Get-ValueText($Value) {
+    # Kind, element count and data as one comparable string.
+    $items = @($Value.data)
+    return ([string]$Value.kind) + ':' + $items.Count + ':' + ((@($items | ForEach-Object { [string]$_ })) -join [string][char]0)
+}
+
+function Set-KeyTree([string]$Path, $Tree) {
+    # Makes the key hold exactly the tree's values and subkeys; returns whether it changed anything.
+    $did = $false
+    if (-not (Test-Path -LiteralPath $Path)) { New-Item -Path $Path | Out-Null; $did = $true }
+    $current = Get-KeyTree $Path
+    $want = @{}
+    foreach ($v in @($Tree.values)) { $want[[string]$v.name] = $v }
+    $have = @{}
+    foreach ($v in @($current.values)) {
+        $have[[string]$v.name] = $v
+        if (-not $want.ContainsKey([string]$v.name)) { Remove-ItemProperty -LiteralPath $Path -Name (Get-PsValueName $v.name); $did = $true }
+    }
+    foreach ($v in @($Tree.values)) {
+        $now = $null
+        if ($have.ContainsKey([string]$v.name)) { $now = $have[[string]$v.name] }
+        if ($null -eq $now -or (Get-ValueText $now) -cne (Get-ValueText $v)) {
+            # Checkpoint data -> what New-ItemProperty writes for the kind (DWORD/QWORD signed, as the .NET API takes them).
+            switch ([string]$v.kind) {
+                'DWord' { $write = [BitConverter]::ToInt32([BitConverter]::GetBytes([uint32]$v.data), 0) }
+                'QWord' { $write = [BitConverter]::ToInt64([BitConverter]::GetBytes([uint64][string]$v.data), 0) }
+                'Binary' { $write = [byte[]]@($v.data) }
+                'MultiString' { $write = [string[]]@($v.data) }
+                'String' { $write = [string]$v.data }
+                'ExpandString' { $write = [string]$v.data }
+                default { throw "fix-user-profile: the checkpoint has a value of kind '$($v.kind)' for $Path; nothing more was changed." }
+            }
+            New-ItemProperty -LiteralPath $Path -Name (Get-PsValueName $v.name) -PropertyType ([string]$v.kind) -Value $write -Force | Out-Null
+            $did = $true
+        }
+    }
+    $wantSubs = @(@($Tree.subkeys) | ForEach-Object { [string]$_.name })
+    foreach ($s in @($current.subkeys)) {
+        if ($wantSubs -notcontains [string]$s.name) { Remove-Item -LiteralPath "$Path\$($s.name)" -Recurse -Force; $did = $true }
+    }
+    foreach ($s in @($Tree.subkeys)) { if (Set-KeyTree "$Path\$($s.name)" $s) { $did = $true } }
+    return $did
+}
+
+function Test-KeyTree([string]$Path, $Tree) {
+    # Whether the key is already exactly as the tree says (or absent when the tree is $null).
+    $now = Get-KeyTree $Path
+    if ($null -eq $Tree -or $null -eq $now) { return ($null -eq $Tree) -and ($null -eq $now) }
+    return (ConvertTo-Json -InputObject $now -Depth 20 -Compress) -ceq (ConvertTo-Json -InputObject $Tree -Depth 20 -Compress)
+}
+
+$sid = [string]$cp.sid
+if ($sid -notmatch '^S-1-5-21(-\d{1,10}){4}$') { throw "fix-user-profile: the checkpoint holds no SID; nothing was changed." }
+$main = "$ProfileList\$sid"
+$bak = "$ProfileList\$sid.bak"
+$pending = @(@(@($bak, $cp.backupKey), @($main, $cp.profileKey)) | Where-Object { -not (Test-KeyTree $_[0] $_[1]) })
+if ($pending.Count -gt 0) {
+    # Never rewrite the ProfileList entry of a loaded profile (reference 6.5: only while the user is logged off).
+    $block = Get-LogonBlock ([pscustomobject]@{ user = [string]$cp.user; sid = $sid; names = @($cp.names) })
+    if ($null -ne $block) { throw "fix-user-profile: cannot restore ProfileList\$sid now: $block" }
+    # The backup first: the real profile's entry is never missing from both keys at once.
+    foreach ($pair in @(@($bak, $cp.backupKey), @($main, $cp.profileKey))) {
+        $path = $pair[0]; $tree = $pair[1]
+        if ($null -eq $tree) {
+            if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $path -Recurse -Force; $changed = $true }
+        } elseif (Set-KeyTree $path $tree) {
+            $changed = $true
+        }
+    }
+}
+ConvertTo-Json -InputObject ([ordered]@{ changed = $changed; warnings = $warnings }) -Compress

@@ -1,0 +1,409 @@
+# The post-condition of one step; the reason says what is wrong and what to do next.
+# One script for the four steps (folder-acl, rdp-key-acl, rdp-key-reset, folder-reset); it branches on $in.step.
+param([Parameter(Mandatory)][string]$InputJson)
+Set-StrictMode -Version 2.0
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$in = ConvertFrom-Json -InputObject $InputJson
+
+# ---- Shared by every machinekeys-repair script (each script is standalone: keep the copies identical) ----
+# Facts: shared reference section 5 and docs/windows-facts/machinekeys-certificates.md.
+$MachineKeys = 'C:\ProgramData\Microsoft\Crypto\RSA\MachineKeys'
+$RsaDir = 'C:\ProgramData\Microsoft\Crypto\RSA'
+# Default MachineKeys folder ACL (Azure vmassist.ps1 $machineKeysDefaultSddl; SA internal-error doc): owner SYSTEM,
+# protected, Everyone "Read, Write" (0x12019f), BUILTIN\Administrators Full control.
+$FolderSddl = 'O:SYG:SYD:PAI(A;;0x12019f;;;WD)(A;;FA;;;BA)'
+# RDP key (SA internal-error doc): NETWORK SERVICE Read, SYSTEM Full control, not inherited; owner Administrators.
+$KeySddl = 'O:BAG:SYD:P(A;;FR;;;NS)(A;;FA;;;SY)'
+$RdpKeyPrefix = 'f686aace6942fb7f7ceb231212eef4a4'
+$WinStations = 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations'
+$RdpTcp = 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp'
+# Services Remote Desktop Services needs to issue its certificate (reference 5.3).
+$CertServices = @('CertPropSvc', 'KeyIso', 'CryptSvc', 'SessionEnv')
+
+$SidAlias = @{ SY = 'S-1-5-18'; LS = 'S-1-5-19'; NS = 'S-1-5-20'; BA = 'S-1-5-32-544'; BU = 'S-1-5-32-545'; WD = 'S-1-1-0'
+    AU = 'S-1-5-11'; CO = 'S-1-3-0'; CG = 'S-1-3-1'; PS = 'S-1-5-10'; SU = 'S-1-5-6'; NU = 'S-1-5-2'; IU = 'S-1-5-4' }
+$SidName = @{ 'S-1-5-18' = 'NT AUTHORITY\SYSTEM'; 'S-1-5-19' = 'NT AUTHORITY\LOCAL SERVICE'; 'S-1-5-20' = 'NT AUTHORITY\NETWORK SERVICE'
+    'S-1-5-32-544' = 'BUILTIN\Administrators'; 'S-1-5-32-545' = 'BUILTIN\Users'; 'S-1-1-0' = 'Everyone'; 'S-1-5-11' = 'NT AUTHORITY\Authenticated Users'
+    'S-1-3-0' = 'CREATOR OWNER'; 'S-1-3-1' = 'CREATOR GROUP'; 'S-1-5-6' = 'NT AUTHORITY\SERVICE'; 'S-1-5-2' = 'NT AUTHORITY\NETWORK'; 'S-1-5-4' = 'NT AUTHORITY\INTERACTIVE' }
+# SDDL access-right codes (learn.microsoft.com/windows/win32/secauthz/ace-strings); [long]: GR is bit 31.
+$RightCode = @{ FA = [long]0x1F01FF; FR = [long]0x120089; FW = [long]0x120116; FX = [long]0x1200A0
+    GA = [long]0x10000000; GX = [long]0x20000000; GW = [long]0x40000000; GR = [long]2147483648
+    RC = [long]0x20000; SD = [long]0x10000; WD = [long]0x40000; WO = [long]0x80000
+    CC = [long]1; DC = [long]2; LC = [long]4; SW = [long]8; RP = [long]0x10; WP = [long]0x20; DT = [long]0x40; LO = [long]0x80; CR = [long]0x100 }
+
+function ConvertTo-SidText([string]$Text) {
+    if ($SidAlias.ContainsKey($Text)) { return $SidAlias[$Text] }
+    return $Text
+}
+
+function Get-AccountName([string]$Sid) {
+    if ($SidName.ContainsKey($Sid)) { return $SidName[$Sid] }
+    try { return (New-Object System.Security.Principal.SecurityIdentifier($Sid)).Translate([System.Security.Principal.NTAccount]).Value } catch { return $Sid }
+}
+
+function ConvertFrom-RightsText([string]$Text) {
+    if ($Text -match '^0[xX]([0-9a-fA-F]+)$') { return [Convert]::ToInt64($Matches[1], 16) }
+    [long]$m = 0
+    for ($i = 0; $i -lt $Text.Length; $i += 2) {
+        $c = $Text.Substring($i, [Math]::Min(2, $Text.Length - $i)).ToUpperInvariant()
+        if (-not $RightCode.ContainsKey($c)) { return [long]-1 }
+        $m = $m -bor $RightCode[$c]
+    }
+    return $m
+}
+
+function Read-Sddl([string]$Sddl) {
+    # Owner, group, DACL protection and ACEs of an SDDL string (the SACL is not read: Get-Acl leaves it out).
+    $sd = @{ Owner = $null; Group = $null; Protected = $false; Aces = @() }
+    if ($Sddl -match 'O:(S-1-[0-9-]+|[A-Z]{2})') { $sd.Owner = ConvertTo-SidText $Matches[1] }
+    if ($Sddl -match 'G:(S-1-[0-9-]+|[A-Z]{2})') { $sd.Group = ConvertTo-SidText $Matches[1] }
+    if ($Sddl -match 'D:([A-Z]*)((\([^)]*\))*)') {
+        $sd.Protected = $Matches[1].Contains('P')
+        foreach ($m in [regex]::Matches($Matches[2], '\(([^)]*)\)')) {
+            $p = $m.Groups[1].Value.Split(';')
+            if ($p.Count -lt 6) { continue }
+            $sd.Aces += , @{ Type = $p[0].ToUpperInvariant(); Flags = $p[1].ToUpperInvariant(); Mask = (ConvertFrom-RightsText $p[2]); Sid = (ConvertTo-SidText $p[5]) }
+        }
+    }
+    return $sd
+}
+
+function Get-AceKey($Ace) { return ('{0};{1};{2};{3}' -f $Ace.Type, $Ace.Flags, $Ace.Mask, $Ace.Sid) }
+
+function Get-SdKey($Sd) {
+    # What a descriptor means, independent of spelling (FA vs 0x1f01ff, aliases vs SIDs, the AI flag, ACE order).
+    return ('{0}|{1}|{2}|{3}' -f $Sd.Owner, $Sd.Group, $Sd.Protected, ((@($Sd.Aces | ForEach-Object { Get-AceKey $_ }) | Sort-Object) -join ','))
+}
+
+function Get-AceText($Ace) {
+    $what = '0x{0:x}' -f $Ace.Mask
+    switch ([long]$Ace.Mask) {
+        0x1F01FF { $what = 'Full control' }
+        0x1301BF { $what = 'Modify' }
+        0x1200A9 { $what = 'Read & execute' }
+        0x120089 { $what = 'Read' }
+        0x120116 { $what = 'Write' }
+        0x12019F { $what = 'Read, Write' }
+        0x10000000 { $what = 'Full control (generic)' }
+    }
+    $kind = 'Allow'
+    if ($Ace.Type -eq 'D') { $kind = 'Deny' }
+    $t = '{0} {1} {2}' -f $kind, (Get-AccountName $Ace.Sid), $what
+    if ($Ace.Flags) { $t += ' [' + $Ace.Flags + ']' }
+    return $t
+}
+
+function Get-SdView([string]$Path, [string]$Sddl) {
+    $sd = Read-Sddl $Sddl
+    return [ordered]@{ path = $Path; owner = (Get-AccountName $sd.Owner); protected = $sd.Protected; access = @($sd.Aces | ForEach-Object { Get-AceText $_ }); sddl = $Sddl }
+}
+
+function Get-SdChange([string]$From, [string]$To) {
+    # Which ACEs a change removes and adds, and the owner change: the plan's before -> after.
+    $a = Read-Sddl $From
+    $b = Read-Sddl $To
+    $ak = @($a.Aces | ForEach-Object { Get-AceKey $_ })
+    $bk = @($b.Aces | ForEach-Object { Get-AceKey $_ })
+    $c = [ordered]@{
+        owner   = $null
+        removed = @($a.Aces | Where-Object { $bk -notcontains (Get-AceKey $_) } | ForEach-Object { Get-AceText $_ })
+        added   = @($b.Aces | Where-Object { $ak -notcontains (Get-AceKey $_) } | ForEach-Object { Get-AceText $_ })
+    }
+    if ($a.Owner -ne $b.Owner) { $c.owner = (Get-AccountName $a.Owner) + ' -> ' + (Get-AccountName $b.Owner) }
+    if ($a.Protected -ne $b.Protected) { $c.protected = ([string]$a.Protected) + ' -> ' + ([string]$b.Protected) }
+    return $c
+}
+
+function Get-Access($Sd, [string[]]$Sids) {
+    # Rights a token with these SIDs gets from the DACL (deny before allow, inherit-only ACEs skipped, generic rights mapped).
+    [long]$granted = 0
+    [long]$denied = 0
+    foreach ($a in $Sd.Aces) {
+        if ($a.Flags -match 'IO' -or $a.Mask -lt 0 -or $Sids -notcontains $a.Sid) { continue }
+        [long]$m = $a.Mask -band [long]0x0FFFFFFF
+        if ($a.Mask -band [long]0x10000000) { $m = $m -bor [long]0x1F01FF }
+        if ($a.Mask -band [long]0x20000000) { $m = $m -bor [long]0x1200A0 }
+        if ($a.Mask -band [long]0x40000000) { $m = $m -bor [long]0x120116 }
+        if ($a.Mask -band [long]2147483648) { $m = $m -bor [long]0x120089 }
+        if ($a.Type -eq 'D') { $denied = $denied -bor ($m -band (-bnot $granted)) }
+        else { $granted = $granted -bor ($m -band (-bnot $denied)) }
+    }
+    return $granted
+}
+
+function Test-KeyAcl($Sd) {
+    # Usable by Remote Desktop Services: NETWORK SERVICE (TermService's account) can read, SYSTEM has full control.
+    $ns = Get-Access $Sd @('S-1-5-20', 'S-1-1-0', 'S-1-5-11', 'S-1-5-6', 'S-1-5-32-545')
+    $sy = Get-Access $Sd @('S-1-5-18', 'S-1-5-32-544', 'S-1-1-0', 'S-1-5-11')
+    return ((($ns -band [long]0x120089) -eq [long]0x120089) -and (($sy -band [long]0x1F01FF) -eq [long]0x1F01FF))
+}
+
+function Read-Sd([string]$Path) {
+    # The full SDDL (owner, group, DACL with its flags), or $null when it cannot be read.
+    try { return [string](Get-Acl -LiteralPath $Path -ErrorAction Stop).Sddl } catch { return $null }
+}
+
+function Get-KeyName {
+    $g = (Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Cryptography' -Name MachineGuid -ErrorAction Stop).MachineGuid
+    return ($RdpKeyPrefix + '_' + [string]$g)
+}
+
+function Get-RunTag($RunId) {
+    # Backup names carry the run id (letters, digits, hyphens only), so a later rollback finds them.
+    $t = ([string]$RunId) -replace '[^A-Za-z0-9-]', ''
+    if (-not $t) { throw 'The step input has no usable runId.' }
+    return $t
+}
+
+function Get-RdStoreName {
+    $v = Get-ItemProperty -Path $WinStations -Name SelfSignedCertStore -ErrorAction SilentlyContinue
+    if ($null -ne $v -and $v.SelfSignedCertStore) { return [string]$v.SelfSignedCertStore }
+    return 'Remote Desktop'
+}
+
+function Test-KeyReadable($Cert) {
+    # The probe's test (src/probe/ps/probe-host.ps1): .PrivateKey is $null, or throws, when the key cannot be used.
+    try { return ($null -ne $Cert.PrivateKey) } catch { return $false }
+}
+
+function Get-RdpTls {
+    # Whether the RDP listener can do TLS: the bound certificate (SSLCertificateSHA1Hash, reference 5.1) exists,
+    # is in date and its private key can be read. Without a binding, the self-signed certificate of the store is used.
+    $store = Get-RdStoreName
+    $hash = ''
+    $hashType = $null
+    try {
+        $ts = Get-CimInstance -Namespace 'root\cimv2\TerminalServices' -ClassName Win32_TSGeneralSetting -Filter "TerminalName='RDP-Tcp'" -ErrorAction Stop
+        $hash = [string]$ts.SSLCertificateSHA1Hash
+        $hashType = $ts.SSLCertificateSHA1HashType
+    } catch {
+        $hash = ''
+    }
+    $now = Get-Date
+    $certs = @(Get-ChildItem -Path "Cert:\LocalMachine\$store" -ErrorAction SilentlyContinue | Sort-Object Thumbprint)
+    $list = @($certs | ForEach-Object {
+            [ordered]@{ thumbprint = $_.Thumbprint; subject = $_.Subject; notAfter = $_.NotAfter.ToUniversalTime().ToString('o')
+                hasPrivateKey = [bool]$_.HasPrivateKey; privateKeyReadable = (Test-KeyReadable $_) }
+        })
+    $bound = $null
+    $boundStore = $null
+    if ($hash) {
+        foreach ($s in @($store, 'My')) {
+            foreach ($c in @(Get-ChildItem -Path "Cert:\LocalMachine\$s" -ErrorAction SilentlyContinue)) {
+                if ($null -eq $bound -and $c.Thumbprint -ieq $hash) { $bound = $c; $boundStore = $s }
+            }
+        }
+    } elseif ($certs.Count -gt 0) { $bound = $certs[0]; $boundStore = $store }
+    $r = [ordered]@{ store = $store; binding = $hash; bindingType = $hashType; certificates = $list; bound = $null; boundStore = $boundStore
+        inDate = $false; readable = $false; ready = $false; reason = $null; notBefore = $null }
+    if ($null -eq $bound) {
+        if ($hash) { $r.reason = "SSLCertificateSHA1Hash points at $hash, which is in no certificate store" }
+        else { $r.reason = "no certificate in Cert:\LocalMachine\$store" }
+        return $r
+    }
+    $r.bound = $bound.Thumbprint
+    $r.notBefore = $bound.NotBefore.ToUniversalTime().ToString('o')
+    $r.inDate = ($bound.NotBefore -le $now -and $bound.NotAfter -ge $now)
+    $r.readable = Test-KeyReadable $bound
+    $r.ready = $r.inDate -and $r.readable
+    if (-not $r.inDate) { $r.reason = "certificate $($bound.Thumbprint) is not in date (valid $($bound.NotBefore.ToUniversalTime().ToString('o')) to $($bound.NotAfter.ToUniversalTime().ToString('o')))" }
+    elseif (-not $r.readable) { $r.reason = "the private key of certificate $($bound.Thumbprint) cannot be read" }
+    return $r
+}
+
+function Invoke-Tool([string]$Exe, [string[]]$Arguments) {
+    # Native tools are judged by their exit code; their stderr must not stop the script (reference C.1).
+    $ErrorActionPreference = 'Continue'
+    $out = @(& $Exe @Arguments 2>&1 | ForEach-Object { "$_" })
+    return @{ Code = $LASTEXITCODE; Text = (($out | Where-Object { $_ -ne '' }) -join ' ') }
+}
+
+function Set-ExactSecurity([string]$Path, [string]$Sddl) {
+    # Writes owner, group and DACL exactly. Windows PowerShell 5.1's Set-Acl writes the owner too and refuses any
+    # owner but the caller or Administrators ("The security identifier is not allowed to be the owner of this
+    # object.", reference 5.7): Set-Acl goes with owner Administrators, then icacls /setowner sets the real owner.
+    # When even that is denied (no WRITE_DAC), takeown /a first makes Administrators the owner.
+    $owner = (Read-Sddl $Sddl).Owner
+    # Any SDDL alias (DA, EA, ...) as a SID for icacls; the .NET type exists on Windows only.
+    try { $owner = (New-Object System.Security.AccessControl.RawSecurityDescriptor($Sddl)).Owner.Value } catch { $owner = (Read-Sddl $Sddl).Owner }
+    $write = $Sddl
+    if ($owner -ne 'S-1-5-32-544') { $write = 'O:BA' + ($Sddl -replace '^O:(S-1-[0-9-]+|[A-Z]{2})', '') }
+    $done = $false
+    try {
+        $acl = Get-Acl -LiteralPath $Path -ErrorAction Stop
+        $acl.SetSecurityDescriptorSddlForm($write)
+        Set-Acl -LiteralPath $Path -AclObject $acl -ErrorAction Stop
+        $done = $true
+    } catch {
+        $done = $false
+    }
+    if (-not $done) {
+        $t = Invoke-Tool 'takeown' @('/f', $Path, '/a')
+        if ($t.Code -ne 0) { throw "takeown /f $Path /a failed (exit $($t.Code)): $($t.Text)" }
+        $acl = Get-Acl -LiteralPath $Path -ErrorAction Stop
+        $acl.SetSecurityDescriptorSddlForm($write)
+        Set-Acl -LiteralPath $Path -AclObject $acl -ErrorAction Stop
+    }
+    if ($owner -ne 'S-1-5-32-544') {
+        $r = Invoke-Tool 'icacls' @($Path, '/setowner', ('*' + $owner), '/q')
+        if ($r.Code -ne 0) { throw "icacls $Path /setowner *$owner failed (exit $($r.Code)): $($r.Text)" }
+    }
+}
+
+function Read-Binding {
+    # SSLCertificateSHA1Hash exactly as stored (reference 5.4: REG_BINARY bytes, or absent).
+    $b = [ordered]@{ exists = $false; kind = $null; data = $null }
+    $item = Get-ItemProperty -Path $RdpTcp -Name SSLCertificateSHA1Hash -ErrorAction SilentlyContinue
+    if ($null -ne $item) {
+        $b.exists = $true
+        $b.kind = (Get-Item -Path $RdpTcp).GetValueKind('SSLCertificateSHA1Hash').ToString()
+        $v = $item.SSLCertificateSHA1Hash
+        if ($b.kind -eq 'Binary') { $b.data = (@($v | ForEach-Object { ([int]$_).ToString('X2') }) -join '') } else { $b.data = [string]$v }
+    }
+    return $b
+}
+
+function Restore-Binding($Saved) {
+    $cur = Read-Binding
+    if ($cur.exists -eq [bool]$Saved.exists -and $cur.kind -eq $Saved.kind -and $cur.data -eq $Saved.data) { return $false }
+    if (-not $Saved.exists) {
+        Remove-ItemProperty -Path $RdpTcp -Name SSLCertificateSHA1Hash -ErrorAction Stop
+        return $true
+    }
+    if ($Saved.kind -eq 'Binary') {
+        $hex = [string]$Saved.data
+        $bytes = [byte[]]@(for ($i = 0; $i -lt $hex.Length; $i += 2) { [Convert]::ToByte($hex.Substring($i, 2), 16) })
+        New-ItemProperty -Path $RdpTcp -Name SSLCertificateSHA1Hash -PropertyType Binary -Value $bytes -Force | Out-Null
+    } else {
+        New-ItemProperty -Path $RdpTcp -Name SSLCertificateSHA1Hash -PropertyType ([string]$Saved.kind) -Value ([string]$Saved.data) -Force | Out-Null
+    }
+    return $true
+}
+
+function Read-StoreCerts([string]$Store) {
+    return @(Get-ChildItem -Path "Cert:\LocalMachine\$Store" -ErrorAction SilentlyContinue | Sort-Object Thumbprint | ForEach-Object {
+            [ordered]@{ thumbprint = $_.Thumbprint; subject = $_.Subject; notAfter = $_.NotAfter.ToUniversalTime().ToString('o'); hasPrivateKey = [bool]$_.HasPrivateKey }
+        })
+}
+
+function Read-FileState([string]$Path) {
+    $i = Get-Item -LiteralPath $Path -Force -ErrorAction SilentlyContinue
+    if ($null -eq $i) { return [ordered]@{ exists = $false; length = $null; lastWriteTimeUtc = $null } }
+    return [ordered]@{ exists = $true; length = [long]$i.Length; lastWriteTimeUtc = $i.LastWriteTimeUtc.ToString('o') }
+}
+
+function Read-Services {
+    $s = [ordered]@{}
+    foreach ($n in @('TermService') + $CertServices) {
+        $svc = Get-Service -Name $n -ErrorAction SilentlyContinue
+        if ($null -eq $svc) { $s[$n] = $null } else { $s[$n] = $svc.Status.ToString() }
+    }
+    return $s
+}
+
+function Get-LiveRdpConnections {
+    # Restarting TermService tears down every live RDP connection (reference 1.7): name them in the plan.
+    $ErrorActionPreference = 'Continue'
+    $lines = @(qwinsta 2>&1 | ForEach-Object { "$_" })
+    return @($lines | Where-Object { $_ -match 'rdp-tcp#\d+' } | ForEach-Object { (($_ -replace '\s+', ' ').Trim()).TrimStart('>') })
+}
+
+function Get-ResetBlocker($Tls) {
+    # Why a certificate reset must not run here, or $null.
+    if ($Tls.boundStore -eq 'My' -or $Tls.bindingType -eq 2 -or $Tls.bindingType -eq 3) {
+        return "blocked: the RDP listener is bound to a custom or group-policy certificate ($($Tls.binding), SSLCertificateSHA1HashType $($Tls.bindingType)); this playbook repairs the self-signed certificate only. Fix that certificate's key or its binding instead."
+    }
+    # SA event-id doc: do not delete SSLCertificateSHA1Hash on a server with the RD Connection Broker role (service Tssdis).
+    if ($null -ne (Get-Service -Name 'Tssdis' -ErrorAction SilentlyContinue)) {
+        return 'blocked: the RD Connection Broker role is installed (service Tssdis); Microsoft advises against removing the listener certificate binding there. Repair the certificate through the deployment instead.'
+    }
+    $ts = Get-Service -Name TermService -ErrorAction Stop
+    if ($ts.StartType.ToString() -eq 'Disabled') { return 'blocked: TermService is disabled; it would not start again to issue the certificate. Enable it first.' }
+    if (@('Running', 'Stopped') -notcontains $ts.Status.ToString()) { return "blocked: TermService is $($ts.Status) (hung?); run the restart-termservice playbook first." }
+    foreach ($n in $CertServices) {
+        $svc = Get-Service -Name $n -ErrorAction SilentlyContinue
+        if ($null -eq $svc) { return "blocked: service $n, which Remote Desktop Services needs to issue its certificate, does not exist." }
+        if ($svc.StartType.ToString() -eq 'Disabled' -and $svc.Status.ToString() -ne 'Running') { return "blocked: service $n is disabled; Remote Desktop Services needs it to issue its certificate (reference 5.3)." }
+    }
+    return $null
+}
+# ---- end of the shared part ----
+
+$strategy = [string]$in.parameters.strategy
+$hint = '--param machinekeys-repair.strategy=rdp-key'
+$cp = $in.checkpoint
+$ok = $true
+$reasons = @()
+$warnings = @()
+
+function Test-Listener {
+    # qwinsta lists the rdp-tcp listener in state Listen while Remote Desktop Services listens (reference 2.3).
+    $ErrorActionPreference = 'Continue'
+    $lines = @(qwinsta 2>&1 | ForEach-Object { "$_" })
+    return [bool](@($lines | Where-Object { $_ -match '\brdp-tcp\s' -and $_ -match '\bListen\b' }).Count -gt 0)
+}
+
+function Test-Reset($Tls) {
+    # The new certificate: in the RDP store, bound, in date, key readable; its key file usable by the service;
+    # TermService running with a listener (reference 5.6).
+    $r = @()
+    if ((Get-Service -Name TermService).Status.ToString() -ne 'Running') { $r += 'TermService is not running' }
+    if (-not $Tls.ready) { $r += "no usable RDP certificate after the restart: $($Tls.reason)" }
+    if ($Tls.boundStore -ne $Tls.store) { $r += "the listener is not bound to a certificate of Cert:\LocalMachine\$($Tls.store)" }
+    if ($null -ne $Tls.bindingType -and $Tls.binding -and $Tls.bindingType -ne 1) { $r += "SSLCertificateSHA1HashType is $($Tls.bindingType), not 1 (self-signed)" }
+    $old = @($cp.certificates | ForEach-Object { [string]$_.thumbprint })
+    if ($Tls.bound -and $old -contains $Tls.bound) { $r += "the bound certificate $($Tls.bound) is the old one" }
+    if (-not (Test-Path -LiteralPath $cp.keyPath -PathType Leaf)) { $r += "no key file $($cp.keyPath)" }
+    else {
+        $sddl = Read-Sd $cp.keyPath
+        if ($null -ne $sddl -and -not (Test-KeyAcl (Read-Sddl $sddl))) { $r += "the new key file's ACL does not give NETWORK SERVICE read and SYSTEM full control ($sddl)" }
+    }
+    if (-not (Test-Listener)) { $r += 'qwinsta shows no rdp-tcp listener' }
+    return $r
+}
+
+if ($in.step -eq 'folder-acl') {
+    $sddl = Read-Sd $MachineKeys
+    if ($null -eq $sddl -or (Get-SdKey (Read-Sddl $sddl)) -ne (Get-SdKey (Read-Sddl $FolderSddl))) { $ok = $false; $reasons += "$MachineKeys has $sddl, expected $FolderSddl" }
+} elseif ($in.step -eq 'rdp-key-acl') {
+    $keyPath = $MachineKeys + '\' + (Get-KeyName)
+    if (Test-Path -LiteralPath $keyPath -PathType Leaf) {
+        $sddl = Read-Sd $keyPath
+        if ($null -eq $sddl -or -not (Test-KeyAcl (Read-Sddl $sddl))) { $ok = $false; $reasons += "$keyPath has $sddl, which does not give NETWORK SERVICE read and SYSTEM full control" }
+    }
+    if ($strategy -eq 'acl') {
+        # The least invasive repair must leave a usable certificate; otherwise the run rolls back and says what next.
+        $tls = Get-RdpTls
+        if (-not $tls.ready) {
+            $ok = $false
+            $reasons += "the ACLs are repaired, but $($tls.reason): the key itself is unusable (corrupt, or not the certificate's key). Re-run with $hint to move it aside and let Remote Desktop Services issue a new self-signed certificate."
+        }
+    }
+} elseif ($in.step -eq 'rdp-key-reset') {
+    $reasons = @(Test-Reset (Get-RdpTls))
+    if ($reasons.Count -gt 0) { $ok = $false; $reasons += 'Consider --param machinekeys-repair.strategy=folder as a last resort.' }
+} elseif ($in.step -eq 'folder-reset') {
+    $reasons = @(Test-Reset (Get-RdpTls))
+    $sddl = Read-Sd $MachineKeys
+    if ($null -eq $sddl -or (Get-SdKey (Read-Sddl $sddl)) -ne (Get-SdKey (Read-Sddl $FolderSddl))) { $reasons += "the fresh $MachineKeys has $sddl, expected $FolderSddl" }
+    foreach ($name in @($cp.folder.files)) {
+        if ($name -ieq $cp.keyName) { continue }
+        if (-not (Test-Path -LiteralPath ($MachineKeys + '\' + $name))) { $reasons += "the key file $name was not carried over" }
+    }
+    if ($cp.folder.exists -and -not (Test-Path -LiteralPath $cp.aside -PathType Container)) { $reasons += "the old folder $($cp.aside) is missing" }
+    if ($reasons.Count -gt 0) { $ok = $false }
+} else {
+    throw "machinekeys-repair has no step '$($in.step)'."
+}
+if ($ok -and ($in.step -eq 'rdp-key-reset' -or $in.step -eq 'folder-reset')) {
+    # No new 36870 / 1057 / 1058 since the new certificate was issued (reference 5.6): a warning, since its
+    # NotBefore is the only clock this script has.
+    $tls = Get-RdpTls
+    $since = [datetime]::Parse($tls.notBefore, [cultureinfo]::InvariantCulture, [System.Globalization.DateTimeStyles]::RoundtripKind)
+    $recent = @(Get-WinEvent -FilterHashtable @{ LogName = 'System'; Id = 36870, 1057, 1058; StartTime = $since } -ErrorAction SilentlyContinue)
+    if ($recent.Count -gt 0) { $warnings += "$($recent.Count) Schannel 36870 / TermService 1057-1058 event(s) since the new certificate was issued." }
+}
+$result = [ordered]@{ ok = $ok; warnings = @($warnings) }
+if (-not $ok) { $result.reason = ($reasons -join '; ') }
+ConvertTo-Json -InputObject $result -Depth 10 -Compress

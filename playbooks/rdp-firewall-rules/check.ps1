@@ -1,0 +1,365 @@
+# Read-only. Check (is a change needed, before/after, what blocks it) and verify (the post-condition: the same
+# evaluation must find the step compliant) for both steps:
+#   builtin-rules     RemoteDesktop-UserMode-In-TCP/-UDP enabled, their Profile covering the required profiles, and
+#                     their RemoteAddress equal to remoteAddresses when that is given (shared reference 4.1-4.5).
+#   custom-port-rule  when PortNumber (RDP-Tcp) is not 3389: that TCP port admitted on every required profile by
+#                     an enabled inbound allow rule of the active store (reference 4.6).
+# Block rules win over allow rules (MS-FASP 2.2.34), so an enabled block rule on the RDP port stops the step.
+# Rules that come from group policy live in the GPO store, visible in ActiveStore only, and cannot be changed locally.
+param([Parameter(Mandatory)][string]$InputJson)
+Set-StrictMode -Version 2.0
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$in = ConvertFrom-Json -InputObject $InputJson
+
+$BuiltinNames = @('RemoteDesktop-UserMode-In-TCP', 'RemoteDesktop-UserMode-In-UDP')
+$CustomName = 'rdpfix-RDP-Custom-Port'
+$AllProfiles = @('Domain', 'Private', 'Public')
+$Keywords = @('LocalSubnet', 'DNS', 'DHCP', 'WINS', 'DefaultGateway', 'Internet', 'Intranet', 'IntranetRemoteAccess', 'PlayToDevice', 'CaptivePortal')
+
+function ConvertTo-ProfileNames($Value) {
+    # 'Any' or the profiles a rule's Profile (flags enum, or its number) covers, in Domain/Private/Public order.
+    $t = [string]$Value
+    if ($t -match '^\d+$') {
+        $n = [int]$t
+        if ($n -eq 0) { return @('Any') }
+        $names = @()
+        if ($n -band 1) { $names += 'Domain' }
+        if ($n -band 2) { $names += 'Private' }
+        if ($n -band 4) { $names += 'Public' }
+        return $names
+    }
+    $parts = @($t -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ -ne '' })
+    if ($parts -contains 'Any' -or $parts.Count -eq 0) { return @('Any') }
+    return @($AllProfiles | Where-Object { $parts -contains $_ })
+}
+
+function Test-ProfileCovers($Names, [string]$Profile) {
+    return (@($Names) -contains 'Any') -or (@($Names) -contains $Profile)
+}
+
+function ConvertTo-IPv4Bytes([string]$Text) {
+    if ($Text -notmatch '^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$') { return $null }
+    $b = @([int]$Matches[1], [int]$Matches[2], [int]$Matches[3], [int]$Matches[4])
+    if (@($b | Where-Object { $_ -gt 255 }).Count -gt 0) { return $null }
+    return , $b
+}
+
+function ConvertTo-IPv6Text([string]$Text) {
+    if ($Text -notmatch ':') { return $null }
+    $ip = $null
+    if (-not [System.Net.IPAddress]::TryParse($Text, [ref]$ip)) { return $null }
+    if ($ip.AddressFamily -ne [System.Net.Sockets.AddressFamily]::InterNetworkV6) { return $null }
+    return $ip.ToString()
+}
+
+function ConvertTo-NormalAddress([string]$Token) {
+    # One RemoteAddress entry as Get-NetFirewallAddressFilter shows it: IPv4 subnets in mask notation with the host
+    # bits cleared (10.1.2.3/16 -> 10.1.0.0/255.255.0.0), keywords in their documented spelling. $null: invalid.
+    $t = $Token.Trim()
+    if ($t -ieq 'Any') { return 'Any' }
+    foreach ($k in $Keywords) { if ($t -match ('^' + $k + '([46]?)$')) { return $k + $Matches[1] } }
+    $slash = $t.IndexOf('/')
+    if ($slash -gt 0) {
+        $addr = $t.Substring(0, $slash); $suffix = $t.Substring($slash + 1)
+        $v4 = ConvertTo-IPv4Bytes $addr
+        if ($null -ne $v4) {
+            $mask = $null
+            if ($suffix -match '^\d{1,2}$' -and [int]$suffix -le 32) {
+                $m = [uint64]4294967296 - [uint64][math]::Pow(2, 32 - [int]$suffix)
+                $mask = @([int](($m -shr 24) -band 255), [int](($m -shr 16) -band 255), [int](($m -shr 8) -band 255), [int]($m -band 255))
+            } else {
+                $mask = ConvertTo-IPv4Bytes $suffix
+            }
+            if ($null -eq $mask) { return $null }
+            $net = @(0..3 | ForEach-Object { $v4[$_] -band $mask[$_] })
+            return (($net -join '.') + '/' + ($mask -join '.'))
+        }
+        $v6 = ConvertTo-IPv6Text $addr
+        if ($null -ne $v6 -and $suffix -match '^\d{1,3}$' -and [int]$suffix -le 128) { return "$v6/$([int]$suffix)" }
+        return $null
+    }
+    $dash = $t.IndexOf('-')
+    if ($dash -gt 0) {
+        $a = $t.Substring(0, $dash); $b = $t.Substring($dash + 1)
+        if ($null -ne (ConvertTo-IPv4Bytes $a) -and $null -ne (ConvertTo-IPv4Bytes $b)) { return "$a-$b" }
+        $a6 = ConvertTo-IPv6Text $a; $b6 = ConvertTo-IPv6Text $b
+        if ($null -ne $a6 -and $null -ne $b6) { return "$a6-$b6" }
+        return $null
+    }
+    if ($null -ne (ConvertTo-IPv4Bytes $t)) { return $t }
+    return (ConvertTo-IPv6Text $t)
+}
+
+function ConvertTo-AddressList($Value) {
+    # A filter's RemoteAddress (one string, or an array), normalized and sorted for comparison.
+    $list = @(@($Value) | ForEach-Object { ([string]$_).Split(',') } | ForEach-Object { $_.Trim() } | Where-Object { $_ -ne '' } | ForEach-Object {
+        $n = ConvertTo-NormalAddress $_
+        if ($null -eq $n) { $_ } else { $n }
+    })
+    if ($list.Count -eq 0) { return @('Any') }
+    return @($list | Sort-Object -Unique)
+}
+
+function Test-SameAddresses($A, $B) {
+    $x = @(ConvertTo-AddressList $A) -join ','
+    $y = @(ConvertTo-AddressList $B) -join ','
+    return ($x -ieq $y)
+}
+
+function Get-RequestedScope {
+    # $null: remoteAddresses not given (leave the built-in rules' scope alone). Otherwise the normalized list.
+    $raw = @($in.parameters.remoteAddresses | Where-Object { $null -ne $_ } | ForEach-Object { [string]$_ })
+    if ($raw.Count -eq 0) { return $null }
+    $out = @()
+    foreach ($r in $raw) {
+        $n = ConvertTo-NormalAddress $r
+        if ($null -eq $n) { throw "remoteAddresses: '$r' is not an IPv4/IPv6 address, subnet, range or address keyword (New-NetFirewallRule -RemoteAddress formats)." }
+        $out += $n
+    }
+    if ($out -contains 'Any' -and $out.Count -gt 1) { throw "remoteAddresses: 'Any' must be the only entry (it admits every address)." }
+    return , @($out | Sort-Object -Unique)
+}
+
+function Get-RequiredProfiles {
+    # 'active': the firewall profiles of the connected networks (DomainAuthenticated -> Domain).
+    $spec = [string]$in.parameters.profiles
+    if ($spec -eq 'any') { return , $AllProfiles }
+    if ($spec -eq 'active' -or $spec -eq '') {
+        $cats = @(Get-NetConnectionProfile -ErrorAction Stop | ForEach-Object {
+            $c = [string]$_.NetworkCategory
+            if ($c -eq '0' -or $c -eq 'Public') { 'Public' }
+            elseif ($c -eq '1' -or $c -eq 'Private') { 'Private' }
+            elseif ($c -eq '2' -or $c -eq 'DomainAuthenticated') { 'Domain' }
+        })
+        return , @($AllProfiles | Where-Object { $cats -contains $_ })
+    }
+    $parts = @($spec -split ',' | ForEach-Object { $_.Trim() })
+    return , @($AllProfiles | Where-Object { $parts -contains $_ })
+}
+
+function Get-FirewallView {
+    # Every rule of the active store (local and group policy) with its filters, joined on InstanceID: one bulk
+    # query per class instead of one association per rule.
+    $index = @{}
+    foreach ($kind in @('Port', 'Address', 'Application', 'Service')) {
+        $map = @{}
+        $items = @()
+        if ($kind -eq 'Port') { $items = @(Get-NetFirewallPortFilter -PolicyStore ActiveStore -ErrorAction Stop) }
+        if ($kind -eq 'Address') { $items = @(Get-NetFirewallAddressFilter -PolicyStore ActiveStore -ErrorAction Stop) }
+        if ($kind -eq 'Application') { $items = @(Get-NetFirewallApplicationFilter -PolicyStore ActiveStore -ErrorAction Stop) }
+        if ($kind -eq 'Service') { $items = @(Get-NetFirewallServiceFilter -PolicyStore ActiveStore -ErrorAction Stop) }
+        foreach ($f in $items) { $id = [string]$f.InstanceID; if (-not $map.ContainsKey($id)) { $map[$id] = $f } }
+        $index[$kind] = $map
+    }
+    $view = @()
+    foreach ($r in @(Get-NetFirewallRule -PolicyStore ActiveStore -ErrorAction Stop)) {
+        $id = [string]$r.Name
+        $port = $index['Port'][$id]; $addr = $index['Address'][$id]; $app = $index['Application'][$id]; $svc = $index['Service'][$id]
+        $protocol = 'Any'; $localPort = @('Any'); $remote = @('Any'); $program = 'Any'; $service = 'Any'
+        if ($null -ne $port) { $protocol = [string]$port.Protocol; $localPort = @(@($port.LocalPort) | ForEach-Object { [string]$_ }) }
+        if ($null -ne $addr) { $remote = @(@($addr.RemoteAddress) | ForEach-Object { [string]$_ } | Where-Object { $_ -ne '' }); if ($remote.Count -eq 0) { $remote = @('Any') } }
+        if ($null -ne $app -and [string]$app.Program -ne '') { $program = [string]$app.Program }
+        if ($null -ne $svc -and [string]$svc.Service -ne '') { $service = [string]$svc.Service }
+        $view += [pscustomobject]@{
+            Name = $id; DisplayName = [string]$r.DisplayName
+            Enabled = ([string]$r.Enabled -eq 'True' -or [string]$r.Enabled -eq '1')
+            Inbound = ([string]$r.Direction -eq 'Inbound' -or [string]$r.Direction -eq '1')
+            Action = [string]$r.Action
+            Profiles = @(ConvertTo-ProfileNames $r.Profile)
+            FromPolicy = ([string]$r.PolicyStoreSourceType -eq 'GroupPolicy' -or [string]$r.PolicyStoreSourceType -eq '2')
+            Protocol = $protocol; LocalPort = $localPort; RemoteAddress = $remote; Program = $program; Service = $service
+        }
+    }
+    return , $view
+}
+
+function Test-PortCovered($LocalPort, [int]$Port) {
+    foreach ($p in @($LocalPort)) {
+        $s = ([string]$p).Trim()
+        if ($s -eq 'Any') { return $true }
+        if ($s -match '^(\d+)-(\d+)$' -and $Port -ge [int]$Matches[1] -and $Port -le [int]$Matches[2]) { return $true }
+        if ($s -match '^\d+$' -and [int]$s -eq $Port) { return $true }
+    }
+    return $false
+}
+
+function Test-TouchesRdp($Rule, [int]$Port) {
+    # Would this enabled inbound rule match RDP traffic to TCP <Port> (served by TermService in svchost)?
+    if (-not $Rule.Enabled -or -not $Rule.Inbound) { return $false }
+    if (@('TCP', '6', 'Any') -notcontains $Rule.Protocol) { return $false }
+    if (-not (Test-PortCovered $Rule.LocalPort $Port)) { return $false }
+    if ($Rule.Program -ne 'Any' -and $Rule.Program -notmatch '\\svchost\.exe$') { return $false }
+    if ($Rule.Service -ne 'Any' -and $Rule.Service -ne '*' -and $Rule.Service -ine 'TermService') { return $false }
+    return $true
+}
+
+function Get-BlockFindings($View, [int]$Port, $Required) {
+    # Enabled inbound block rules on the RDP port for a required profile: a full block (any remote address) stops
+    # the step; one limited to some remote addresses is a warning.
+    $blocked = @(); $warnings = @()
+    foreach ($r in $View) {
+        if ($r.Action -ne 'Block' -and $r.Action -ne '4') { continue }
+        if (-not (Test-TouchesRdp $r $Port)) { continue }
+        $hit = @($Required | Where-Object { Test-ProfileCovers $r.Profiles $_ })
+        if ($Required.Count -eq 0) { $hit = @($r.Profiles) }
+        if ($hit.Count -eq 0) { continue }
+        $who = "'$($r.DisplayName)' ($($r.Name))"
+        $where = "inbound TCP $Port on the $($hit -join ', ') profile(s)"
+        if (@($r.RemoteAddress) -contains 'Any') {
+            if ($r.FromPolicy) {
+                $blocked += "blocked by policy: the group policy firewall rule $who blocks $where. Block rules take precedence over allow rules, and a rule from a GPO cannot be changed or removed locally; change the GPO (Computer Configuration > Windows Settings > Security Settings > Windows Defender Firewall with Advanced Security > Inbound Rules)."
+            } else {
+                $blocked += "blocked: the local firewall rule $who blocks $where. Block rules take precedence over allow rules, so no allow rule can let RDP in while it is enabled. If it is not intended, disable it (Disable-NetFirewallRule -Name '$($r.Name)') and run again."
+            }
+        } else {
+            $src = 'local'; if ($r.FromPolicy) { $src = 'group policy' }
+            $warnings += "The $src firewall rule $who blocks $where from $(@($r.RemoteAddress) -join ', '); RDP from those addresses stays blocked (block rules win)."
+        }
+    }
+    return @{ Blocked = $blocked; Warnings = $warnings }
+}
+
+function Get-BuiltinRule([string]$Name, $View) {
+    # The built-in rule as the local (persistent) store has it; or its group policy copy; or nothing.
+    $r = @(Get-NetFirewallRule -Name $Name -ErrorAction SilentlyContinue)
+    if ($r.Count -gt 0) {
+        $af = Get-NetFirewallAddressFilter -AssociatedNetFirewallRule $r[0] -ErrorAction Stop
+        return [pscustomobject]@{ Name = $Name; Exists = $true; FromPolicy = $false; Enabled = ([string]$r[0].Enabled -eq 'True' -or [string]$r[0].Enabled -eq '1'); Profiles = @(ConvertTo-ProfileNames $r[0].Profile); RemoteAddress = @(ConvertTo-AddressList $af.RemoteAddress) }
+    }
+    $g = @($View | Where-Object { $_.Name -eq $Name -and $_.FromPolicy })
+    if ($g.Count -gt 0) {
+        return [pscustomobject]@{ Name = $Name; Exists = $false; FromPolicy = $true; Enabled = $g[0].Enabled; Profiles = @($g[0].Profiles); RemoteAddress = @($g[0].RemoteAddress) }
+    }
+    return [pscustomobject]@{ Name = $Name; Exists = $false; FromPolicy = $false; Enabled = $false; Profiles = @(); RemoteAddress = @() }
+}
+
+function Get-ProfileText($Names) {
+    if (@($Names) -contains 'Any') { return 'Any' }
+    if (@($Names).Count -eq 0) { return '' }
+    return (@($Names) -join ', ')
+}
+
+function Get-WidenedProfiles($Current, $Required) {
+    if (@($Current) -contains 'Any') { return @('Any') }
+    return @($AllProfiles | Where-Object { @($Current) -contains $_ -or @($Required) -contains $_ })
+}
+
+function Test-RuleSatisfies($Rule, $Required, $Scope) {
+    if (-not $Rule.Enabled) { return $false }
+    foreach ($p in $Required) { if (-not (Test-ProfileCovers $Rule.Profiles $p)) { return $false } }
+    if ($null -ne $Scope -and -not (Test-SameAddresses $Rule.RemoteAddress $Scope)) { return $false }
+    return $true
+}
+
+function Get-RdpPort {
+    $item = Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp' -Name 'PortNumber' -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return 3389 }
+    return [int]$item.PortNumber
+}
+
+# ---------------------------------------------------------------------------------------------------
+
+$scope = Get-RequestedScope
+$required = Get-RequiredProfiles
+$view = Get-FirewallView
+$warnings = New-Object System.Collections.ArrayList
+$blockedReasons = New-Object System.Collections.ArrayList
+if ($required.Count -eq 0) { [void]$warnings.Add("No connected network has a connection profile, so 'active' names no firewall profile; only the rules' Enabled state (and scope) is checked.") }
+
+if ($in.step -eq 'builtin-rules') {
+    $rules = @($BuiltinNames | ForEach-Object { Get-BuiltinRule $_ $view })
+    $tcp = $rules[0]
+    $port = 3389
+    $tcpView = @($view | Where-Object { $_.Name -eq $tcp.Name })
+    if ($tcpView.Count -gt 0) { foreach ($p in $tcpView[0].LocalPort) { if ([string]$p -match '^\d+$') { $port = [int]$p; break } } }
+    $compliant = $true
+    $beforeRules = @(); $afterRules = @()
+    foreach ($r in $rules) {
+        $isTcp = ($r.Name -eq $tcp.Name)
+        if (-not $r.Exists -and -not $r.FromPolicy) {
+            if ($isTcp) { [void]$blockedReasons.Add("The built-in rule $($r.Name) does not exist on this host (neither in the local store nor from group policy), so there is nothing to enable; rdpfix does not recreate built-in rules. Restore the Remote Desktop rule group, or add an inbound TCP $port allow rule for TermService.") }
+            else { [void]$warnings.Add("The built-in rule $($r.Name) does not exist on this host; RDP works over TCP without it (no UDP transport).") }
+            continue
+        }
+        $ok = Test-RuleSatisfies $r $required $scope
+        $state = [ordered]@{ name = $r.Name; store = 'local'; enabled = $r.Enabled; profile = (Get-ProfileText $r.Profiles); remoteAddress = @($r.RemoteAddress) }
+        if ($r.FromPolicy) {
+            $state.store = 'group policy'
+            $beforeRules += $state; $afterRules += $state
+            if (-not $ok) {
+                $msg = "blocked by policy: $($r.Name) comes from group policy (it is not in the local store) and is disabled or does not cover the profile(s) $($required -join ', '); a GPO rule cannot be changed locally. Change it in the GPO (Windows Defender Firewall with Advanced Security > Inbound Rules, or 'Windows Firewall: Allow inbound Remote Desktop exceptions')."
+                if ($isTcp) { [void]$blockedReasons.Add($msg) } else { [void]$warnings.Add($msg) }
+            }
+            continue
+        }
+        $beforeRules += $state
+        $next = [ordered]@{ name = $r.Name; store = 'local'; enabled = $true; profile = (Get-ProfileText (Get-WidenedProfiles $r.Profiles $required)); remoteAddress = @($r.RemoteAddress) }
+        if ($null -ne $scope) { $next.remoteAddress = @($scope) }
+        elseif (@($r.RemoteAddress) -notcontains 'Any') { [void]$warnings.Add("$($r.Name) admits only $(@($r.RemoteAddress) -join ', '); pass remoteAddresses to change that scope.") }
+        $afterRules += $next
+        if (-not $ok) { $compliant = $false }
+    }
+    $blocks = Get-BlockFindings $view $port $required
+    foreach ($b in $blocks.Blocked) { [void]$blockedReasons.Add($b) }
+    foreach ($w in $blocks.Warnings) { [void]$warnings.Add($w) }
+    $before = [ordered]@{ profiles = @($required); rules = @($beforeRules) }
+    $after = [ordered]@{ profiles = @($required); rules = @($afterRules) }
+} else {
+    $port = Get-RdpPort
+    $own = @($view | Where-Object { $_.Name -eq $CustomName -and -not $_.FromPolicy })
+    $ownState = $null
+    if ($own.Count -gt 0) { $ownState = [ordered]@{ name = $CustomName; enabled = $own[0].Enabled; localPort = @($own[0].LocalPort); profile = (Get-ProfileText $own[0].Profiles); remoteAddress = @($own[0].RemoteAddress) } }
+    if ($port -eq 3389) {
+        $compliant = $true
+        $before = [ordered]@{ portNumber = $port; note = 'the listener uses the default port 3389, which the built-in rules cover'; rule = $ownState }
+        $after = $before
+    } else {
+        # Which required profiles already let TCP <port> in: the profile's firewall is off, its default inbound
+        # action is Allow, or an enabled inbound allow rule covers the port (and the requested scope).
+        $fwProfiles = @(Get-NetFirewallProfile -PolicyStore ActiveStore -ErrorAction Stop)
+        $allows = @($view | Where-Object { ($_.Action -eq 'Allow' -or $_.Action -eq '2') -and (Test-TouchesRdp $_ $port) })
+        if ($null -ne $scope -and @($scope) -notcontains 'Any') {
+            $allows = @($allows | Where-Object { $ra = @($_.RemoteAddress); ($ra -contains 'Any') -or (Test-SameAddresses $ra $scope) })
+        }
+        $admitted = @()
+        $check = $required
+        if ($check.Count -eq 0) { $check = $AllProfiles }
+        foreach ($p in $check) {
+            $fp = @($fwProfiles | Where-Object { [string]$_.Name -eq $p })
+            $open = $false
+            if ($fp.Count -gt 0 -and ([string]$fp[0].Enabled -eq 'False' -or [string]$fp[0].DefaultInboundAction -eq 'Allow')) { $open = $true }
+            if (@($allows | Where-Object { Test-ProfileCovers $_.Profiles $p }).Count -gt 0) { $open = $true }
+            if ($open) { $admitted += $p }
+        }
+        if ($required.Count -eq 0) { $compliant = ($admitted.Count -gt 0) } else { $compliant = ($admitted.Count -eq $required.Count) }
+        $profileText = 'Any'
+        if ($required.Count -gt 0) { $profileText = ($required -join ', ') }
+        $desired = [ordered]@{ name = $CustomName; enabled = $true; localPort = @([string]$port); profile = $profileText; remoteAddress = @('Any') }
+        if ($null -ne $scope) { $desired.remoteAddress = @($scope) }
+        $before = [ordered]@{ portNumber = $port; profiles = @($required); admittedOn = @($admitted); rule = $ownState }
+        $after = [ordered]@{ portNumber = $port; profiles = @($required); admittedOn = @($check); rule = $desired }
+        if ($compliant) { $after = $before }
+        $blocks = Get-BlockFindings $view $port $required
+        foreach ($b in $blocks.Blocked) { [void]$blockedReasons.Add($b) }
+        foreach ($w in $blocks.Warnings) { [void]$warnings.Add($w) }
+    }
+}
+
+$blocked = $null
+if ($blockedReasons.Count -gt 0) { $blocked = (@($blockedReasons) -join ' ') }
+if ($in.phase -eq 'verify') {
+    $reason = 'the rules admit RDP on the required profiles'
+    if ($null -ne $blocked) { $reason = $blocked }
+    elseif (-not $compliant) { $reason = 'still not compliant: ' + (ConvertTo-Json -InputObject $before -Depth 10 -Compress) }
+    ConvertTo-Json -InputObject ([ordered]@{ ok = ($compliant -and $null -eq $blocked); reason = $reason; warnings = @($warnings) }) -Depth 10 -Compress
+    return
+}
+$result = [ordered]@{
+    compliant = ($compliant -and $null -eq $blocked)
+    blocked   = $blocked
+    before    = $before
+    after     = $after
+    warnings  = @($warnings)
+}
+ConvertTo-Json -InputObject $result -Depth 10 -Compress

@@ -1,0 +1,18 @@
+# The prior state of the step's local value: whether it existed, its kind and data. The checkpoint names its
+# value, so the undo needs nothing else (it may run unattended on the host, from the revert task).
+param([Parameter(Mandatory)][string]$InputJson)
+Set-StrictMode -Version 2.0
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$in = ConvertFrom-Json -InputObject $InputJson
+$key = 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp'
+$name = 'SecurityLayer'
+if ($in.step -eq 'min-encryption-level') { $name = 'MinEncryptionLevel' }
+$state = [ordered]@{ key = $key; name = $name; exists = $false; kind = $null; data = $null }
+$item = Get-ItemProperty -Path $key -Name $name -ErrorAction SilentlyContinue
+if ($null -ne $item) {
+    $state.exists = $true
+    $state.kind = (Get-Item -Path $key).GetValueKind($name).ToString()
+    $state.data = $item.$name
+}
+ConvertTo-Json -InputObject ([ordered]@{ state = $state; warnings = @() }) -Depth 10 -Compress

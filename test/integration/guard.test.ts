@@ -1,0 +1,87 @@
+import { describe, it, expect, afterAll } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeLabHost } from '../helpers/lab.js';
+import { engineSetup, labInventory } from '../helpers/engine.js';
+import { startRun, rollbackRun } from '../../src/engine/run.js';
+import { readRun } from '../../src/journal/journal.js';
+import { advanceLab } from '../../src/lab/clock.js';
+import type { LabHostState } from '../../src/lab/state.js';
+
+const env = engineSetup();
+afterAll(() => env.broker.close());
+
+const records = (runId: string) => readRun(env.stateDir, runId).records as Record<string, unknown>[];
+const guardTrail = (runId: string) => records(runId).filter((r) => String(r.type).startsWith('guard-')).map((r) => r.type);
+const rule = (s: LabHostState, name: string) => s.firewall.rules.find((r) => r.Name === name)!;
+const guardFiles = (s: LabHostState) => Object.keys(s.files).filter((p) => /\\ProgramData\\rdpfix/i.test(p));
+
+const run = (host: ReturnType<typeof makeLabHost>, playbook: string, parameters: Record<string, unknown> = {}) =>
+  startRun({ mode: 'apply', inventory: labInventory([host]), catalogue: env.catalogue, playbookIds: [playbook], parameters: { [playbook]: parameters }, concurrency: 1, allowIrreversible: false, stateDir: env.stateDir, broker: env.broker });
+
+describe('revert guard (commit-confirmed changes) on the lab', () => {
+  it('arms a SYSTEM task before the change, confirms over a new session and an RDP probe, then disarms it', async () => {
+    const host = makeLabHost((s) => (s.name = 'lab-101'), 11);
+    const pre = host.read();
+    const r = await run(host, 'guarded-rule');
+    expect(r.hosts[0]!.outcome).toBe('succeeded');
+    expect(guardTrail(r.runId)).toEqual(['guard-arming', 'guard-armed', 'guard-confirmed', 'guard-disarming', 'guard-disarmed']);
+    const all = records(r.runId);
+    const armedAt = all.findIndex((x) => x.type === 'guard-armed');
+    expect(armedAt).toBeLessThan(all.findIndex((x) => x.type === 'step-applied'));
+    expect(all.find((x) => x.type === 'guard-confirmed')).toMatchObject({ ok: true, session: true });
+    // The task was really registered as the reference says (SYSTEM, once at the TTL and at startup): the audit log.
+    const audit = readFileSync(host.statePath.replace(/\.json$/, '.audit.jsonl'), 'utf8');
+    expect(audit).toMatch(/"command":"Register-ScheduledTask".*"taskPath":"\\\\rdpfix\\\\"/);
+    const after = host.read();
+    expect(rule(after, 'RemoteDesktop-UserMode-In-UDP').Enabled).toBe('False');
+    expect(after.scheduledTasks).toEqual(pre.scheduledTasks);
+    expect(guardFiles(after)).toEqual([]);
+    const back = await rollbackRun({ stateDir: env.stateDir, runId: r.runId, catalogue: env.catalogue, broker: env.broker, force: false });
+    expect(back.hosts[0]!.outcome).toBe('rolledBack');
+    expect(host.read()).toEqual(pre);
+  });
+
+  it('a change that cuts the remoting port is not confirmed: the step is rolled back and the guard removed', async () => {
+    const host = makeLabHost((s) => (s.name = 'lab-102'), 12);
+    const pre = host.read();
+    const r = await run(host, 'guarded-rule', { rule: 'WINRM-HTTP-In-TCP-NoScope' });
+    const h = r.hosts[0]!;
+    expect(h.outcome).toBe('rolledBack');
+    const failure = h.results['guarded-rule']!.failure!;
+    expect(failure).toMatchObject({ phase: 'confirm', category: 'lockout' });
+    expect(failure.message).toMatch(/remoting port 5985 does not answer/);
+    expect(guardTrail(r.runId)).toEqual(['guard-arming', 'guard-armed', 'guard-confirmed', 'guard-disarming', 'guard-disarmed']);
+    expect(host.read()).toEqual(pre);
+  });
+
+  it('a temporary change keeps its guard: the host restores the checkpoint by itself when the TTL has passed', async () => {
+    const host = makeLabHost((s) => (s.name = 'lab-103'), 13);
+    const pre = host.read();
+    const r = await run(host, 'temporary-value', { ttlMinutes: 30 });
+    expect(r.hosts[0]!.results['temporary-value']!.failure).toBeNull();
+    expect(r.hosts[0]!.outcome).toBe('succeeded');
+    expect(guardTrail(r.runId)).toEqual(['guard-arming', 'guard-armed', 'guard-confirmed', 'guard-kept']);
+    const applied = host.read();
+    expect(applied.registry['HKEY_LOCAL_MACHINE\\SOFTWARE\\RdpfixTest']).toEqual({ Temp: { kind: 'DWord', data: 1 } });
+    const task = applied.scheduledTasks.find((t) => t.TaskPath === '\\rdpfix\\')!;
+    expect(task).toMatchObject({ State: 'Ready', Principal: { UserId: 'SYSTEM', LogonType: 'ServiceAccount', RunLevel: 'Highest' } });
+    expect(task.Triggers.map((t) => t.Type)).toEqual(['Once', 'AtStartup']);
+    expect(guardFiles(applied).length).toBeGreaterThan(0);
+
+    // Not yet due: nothing happens. Past the TTL (no controller involved): the task runs the step's undo.
+    const inventory = labInventory([host]);
+    expect((await advanceLab(env.broker, inventory.hosts, new Date(Date.now() + 20 * 60_000)))[0]!.fired).toEqual([]);
+    const fired = (await advanceLab(env.broker, inventory.hosts, new Date(Date.now() + 31 * 60_000)))[0]!.fired;
+    expect(fired).toEqual([{ task: expect.stringMatching(/^\\rdpfix\\rdpfix-.*temporary-value\.set-temp$/), result: 0, unregistered: true }]);
+    const reverted = host.read();
+    expect(reverted.registry['HKEY_LOCAL_MACHINE\\SOFTWARE\\RdpfixTest']).toBeUndefined();
+    expect(reverted.scheduledTasks).toEqual(pre.scheduledTasks);
+
+    // Rolling the run back later finds the step already at its checkpoint (no drift), and clears the guard's folder.
+    const back = await rollbackRun({ stateDir: env.stateDir, runId: r.runId, catalogue: env.catalogue, broker: env.broker, force: false });
+    expect(back.hosts[0]!.outcome).toBe('rolledBack');
+    expect(records(r.runId).find((x) => x.type === 'guard-disarmed')).toMatchObject({ wasArmed: false, ran: { ok: true, changed: true } });
+    expect(host.read()).toEqual(pre);
+  });
+});
