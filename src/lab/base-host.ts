@@ -87,14 +87,19 @@ function rdpFirewallRules(profile: string): LabFirewallRule[] {
   ];
 }
 
-function winrmFirewallRule(): LabFirewallRule {
-  return {
-    Name: 'WINRM-HTTP-In-TCP-NoScope', DisplayName: 'Windows Remote Management (HTTP-In)',
-    Description: 'Inbound rule for Windows Remote Management via WS-Management. [TCP 5985]',
-    DisplayGroup: 'Windows Remote Management', Group: '@FirewallAPI.dll,-30267', Enabled: 'True', Profile: 'Domain, Private',
-    Direction: 'Inbound', Action: 'Allow', Protocol: 'TCP', LocalPort: '5985', RemotePort: 'Any', RemoteAddress: 'Any',
+/** Enable-PSRemoting's two rules on a server: Domain, Private from anywhere; Public from the local subnet only
+ *  ("the WinRM firewall exception for public profiles limits access to remote computers within the same local subnet"). */
+function winrmFirewallRules(): LabFirewallRule[] {
+  const base = {
+    DisplayName: 'Windows Remote Management (HTTP-In)', Description: 'Inbound rule for Windows Remote Management via WS-Management. [TCP 5985]',
+    DisplayGroup: 'Windows Remote Management', Group: '@FirewallAPI.dll,-30267', Enabled: 'True',
+    Direction: 'Inbound', Action: 'Allow', Protocol: 'TCP', LocalPort: '5985', RemotePort: 'Any',
     Program: 'System', Service: 'Any', PolicyStoreSourceType: 'Local',
-  };
+  } as const;
+  return [
+    { ...base, Name: 'WINRM-HTTP-In-TCP-NoScope', Profile: 'Domain, Private', RemoteAddress: 'Any' },
+    { ...base, Name: 'WINRM-HTTP-In-TCP', Profile: 'Public', RemoteAddress: 'LocalSubnet' },
+  ];
 }
 
 function registry(machineGuid: string, rdpThumbprint: string, users: LabUser[]): RegistryHive {
@@ -218,7 +223,7 @@ export function healthyHost(index: number, rng: Rng, now: Date): LabHostState {
     ],
     firewall: {
       profiles: (['Domain', 'Private', 'Public'] as const).map((Name) => ({ Name, Enabled: true, DefaultInboundAction: 'NotConfigured', DefaultOutboundAction: 'NotConfigured' })),
-      rules: [...rdpFirewallRules('Domain, Private, Public'), winrmFirewallRule()],
+      rules: [...rdpFirewallRules('Domain, Private, Public'), ...winrmFirewallRules()],
     },
     files,
     certificates: {

@@ -46,7 +46,7 @@ describe('rdpfix diagnose on the lab', () => {
     expect(by['lab-001']!.reach).toMatchObject({ address: '198.18.0.1', rdpPort: 3389, remotingPort: 5985 });
     expect(ports('lab-001')).toEqual({ 3389: 'open', 5985: 'open', 5986: 'ETIMEDOUT' });
     for (const h of ['lab-002', 'lab-003', 'lab-006']) expect({ h, ports: ports(h) }).toEqual({ h, ports: { 3389: 'ETIMEDOUT', 5985: 'open', 5986: 'ETIMEDOUT' } });
-    expect(ports('lab-005')).toEqual({ 3389: 'ETIMEDOUT', 5985: 'ETIMEDOUT', 5986: 'ETIMEDOUT' }); // the WinRM rule covers Domain, Private
+    expect(ports('lab-005')).toEqual({ 3389: 'ETIMEDOUT', 5985: 'open', 5986: 'ETIMEDOUT' }); // WinRM's Public rule admits the local subnet; RDP's does not cover Public
     expect(by['lab-006']!.findings[0]!.evidence.at(-1)).toBe('from the controller: TCP 3389 does not answer; TCP 5985 answers (0 ms), so the host is up: the cause is on the host');
     expect(by['lab-007']!.findings[0]!.evidence.at(-1)).toMatch(/^from the controller: TCP 3389 answers \(0 ms\): the socket opens/);
 

@@ -159,7 +159,7 @@ describe('lab firewall RemoteAddress, profiles and filters', () => {
     expect(o.ra).toEqual(['10.20.0.0/255.255.0.0', 'LocalSubnet', '192.0.2.1-192.0.2.9', 'fe80::1/64', 'Internet6', '198.51.100.0/255.255.255.128']);
     expect(o.profile).toBe('Private, Public');
     expect(o.sf).toEqual(['termservice', 'RemoteDesktop-UserMode-In-TCP', 'Microsoft.Management.Infrastructure.CimInstance#root/standardcimv2/MSFT_NetServiceFilter']);
-    expect(o.all).toBe(8);
+    expect(o.all).toBe(9);
     expect(o.e1).toEqual([{
       m: 'The address is invalid.  Addresses may be specified as IP addresses, ranges, or subnets.  Also, the following address keywords are allowed in certain places: LocalSubnet, DNS, DHCP, WINS, DefaultGateway, Internet, Intranet, IntranetRemoteAccess, PlayToDevice.  Keywords can be restricted to IPv4 or IPv6 by appending a 4 or 6.',
       fqid: 'HRESULT 0x80070057,New-NetFirewallRule', cat: 'InvalidArgument', ex: 'Microsoft.Management.Infrastructure.CimException',

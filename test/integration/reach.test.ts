@@ -102,7 +102,7 @@ describe('TCP reach of lab hosts (the simulated network)', () => {
       s.registry[RDP_TCP_KEY]!.PortNumber = { kind: 'DWord', data: 3390 };
       s.firewall.rules.push({ ...s.firewall.rules[0]!, Name: 'RDP-Custom-TCP-3390', LocalPort: '3390' });
     });
-    const publicNet = lab(undefined, 'public-profile'); // the WinRM rule covers Domain, Private too
+    const publicNet = lab(undefined, 'public-profile'); // RDP rules Domain, Private; WinRM's Public rule admits the local subnet
     const winrmOff = lab((s) => { s.services.find((x) => x.Name === 'WinRM')!.Status = 'Stopped'; });
     const firewallOff = lab((s) => { s.firewall.profiles.forEach((p) => { p.Enabled = false; }); }, 'termservice-stopped');
     const slow = lab((s) => { s.faults.latencyMs = 5000; });
@@ -112,7 +112,7 @@ describe('TCP reach of lab hosts (the simulated network)', () => {
       ask(slow, [3389], slow.state.network.address, 1000),
     ]);
     expect(c).toEqual([noAnswer(3389), { port: 3390, open: true, latencyMs: 0 }]);
-    expect(p).toEqual([noAnswer(3389), noAnswer(5985), noAnswer(5986)]);
+    expect(p).toEqual([noAnswer(3389), { port: 5985, open: true, latencyMs: 0 }, noAnswer(5986)]);
     expect(w).toEqual([noAnswer(5985)]);
     // Firewall off: a port nobody listens on sends a reset (stealth mode only applies with the firewall on).
     expect(f).toEqual([{ port: 3389, open: false, latencyMs: null, error: 'ECONNREFUSED' }, { port: 5985, open: true, latencyMs: 0 }]);

@@ -1,5 +1,6 @@
 # ScheduledTasks CDXML module (Root/Microsoft/Windows/TaskScheduler: MSFT_ScheduledTask, PS_ScheduledTask) over
-# state.scheduledTasks. Running a task's action is not simulated here: Start-ScheduledTask records the run only.
+# state.scheduledTasks. Start-ScheduledTask records the run only; the lab's clock (Invoke-LabDueTasks, at the end,
+# driven by `rdpfix lab advance`) fires due tasks and really runs their powershell.exe -File actions.
 # Uses the CDXML helpers of 60-netprofile.ps1. Facts: docs/windows-facts/network-firewall-sessions-tasks.md.
 
 # Enums of MSFT_ScheduledTask_v1.0.cdxml (EnumName="ScheduledTask.StateEnum" ...).
