@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import type { LabHostState } from '../../src/lab/state.js';
 
 describe('plan / apply --from-diagnosis on a mixed lab fleet', () => {
   it('gives each host only the playbooks it needs, leaves every fixable host healthy, and rolls back per host', async () => {
@@ -50,16 +51,22 @@ describe('plan / apply --from-diagnosis on a mixed lab fleet', () => {
       expect(JSON.parse(readFileSync(hostFile(h), 'utf8')), h).toEqual(JSON.parse(before[h]!));
     }
     // A restart and a log-off cannot be undone: those hosts stay fixed, and the rollback said so.
-    const again = await causesNow();
-    expect([again['lab-002'], again['lab-003'], again['lab-004']]).toEqual([[], [], []]);
-    expect(again['lab-010']).toEqual(['rdp-disabled']);
+    const host = (h: string) => JSON.parse(readFileSync(hostFile(h), 'utf8')) as LabHostState;
+    for (const h of ['lab-002', 'lab-003']) expect(host(h).services.find((x) => x.Name === 'TermService')!.Status, h).toBe('Running');
+    expect(host('lab-004').sessions.filter((x) => x.State === 'Disc' && x.UserName && (x.IdleMinutes ?? 0) >= 1440)).toEqual([]); // logged off: gone for good
+    const skipped = JSON.parse(back.stdout).hosts.filter((h: { host: string }) => ['lab-002', 'lab-003', 'lab-004'].includes(h.host));
+    expect(skipped.map((h: { outcome: string }) => h.outcome)).toEqual(['rolledBack', 'rolledBack', 'rolledBack']);
+    const journal = readFileSync(path.join(root, 'state', 'runs', run.runId, 'journal.jsonl'), 'utf8');
+    expect(journal.match(/"type":"undo-skipped"[^\n]*"reason":"irreversible step: nothing to undo"/g)?.length).toBe(3);
   }, 420_000);
 
-  it('without -p or --from-diagnosis there is nothing to run', async () => {
+  it('without -p, plan diagnoses first (the default)', async () => {
     const lab = path.join(mkdtempSync(path.join(tmpdir(), 'rdpfix-fd-')), 'lab');
-    expect((await runCli(['lab', 'init', lab, '--hosts', '1'])).code).toBe(0);
-    const r = await runCli(['plan', '-i', path.join(lab, 'inventory.yaml')]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/No playbook chosen\.\n  Fix: Pass --playbook ID… or --from-diagnosis/);
+    expect((await runCli(['lab', 'init', lab, '--hosts', '2', '--scenarios', 'healthy,rdp-disabled'])).code).toBe(0);
+    const r = await runCli(['plan', '-i', path.join(lab, 'inventory.yaml'), '--json', '--state-dir', path.join(lab, '..', 'state')]);
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.diagnosis.map((c: { host: string; playbooks: string[] }) => [c.host, c.playbooks])).toEqual([['lab-001', []], ['lab-002', ['enable-remote-desktop']]]);
+    expect(plan.hosts.map((h: { host: string }) => h.host)).toEqual(['lab-002']);
   });
 });

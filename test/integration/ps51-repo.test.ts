@@ -43,9 +43,9 @@ function check(folders: string[]): { checked: string[]; findings: string[] } {
 }
 
 describe('Windows PowerShell 5.1 compatibility of the repository', () => {
-  it('host-side scripts (src/probe/ps, playbooks) use nothing Windows PowerShell 5.1 lacks', () => {
-    const { checked, findings } = check(['src/probe/ps', 'playbooks']);
-    expect(checked).toContain('src/probe/ps');
+  it('host-side scripts (src/probe/ps, src/guard/ps, playbooks) use nothing Windows PowerShell 5.1 lacks', () => {
+    const { checked, findings } = check(['src/probe/ps', 'src/guard/ps', 'playbooks']);
+    expect(checked).toEqual(['src/probe/ps', 'src/guard/ps', 'playbooks']);
     expect(findings.length, `host-side scripts with constructs Windows PowerShell 5.1 lacks:\n${findings.join('\n')}\n`).toBe(0);
   }, 180_000);
 

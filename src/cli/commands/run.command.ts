@@ -33,7 +33,7 @@ function runCommand(name: 'plan' | 'apply'): Command {
     .description(name === 'plan' ? 'dry run: say, host by host, what each step would change (changes nothing)' : 'run playbooks on hosts: check, checkpoint, apply, verify; roll back a host on failure')
     .requiredOption('-i, --inventory <file>', 'inventory file')
     .option('-p, --playbook <id...>', 'playbook ids to run (order hints decide the order)')
-    .option('--from-diagnosis', 'diagnose first; give each host only the playbooks its findings need (with -p: only among those)', false)
+    .option('--from-diagnosis', 'diagnose first; give each host only the playbooks its findings need (with -p: only among those); the default without -p', false)
     .option('--param <id.name=value>', 'a playbook parameter (repeatable)', parseParam, {})
     .option('--hosts <list>', 'only these hosts of the inventory', list)
     .option('--concurrency <n>', 'hosts worked on at once (default 32, or config concurrency)', wholeNumber(1, 1024))
@@ -41,9 +41,8 @@ function runCommand(name: 'plan' | 'apply'): Command {
   if (name === 'apply') cmd.option('-y, --yes', 'do not ask before changing hosts', false);
   withEngineOptions(cmd);
   return cmd.action(async (flags: RunFlags) => {
-    if (!flags.playbook?.length && !flags.fromDiagnosis) {
-      throw new RdpfixError('usage', 'No playbook chosen.', 'Pass --playbook ID… or --from-diagnosis (rdpfix playbooks list shows the playbooks).');
-    }
+    // Without playbooks named, the diagnosis chooses them: each host gets what its findings need.
+    if (!flags.playbook?.length) flags.fromDiagnosis = true;
     const engine = engineFrom(flags);
     const inventory = loadInventory(flags.inventory);
     const catalogue = engine.catalogue();
