@@ -10,7 +10,8 @@ describe('plan / apply --from-diagnosis on a mixed lab fleet', () => {
     const root = mkdtempSync(path.join(tmpdir(), 'rdpfix-fd-'));
     const lab = path.join(root, 'lab');
     const inv = path.join(lab, 'inventory.yaml');
-    const state = ['--state-dir', path.join(root, 'state')];
+    // One PowerShell process per command: on CI's two cores a second one only adds start-up work.
+    const state = ['--state-dir', path.join(root, 'state'), '--processes', '1'];
     // One host per scenario: lab-001 healthy … lab-012 dns-mismatch, lab-013 nla-policy.
     expect((await runCli(['lab', 'init', lab, '--hosts', '13', '--seed', '8'])).code).toBe(0);
     const hostFile = (h: string) => path.join(lab, 'hosts', `${h}.json`);
@@ -36,7 +37,7 @@ describe('plan / apply --from-diagnosis on a mixed lab fleet', () => {
     expect(run.hosts.map((h: { outcome: string }) => h.outcome)).toEqual(Array(10).fill('succeeded'));
 
     const causesNow = async () => {
-      const d = JSON.parse((await runCli(['diagnose', '-i', inv, '--json'])).stdout);
+      const d = JSON.parse((await runCli(['diagnose', '-i', inv, '--json', '--processes', '1'])).stdout);
       return Object.fromEntries(d.hosts.map((h: { host: string; findings: { cause: string }[] }) => [h.host, h.findings.map((f) => f.cause)]));
     };
     const fixed = await causesNow();

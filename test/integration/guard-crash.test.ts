@@ -21,7 +21,7 @@ async function killedAfterArm() {
   const inventory = path.join(lab, 'inventory.yaml');
   const hostFile = path.join(lab, 'hosts', 'lab-001.json');
   const pre = JSON.parse(readFileSync(hostFile, 'utf8')) as LabHostState;
-  const child = spawn(process.execPath, [path.join(projectRoot(), 'bin', 'rdpfix.js'), 'apply', '-i', inventory, '-p', 'guarded-rule', '--playbooks', fixturePlaybooks(), '--yes', '--json', '--state-dir', stateDir], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [path.join(projectRoot(), 'bin', 'rdpfix.js'), 'apply', '-i', inventory, '-p', 'guarded-rule', '--playbooks', fixturePlaybooks(), '--yes', '--json', '--state-dir', stateDir, '--processes', '1'], { stdio: 'ignore' });
   const runs = path.join(stateDir, 'runs');
   const runId = await new Promise<string>((resolve, reject) => {
     const deadline = Date.now() + 120_000;
@@ -42,7 +42,7 @@ async function killedAfterArm() {
   await new Promise((r) => child.once('exit', r));
   const host = () => JSON.parse(readFileSync(hostFile, 'utf8')) as LabHostState;
   expect(host().scheduledTasks.some((t) => t.TaskPath === '\\rdpfix\\')).toBe(true); // the guard is on the host
-  const cli = (args: string[]) => runCli([...args, '--playbooks', fixturePlaybooks(), '--state-dir', stateDir, '--json']);
+  const cli = (args: string[]) => runCli([...args, '--playbooks', fixturePlaybooks(), '--state-dir', stateDir, '--json', '--processes', '1']);
   return { pre, host, runId, inventory, cli };
 }
 
@@ -63,7 +63,7 @@ describe('revert guard when the controller dies', () => {
 
   it('nobody comes back: after the TTL the host restores itself; rollback then only clears the guard folder', async () => {
     const { pre, host, runId, inventory, cli } = await killedAfterArm();
-    const advanced = await runCli(['lab', 'advance', '11m', '-i', inventory, '--json']);
+    const advanced = await runCli(['lab', 'advance', '11m', '-i', inventory, '--json', '--processes', '1']);
     expect(JSON.parse(advanced.stdout).hosts[0].fired).toEqual([expect.objectContaining({ result: 0, unregistered: true })]);
     const reverted = host();
     expect(udpRule(reverted)).toBe('True');
