@@ -29,7 +29,7 @@ export interface Finding {
 
 /** Evidence worth showing that names no cause by itself; never a reason to run a playbook. */
 export interface Note {
-  topic: 'pending-reboot' | 'event-history' | 'service-dependents' | 'rdp-port';
+  topic: 'pending-reboot' | 'event-history' | 'service-dependents' | 'rdp-port' | 'rdp-key';
   confidence: 'low';
   text: string;
   evidence: string[];
@@ -391,7 +391,7 @@ function machineKeys(s: Record<string, unknown>, keyEvents: Row[], now: number):
   const medium: string[] = [];
 
   if (certs.length === 0 && s.certificate !== undefined) high.push('no certificate in Cert:\\LocalMachine\\Remote Desktop');
-  for (const c of certs.filter((x) => x.privateKeyReadable === false)) high.push(`the RDP certificate ${c.thumbprint} claims a private key that cannot be read`);
+  const unreadable = certs.filter((x) => x.privateKeyReadable === false).map((c) => `the RDP certificate ${c.thumbprint} claims a private key that cannot be read`);
   const expiry = current ? time(current.notAfter) : null;
   if (current && expiry !== null && expiry < now) high.push(`the RDP certificate ${current.thumbprint} expired on ${current.notAfter}: the service failed to renew it`);
   if (bound && binding?.inRemoteDesktopStore === false && binding?.inMyStore === false) {
@@ -418,6 +418,17 @@ function machineKeys(s: Record<string, unknown>, keyEvents: Row[], now: number):
       medium.push(`the MachineKeys folder ACL is ${folder.sddl}; Windows' default is ${MACHINE_KEYS_DEFAULT_SDDL} (Administrators Full, Everyone Read/Write): regenerating the certificate may fail`);
     }
   }
+
+  // The probe opens the key as an administrator; the documented key ACL (NETWORK SERVICE Read, SYSTEM Full) need
+  // not let administrators read it. With that ACL in place, the file there and no Schannel/TermService key event
+  // (which every failing connection logs), "cannot be read" alone is the probe's view, not the service's: a note.
+  const key = folder ? obj(folder.rdpKey) : undefined;
+  const keyAclAsDocumented = !!key && key.exists === true && str(key.sddl) !== null && !high.some((h) => h.startsWith("the RDP key file's ACL"));
+  if (unreadable.length && keyAclAsDocumented && !keyEvents.length && !high.length && !medium.length) {
+    return { note: { topic: 'rdp-key', confidence: 'low', evidence: unreadable,
+      text: "the probe (an administrator) could not open the RDP certificate's key, but its ACL is as Windows sets it (NETWORK SERVICE Read, SYSTEM Full) and no key event is logged: not a cause by itself" } };
+  }
+  high.unshift(...unreadable);
 
   if (high.length || medium.length) {
     return { finding: { cause: 'machinekeys-corrupt', confidence: high.length ? 'high' : 'medium', playbook: 'machinekeys-repair', evidence: [...high, ...medium, ...summarize(keyEvents)] } };

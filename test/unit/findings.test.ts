@@ -167,6 +167,14 @@ describe('findings: certificate and MachineKeys', () => {
     expect(findingsFor(d)).toEqual([]);
   });
 
+  it('a key only the probe cannot open (ACL as Windows sets it, file there, no key event) is a note, not a cause', () => {
+    const d = healthy();
+    sec(d).certificate[0].privateKeyReadable = false;
+    expect(assess(d)).toEqual({ findings: [], notes: [expect.objectContaining({ topic: 'rdp-key', evidence: [`the RDP certificate ${THUMB} claims a private key that cannot be read`] })] });
+    sec(d).machineKeys.rdpKey.sddl = 'O:BAG:SYD:P(A;;FA;;;SY)'; // NETWORK SERVICE lost its read: the service cannot either
+    expect(findingsFor(d)).toEqual([expect.objectContaining({ cause: 'machinekeys-corrupt', confidence: 'high' })]);
+  });
+
   it('Schannel 36870 with a broken key is high; once the state is healthy the old events are history, a note', () => {
     const d = healthy();
     sec(d).events = [schannel('2026-11-24T09:00:00.0000000Z'), schannel('2026-11-24T09:30:00.0000000Z')];
