@@ -147,7 +147,7 @@ describe('playbook fix-user-profile on the lab', () => {
     for (const step of ['restore-profile-key', 'export-profile-keys']) {
       const checkpoint = records.find((x) => x.type === 'step-checkpoint' && x.step === step)!.state;
       const input = JSON.stringify({ runId: r.runId, host: 'lab-001', playbook: 'fix-user-profile', step, phase: 'undo', parameters: { user: 'carol' }, checkpoint });
-      const out = await onHost(host, pb.scripts['undo.ps1']!, [input]);
+      const out = await onHost(host, pb.scripts['fix-user-profile.ps1']!, [input]);
       expect(JSON.parse(out[0] as string)).toMatchObject({ changed: false });
     }
     expect(host.read()).toEqual(pre);

@@ -170,7 +170,7 @@ describe('playbook machinekeys-repair on the lab', () => {
     // An undo may run twice (a revert guard may run it unattended): the second run changes nothing.
     const cp = readRun(env.stateDir, rk.runId).records.find((x) => x.type === 'step-checkpoint' && x.host === 'lab-001' && x.step === 'rdp-key-reset')!;
     const before = f.corrupt.read();
-    const again = await runLab(f.corrupt.statePath, readFileSync(path.join(projectRoot(), 'playbooks', PB, 'undo.ps1'), 'utf8'),
+    const again = await runLab(f.corrupt.statePath, readFileSync(path.join(projectRoot(), 'playbooks', PB, `${PB}.ps1`), 'utf8'),
       [JSON.stringify({ runId: rk.runId, host: 'lab-001', playbook: PB, step: 'rdp-key-reset', phase: 'undo', parameters: { strategy: 'rdp-key' }, checkpoint: cp.state })]);
     expect(again.error).toBeNull();
     expect(JSON.parse(again.output[0] as string)).toMatchObject({ changed: false });

@@ -1,11 +1,12 @@
-# fix-user-profile: check (read-only) for both steps.
+# fix-user-profile: every phase of every step in one script. The engine passes $in.phase and $in.step; the helpers
+# below exist once, and each phase runs in this script's scope (dot-sourced), as it did as a file of its own.
 param([Parameter(Mandatory)][string]$InputJson)
 Set-StrictMode -Version 2.0
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $in = ConvertFrom-Json -InputObject $InputJson
 
-# ---- Shared by every fix-user-profile script (the same text in each file). Facts: docs/windows-facts/profiles.md,
+# ---- Shared by every phase. Facts: docs/windows-facts/profiles.md,
 # ---- shared reference section 6 (ProfileList, KB947215).
 $ProfileList = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList'
 
@@ -180,6 +181,8 @@ function Get-KeyTree([string]$Path) {
 }
 # ---- end of the shared part
 
+# fix-user-profile: check (read-only) for both steps.
+if ($in.phase -eq 'check') { . {
 # Read-only. Which KB947215 case the user's ProfileList entries are in, whether the repair can run (the user logged
 # off, the backed-up folder present), and what each step would change.
 $target = Resolve-ProfileUser ([string]$in.parameters.user)
@@ -231,3 +234,235 @@ if ($in.step -eq 'export-profile-keys') {
 }
 if ($case -eq 'temp-no-backup') { $result.compliant = $false }
 ConvertTo-Json -InputObject $result -Depth 10 -Compress
+} }
+
+# fix-user-profile: capture for both steps.
+elseif ($in.phase -eq 'capture') { . {
+# The prior state the undo restores. Runs before apply (the checkpoint), after verify and before an undo (drift):
+# it only reads.
+if ($in.step -eq 'export-profile-keys') {
+    # Where the export goes and which of its folders exist already: undo removes only what the apply created.
+    $place = Get-BackupPlace ([string]$in.runId)
+    $levels = @($place.levels | ForEach-Object { [ordered]@{ path = $_; exists = [bool](Test-Path -LiteralPath $_) } })
+    $files = @()
+    if (Test-Path -LiteralPath $place.folder) { $files = @(Get-ChildItem -LiteralPath $place.folder -Force | ForEach-Object { $_.Name } | Sort-Object) }
+    $state = [ordered]@{ folder = $place.folder; levels = $levels; files = $files }
+} else {
+    # Both keys exactly (every value's name, kind and data, and any subkeys), so undo restores them without the
+    # .reg files; the SID and names so undo needs nothing else.
+    $target = Resolve-ProfileUser ([string]$in.parameters.user)
+    $state = [ordered]@{
+        sid        = $target.sid
+        user       = $target.user
+        names      = @($target.names)
+        profileKey = (Get-KeyTree "$ProfileList\$($target.sid)")
+        backupKey  = (Get-KeyTree "$ProfileList\$($target.sid).bak")
+    }
+}
+ConvertTo-Json -InputObject ([ordered]@{ state = $state; warnings = @() }) -Depth 20 -Compress
+} }
+
+# fix-user-profile: apply for both steps.
+elseif ($in.phase -eq 'apply') { . {
+function Invoke-RegExport([string]$Key, [string]$File) {
+    # reg export <key> <file>.reg /y: exit 0 on success, 1 on failure with the reason on stderr (reference C.1).
+    $ErrorActionPreference = 'Continue'
+    $out = @(reg export $Key $File /y 2>&1 | ForEach-Object { "$_" })
+    if ($LASTEXITCODE -ne 0) { throw "fix-user-profile: reg export of $Key to $File failed (exit $LASTEXITCODE): $($out -join ' ')" }
+}
+
+if ($in.step -eq 'export-profile-keys') {
+    $target = Resolve-ProfileUser ([string]$in.parameters.user)
+    $place = Get-BackupPlace ([string]$in.runId)
+    New-Item -ItemType Directory -Path $place.folder -Force | Out-Null
+    $files = @()
+    foreach ($info in @($target.main, $target.bak)) {
+        if ($null -eq $info) { continue }
+        $file = "$($place.folder)\$($info.key).reg"
+        Invoke-RegExport "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\$($info.key)" $file
+        $files += $file
+    }
+    ConvertTo-Json -InputObject ([ordered]@{ changed = $true; files = $files; rebootRequired = $false; warnings = @() }) -Depth 10 -Compress
+    return
+}
+
+# KB947215: with <SID> and <SID>.bak, the <SID> key (the temporary profile) goes and <SID>.bak becomes <SID>; with
+# only <SID>.bak it is renamed. Then State = 0 and RefCount = 0 (DWORD) on the restored key. The checkpoint holds
+# both keys exactly, and the previous step exported them to .reg files.
+$cp = $in.checkpoint
+$sid = [string]$cp.sid
+if ($sid -notmatch '^S-1-5-21(-\d{1,10}){4}$') { throw "fix-user-profile: the checkpoint holds no SID; nothing was changed." }
+$block = Get-LogonBlock ([pscustomobject]@{ user = [string]$cp.user; sid = $sid; names = @($cp.names) })
+if ($null -ne $block) { throw "fix-user-profile: $block Nothing was changed." }
+$main = "$ProfileList\$sid"
+$bak = "$ProfileList\$sid.bak"
+$changed = $false
+if (Test-Path -LiteralPath $bak) {
+    if (Test-Path -LiteralPath $main) { Remove-Item -LiteralPath $main -Recurse -Force; $changed = $true }
+    Rename-Item -LiteralPath $bak -NewName $sid
+    $changed = $true
+}
+foreach ($name in 'State', 'RefCount') {
+    $v = (Get-Item -LiteralPath $main).GetValue($name)
+    if ($null -eq $v -or [int]$v -ne 0 -or (Get-Item -LiteralPath $main).GetValueKind($name).ToString() -ne 'DWord') {
+        New-ItemProperty -LiteralPath $main -Name $name -PropertyType DWord -Value 0 -Force | Out-Null
+        $changed = $true
+    }
+}
+ConvertTo-Json -InputObject ([ordered]@{ changed = $changed; rebootRequired = $false; warnings = @('the user gets the restored profile at the next logon (KB947215 recommends a restart)') }) -Depth 10 -Compress
+} }
+
+# fix-user-profile: verify for both steps.
+elseif ($in.phase -eq 'verify') { . {
+if ($in.step -eq 'export-profile-keys') {
+    # A .reg file (regedit 5 format) for each of the user's ProfileList keys.
+    $target = Resolve-ProfileUser ([string]$in.parameters.user)
+    $place = Get-BackupPlace ([string]$in.runId)
+    $problems = @()
+    foreach ($info in @($target.main, $target.bak)) {
+        if ($null -eq $info) { continue }
+        $file = "$($place.folder)\$($info.key).reg"
+        if (-not (Test-Path -LiteralPath $file)) { $problems += "$file is missing"; continue }
+        $lines = @(Get-Content -LiteralPath $file)
+        if ($lines.Count -lt 3 -or $lines[0] -ne 'Windows Registry Editor Version 5.00' -or ($lines -notcontains "[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\$($info.key)]")) { $problems += "$file is not an export of ProfileList\$($info.key)" }
+    }
+    ConvertTo-Json -InputObject ([ordered]@{ ok = ($problems.Count -eq 0); reason = ($problems -join '; '); warnings = @() }) -Compress
+    return
+}
+
+# ProfileList\<SID> exists, no <SID>.bak, ProfileImagePath the backed-up (real) folder - on disk, not TEMP -, State 0, RefCount 0.
+$cp = $in.checkpoint
+if ($null -eq $cp) {
+    ConvertTo-Json -InputObject ([ordered]@{ ok = $false; reason = 'no checkpoint to verify against'; warnings = @() }) -Compress
+    return
+}
+$sid = [string]$cp.sid
+$problems = @()
+$main = Get-ProfileKeyInfo $sid
+if ($null -ne (Get-ProfileKeyInfo "$sid.bak")) { $problems += "ProfileList\$sid.bak still exists" }
+if ($null -eq $main) {
+    $problems += "ProfileList\$sid does not exist"
+} else {
+    $expected = $null
+    if ($null -ne $cp.backupKey) { $expected = @($cp.backupKey.values | Where-Object { $_.name -eq 'ProfileImagePath' } | ForEach-Object { [string]$_.data }) | Select-Object -First 1 }
+    if ($null -ne $expected -and $main.profileImagePath -ne $expected) { $problems += "ProfileImagePath is $($main.profileImagePath), expected $expected" }
+    if (-not $main.expandedPath -or (Test-TempPath $main.expandedPath)) { $problems += "ProfileImagePath points at '$($main.expandedPath)'" }
+    elseif (-not (Test-Path -LiteralPath $main.expandedPath)) { $problems += "the profile folder $($main.expandedPath) does not exist" }
+    if ($main.state -ne 0) { $problems += "State is $($main.state), expected 0" }
+    if ($main.refCount -ne 0) { $problems += "RefCount is $($main.refCount), expected 0" }
+}
+ConvertTo-Json -InputObject ([ordered]@{ ok = ($problems.Count -eq 0); reason = ($problems -join '; '); warnings = @() }) -Compress
+} }
+
+# fix-user-profile: undo for both steps.
+elseif ($in.phase -eq 'undo') { . {
+# Restores the checkpoint exactly. Self-contained: it needs only the checkpoint (no .reg file, no name lookup), checks
+# before it changes anything, and a second run changes nothing.
+$cp = $in.checkpoint
+$changed = $false
+$warnings = @()
+if ($null -eq $cp) {
+    ConvertTo-Json -InputObject ([ordered]@{ changed = $false; warnings = @('no checkpoint: nothing to restore') }) -Compress
+    return
+}
+
+if ($in.step -eq 'export-profile-keys') {
+    # Removes the backup folders the apply created (the checkpoint says which existed before), so the host is as it was.
+    $levels = @($cp.levels)
+    foreach ($l in $levels) {
+        if ([string]$l.path -notmatch '\\rdpfix(\\backup(\\[A-Za-z0-9-]{1,64})?)?$') { throw "fix-user-profile: unexpected backup path '$($l.path)' in the checkpoint; nothing was removed." }
+    }
+    for ($i = $levels.Count - 1; $i -ge 0; $i--) {
+        $l = $levels[$i]
+        if ($l.exists -or -not (Test-Path -LiteralPath ([string]$l.path))) { continue }
+        $inside = @(Get-ChildItem -LiteralPath ([string]$l.path) -Force)
+        if ($i -lt $levels.Count - 1 -and $inside.Count -gt 0) {
+            $warnings += "$($l.path) is not empty (something else uses it): left in place"
+            continue
+        }
+        Remove-Item -LiteralPath ([string]$l.path) -Recurse -Force
+        $changed = $true
+    }
+    ConvertTo-Json -InputObject ([ordered]@{ changed = $changed; warnings = $warnings }) -Compress
+    return
+}
+
+function Get-PsValueName([string]$Name) {
+    # The default value is '' to .NET and '(default)' to the registry provider's cmdlets.
+    if ($Name -eq '') { return '(default)' }
+    return $Name
+}
+
+function Get-ValueText($Value) {
+    # Kind, element count and data as one comparable string.
+    $items = @($Value.data)
+    return ([string]$Value.kind) + ':' + $items.Count + ':' + ((@($items | ForEach-Object { [string]$_ })) -join [string][char]0)
+}
+
+function Set-KeyTree([string]$Path, $Tree) {
+    # Makes the key hold exactly the tree's values and subkeys; returns whether it changed anything.
+    $did = $false
+    if (-not (Test-Path -LiteralPath $Path)) { New-Item -Path $Path | Out-Null; $did = $true }
+    $current = Get-KeyTree $Path
+    $want = @{}
+    foreach ($v in @($Tree.values)) { $want[[string]$v.name] = $v }
+    $have = @{}
+    foreach ($v in @($current.values)) {
+        $have[[string]$v.name] = $v
+        if (-not $want.ContainsKey([string]$v.name)) { Remove-ItemProperty -LiteralPath $Path -Name (Get-PsValueName $v.name); $did = $true }
+    }
+    foreach ($v in @($Tree.values)) {
+        $now = $null
+        if ($have.ContainsKey([string]$v.name)) { $now = $have[[string]$v.name] }
+        if ($null -eq $now -or (Get-ValueText $now) -cne (Get-ValueText $v)) {
+            # Checkpoint data -> what New-ItemProperty writes for the kind (DWORD/QWORD signed, as the .NET API takes them).
+            switch ([string]$v.kind) {
+                'DWord' { $write = [BitConverter]::ToInt32([BitConverter]::GetBytes([uint32]$v.data), 0) }
+                'QWord' { $write = [BitConverter]::ToInt64([BitConverter]::GetBytes([uint64][string]$v.data), 0) }
+                'Binary' { $write = [byte[]]@($v.data) }
+                'MultiString' { $write = [string[]]@($v.data) }
+                'String' { $write = [string]$v.data }
+                'ExpandString' { $write = [string]$v.data }
+                default { throw "fix-user-profile: the checkpoint has a value of kind '$($v.kind)' for $Path; nothing more was changed." }
+            }
+            New-ItemProperty -LiteralPath $Path -Name (Get-PsValueName $v.name) -PropertyType ([string]$v.kind) -Value $write -Force | Out-Null
+            $did = $true
+        }
+    }
+    $wantSubs = @(@($Tree.subkeys) | ForEach-Object { [string]$_.name })
+    foreach ($s in @($current.subkeys)) {
+        if ($wantSubs -notcontains [string]$s.name) { Remove-Item -LiteralPath "$Path\$($s.name)" -Recurse -Force; $did = $true }
+    }
+    foreach ($s in @($Tree.subkeys)) { if (Set-KeyTree "$Path\$($s.name)" $s) { $did = $true } }
+    return $did
+}
+
+function Test-KeyTree([string]$Path, $Tree) {
+    # Whether the key is already exactly as the tree says (or absent when the tree is $null).
+    $now = Get-KeyTree $Path
+    if ($null -eq $Tree -or $null -eq $now) { return ($null -eq $Tree) -and ($null -eq $now) }
+    return (ConvertTo-Json -InputObject $now -Depth 20 -Compress) -ceq (ConvertTo-Json -InputObject $Tree -Depth 20 -Compress)
+}
+
+$sid = [string]$cp.sid
+if ($sid -notmatch '^S-1-5-21(-\d{1,10}){4}$') { throw "fix-user-profile: the checkpoint holds no SID; nothing was changed." }
+$main = "$ProfileList\$sid"
+$bak = "$ProfileList\$sid.bak"
+$pending = @(@(@($bak, $cp.backupKey), @($main, $cp.profileKey)) | Where-Object { -not (Test-KeyTree $_[0] $_[1]) })
+if ($pending.Count -gt 0) {
+    # Never rewrite the ProfileList entry of a loaded profile (reference 6.5: only while the user is logged off).
+    $block = Get-LogonBlock ([pscustomobject]@{ user = [string]$cp.user; sid = $sid; names = @($cp.names) })
+    if ($null -ne $block) { throw "fix-user-profile: cannot restore ProfileList\$sid now: $block" }
+    # The backup first: the real profile's entry is never missing from both keys at once.
+    foreach ($pair in @(@($bak, $cp.backupKey), @($main, $cp.profileKey))) {
+        $path = $pair[0]; $tree = $pair[1]
+        if ($null -eq $tree) {
+            if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $path -Recurse -Force; $changed = $true }
+        } elseif (Set-KeyTree $path $tree) {
+            $changed = $true
+        }
+    }
+}
+ConvertTo-Json -InputObject ([ordered]@{ changed = $changed; warnings = $warnings }) -Compress
+} }
+else { throw "fix-user-profile has no phase '$($in.phase)'." }

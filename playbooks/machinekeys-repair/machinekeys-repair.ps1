@@ -1,12 +1,12 @@
-# Restores one step's checkpoint exactly.
-# One script for the four steps (folder-acl, rdp-key-acl, rdp-key-reset, folder-reset); it branches on $in.step.
+# machinekeys-repair: every phase of every step in one script. The engine passes $in.phase and $in.step; the helpers
+# below exist once, and each phase runs in this script's scope (dot-sourced), as it did as a file of its own.
 param([Parameter(Mandatory)][string]$InputJson)
 Set-StrictMode -Version 2.0
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $in = ConvertFrom-Json -InputObject $InputJson
 
-# ---- Shared by every machinekeys-repair script (each script is standalone: keep the copies identical) ----
+# ---- Shared by every phase ----
 # Facts: shared reference section 5 and docs/windows-facts/machinekeys-certificates.md.
 $MachineKeys = 'C:\ProgramData\Microsoft\Crypto\RSA\MachineKeys'
 $RsaDir = 'C:\ProgramData\Microsoft\Crypto\RSA'
@@ -330,6 +330,318 @@ function Get-ResetBlocker($Tls) {
 }
 # ---- end of the shared part ----
 
+# Read-only: what each step would change (before -> after: ACEs, owner, files, certificates), or why it must not run.
+# One script for the four steps (folder-acl, rdp-key-acl, rdp-key-reset, folder-reset); it branches on $in.step.
+if ($in.phase -eq 'check') { . {
+$strategy = [string]$in.parameters.strategy
+$hint = '--param machinekeys-repair.strategy=rdp-key'
+$result = [ordered]@{ compliant = $false; blocked = $null; before = $null; after = $null; warnings = @() }
+
+function Get-NotSelected([string]$Step, [string]$Needs) {
+    return [ordered]@{ selected = $false; strategy = $strategy; note = "$Step runs only with --param machinekeys-repair.strategy=$Needs" }
+}
+
+if ($in.step -eq 'folder-acl') {
+    if (-not (Test-Path -LiteralPath $MachineKeys -PathType Container)) {
+        $result.before = [ordered]@{ path = $MachineKeys; exists = $false }
+        $result.after = $result.before
+        if ($strategy -eq 'folder') { $result.compliant = $true }
+        else { $result.blocked = "blocked: $MachineKeys does not exist, so there is no ACL to repair. Re-run with --param machinekeys-repair.strategy=folder to create a fresh folder." }
+    } else {
+        $sddl = Read-Sd $MachineKeys
+        if ($null -eq $sddl) {
+            $result.blocked = "blocked: the security descriptor of $MachineKeys cannot be read (access denied), so its owner and ACL cannot be saved for undo. Take ownership (takeown /f $MachineKeys /a) and run again."
+        } else {
+            $result.compliant = (Get-SdKey (Read-Sddl $sddl)) -eq (Get-SdKey (Read-Sddl $FolderSddl))
+            $result.before = Get-SdView $MachineKeys $sddl
+            if ($result.compliant) { $result.after = $result.before }
+            else {
+                $result.after = Get-SdView $MachineKeys $FolderSddl
+                $result.after.changes = Get-SdChange $sddl $FolderSddl
+            }
+        }
+    }
+} elseif ($in.step -eq 'rdp-key-acl') {
+    $keyPath = $MachineKeys + '\' + (Get-KeyName)
+    $tls = Get-RdpTls
+    if (-not (Test-Path -LiteralPath $keyPath -PathType Leaf)) {
+        $result.before = [ordered]@{ path = $keyPath; exists = $false; certificate = $tls }
+        $result.after = $result.before
+        if ($tls.ready -or $strategy -ne 'acl') { $result.compliant = $true }
+        else { $result.blocked = "blocked: the RDP key $keyPath does not exist, so there is no ACL to repair, and the RDP certificate is not usable ($($tls.reason)). Re-run with $hint to let Remote Desktop Services issue a new self-signed certificate and key." }
+    } else {
+        $sddl = Read-Sd $keyPath
+        if ($null -eq $sddl) {
+            $result.blocked = "blocked: the security descriptor of $keyPath cannot be read (access denied), so its owner and ACL cannot be saved for undo. Take ownership (takeown /f $keyPath /a) and run again."
+        } else {
+            $usable = Test-KeyAcl (Read-Sddl $sddl)
+            $result.before = Get-SdView $keyPath $sddl
+            $result.before.usableByRemoteDesktopServices = $usable
+            $result.before.certificate = $tls
+            if ($usable) {
+                $result.after = $result.before
+                if ($tls.ready -or $strategy -ne 'acl') { $result.compliant = $true }
+                else { $result.blocked = "blocked: the RDP key's ACL already gives NETWORK SERVICE read and SYSTEM full control, yet the RDP certificate is not usable ($($tls.reason)). An ACL repair cannot fix that (the key is corrupt, or the certificate expired or lost its key): re-run with $hint to move the key aside and let Remote Desktop Services issue a new self-signed certificate." }
+            } else {
+                $result.after = Get-SdView $keyPath $KeySddl
+                $result.after.changes = Get-SdChange $sddl $KeySddl
+                # Whether the key becomes readable shows only after the change (its content may be damaged too).
+                if ($strategy -eq 'acl' -and -not $tls.ready) { $result.predictable = $false }
+            }
+        }
+    }
+} elseif ($in.step -eq 'rdp-key-reset' -or $in.step -eq 'folder-reset') {
+    $needs = 'rdp-key'
+    if ($in.step -eq 'folder-reset') { $needs = 'folder' }
+    if ($strategy -ne $needs) {
+        $result.compliant = $true
+        $result.before = Get-NotSelected $in.step $needs
+        $result.after = $result.before
+    } else {
+        $tls = Get-RdpTls
+        $tag = Get-RunTag $in.runId
+        $keyName = Get-KeyName
+        $keyPath = $MachineKeys + '\' + $keyName
+        $live = @(Get-LiveRdpConnections)
+        if ($tls.ready) {
+            $result.compliant = $true
+            $result.before = [ordered]@{ certificate = $tls; note = 'the RDP certificate is usable: nothing to reset' }
+            $result.after = $result.before
+        } else {
+            $result.blocked = Get-ResetBlocker $tls
+            $result.predictable = $false
+            $services = Read-Services
+            $start = @($CertServices | Where-Object { $services[$_] -ne 'Running' })
+            $store = Get-RdStoreName
+            $restart = 'restarted (Restart-Service TermService -Force): Remote Desktop Services issues a new self-signed certificate CN=' + [string](hostname) + ' (about 6 months) on a new key, and binds it'
+            if ($in.step -eq 'rdp-key-reset') {
+                $backupDir = "$RsaDir\rdpfix-rdpkey-$tag"
+                $key = Read-FileState $keyPath
+                $result.before = [ordered]@{ key = [ordered]@{ path = $keyPath; exists = $key.exists; length = $key.length }; certificate = $tls
+                    binding = Read-Binding; services = $services; liveRdpConnections = $live }
+                $movedKey = 'none (a new key is created)'
+                if ($key.exists) { $movedKey = "moved to $backupDir\$keyName (kept for undo); a new key is created in its place" }
+                $result.after = [ordered]@{ key = $movedKey
+                    certificates = "$(@($tls.certificates).Count) certificate(s) moved from Cert:\LocalMachine\$store to Cert:\LocalMachine\rdpfix-rdpkey-$tag (kept for undo)"
+                    binding = 'SSLCertificateSHA1Hash removed, then written by Remote Desktop Services for the new certificate'
+                    startServices = $start; termService = $restart; droppedRdpConnections = $live
+                    note = 'runs only if the ACL steps before it did not already make the certificate usable' }
+            } else {
+                $aside = "$RsaDir\MachineKeys-rdpfix-$tag"
+                $names = @()
+                $listed = $true
+                if (Test-Path -LiteralPath $MachineKeys -PathType Container) {
+                    try { $names = @(Get-ChildItem -LiteralPath $MachineKeys -Force -ErrorAction Stop | ForEach-Object { $_.Name } | Sort-Object) } catch { $listed = $false }
+                }
+                $carried = @($names | Where-Object { $_ -ine $keyName })
+                $rdpHere = @($names | Where-Object { $_ -ieq $keyName })
+                $result.before = [ordered]@{ folder = [ordered]@{ path = $MachineKeys; exists = (Test-Path -LiteralPath $MachineKeys -PathType Container); sddl = (Read-Sd $MachineKeys); files = $names }
+                    certificate = $tls; binding = Read-Binding; services = $services; liveRdpConnections = $live }
+                $result.after = [ordered]@{
+                    folder = [ordered]@{ path = $MachineKeys; sddl = $FolderSddl; files = @($carried + "$keyName (new)") }
+                    aside = [ordered]@{ path = $aside; files = $rdpHere; note = 'the old folder, renamed; undo renames it back' }
+                    carriedOver = $carried
+                    certificates = "$(@($tls.certificates).Count) certificate(s) moved from Cert:\LocalMachine\$store to Cert:\LocalMachine\rdpfix-folder-$tag (kept for undo)"
+                    binding = 'SSLCertificateSHA1Hash removed, then written by Remote Desktop Services for the new certificate'
+                    startServices = $start; termService = $restart; droppedRdpConnections = $live
+                    note = 'runs only if the ACL steps before it did not already make the certificate usable' }
+                if (-not $listed) { $result.warnings += "The content of $MachineKeys cannot be listed yet; the ACL step before this one restores the folder's default ACL." }
+                if (Test-Path -LiteralPath $aside) { $result.blocked = "blocked: $aside already exists." }
+                $result.warnings += 'Every key file except the RDP key is carried over into the fresh folder (the WinRM HTTPS listener certificate key among them): the window in which they are away is the few moves after the rename.'
+            }
+            if ($live.Count -gt 0) { $result.warnings += ('Restarting TermService drops these RDP connections (reference 1.7); a rollback restores the key, certificate and binding but not those connections: ' + ($live -join '; ')) }
+        }
+    }
+} else {
+    throw "machinekeys-repair has no step '$($in.step)'."
+}
+ConvertTo-Json -InputObject $result -Depth 10 -Compress
+} }
+
+# The prior state (checkpoint) of each step.
+# One script for the four steps (folder-acl, rdp-key-acl, rdp-key-reset, folder-reset); it branches on $in.step.
+elseif ($in.phase -eq 'capture') { . {
+# The prior state each step's undo restores. Read-only, and deterministic for a given host state (a rollback
+# compares it with the state the step left, to detect drift).
+if ($in.step -eq 'folder-acl' -or $in.step -eq 'rdp-key-acl') {
+    $path = $MachineKeys
+    if ($in.step -eq 'rdp-key-acl') { $path = $MachineKeys + '\' + (Get-KeyName) }
+    $state = [ordered]@{ path = $path; exists = (Test-Path -LiteralPath $path); sddl = $null }
+    if ($state.exists) {
+        $state.sddl = Read-Sd $path
+        if ($null -eq $state.sddl) { throw "The security descriptor of $path cannot be read (access denied): nothing was changed." }
+    }
+} elseif ($in.step -eq 'rdp-key-reset' -or $in.step -eq 'folder-reset') {
+    $tag = Get-RunTag $in.runId
+    $keyName = Get-KeyName
+    $store = Get-RdStoreName
+    $state = [ordered]@{ keyName = $keyName; keyPath = ($MachineKeys + '\' + $keyName); store = $store
+        storeExists = (Test-Path -LiteralPath "Cert:\LocalMachine\$store"); certificates = @(Read-StoreCerts $store)
+        binding = Read-Binding; services = Read-Services }
+    if ($in.step -eq 'rdp-key-reset') {
+        $state.key = Read-FileState $state.keyPath
+        $state.backupDir = "$RsaDir\rdpfix-rdpkey-$tag"
+        $state.backupStore = "rdpfix-rdpkey-$tag"
+    } else {
+        $state.folder = [ordered]@{ path = $MachineKeys; exists = (Test-Path -LiteralPath $MachineKeys -PathType Container); sddl = $null; files = @() }
+        if ($state.folder.exists) {
+            $state.folder.sddl = Read-Sd $MachineKeys
+            $state.folder.files = @(Get-ChildItem -LiteralPath $MachineKeys -Force -ErrorAction Stop | ForEach-Object { $_.Name } | Sort-Object)
+        }
+        $state.aside = "$RsaDir\MachineKeys-rdpfix-$tag"
+        $state.backupStore = "rdpfix-folder-$tag"
+    }
+} else {
+    throw "machinekeys-repair has no step '$($in.step)'."
+}
+ConvertTo-Json -InputObject ([ordered]@{ state = $state; warnings = @() }) -Depth 10 -Compress
+} }
+
+# Makes the change of one step. Runs only after check found it needed and capture saved the prior state.
+# One script for the four steps (folder-acl, rdp-key-acl, rdp-key-reset, folder-reset); it branches on $in.step.
+elseif ($in.phase -eq 'apply') { . {
+$cp = $in.checkpoint
+$warnings = @()
+
+function Start-CertServices {
+    foreach ($n in $CertServices) {
+        $svc = Get-Service -Name $n -ErrorAction Stop
+        if ($svc.Status.ToString() -ne 'Running') { Start-Service -Name $n -ErrorAction Stop }
+    }
+}
+
+function Move-CertsAside([string]$Store, [string]$Backup, $Saved) {
+    # Move-Item keeps the certificate with its properties (the key link); the key file itself is handled apart.
+    $thumbs = @($Saved | ForEach-Object { [string]$_.thumbprint })
+    if ($thumbs.Count -eq 0) { return }
+    if (-not (Test-Path -LiteralPath "Cert:\LocalMachine\$Backup")) { New-Item -Path "Cert:\LocalMachine\$Backup" -ErrorAction Stop | Out-Null }
+    foreach ($t in $thumbs) {
+        if (Test-Path -LiteralPath "Cert:\LocalMachine\$Store\$t") { Move-Item -LiteralPath "Cert:\LocalMachine\$Store\$t" -Destination "Cert:\LocalMachine\$Backup" -ErrorAction Stop }
+    }
+}
+
+function Remove-BindingValue {
+    if ((Read-Binding).exists) { Remove-ItemProperty -Path $RdpTcp -Name SSLCertificateSHA1Hash -ErrorAction Stop }
+}
+
+if ($in.step -eq 'folder-acl') {
+    Set-ExactSecurity $MachineKeys $FolderSddl
+} elseif ($in.step -eq 'rdp-key-acl') {
+    Set-ExactSecurity ($MachineKeys + '\' + (Get-KeyName)) $KeySddl
+} elseif ($in.step -eq 'rdp-key-reset') {
+    Start-CertServices
+    if ($cp.key.exists -and (Test-Path -LiteralPath $cp.keyPath -PathType Leaf)) {
+        if (-not (Test-Path -LiteralPath $cp.backupDir)) { New-Item -ItemType Directory -Path $cp.backupDir -ErrorAction Stop | Out-Null }
+        Move-Item -LiteralPath $cp.keyPath -Destination ($cp.backupDir + '\' + $cp.keyName) -ErrorAction Stop
+    }
+    Move-CertsAside $cp.store $cp.backupStore $cp.certificates
+    Remove-BindingValue
+    Restart-Service -Name TermService -Force -ErrorAction Stop
+} elseif ($in.step -eq 'folder-reset') {
+    Start-CertServices
+    Move-CertsAside $cp.store $cp.backupStore $cp.certificates
+    Remove-BindingValue
+    $asideName = $cp.aside.Substring($cp.aside.LastIndexOf('\') + 1)
+    if ($cp.folder.exists) { Rename-Item -LiteralPath $MachineKeys -NewName $asideName -ErrorAction Stop }
+    New-Item -ItemType Directory -Path $MachineKeys -ErrorAction Stop | Out-Null
+    Set-ExactSecurity $MachineKeys $FolderSddl
+    # Carry over every other machine key (WinRM HTTPS, IIS, cluster, ...): same files, same ACLs, same names.
+    foreach ($name in @($cp.folder.files)) {
+        if ($name -ieq $cp.keyName) { continue }
+        Move-Item -LiteralPath ($cp.aside + '\' + $name) -Destination ($MachineKeys + '\' + $name) -ErrorAction Stop
+    }
+    Restart-Service -Name TermService -Force -ErrorAction Stop
+} else {
+    throw "machinekeys-repair has no step '$($in.step)'."
+}
+ConvertTo-Json -InputObject ([ordered]@{ changed = $true; rebootRequired = $false; warnings = $warnings }) -Depth 10 -Compress
+} }
+
+# The post-condition of one step; the reason says what is wrong and what to do next.
+# One script for the four steps (folder-acl, rdp-key-acl, rdp-key-reset, folder-reset); it branches on $in.step.
+elseif ($in.phase -eq 'verify') { . {
+$strategy = [string]$in.parameters.strategy
+$hint = '--param machinekeys-repair.strategy=rdp-key'
+$cp = $in.checkpoint
+$ok = $true
+$reasons = @()
+$warnings = @()
+
+function Test-Listener {
+    # qwinsta lists the rdp-tcp listener in state Listen while Remote Desktop Services listens (reference 2.3).
+    $ErrorActionPreference = 'Continue'
+    $lines = @(qwinsta 2>&1 | ForEach-Object { "$_" })
+    return [bool](@($lines | Where-Object { $_ -match '\brdp-tcp\s' -and $_ -match '\bListen\b' }).Count -gt 0)
+}
+
+function Test-Reset($Tls) {
+    # The new certificate: in the RDP store, bound, in date, key readable; its key file usable by the service;
+    # TermService running with a listener (reference 5.6).
+    $r = @()
+    if ((Get-Service -Name TermService).Status.ToString() -ne 'Running') { $r += 'TermService is not running' }
+    if (-not $Tls.ready) { $r += "no usable RDP certificate after the restart: $($Tls.reason)" }
+    if ($Tls.boundStore -ne $Tls.store) { $r += "the listener is not bound to a certificate of Cert:\LocalMachine\$($Tls.store)" }
+    if ($null -ne $Tls.bindingType -and $Tls.binding -and $Tls.bindingType -ne 1) { $r += "SSLCertificateSHA1HashType is $($Tls.bindingType), not 1 (self-signed)" }
+    $old = @($cp.certificates | ForEach-Object { [string]$_.thumbprint })
+    if ($Tls.bound -and $old -contains $Tls.bound) { $r += "the bound certificate $($Tls.bound) is the old one" }
+    if (-not (Test-Path -LiteralPath $cp.keyPath -PathType Leaf)) { $r += "no key file $($cp.keyPath)" }
+    else {
+        $sddl = Read-Sd $cp.keyPath
+        if ($null -ne $sddl -and -not (Test-KeyAcl (Read-Sddl $sddl))) { $r += "the new key file's ACL does not give NETWORK SERVICE read and SYSTEM full control ($sddl)" }
+    }
+    if (-not (Test-Listener)) { $r += 'qwinsta shows no rdp-tcp listener' }
+    return $r
+}
+
+if ($in.step -eq 'folder-acl') {
+    $sddl = Read-Sd $MachineKeys
+    if ($null -eq $sddl -or (Get-SdKey (Read-Sddl $sddl)) -ne (Get-SdKey (Read-Sddl $FolderSddl))) { $ok = $false; $reasons += "$MachineKeys has $sddl, expected $FolderSddl" }
+} elseif ($in.step -eq 'rdp-key-acl') {
+    $keyPath = $MachineKeys + '\' + (Get-KeyName)
+    if (Test-Path -LiteralPath $keyPath -PathType Leaf) {
+        $sddl = Read-Sd $keyPath
+        if ($null -eq $sddl -or -not (Test-KeyAcl (Read-Sddl $sddl))) { $ok = $false; $reasons += "$keyPath has $sddl, which does not give NETWORK SERVICE read and SYSTEM full control" }
+    }
+    if ($strategy -eq 'acl') {
+        # The least invasive repair must leave a usable certificate; otherwise the run rolls back and says what next.
+        $tls = Get-RdpTls
+        if (-not $tls.ready) {
+            $ok = $false
+            $reasons += "the ACLs are repaired, but $($tls.reason): the key itself is unusable (corrupt, or not the certificate's key). Re-run with $hint to move it aside and let Remote Desktop Services issue a new self-signed certificate."
+        }
+    }
+} elseif ($in.step -eq 'rdp-key-reset') {
+    $reasons = @(Test-Reset (Get-RdpTls))
+    if ($reasons.Count -gt 0) { $ok = $false; $reasons += 'Consider --param machinekeys-repair.strategy=folder as a last resort.' }
+} elseif ($in.step -eq 'folder-reset') {
+    $reasons = @(Test-Reset (Get-RdpTls))
+    $sddl = Read-Sd $MachineKeys
+    if ($null -eq $sddl -or (Get-SdKey (Read-Sddl $sddl)) -ne (Get-SdKey (Read-Sddl $FolderSddl))) { $reasons += "the fresh $MachineKeys has $sddl, expected $FolderSddl" }
+    foreach ($name in @($cp.folder.files)) {
+        if ($name -ieq $cp.keyName) { continue }
+        if (-not (Test-Path -LiteralPath ($MachineKeys + '\' + $name))) { $reasons += "the key file $name was not carried over" }
+    }
+    if ($cp.folder.exists -and -not (Test-Path -LiteralPath $cp.aside -PathType Container)) { $reasons += "the old folder $($cp.aside) is missing" }
+    if ($reasons.Count -gt 0) { $ok = $false }
+} else {
+    throw "machinekeys-repair has no step '$($in.step)'."
+}
+if ($ok -and ($in.step -eq 'rdp-key-reset' -or $in.step -eq 'folder-reset')) {
+    # No new 36870 / 1057 / 1058 since the new certificate was issued (reference 5.6): a warning, since its
+    # NotBefore is the only clock this script has.
+    $tls = Get-RdpTls
+    $since = [datetime]::Parse($tls.notBefore, [cultureinfo]::InvariantCulture, [System.Globalization.DateTimeStyles]::RoundtripKind)
+    $recent = @(Get-WinEvent -FilterHashtable @{ LogName = 'System'; Id = 36870, 1057, 1058; StartTime = $since } -ErrorAction SilentlyContinue)
+    if ($recent.Count -gt 0) { $warnings += "$($recent.Count) Schannel 36870 / TermService 1057-1058 event(s) since the new certificate was issued." }
+}
+$result = [ordered]@{ ok = $ok; warnings = @($warnings) }
+if (-not $ok) { $result.reason = ($reasons -join '; ') }
+ConvertTo-Json -InputObject $result -Depth 10 -Compress
+} }
+
+# Restores one step's checkpoint exactly.
+# One script for the four steps (folder-acl, rdp-key-acl, rdp-key-reset, folder-reset); it branches on $in.step.
+elseif ($in.phase -eq 'undo') { . {
 # Restores the checkpoint. Checks first, so it is safe on a step that never ran or ran half-way, and a second
 # run changes nothing. Self-contained: it may run unattended on the host with only the checkpoint.
 $cp = $in.checkpoint
@@ -445,3 +757,5 @@ if ($in.step -eq 'folder-acl' -or $in.step -eq 'rdp-key-acl') {
     throw "machinekeys-repair has no step '$($in.step)'."
 }
 ConvertTo-Json -InputObject ([ordered]@{ changed = $changed; warnings = @($warnings) }) -Depth 10 -Compress
+} }
+else { throw "machinekeys-repair has no phase '$($in.phase)'." }
