@@ -598,16 +598,22 @@ function Test-LabFwPortCovered {
 }
 
 function Test-LabFwRuleApplies {
-    param($Rule, [string]$Category, [int]$Port)
+    <# Whether an enabled inbound TCP rule covers <Port> on <Category> for the listener: 'rdp' (TermService in
+       svchost -k NetworkService) or 'winrm' (http.sys: program 'System'). #>
+    param($Rule, [string]$Category, [int]$Port, [string]$Listener = 'rdp')
     if ([string]$Rule.Enabled -ne 'True' -or [string]$Rule.Direction -ne 'Inbound') { return $false }
     if (@('TCP', 'Any') -notcontains [string]$Rule.Protocol) { return $false }
     if (-not (Test-LabFwPortCovered $Rule.LocalPort $Port)) { return $false }
-    # Application/service conditions must admit TermService (svchost -k NetworkService) [INFERENCE: WFP
-    # conditions]; e.g. the Shadow rule (RdpSa.exe, any port) does not open the listener port.
     $prog = [string]$Rule.Program
-    if ($prog -ne '' -and $prog -ne 'Any' -and $prog -notmatch '\\svchost\.exe$') { return $false }
-    $svc = [string]$Rule.Service
-    if ($svc -ne '' -and $svc -ne 'Any' -and $svc -ine 'TermService') { return $false }
+    if ($Listener -eq 'winrm') {
+        if ($prog -ne '' -and $prog -ne 'Any' -and $prog -ine 'System') { return $false }
+    } else {
+        # Application/service conditions must admit TermService (svchost -k NetworkService) [INFERENCE: WFP
+        # conditions]; e.g. the Shadow rule (RdpSa.exe, any port) does not open the listener port.
+        if ($prog -ne '' -and $prog -ne 'Any' -and $prog -notmatch '\\svchost\.exe$') { return $false }
+        $svc = [string]$Rule.Service
+        if ($svc -ne '' -and $svc -ne 'Any' -and $svc -ine 'TermService') { return $false }
+    }
     $prof = [string]$Rule.Profile
     return ($prof -eq 'Any' -or @($prof.Split(',') | ForEach-Object { $_.Trim() }) -contains $Category)
 }
@@ -615,16 +621,17 @@ function Test-LabFwRuleApplies {
 function Test-LabRdpFirewallOpen {
     <# $true when inbound TCP <Port> is allowed for at least one connected network: its firewall profile is
        off, or its default inbound action is Allow, or an enabled inbound Allow rule (any store) covers the port
-       and the profile, with no enabled Block rule doing the same (block rules win). #>
+       and the profile, with no enabled Block rule doing the same (block rules win).
+       -Listener winrm asks the same for WinRM (program 'System') instead of TermService. #>
     [CmdletBinding()]
-    param([Parameter(Mandatory = $true)][int]$Port)
+    param([Parameter(Mandatory = $true)][int]$Port, [ValidateSet('rdp', 'winrm')][string]$Listener = 'rdp')
     $state = Get-LabState
     foreach ($np in @($state.netConnectionProfiles)) {
         $cat = [string]$np.NetworkCategory
         if ($cat -eq 'DomainAuthenticated') { $cat = 'Domain' }
         $fp = @($state.firewall.profiles | Where-Object { $_.Name -eq $cat }) | Select-Object -First 1
         if ($null -ne $fp -and -not $fp.Enabled) { return $true }
-        $rules = @($state.firewall.rules | Where-Object { Test-LabFwRuleApplies $_ $cat $Port })
+        $rules = @($state.firewall.rules | Where-Object { Test-LabFwRuleApplies $_ $cat $Port $Listener })
         if (@($rules | Where-Object { $_.Action -eq 'Block' }).Count -gt 0) { continue }
         if (@($rules | Where-Object { $_.Action -eq 'Allow' }).Count -gt 0) { return $true }
         if ($null -ne $fp -and [string]$fp.DefaultInboundAction -eq 'Allow') { return $true }

@@ -5,7 +5,7 @@
 # A port answers when the host is reachable at the dialled address, something listens on the port, and the
 # firewall admits the port on a connected network's profile:
 #   RDP    TermService Running, the rdp-tcp listener present (qwinsta: state Listen), port = RDP-Tcp PortNumber;
-#          firewall: Test-LabRdpFirewallOpen (svchost.exe / TermService rules).
+#          firewall: Test-LabRdpFirewallOpen (svchost.exe / TermService rules; -Listener winrm: program System).
 #   5985   the WinRM service Running (the HTTP listener winrm quickconfig creates; the state has no listener list);
 #          firewall: rules for program System (http.sys) or any program.
 #   5986   only with an HTTPS listener. The state document models none (a WinRM certificate in LocalMachine\My
@@ -51,29 +51,6 @@ function Test-LabReachListening {
     return $null
 }
 
-function Test-LabReachFirewallOpenFor {
-    <# Test-LabRdpFirewallOpen for a listener other than RDP: the same profile walk, with the rule's program
-       condition matched against the listener's program (WinRM listens in http.sys: program 'System'). #>
-    param([int]$Port, [string]$Program)
-    $state = Get-LabState
-    foreach ($np in @($state.netConnectionProfiles)) {
-        $cat = [string]$np.NetworkCategory
-        if ($cat -eq 'DomainAuthenticated') { $cat = 'Domain' }
-        $fp = @($state.firewall.profiles | Where-Object { $_.Name -eq $cat }) | Select-Object -First 1
-        if ($null -ne $fp -and -not $fp.Enabled) { return $true }
-        $rules = @($state.firewall.rules | Where-Object {
-                $prog = [string]$_.Program
-                [string]$_.Enabled -eq 'True' -and [string]$_.Direction -eq 'Inbound' -and @('TCP', 'Any') -contains [string]$_.Protocol -and
-                (Test-LabFwPortCovered $_.LocalPort $Port) -and ($prog -eq '' -or $prog -eq 'Any' -or $prog -ieq $Program) -and
-                ([string]$_.Profile -eq 'Any' -or @(([string]$_.Profile).Split(',') | ForEach-Object { $_.Trim() }) -contains $cat)
-            })
-        if (@($rules | Where-Object { $_.Action -eq 'Block' }).Count -gt 0) { continue }
-        if (@($rules | Where-Object { $_.Action -eq 'Allow' }).Count -gt 0) { return $true }
-        if ($null -ne $fp -and [string]$fp.DefaultInboundAction -eq 'Allow') { return $true }
-    }
-    return $false
-}
-
 function Test-LabReachFirewallOff {
     <# $true when the firewall is off for a connected network's profile (then a closed port sends a reset). #>
     $state = Get-LabState
@@ -104,7 +81,7 @@ function Get-LabReach {
             $listener = Test-LabReachListening $p
             $admitted = $false
             if ($listener -eq 'rdp') { $admitted = Test-LabRdpFirewallOpen -Port $p }
-            elseif ($listener -eq 'winrm') { $admitted = Test-LabReachFirewallOpenFor -Port $p -Program 'System' }
+            elseif ($listener -eq 'winrm') { $admitted = Test-LabRdpFirewallOpen -Port $p -Listener winrm }
             if ($null -ne $listener -and $admitted) { $r.open = $true; $r.latencyMs = $latency }
             elseif ($null -eq $listener -and (Test-LabReachFirewallOff)) { $r.error = 'ECONNREFUSED' }
             else { $r.error = 'ETIMEDOUT' }
