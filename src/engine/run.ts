@@ -1,7 +1,7 @@
 import type { Broker } from '../broker/broker.js';
 import { RdpfixError } from '../errors.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
-import { targetFor } from '../inventory/inventory.js';
+import { selectHosts, targetFor } from '../inventory/inventory.js';
 import { JournalWriter, lockRun, newRunId, readRun } from '../journal/journal.js';
 import { orderPlaybooks, resolveParameters, type Playbook } from '../playbooks/manifest.js';
 import { VERSION } from '../version.js';
@@ -50,16 +50,6 @@ function resolveHostParameters(jobs: HostJob[], global: RunOptions['parameters']
 }
 
 const jobAddress = (h: InventoryHost) => ({ host: h.name, rdpPort: h.rdpPort ?? 3389, ...(h.address ? { address: h.address } : {}) });
-
-/** The hosts named by `filter` (all when empty), case-insensitively; a name not among them is an error. */
-function selectHosts(all: InventoryHost[], filter: string[] | undefined, notFound: (missing: string[]) => RdpfixError): InventoryHost[] {
-  if (!filter?.length) return all;
-  const wanted = new Set(filter.map((h) => h.toLowerCase()));
-  const hosts = all.filter((h) => wanted.has(h.name.toLowerCase()));
-  const missing = [...wanted].filter((w) => !hosts.some((h) => h.name.toLowerCase() === w));
-  if (missing.length) throw notFound(missing);
-  return hosts;
-}
 
 /**
  * plan and apply. Everything that can fail before the first remote write is checked first: playbooks,
@@ -228,6 +218,14 @@ export async function resumeRun(o: PastRunOptions & { rollback: boolean }): Prom
   }
 }
 
+/** Undoes a step the crash left in doubt (or unconfirmed) from its checkpoint, and takes it off `applied`. */
+async function undoReconciled(ctx: EngineContext, job: HostJob, pb: Playbook, x: PlaybookProgress, step: string, applied: string[]): Promise<void> {
+  note(ctx, { type: 'undo-started', host: job.host, playbook: pb.id, step, reconciled: true });
+  const undo = await runStepScript(ctx, job, pb, { step, phase: 'undo', checkpoint: x.checkpoints[step] ?? null });
+  note(ctx, { type: 'step-undone', host: job.host, playbook: pb.id, step, result: undo, reconciled: true });
+  applied.splice(applied.indexOf(step), 1);
+}
+
 /**
  * Revert guards the crash left armed: a step that took is confirmed again and its guard disarmed (or kept, if the
  * change expires); a step that was undone, or whose confirmation fails now, is undone and its guard removed —
@@ -246,10 +244,7 @@ async function settleGuards(ctx: EngineContext, job: HostJob, pb: Playbook, x: P
         await call(spec.guard?.expires ? 'keep' : 'disarm');
         continue;
       }
-      note(ctx, { type: 'undo-started', host: job.host, playbook: pb.id, step, reconciled: true });
-      const undo = await runStepScript(ctx, job, pb, { step, phase: 'undo', checkpoint: x.checkpoints[step] ?? null });
-      note(ctx, { type: 'step-undone', host: job.host, playbook: pb.id, step, result: undo, reconciled: true });
-      applied.splice(applied.indexOf(step), 1);
+      await undoReconciled(ctx, job, pb, x, step, applied);
     }
     await call('disarm');
   }
@@ -276,10 +271,7 @@ async function resumeHost(ctx: EngineContext, job: HostJob, state: RunState): Pr
         note(ctx, { type: 'step-verified', host: job.host, playbook: pb.id, step, left, result: verify, reconciled: true });
         reconciledOk.push(step);
       } else {
-        note(ctx, { type: 'undo-started', host: job.host, playbook: pb.id, step, reconciled: true });
-        const undo = await runStepScript(ctx, job, pb, { step, phase: 'undo', checkpoint: x.checkpoints[step] ?? null });
-        note(ctx, { type: 'step-undone', host: job.host, playbook: pb.id, step, result: undo, reconciled: true });
-        applied.splice(applied.indexOf(step), 1);
+        await undoReconciled(ctx, job, pb, x, step, applied);
       }
     }
     await settleGuards(ctx, job, pb, x, applied, reconciledOk);

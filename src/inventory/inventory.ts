@@ -138,3 +138,13 @@ export function targetFor(host: InventoryHost, env: NodeJS.ProcessEnv = process.
     }
   }
 }
+
+/** The hosts named by `filter` (all when empty), case-insensitively; a name not among them is an error. */
+export function selectHosts(all: InventoryHost[], filter: string[] | undefined, notFound: (missing: string[]) => RdpfixError): InventoryHost[] {
+  if (!filter?.length) return all;
+  const wanted = new Set(filter.map((h) => h.toLowerCase()));
+  const hosts = all.filter((h) => wanted.has(h.name.toLowerCase()));
+  const missing = [...wanted].filter((w) => !hosts.some((h) => h.name.toLowerCase() === w));
+  if (missing.length) throw notFound(missing);
+  return hosts;
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { checkLabInitOptions, inventoryPath, readLabHost, writeLabFleet, MAX_LAB_HOSTS } from '../../lab/fleet.js';
 import { SCENARIOS } from '../../lab/scenarios.js';
 import { summarizeLabHost } from '../../lab/summary.js';
-import { loadInventory } from '../../inventory/inventory.js';
+import { loadInventory, selectHosts } from '../../inventory/inventory.js';
 import { RdpfixError } from '../../errors.js';
 import { renderTable } from '../table.js';
 import { list, wholeNumber } from '../options.js';
@@ -76,9 +76,7 @@ export function labCommand(): Command {
   ).action(async (duration: string, o: EngineFlags & { inventory: string; hosts?: string[]; reboot: boolean }) => {
     const at = new Date(Date.now() + parseDuration(duration));
     const inventory = loadInventory(o.inventory);
-    const wanted = o.hosts?.map((h) => h.toLowerCase());
-    const hosts = wanted ? inventory.hosts.filter((h) => wanted.includes(h.name.toLowerCase())) : inventory.hosts;
-    if (wanted && hosts.length !== wanted.length) throw new RdpfixError('usage', `Not in ${inventory.path}: ${wanted.filter((w) => !hosts.some((h) => h.name.toLowerCase() === w)).join(', ')}.`);
+    const hosts = selectHosts(inventory.hosts, o.hosts, (missing) => new RdpfixError('usage', `Not in ${inventory.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.'));
     const broker = engineFrom(o).broker();
     try {
       const result = await advanceLab(broker, hosts, at, { startup: o.reboot });
