@@ -1,3 +1,5 @@
+# reset-stuck-sessions: check, apply and verify in one script (the engine passes $in.phase), so that the quser
+# reading below exists once. Each phase runs in this script's scope (dot-sourced), as it did as a file of its own.
 param([Parameter(Mandatory)][string]$InputJson)
 Set-StrictMode -Version 2.0
 $ErrorActionPreference = 'Stop'
@@ -30,6 +32,19 @@ function Get-StuckSessions {
     }
     return , $found
 }
+
+if ($in.phase -eq 'check') { . {
+$stuck = Get-StuckSessions $in.parameters
+$result = [ordered]@{
+    compliant = ($stuck.Count -eq 0)
+    before    = [ordered]@{ sessions = $stuck }
+    after     = [ordered]@{ sessions = @(); loggedOff = @($stuck | ForEach-Object { '{0} (session {1}, idle {2})' -f $_.user, $_.id, $_.idle }) }
+    warnings  = @()
+}
+ConvertTo-Json -InputObject $result -Depth 10 -Compress
+} }
+
+elseif ($in.phase -eq 'apply') { . {
 # logoff <id>; a session that is still there afterwards (a hung one) is reset (reference 2.1, 2.4). logoff and
 # rwinsta always get an explicit ID: without one, logoff logs off the caller's own session.
 $done = @()
@@ -46,3 +61,11 @@ foreach ($s in (Get-StuckSessions $in.parameters)) {
     $done += , ([ordered]@{ user = $s.user; id = $s.id })
 }
 ConvertTo-Json -InputObject ([ordered]@{ changed = ($done.Count -gt 0); loggedOff = $done; warnings = $warnings }) -Depth 10 -Compress
+} }
+
+elseif ($in.phase -eq 'verify') { . {
+$left = Get-StuckSessions $in.parameters
+$names = @($left | ForEach-Object { '{0} (session {1})' -f $_.user, $_.id }) -join ', '
+ConvertTo-Json -InputObject ([ordered]@{ ok = ($left.Count -eq 0); reason = "still there: $names"; warnings = @() }) -Compress
+} }
+else { throw "reset-stuck-sessions has no phase '$($in.phase)'." }
