@@ -167,7 +167,7 @@ function registry(machineGuid: string, rdpThumbprint: string, users: LabUser[]):
   return hive;
 }
 
-/** A healthy Windows Server 2022 host, everything RDP needs in place. Deterministic for a given rng. */
+/** A healthy Windows Server 2022 host, everything RDP needs in place, whose clock reads `now`. Deterministic for a given rng. */
 export function healthyHost(index: number, rng: Rng, now: Date): LabHostState {
   const name = `lab-${String(index + 1).padStart(3, '0')}`;
   const computerName = name.toUpperCase();
@@ -242,6 +242,7 @@ export function healthyHost(index: number, rng: Rng, now: Date): LabHostState {
     events: [],
     scheduledTasks: [],
     faults: { commands: [], latencyMs: 0, drop: null, hang: null },
+    clock: { now: now.toISOString() },
   };
 }
 

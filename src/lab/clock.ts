@@ -14,9 +14,10 @@ export interface FiredTask {
   unregistered: boolean;
 }
 
-const RUN_DUE = `param([string]$At, [bool]$Startup)
-$fired = Invoke-LabDueTasks -At ([DateTimeOffset]::Parse($At, [Globalization.CultureInfo]::InvariantCulture)) -Startup:$Startup
-ConvertTo-Json -InputObject @($fired) -Depth 5 -Compress`;
+const MOVE_CLOCK = `param([double]$Ms, [bool]$Reboot)
+Move-LabClock -Milliseconds $Ms -Reboot:$Reboot
+$fired = Invoke-LabDueTasks -At ([DateTimeOffset](Get-LabUtcNow)) -Startup:$Reboot
+ConvertTo-Json -InputObject ([ordered]@{ now = (Get-LabUtcNow).ToString('o'); fired = @($fired) }) -Depth 5 -Compress`;
 
 /** Parses "90m", "2h", "1d", "45s" (or plain minutes) into milliseconds. */
 export function parseDuration(text: string): number {
@@ -26,15 +27,16 @@ export function parseDuration(text: string): number {
   return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 's' | 'm' | 'h' | 'd'];
 }
 
-export async function advanceLab(broker: Broker, hosts: InventoryHost[], at: Date, options: { startup?: boolean } = {}): Promise<{ host: string; fired: FiredTask[] }[]> {
+/** Moves each host's clock on by `durationMs` (cumulative: time only passes) and fires what fell due. */
+export async function advanceLab(broker: Broker, hosts: InventoryHost[], durationMs: number, options: { startup?: boolean } = {}): Promise<{ host: string; now: string; fired: FiredTask[] }[]> {
   return Promise.all(
     hosts.map(async (h) => {
       if (h.transport.kind !== 'lab') throw new RdpfixError('usage', `Host ${h.name} is not a lab host: only the lab's clock can be moved.`);
       const target = { kind: 'lab' as const, host: h.name, statePath: h.transport.state, world: true };
-      const envelope = await broker.invoke(target, RUN_DUE, [at.toISOString(), options.startup ?? false], { timeoutMs: 120_000 });
-      if (!envelope.ok) throw new RdpfixError('internal', `Could not run the due tasks of lab host ${h.name}: ${envelope.error.message}`);
-      const fired = JSON.parse(String(envelope.data.output.at(-1) ?? '[]')) as FiredTask[];
-      return { host: h.name, fired };
+      const envelope = await broker.invoke(target, MOVE_CLOCK, [durationMs, options.startup ?? false], { timeoutMs: 120_000 });
+      if (!envelope.ok) throw new RdpfixError('internal', `Could not move the clock of lab host ${h.name}: ${envelope.error.message}`);
+      const out = JSON.parse(String(envelope.data.output.at(-1) ?? '{}')) as { now: string; fired: FiredTask[] };
+      return { host: h.name, now: out.now, fired: out.fired ?? [] };
     }),
   );
 }

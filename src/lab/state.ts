@@ -4,6 +4,8 @@
  * docs/lab.md describes each part and the Windows facts it follows.
  */
 
+import { readFileSync } from 'node:fs';
+
 export const LAB_STATE_SCHEMA = 1;
 
 /** .NET RegistryValueKind names, as `(Get-Item $key).GetValueKind($name)` prints them. */
@@ -194,4 +196,39 @@ export interface LabHostState {
   events: LabEvent[];
   scheduledTasks: LabScheduledTask[];
   faults: LabFaults;
+  /** The host's own clock. Absent on lab states made before it: such a host reads the controller's time. */
+  clock?: { now: string };
+}
+
+/**
+ * A lab host's clock is its own, not the controller's: it reads `clock.now` (the time the host was seeded at)
+ * plus the time that passed *on the host* — while its commands ran (a mutating command keeps the reading in
+ * the `<host>.clock.json` sidecar) and what `rdpfix lab advance` let pass. A host seeded at a fixed time thus
+ * keeps that meaning on any date: event age, certificate validity, task triggers and revert-task TTLs are all
+ * judged by it. Kept beside the state document, not in it, so that a rolled-back host still equals its
+ * checkpoint.
+ */
+export interface LabClockSidecar {
+  now: string;
+  /** Set by `lab advance --reboot`: the host's last boot. */
+  bootTime?: string | null;
+}
+
+export function labClockPath(statePath: string): string {
+  return statePath.replace(/\.json$/, '') + '.clock.json';
+}
+
+/** What the host's clock reads now (the sidecar's reading, else the seeded time, else the controller's time). */
+export function labHostNow(s: Pick<LabHostState, 'clock'>, statePath?: string): Date {
+  if (statePath) {
+    try {
+      const side = JSON.parse(readFileSync(labClockPath(statePath), 'utf8')) as Partial<LabClockSidecar>;
+      const t = typeof side.now === 'string' ? Date.parse(side.now) : NaN;
+      if (!Number.isNaN(t)) return new Date(t);
+    } catch {
+      // No sidecar yet (or a torn one): the seeded time.
+    }
+  }
+  const seeded = s.clock ? Date.parse(s.clock.now) : NaN;
+  return Number.isNaN(seeded) ? new Date() : new Date(seeded);
 }

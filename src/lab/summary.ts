@@ -1,4 +1,4 @@
-import type { LabHostState } from './state.js';
+import { labHostNow, type LabHostState } from './state.js';
 import { RDP_TCP_KEY, TS_KEY, TS_POLICY_KEY } from './base-host.js';
 
 /** One line of `rdpfix lab show`: the RDP-relevant facts of a lab host, read straight from its state. */
@@ -27,7 +27,8 @@ function effective(s: LabHostState, localKey: string, name: string): unknown {
   return value(s, TS_POLICY_KEY, name) ?? value(s, localKey, name);
 }
 
-export function summarizeLabHost(s: LabHostState, now = new Date()): LabHostSummary {
+/** `now` defaults to what the host's own clock reads. */
+export function summarizeLabHost(s: LabHostState, now = labHostNow(s)): LabHostSummary {
   const ts = s.services.find((x) => x.Name === 'TermService');
   const rules = s.firewall.rules.filter((r) => r.Group === '@FirewallAPI.dll,-28752' && r.Name.startsWith('RemoteDesktop-UserMode'));
   const cert = s.certificates['LocalMachine\\Remote Desktop']?.[0];

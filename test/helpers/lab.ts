@@ -16,10 +16,13 @@ export interface LabHostFixture {
   read(): LabHostState;
 }
 
+/** The fixed time lab hosts are seeded at: their own clocks read it (and run on from it) on any date. */
+export const LAB_SEEDED_AT = new Date('2026-11-25T12:00:00Z');
+
 /** Writes one healthy lab host (optionally changed by `mutate`) into a fresh temp folder. */
-export function makeLabHost(mutate?: (s: LabHostState) => void, seed = 1): LabHostFixture {
+export function makeLabHost(mutate?: (s: LabHostState) => void, seed = 1, now = LAB_SEEDED_AT): LabHostFixture {
   const dir = mkdtempSync(path.join(tmpdir(), 'rdpfix-lab-'));
-  const state = healthyHost(0, createRng(seed), new Date('2026-11-25T12:00:00Z'));
+  const state = healthyHost(0, createRng(seed), now);
   mutate?.(state);
   const statePath = path.join(dir, `${state.name}.json`);
   writeFileSync(statePath, JSON.stringify(state, null, 2));

@@ -6,7 +6,7 @@ import { engineSetup, labInventory } from '../helpers/engine.js';
 import { startRun, rollbackRun } from '../../src/engine/run.js';
 import { readRun } from '../../src/journal/journal.js';
 import { advanceLab } from '../../src/lab/clock.js';
-import type { LabHostState } from '../../src/lab/state.js';
+import { labHostNow, type LabHostState } from '../../src/lab/state.js';
 
 const env = engineSetup();
 afterAll(() => env.broker.close());
@@ -71,8 +71,13 @@ describe('revert guard (commit-confirmed changes) on the lab', () => {
 
     // Not yet due: nothing happens. Past the TTL (no controller involved): the task runs the step's undo.
     const inventory = labInventory([host]);
-    expect((await advanceLab(env.broker, inventory.hosts, new Date(Date.now() + 20 * 60_000)))[0]!.fired).toEqual([]);
-    const fired = (await advanceLab(env.broker, inventory.hosts, new Date(Date.now() + 31 * 60_000)))[0]!.fired;
+    const hostTimeBefore = labHostNow(pre, host.statePath).getTime();
+    const early = (await advanceLab(env.broker, inventory.hosts, 20 * 60_000))[0]!;
+    expect(early.fired).toEqual([]);
+    // The host's clock moved on by 20 minutes (from its seeded time, not the controller's).
+    expect(Date.parse(early.now) - hostTimeBefore).toBeGreaterThanOrEqual(20 * 60_000);
+    expect(Date.parse(early.now) - hostTimeBefore).toBeLessThan(25 * 60_000);
+    const fired = (await advanceLab(env.broker, inventory.hosts, 11 * 60_000))[0]!.fired;
     expect(fired).toEqual([{ task: expect.stringMatching(/^\\rdpfix\\rdpfix-.*temporary-value\.set-temp$/), result: 0, unregistered: true }]);
     const reverted = host.read();
     expect(reverted.registry['HKEY_LOCAL_MACHINE\\SOFTWARE\\RdpfixTest']).toBeUndefined();

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { makeLabHost, runLab } from '../helpers/lab.js';
+import { labHostNow } from '../../src/lab/state.js';
 
 // Facts: docs/windows-facts/network-firewall-sessions-tasks.md, shared reference section 7.5.
 
@@ -17,6 +18,7 @@ const REGISTER = `
 describe('lab scheduled tasks', () => {
   it('registers the reference revert task into state, with Windows shapes and the duplicate error', async () => {
     const host = makeLabHost();
+    const hostTimeBefore = labHostNow(host.state, host.statePath).getTime();
     const r = await runLab(host.statePath, `${ERR}
       ${REGISTER}
       Register-ScheduledTask -TaskName 'Tool-RevertNLA-123' -TaskPath '\\Tool\\' -Action $action -ErrorAction SilentlyContinue -ErrorVariable dup
@@ -60,7 +62,9 @@ describe('lab scheduled tasks', () => {
     expect(t.Triggers).toHaveLength(1);
     expect(t.Triggers[0].Type).toBe('Once');
     expect(Number.isNaN(Date.parse(t.Triggers[0].StartBoundary ?? ''))).toBe(false);
-    expect(Date.parse(t.NextRunTime ?? '')).toBeGreaterThan(Date.now());
+    // 30 minutes ahead by the host's own clock (seeded at a fixed time), whatever the controller's date.
+    expect(Date.parse(t.NextRunTime ?? '')).toBeGreaterThanOrEqual(hostTimeBefore + 30 * 60_000);
+    expect(Date.parse(t.NextRunTime ?? '')).toBeLessThan(labHostNow(host.state, host.statePath).getTime() + 31 * 60_000);
     expect(t.Settings).toMatchObject({ StartWhenAvailable: true, DisallowStartIfOnBatteries: false, ExecutionTimeLimit: 'PT10M' });
   });
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { checkLabInitOptions, inventoryPath, readLabHost, writeLabFleet, MAX_LAB_HOSTS } from '../../lab/fleet.js';
 import { SCENARIOS } from '../../lab/scenarios.js';
 import { summarizeLabHost } from '../../lab/summary.js';
+import { labHostNow } from '../../lab/state.js';
 import { loadInventory, selectHosts } from '../../inventory/inventory.js';
 import { RdpfixError } from '../../errors.js';
 import { renderTable } from '../table.js';
@@ -49,16 +50,17 @@ export function labCommand(): Command {
         hosts = hosts.filter((h) => h.name.toLowerCase() === hostName.toLowerCase());
         if (!hosts.length) throw new RdpfixError('usage', `No host '${hostName}' in ${inventory.path}.`, `Hosts: ${inventory.hosts.slice(0, 10).map((h) => h.name).join(', ')}${inventory.hosts.length > 10 ? ', …' : ''}`);
       }
-      const states = hosts.map((h) => {
+      const labHosts = hosts.map((h) => {
         if (h.transport.kind !== 'lab') throw new RdpfixError('input', `Host ${h.name} in ${inventory.path} is not a lab host.`);
-        return readLabHost(h.transport.state);
+        return { path: h.transport.state, state: readLabHost(h.transport.state) };
       });
+      const states = labHosts.map((h) => h.state);
       if (o.json) {
         console.log(JSON.stringify(hostName ? states[0] : states, null, 2));
         return;
       }
-      const rows = states.map((s) => {
-        const x = summarizeLabHost(s);
+      const rows = labHosts.map(({ path: statePath, state: s }) => {
+        const x = summarizeLabHost(s, labHostNow(s, statePath));
         return [x.host, x.scenarios.join(','), x.termService, x.rdpEnabled ? 'yes' : 'NO', x.nla ? 'on' : 'off', String(x.securityLayer ?? '-'),
           x.networkCategories.join(' '), x.rdpRulesEnabled, `${x.sessions.active}/${x.sessions.disconnected}`, x.rdpCertificate, String(x.events)];
       });
@@ -74,15 +76,16 @@ export function labCommand(): Command {
       .option('--hosts <list>', 'only these hosts', list)
       .option('--reboot', 'the hosts also restart: at-startup triggers fire', false),
   ).action(async (duration: string, o: EngineFlags & { inventory: string; hosts?: string[]; reboot: boolean }) => {
-    const at = new Date(Date.now() + parseDuration(duration));
+    const durationMs = parseDuration(duration);
     const inventory = loadInventory(o.inventory);
     const hosts = selectHosts(inventory.hosts, o.hosts, (missing) => new RdpfixError('usage', `Not in ${inventory.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.'));
     const broker = engineFrom(o).broker();
     try {
-      const result = await advanceLab(broker, hosts, at, { startup: o.reboot });
-      if (o.json) return console.log(JSON.stringify({ at: at.toISOString(), hosts: result }, null, 2));
+      const result = await advanceLab(broker, hosts, durationMs, { startup: o.reboot });
+      if (o.json) return console.log(JSON.stringify({ movedMs: durationMs, hosts: result }, null, 2));
       const rows = result.flatMap((r) => r.fired.map((f) => [r.host, f.task, f.result === 0 ? 'ok' : `exit ${f.result}`, f.unregistered ? 'removed itself' : 'still registered']));
-      console.log(`Lab clock: ${at.toISOString()}${o.reboot ? ' (after a restart)' : ''}. ${rows.length} task(s) fired.`);
+      const clocks = [...new Set(result.map((r) => r.now.slice(0, 16).replace('T', ' ')))];
+      console.log(`Lab clock moved on ${duration}${o.reboot ? ' (and the hosts restarted)' : ''}; host time ${clocks.length === 1 ? clocks[0] : `${clocks[0]} … ${clocks.at(-1)}`} UTC. ${rows.length} task(s) fired.`);
       if (rows.length) console.log(renderTable(['HOST', 'TASK', 'RESULT', 'TASK NOW'], rows));
     } finally {
       await broker.close();

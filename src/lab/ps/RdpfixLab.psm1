@@ -66,6 +66,7 @@ function Enter-LabHost {
         throw
     }
     $base = $StatePath -replace '\.json$', ''
+    $clock = Read-LabClock -ClockPath ($base + '.clock.json') -State $state
     $script:Lab = @{
         Name        = $state.name
         Path        = $StatePath
@@ -73,6 +74,10 @@ function Enter-LabHost {
         Lock        = $lock
         RuntimePath = $base + '.runtime.json'
         AuditPath   = $base + '.audit.jsonl'
+        ClockPath   = $base + '.clock.json'
+        ClockBase   = $clock.Base
+        ClockWatch  = [System.Diagnostics.Stopwatch]::StartNew()
+        BootTime    = $clock.BootTime
     }
 }
 
@@ -88,9 +93,84 @@ function Get-LabState {
 
 function Get-LabHostName { (Get-LabState).computerName }
 
+# ---------------------------------------------------------------------------------------------------
+# The host's clock (src/lab/state.ts, LabClockSidecar): the host's own, not the controller's. It reads the last
+# reading kept in <host>.clock.json (else the time the host was seeded at, state.clock.now) plus the time this call
+# has been running; every mutation keeps the reading, and `rdpfix lab advance` moves it on (Move-LabClock). A host
+# seeded at a fixed time so keeps that meaning on any date. Everything the host judges by time reads it: Get-Date
+# (shadowed below), certificate validity, event and file times, task triggers. Lab hosts keep UTC.
+
+function Read-LabClock {
+    <# At Enter-LabHost: where this call's clock starts. Returns @{ Base = [DateTime] UTC or $null; BootTime }. #>
+    param([string]$ClockPath, $State)
+    $clock = @{ Base = $null; BootTime = $null }
+    if ($State.PSObject.Properties['clock'] -and $null -ne $State.clock -and $State.clock.PSObject.Properties['now']) {
+        $clock.Base = [DateTime]::Parse([string]$State.clock.now, [Globalization.CultureInfo]::InvariantCulture, 'RoundtripKind').ToUniversalTime()
+    }
+    if ([System.IO.File]::Exists($ClockPath)) {
+        try {
+            $side = ConvertFrom-LabJson ([System.IO.File]::ReadAllText($ClockPath))
+            $clock.Base = [DateTime]::Parse([string]$side.now, [Globalization.CultureInfo]::InvariantCulture, 'RoundtripKind').ToUniversalTime()
+            if ($side.PSObject.Properties['bootTime'] -and $side.bootTime) { $clock.BootTime = [string]$side.bootTime }
+        } catch {
+            # A torn sidecar (a killed writer): the seeded time.
+        }
+    }
+    return $clock
+}
+
+function Get-LabUtcNow {
+    <# What the current host's clock reads, as a UTC DateTime. #>
+    if ($null -eq $script:Lab.ClockBase) { return [DateTime]::UtcNow }
+    return $script:Lab.ClockBase.Add($script:Lab.ClockWatch.Elapsed)
+}
+
+function Get-LabBootTime { $script:Lab.BootTime }
+
+function Save-LabClock {
+    <# Keeps the clock's reading, so that the next call on this host starts from it: time never runs backwards on
+       a host that changed. Not flushed to disk: a reading lost to a crash costs the seconds of one call. #>
+    $doc = [ordered]@{ now = (Get-LabUtcNow).ToString('o'); bootTime = $script:Lab.BootTime } | ConvertTo-Json -Compress
+    $tmp = $script:Lab.ClockPath + '.' + [guid]::NewGuid().ToString('N') + '.tmp'
+    [System.IO.File]::WriteAllText($tmp, $doc)
+    if ($script:HasMoveOverwrite) { [System.IO.File]::Move($tmp, $script:Lab.ClockPath, $true) }
+    elseif ([System.IO.File]::Exists($script:Lab.ClockPath)) { [void][System.IO.File]::Replace($tmp, $script:Lab.ClockPath, $null) }
+    else { [System.IO.File]::Move($tmp, $script:Lab.ClockPath) }
+}
+
+function Move-LabClock {
+    <# Lets time pass on the current host (the lab's clock, not a Windows command): its clock moves on by
+       -Milliseconds; -Reboot also restarts it at the new time (its boot time becomes now). #>
+    param([Parameter(Mandatory)][double]$Milliseconds, [switch]$Reboot)
+    if ($Milliseconds -lt 0) { throw 'Time on a lab host only moves forward.' }
+    $script:Lab.ClockBase = (Get-LabUtcNow).AddMilliseconds($Milliseconds)
+    $script:Lab.ClockWatch = [System.Diagnostics.Stopwatch]::StartNew()
+    if ($Reboot) { $script:Lab.BootTime = $script:Lab.ClockBase.ToString('o') }
+    Save-LabClock
+}
+
+# Get-Date reads the host's clock. The shadow is built from the real cmdlet's own parameter metadata (5.1 and 7
+# differ: -AsUTC, -UnixTimeSeconds) and supplies -Date when the caller gave no date; outside a lab host it is the
+# real Get-Date.
+$getDateMeta = New-Object System.Management.Automation.CommandMetadata (Get-Command -Name 'Microsoft.PowerShell.Utility\Get-Date' -CommandType Cmdlet)
+. ([scriptblock]::Create(
+    "function Get-Date {`n" + [System.Management.Automation.ProxyCommand]::GetCmdletBindingAttribute($getDateMeta) +
+    "`nparam(" + [System.Management.Automation.ProxyCommand]::GetParamBlock($getDateMeta) + ")`n" + @'
+process {
+    if ($null -ne $script:Lab -and -not $PSBoundParameters.ContainsKey('Date') -and -not $PSBoundParameters.ContainsKey('UnixTimeSeconds')) {
+        $PSBoundParameters['Date'] = (Get-LabUtcNow).ToLocalTime()
+    }
+    Microsoft.PowerShell.Utility\Get-Date @PSBoundParameters
+}
+}
+'@))
+Remove-Variable getDateMeta
+
 function Save-LabState {
     <# Persists the current host state at once. Every mutating lab command calls it before returning. #>
     $state = Get-LabState
+    # The clock first: the state never holds a time the host's clock has not reached.
+    if ($null -ne $script:Lab.ClockBase) { Save-LabClock }
     Write-LabFileAtomic -Path $script:Lab.Path -Text ($state | ConvertTo-Json -Depth 30)
 }
 

@@ -761,7 +761,7 @@ function Invoke-LabRegExport {
         return
     }
     $bytes = [byte[]](@(0xFF, 0xFE) + [System.Text.Encoding]::Unicode.GetBytes((Get-LabRegExportText $stored)))
-    $doc = [pscustomobject]@{ type = 'file'; sddl = 'O:BAG:SYD:(A;;FA;;;SY)(A;;FA;;;BA)'; content = [Convert]::ToBase64String($bytes); lastWriteTime = [DateTime]::UtcNow.ToString('o') }
+    $doc = [pscustomobject]@{ type = 'file'; sddl = 'O:BAG:SYD:(A;;FA;;;SY)(A;;FA;;;BA)'; content = [Convert]::ToBase64String($bytes); lastWriteTime = (Get-LabUtcNow).ToString('o') }
     $files = (Get-LabState).files
     if ($null -ne $entry) { $file = $entry.Name; $files.PSObject.Properties.Remove($entry.Name) }
     $files | Add-Member -NotePropertyName $file -NotePropertyValue $doc

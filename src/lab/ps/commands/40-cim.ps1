@@ -225,6 +225,9 @@ function Get-LabCimOperatingSystem {
     $boot = (Get-Date).AddDays(-1)
     $logons = @($s.sessions | Where-Object { $_.LogonTime } | ForEach-Object { [datetime]::Parse([string]$_.LogonTime, [cultureinfo]::InvariantCulture, 'RoundtripKind').ToLocalTime() } | Sort-Object)
     if ($logons.Count -gt 0) { $boot = $logons[0].AddHours(-1) }
+    # A restart the lab's clock simulated (`rdpfix lab advance --reboot`) is the boot time.
+    $rebooted = Get-LabBootTime
+    if ($rebooted) { $boot = [datetime]::Parse([string]$rebooted, [cultureinfo]::InvariantCulture, 'RoundtripKind').ToLocalTime() }
     $ptype = [uint32]3
     if ($s.os.productType -eq 'Workstation') { $ptype = [uint32]1 }
     [ordered]@{

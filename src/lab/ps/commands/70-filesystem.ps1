@@ -872,7 +872,7 @@ function New-LabFsFileEntry {
     param([string]$Type, $Sd, [byte[]]$Bytes)
     $e = [ordered]@{ type = $Type; sddl = (ConvertTo-LabSddl $Sd) }
     if ($Type -eq 'file') { $e.content = [Convert]::ToBase64String($Bytes) }
-    $e.lastWriteTime = [DateTime]::UtcNow.ToString('o')
+    $e.lastWriteTime = (Get-LabUtcNow).ToString('o')
     return [pscustomobject]$e
 }
 

@@ -94,7 +94,7 @@ function Test-LabCertKeyReadable {
 
 function Test-LabCertInDate {
     param($Cert)
-    $now = [DateTime]::UtcNow
+    $now = (Get-LabUtcNow)
     return ((ConvertTo-LabLocalTime ([string]$Cert.NotBefore)).ToUniversalTime() -le $now -and (ConvertTo-LabLocalTime ([string]$Cert.NotAfter)).ToUniversalTime() -ge $now)
 }
 
@@ -496,7 +496,7 @@ function Add-LabEvent {
     foreach ($e in @($state.events)) { if ($null -ne $e -and [int]$e.RecordId -gt $max) { $max = [int]$e.RecordId } }
     $evt = [pscustomobject][ordered]@{
         LogName = $LogName; ProviderName = $Provider; Id = $Id; Level = $Level
-        TimeCreated = [DateTime]::UtcNow.ToString('o'); Message = $Message; RecordId = $max + 1
+        TimeCreated = (Get-LabUtcNow).ToString('o'); Message = $Message; RecordId = $max + 1
     }
     $state.events = @(@($state.events | Where-Object { $null -ne $_ }) + $evt)
 }
@@ -558,7 +558,7 @@ function Update-LabRdpCertificateOnServiceStart {
     }
     if ($null -eq $keyItem) {
         $content = [Convert]::ToBase64String([System.Text.Encoding]::ASCII.GetBytes('RSA2 TSSecKeySet1 ' + (New-LabHex 64).ToLowerInvariant()))
-        Set-LabFsEntry $keyPath ([pscustomobject][ordered]@{ type = 'file'; sddl = $script:LabRdpKeySddl; content = $content; lastWriteTime = [DateTime]::UtcNow.ToString('o') })
+        Set-LabFsEntry $keyPath ([pscustomobject][ordered]@{ type = 'file'; sddl = $script:LabRdpKeySddl; content = $content; lastWriteTime = (Get-LabUtcNow).ToString('o') })
     }
     New-LabRdpSelfSignedCert $store $keyName $certs
     Save-LabState
@@ -569,7 +569,7 @@ function New-LabRdpSelfSignedCert {
        is bound to a custom certificate in LocalMachine\My [INFERENCE]. #>
     param([string]$Store, [string]$KeyName, $OldCerts)
     $state = Get-LabState
-    $now = [DateTime]::UtcNow
+    $now = (Get-LabUtcNow)
     $cert = [pscustomobject][ordered]@{
         Thumbprint = New-LabHex 40; Subject = "CN=$($state.computerName)"; Issuer = "CN=$($state.computerName)"
         NotBefore = $now.ToString('o'); NotAfter = $now.AddMonths(6).ToString('o'); SerialNumber = New-LabHex 32

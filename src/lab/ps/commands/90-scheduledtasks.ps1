@@ -162,7 +162,7 @@ function Get-LabTaskNextRun {
     <# The earliest future start of an enabled time-based trigger; boot/logon triggers have no next run time. #>
     param($Task)
     if ([string]$Task.State -eq 'Disabled') { return $null }
-    $now = [DateTimeOffset]::UtcNow
+    $now = ([DateTimeOffset](Get-LabUtcNow))
     $next = $null
     foreach ($t in @($Task.Triggers)) {
         if (-not $t.Enabled -or $null -eq $t.StartBoundary -or @('Once', 'Daily') -notcontains [string]$t.Type) { continue }
@@ -388,7 +388,7 @@ function Start-ScheduledTask {
         $t = Find-LabTaskByName $PSCmdlet $TaskName $TaskPath $InputObject
         if ($null -eq $t) { return }
         # The lab records a finished, successful run; executing the action is another component's job.
-        $t.LastRunTime = [DateTimeOffset]::UtcNow.ToString('o')
+        $t.LastRunTime = ([DateTimeOffset](Get-LabUtcNow)).ToString('o')
         $t.LastTaskResult = 0
         Save-LabState
         Write-LabAudit -Command 'Start-ScheduledTask' -Detail ([ordered]@{ task = "$($t.TaskPath)$($t.TaskName)"; actions = @($t.Actions) })
