@@ -76,6 +76,29 @@ describe('diagnoseFleet: repaired hosts, notes, ports', () => {
       mutate?.(s);
     });
 
+  it('key events are found even when another provider logs many more events with the same IDs', async () => {
+    // mk-repaired's Schannel 36870 events are its only evidence of history; Group Policy's own 1058 ("processing of
+    // Group Policy failed") shares an ID with TermService's 1058 and fills the System log on many hosts.
+    const crowded = host('gp-noise', ['machinekeys-corrupt'], (s) => {
+      s.files[MACHINE_KEYS_DIR]!.sddl = MACHINE_KEYS_SDDL;
+      const key = Object.keys(s.files).find((p) => p.startsWith(`${MACHINE_KEYS_DIR}\\f686aace`))!;
+      s.files[key]!.sddl = RDP_KEY_SDDL;
+      const last = Math.max(...s.events.map((e) => e.RecordId));
+      for (let i = 0; i < 80; i++) {
+        s.events.push({ LogName: 'System', ProviderName: 'Microsoft-Windows-GroupPolicy', Id: 1058, Level: 2, RecordId: last + 1 + i,
+          TimeCreated: new Date(NOW.getTime() - i * 2_000).toISOString(), Message: 'The processing of Group Policy failed.' });
+      }
+    });
+    const broker = new Broker({ processes: 1 });
+    try {
+      const [d] = await diagnoseFleet(labInventory([crowded]), broker, { timeoutMs: 60_000 });
+      expect(d).toMatchObject({ healthy: true, findings: [], notes: [{ topic: 'event-history' }] });
+      expect(d!.notes[0]!.evidence.join(' ')).toMatch(/Schannel 36870 ×3/);
+    } finally {
+      await broker.close();
+    }
+  });
+
   it('old events on a repaired host are history; a pending restart is a note; the port in use and the reach decide', async () => {
     const hosts = [
       // machinekeys-corrupt, then repaired (ACLs back to Windows' defaults): the 1057/36870 events stay in the log.

@@ -221,12 +221,16 @@ Read-Section 'pendingReboot' {
     }
 }
 Read-Section 'events' -List {
-    # The events that name a cause (reference 1.2, 5.2, 6.1), last 7 days, newest first.
+    # The events that name a cause (reference 1.2, 5.2, 6.1), last 7 days, newest first. One query per provider:
+    # other providers log the same IDs (Group Policy's 1058 fills the System log on many hosts), and a shared
+    # -MaxEvents would let them crowd out the ones that matter.
     $since = (Get-Date).AddDays(-7)
     $found = @()
     foreach ($q in @(
-            @{ LogName = 'System'; Id = 36870, 1057, 1058, 7022; StartTime = $since },
-            @{ LogName = 'Application'; Id = 1511, 1515; StartTime = $since })) {
+            @{ LogName = 'System'; ProviderName = 'Schannel'; Id = 36870; StartTime = $since },
+            @{ LogName = 'System'; ProviderName = 'Microsoft-Windows-TerminalServices-RemoteConnectionManager'; Id = 1057, 1058; StartTime = $since },
+            @{ LogName = 'System'; ProviderName = 'Service Control Manager'; Id = 7022; StartTime = $since },
+            @{ LogName = 'Application'; ProviderName = 'Microsoft-Windows-User Profiles Service'; Id = 1511, 1515; StartTime = $since })) {
         $found += @(Get-WinEvent -FilterHashtable $q -MaxEvents 50 -ErrorAction SilentlyContinue | ForEach-Object {
                 [ordered]@{ log = $_.LogName; provider = $_.ProviderName; id = $_.Id; time = $_.TimeCreated.ToUniversalTime().ToString('o') }
             })
