@@ -10,7 +10,7 @@ import { projectRoot } from '../../src/paths.js';
 import { applyScenario } from '../../src/lab/scenarios.js';
 import { createRng } from '../../src/lab/rng.js';
 import { MACHINE_KEYS_DIR, MACHINE_KEYS_SDDL, RDP_KEY_PREFIX, RDP_KEY_SDDL, RDP_TCP_KEY, thumbprintBytes } from '../../src/lab/base-host.js';
-import type { LabHostState } from '../../src/lab/state.js';
+import { labHostNow, type LabHostState } from '../../src/lab/state.js';
 
 const env = engineSetup([path.join(projectRoot(), 'playbooks')]);
 afterAll(() => env.broker.close());
@@ -69,7 +69,7 @@ describe('playbook machinekeys-repair on the lab', () => {
   it('strategy acl: repairs the scenario, a second diagnosis finds the key readable, rollback restores it exactly', async () => {
     const f = { corrupt: host('lab-001', 4, scenario), healthy: host('lab-002', 5), hopeless: host('lab-003', 6, scenario, corruptKey) };
     const pre = snapshot(f);
-    const started = Date.now();
+    const started = labHostNow(f.corrupt.state, f.corrupt.statePath).getTime(); // by the host's clock
     const r = await run(Object.values(f), 'apply');
     expect(Object.fromEntries(r.hosts.map((h) => [h.host, h.outcome]))).toEqual({ 'lab-001': 'succeeded', 'lab-002': 'succeeded', 'lab-003': 'rolledBack' });
     expect(result(r, 'lab-001')).toMatchObject({ completed: ['folder-acl', 'rdp-key-acl'], skipped: ['rdp-key-reset', 'folder-reset'] });
