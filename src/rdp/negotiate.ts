@@ -191,7 +191,9 @@ function startTls(raw: net.Socket, host: string, done: (t: TlsResult) => void, a
 
 function tlsErrorText(err: NodeJS.ErrnoException): string {
   if (err.code === 'ECONNRESET' || /socket hang up/i.test(err.message)) return 'the server reset the connection during the TLS handshake';
-  return `${err.code ? `${err.code}: ` : ''}${err.message.split('\n')[0]}`;
+  // OpenSSL's own message carries its source file and line; its reason is enough.
+  const reason = (err as { reason?: unknown }).reason;
+  return `${err.code ? `${err.code}: ` : ''}${typeof reason === 'string' ? reason : err.message.split('\n')[0]}`;
 }
 
 /** The facts of a certificate a person and the diagnosis need; the rest of it is not kept. */
