@@ -9,6 +9,7 @@
 #   CERT            self-signed (default): CN=rdpfix-xrdp-<layer>, 30 days, RSA 2048
 #                   ca-signed: a leaf CN=rdpfix-xrdp-<layer> signed by a test CA CN=rdpfix-test-ca
 #                   wrong-key: the certificate with a private key that does not belong to it
+#                   expired: self-signed, valid 2025-01-01 to 2025-02-01 only (openssl ca -selfsign with explicit dates)
 #
 # Environment: RDPFIX_XRDP_PORT  first port to try (default 33890; the next free one above it is used).
 #
@@ -22,8 +23,8 @@
 # Security keys, made by the package), so it is run as root too.
 set -euo pipefail
 
-DIR="${1:?usage: start-test-xrdp.sh DIR tls|rdp|negotiate [self-signed|ca-signed|wrong-key]}"
-LAYER="${2:?usage: start-test-xrdp.sh DIR tls|rdp|negotiate [self-signed|ca-signed|wrong-key]}"
+DIR="${1:?usage: start-test-xrdp.sh DIR tls|rdp|negotiate [self-signed|ca-signed|wrong-key|expired]}"
+LAYER="${2:?usage: start-test-xrdp.sh DIR tls|rdp|negotiate [self-signed|ca-signed|wrong-key|expired]}"
 CERT="${3:-self-signed}"
 FIRST_PORT="${RDPFIX_XRDP_PORT:-33890}"
 HOST=127.0.0.1
@@ -33,7 +34,7 @@ say() { echo "start-test-xrdp: $*" >&2; }
 die() { say "$*"; exit 1; }
 
 case "$LAYER" in tls|rdp|negotiate) ;; *) die "security layer '$LAYER' is not tls, rdp or negotiate." ;; esac
-case "$CERT" in self-signed|ca-signed|wrong-key) ;; *) die "certificate kind '$CERT' is not self-signed, ca-signed or wrong-key." ;; esac
+case "$CERT" in self-signed|ca-signed|wrong-key|expired) ;; *) die "certificate kind '$CERT' is not self-signed, ca-signed, wrong-key or expired." ;; esac
 case "$DIR" in /*) ;; *) die "DIR must be an absolute path (xrdp.ini names files in it)." ;; esac
 
 # --- 1. packages ------------------------------------------------------------------------------------
@@ -66,6 +67,18 @@ case "$CERT" in
     new_key "$DIR/key.pem"
     openssl req -new -key "$DIR/key.pem" -subj "$SUBJECT" -out "$DIR/leaf.csr" 2>/dev/null
     openssl x509 -req -in "$DIR/leaf.csr" -CA "$DIR/ca.pem" -CAkey "$DIR/ca.key" -set_serial 0x2a -sha256 -days 20 -out "$DIR/cert.pem" 2>/dev/null ;;
+  expired)
+    # openssl req/x509 only count days forward from now; openssl ca takes explicit start and end dates.
+    new_key "$DIR/key.pem"
+    openssl req -new -key "$DIR/key.pem" -subj "$SUBJECT" -out "$DIR/leaf.csr" 2>/dev/null
+    mkdir -p "$DIR/ca/newcerts"
+    : > "$DIR/ca/index.txt"
+    echo 01 > "$DIR/ca/serial"
+    printf '%s\n' '[ ca ]' 'default_ca = test' '[ test ]' "dir = $DIR/ca" "database = $DIR/ca/index.txt" \
+      "new_certs_dir = $DIR/ca/newcerts" "serial = $DIR/ca/serial" 'default_md = sha256' 'policy = anything' \
+      'unique_subject = no' 'copy_extensions = none' '[ anything ]' 'commonName = supplied' 'organizationName = optional' > "$DIR/ca/ca.cnf"
+    openssl ca -batch -config "$DIR/ca/ca.cnf" -selfsign -keyfile "$DIR/key.pem" -in "$DIR/leaf.csr" \
+      -startdate 20250101000000Z -enddate 20250201000000Z -notext -out "$DIR/cert.pem" 2>/dev/null ;;
 esac
 chmod 600 "$DIR"/*.pem
 

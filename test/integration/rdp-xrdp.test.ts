@@ -16,6 +16,8 @@ import { X509Certificate } from 'node:crypto';
 import { projectRoot } from '../../src/paths.js';
 import { negotiateRdp, type RdpNegotiation } from '../../src/rdp/negotiate.js';
 import { describeAttempt, stillNegotiates, works } from '../../src/rdp/compare.js';
+import { applyNegotiation } from '../../src/diagnose/negotiation.js';
+import type { Finding, Note } from '../../src/diagnose/findings.js';
 
 const inCI = Boolean(process.env.CI);
 const startScript = path.join(projectRoot(), 'scripts', 'start-test-xrdp.sh');
@@ -35,7 +37,7 @@ interface Server { dir: string; port: number; cert: X509Certificate }
 const root = mkdtempSync(path.join(tmpdir(), 'rdpfix-xrdp-'));
 const started: string[] = [];
 
-function start(name: string, layer: 'tls' | 'rdp' | 'negotiate', cert: 'self-signed' | 'ca-signed' | 'wrong-key' = 'self-signed'): Server {
+function start(name: string, layer: 'tls' | 'rdp' | 'negotiate', cert: 'self-signed' | 'ca-signed' | 'wrong-key' | 'expired' = 'self-signed'): Server {
   const dir = path.join(root, name);
   started.push(dir);
   const r = spawnSync(startScript, [dir, layer, cert], { encoding: 'utf8', timeout: 300_000 });
@@ -56,12 +58,13 @@ const expected = (c: X509Certificate, selfSigned: boolean) => ({
 });
 
 suite(`the RDP negotiation probe against a real xrdp${notHere ? ` (skipped: ${notHere})` : ''}`, () => {
-  let tlsOnly: Server, rdpOnly: Server, negotiate: Server, wrongKey: Server;
+  let tlsOnly: Server, rdpOnly: Server, negotiate: Server, wrongKey: Server, expired: Server;
   beforeAll(() => {
     tlsOnly = start('tls', 'tls');
     rdpOnly = start('rdp', 'rdp');
     negotiate = start('negotiate', 'negotiate', 'ca-signed');
     wrongKey = start('wrong-key', 'tls', 'wrong-key');
+    expired = start('expired', 'tls', 'expired');
   }, 600_000);
   afterAll(() => {
     for (const dir of started) spawnSync(stopScript, [dir], { encoding: 'utf8' });
@@ -113,6 +116,20 @@ suite(`the RDP negotiation probe against a real xrdp${notHere ? ` (skipped: ${no
     expect(verdict.ok).toBe(false);
     expect(verdict.reasons[0]).toMatch(/then the TLS handshake fails/);
     expect(stillNegotiates(await probe(tlsOnly), await probe(tlsOnly))).toEqual({ ok: true, reasons: [], changes: [] });
+  });
+
+  it('an expired certificate is still served; its expiry, judged by an injected clock, is machinekeys-corrupt evidence', async () => {
+    const n = await probe(expired);
+    expect(n.attempts[0]).toMatchObject({ outcome: 'selected', selected: 1, tls: { ok: true, certificate: { ...expected(expired.cert, true), notAfter: '2025-02-01T00:00:00.000Z' } } });
+    const judge = (now: string) => {
+      const out: Finding[] = [];
+      const notes: Note[] = [];
+      applyNegotiation(out, notes, n, Date.parse(now), []);
+      return out;
+    };
+    expect(judge('2025-01-15T00:00:00Z')).toEqual([]);
+    expect(judge('2026-11-25T12:00:00Z')).toEqual([expect.objectContaining({ cause: 'machinekeys-corrupt', confidence: 'high',
+      evidence: [`from the controller, the certificate the listener serves (${n.attempts[0]!.tls!.certificate!.thumbprint}, CN=rdpfix-xrdp-tls, O=rdpfix tests) expired on 2025-02-01T00:00:00.000Z`] })]);
   });
 
   it('after xrdp stops, the probe reports a refused connect, not an error', async () => {
