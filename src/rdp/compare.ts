@@ -82,3 +82,23 @@ export function stillNegotiates(before: RdpNegotiation, after: RdpNegotiation): 
   if (c0 && c1 && c0.thumbprint !== c1.thumbprint) changes.push(`the listener now serves certificate ${c1.thumbprint} (${c1.subject}, valid until ${c1.notAfter}); before ${c0.thumbprint}`);
   return { ok: reasons.length === 0, reasons, changes };
 }
+
+/**
+ * stillNegotiates for every listener (port) of a host: each that negotiated before must still negotiate. A listener
+ * missing from `after` fails when it negotiated before. Ports are the key (a host may listen on 3389 and a PortNumber).
+ */
+export function allStillNegotiate(before: RdpNegotiation[], after: RdpNegotiation[]): NegotiationComparison & { byPort: Record<number, NegotiationComparison> } {
+  const byPort: Record<number, NegotiationComparison> = {};
+  for (const b of before) {
+    const a = after.find((x) => x.port === b.port);
+    byPort[b.port] = a ? stillNegotiates(b, a)
+      : b.attempts.some(works) ? { ok: false, reasons: [`port ${b.port} was not probed after the change`], changes: [] } : stillNegotiates(b, b);
+  }
+  const all = Object.entries(byPort);
+  return {
+    ok: all.every(([, c]) => c.ok),
+    reasons: all.flatMap(([port, c]) => c.reasons.map((r) => `port ${port}: ${r}`)),
+    changes: all.flatMap(([port, c]) => c.changes.map((r) => `port ${port}: ${r}`)),
+    byPort,
+  };
+}

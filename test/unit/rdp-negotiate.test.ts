@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import net from 'node:net';
 import { attempt, negotiateRdp, type NegotiationAttempt, type RdpNegotiation } from '../../src/rdp/negotiate.js';
-import { describeAttempt, stillNegotiates, works } from '../../src/rdp/compare.js';
+import { allStillNegotiate, describeAttempt, stillNegotiates, works } from '../../src/rdp/compare.js';
 
 /** Servers that answer the Connection Request with hand-built bytes: real sockets, hostile content. */
 const servers: net.Server[] = [];
@@ -125,5 +125,22 @@ describe('whether a listener still negotiates as before', () => {
       'the listener now serves certificate BB (CN=h1, valid until 2027-12-01T00:00:00.000Z); before AA']);
     const dead = neg(fail(3, 'SSL_CERT_NOT_ON_SERVER'));
     expect(stillNegotiates(dead, dead)).toMatchObject({ ok: true, changes: [expect.stringMatching(/negotiated no offer before/)] });
+  });
+});
+
+describe('whether every listener of a host still negotiates', () => {
+  const tls = { ok: true, version: 'TLSv1.2' };
+  const at = (port: number, ...attempts: NegotiationAttempt[]): RdpNegotiation => ({ host: 'h1', port, attempts });
+  const ok = (offered: number): NegotiationAttempt => ({ offered, offeredNames: [], outcome: 'selected', selected: 2, selectedNames: ['PROTOCOL_HYBRID'], tls, elapsedMs: 1 });
+  const refused = (offered: number): NegotiationAttempt => ({ offered, offeredNames: [], outcome: 'failure', failure: 'SSL_CERT_NOT_ON_SERVER', elapsedMs: 1 });
+
+  it('is ok only when each listener that negotiated before still does, and names the port that does not', () => {
+    const before = [at(3389, ok(3)), at(3390, refused(3))];
+    expect(allStillNegotiate(before, [at(3389, ok(3)), at(3390, refused(3))])).toMatchObject({ ok: true, reasons: [] });
+    const lost = allStillNegotiate(before, [at(3389, refused(3)), at(3390, refused(3))]);
+    expect(lost.ok).toBe(false);
+    expect(lost.reasons).toEqual([expect.stringMatching(/^port 3389: before: offered TLS\+CredSSP/)]);
+    expect(lost.byPort[3390]!.ok).toBe(true);
+    expect(allStillNegotiate(before, [at(3390, refused(3))])).toMatchObject({ ok: false, reasons: ['port 3389: port 3389 was not probed after the change'] });
   });
 });
