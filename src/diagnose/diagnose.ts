@@ -5,6 +5,8 @@ import { targetFor } from '../inventory/inventory.js';
 import { readLabHost } from '../lab/fleet.js';
 import { probeFleet } from '../probe/probe.js';
 import { probePorts, WINRM_HTTP, WINRM_HTTPS, type PortReach } from '../probe/reach.js';
+import type { RdpNegotiation } from '../rdp/negotiate.js';
+import { probeRdp } from '../rdp/probe.js';
 import { assess, assessUnreachable, type ControllerView, type Finding, type Note } from './findings.js';
 
 export interface HostDiagnosis {
@@ -22,6 +24,10 @@ export interface HostDiagnosis {
     ports: PortReach[];
     /** Set when the ports could not be tested at all (not a closed port: a failure of the test). */
     error?: string;
+    /** The RDP security negotiation on rdpPort, when it answered TCP (src/rdp/negotiate.ts): offers, answers, certificate. */
+    negotiation?: RdpNegotiation;
+    /** Set when the negotiation could not be tried at all (the lab could not be asked). */
+    negotiationError?: string;
   };
   /** Set when the host could not be read at all. */
   error?: { category: string; message: string };
@@ -69,7 +75,8 @@ async function reach(host: InventoryHost, ports: number[], broker: Broker, optio
 
 /**
  * Reads every host (the probe) and looks at it from the controller (DNS, TCP reach of the RDP port and of
- * WinRM), concurrently, then names the causes (src/diagnose/findings.ts). When a host's RDP port (PortNumber)
+ * WinRM, then the RDP security negotiation where the RDP port answers), then names the causes
+ * (src/diagnose/findings.ts). When a host's RDP port (PortNumber)
  * differs from the one the inventory says clients dial, that port is tested too.
  */
 export async function diagnoseFleet(inventory: Inventory, broker: Broker, options: DiagnoseOptions): Promise<HostDiagnosis[]> {
@@ -89,12 +96,23 @@ export async function diagnoseFleet(inventory: Inventory, broker: Broker, option
     if (more.error) r.error = more.error;
     r.ports.push(...more.ports);
   }));
+  // The RDP security negotiation where the port clients dial answers: what a client meets before it logs on.
+  const negotiations = await Promise.all(inventory.hosts.map(async (host, i) => {
+    if (!reaches[i]!.ports.some((x) => x.port === host.rdpPort && x.open)) return {};
+    try {
+      return { negotiation: await probeRdp(targetFor(host), dialAddress(host), host.rdpPort, { ...reachOptions, broker }) };
+    } catch (err) {
+      return { negotiationError: (err as Error).message };
+    }
+  }));
   return probes.map((p, i) => {
     const host = inventory.hosts[i]!;
     const r = reaches[i]!;
     const remoting = remotingOf(host);
-    const view: ControllerView = { ...names[i], rdpPort: host.rdpPort, remoting: { ports: remoting.ports, name: remoting.name }, ...(r.error ? {} : { ports: r.ports }) };
-    const reachInfo = { address: dialAddress(host), rdpPort: host.rdpPort, remotingPort: remoting.port, ports: r.ports, ...(r.error ? { error: r.error } : {}) };
+    const n = negotiations[i]!;
+    const view: ControllerView = { ...names[i], rdpPort: host.rdpPort, remoting: { ports: remoting.ports, name: remoting.name }, ...(r.error ? {} : { ports: r.ports }),
+      ...(n.negotiation ? { negotiation: n.negotiation } : {}) };
+    const reachInfo = { address: dialAddress(host), rdpPort: host.rdpPort, remotingPort: remoting.port, ports: r.ports, ...(r.error ? { error: r.error } : {}), ...n };
     if (!p.ok) {
       const { findings, notes } = assessUnreachable(p.error, view);
       return { host: p.host, healthy: false, findings, notes, reach: reachInfo, error: p.error };

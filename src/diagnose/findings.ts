@@ -1,6 +1,8 @@
 import { parseQuser } from '../parsers/quser.js';
 import type { ProbeData } from '../probe/probe.js';
 import type { PortReach } from '../probe/reach.js';
+import type { RdpNegotiation } from '../rdp/negotiate.js';
+import { applyNegotiation, negotiationSummary } from './negotiation.js';
 import { FILE_ALL, FILE_READ, TOKENS, effectiveRights, has, parseSddl, sameDacl } from './sddl.js';
 
 /**
@@ -52,6 +54,8 @@ export interface ControllerView {
   remoting?: { ports: number[]; name: string };
   /** The time to judge certificate expiry by, when the probe did not read the host's clock (tests). */
   now?: number;
+  /** The RDP negotiation on the port clients dial, when it answered TCP (src/rdp/probe.ts). */
+  negotiation?: RdpNegotiation;
 }
 
 type Row = Record<string, unknown>;
@@ -211,7 +215,7 @@ export function assess(data: ProbeData, view: ControllerView = {}): Assessment {
     }
   }
 
-  controllerEvidence(out, notes, view, num(rdp.portNumber));
+  controllerEvidence(out, notes, view, num(rdp.portNumber), now);
   return { findings: out, notes };
 }
 
@@ -234,6 +238,8 @@ export function assessUnreachable(error: { category: string; message: string }, 
       evidence.push(`${[rdp, ...winrm].map(say).join('; ')}: the host is down, or the network between the controller and it drops the traffic`);
     }
   }
+  // The host could not be read; what its listener negotiates still shows what clients meet.
+  if (rdp?.open && view.negotiation?.port === rdpPort && view.negotiation.attempts.length) evidence.push(negotiationSummary(view.negotiation));
   return { findings: [{ cause: 'unreachable', confidence: 'high', playbook: null, evidence }], notes: [] };
 }
 
@@ -255,7 +261,7 @@ export function say(r: PortReach): string {
   }
 }
 
-function controllerEvidence(out: Finding[], notes: Note[], view: ControllerView, hostPort: number | null): void {
+function controllerEvidence(out: Finding[], notes: Note[], view: ControllerView, hostPort: number | null, now: number): void {
   const dialled = view.rdpPort ?? hostPort ?? 3389;
   const portDiffers = hostPort !== null && view.rdpPort !== undefined && hostPort !== view.rdpPort;
   const r = reachOf(view, dialled);
@@ -282,15 +288,19 @@ function controllerEvidence(out: Finding[], notes: Note[], view: ControllerView,
         'the host\'s own state admits RDP (service, listener, firewall): something between the controller and the host filters the port (a network firewall, a security group), or clients must dial another port'] });
     return;
   }
+  // The negotiation on the dialled port: where it shows what a client meets, it is the stronger evidence.
+  const neg = view.negotiation?.port === dialled ? view.negotiation : undefined;
+  if (neg) applyNegotiation(out, notes, neg, now, CLOSES_PORT);
+  const negotiated = neg && neg.attempts.length ? `; ${negotiationSummary(neg)}` : '';
   for (const f of out) {
     if (f.cause === 'firewall-blocked' || f.cause === 'public-profile') {
       // The host's rules say closed, the port answers: a rule or profile setting the probe cannot see admits it.
       if (f.confidence === 'high') f.confidence = 'medium';
       f.evidence.push(`yet ${from}: another rule, a group policy store or a disabled firewall profile admits it`);
     } else if (CLOSES_PORT.includes(f.cause)) {
-      f.evidence.push(from);
+      f.evidence.push(from + negotiated);
     } else if (AFTER_SOCKET.includes(f.cause)) {
-      f.evidence.push(`${from}: the socket opens, the refusal comes after it (TLS, NLA, session limits)`);
+      f.evidence.push(`${from}: the socket opens, the refusal comes after it (TLS, NLA, session limits)${negotiated}`);
     }
   }
 }

@@ -10,6 +10,8 @@
 // placeholders like `<valeur>`), so fixed column offsets are not reliable either. The parser anchors on the numeric
 // ID token instead (ref §2.2 "detect the numeric ID token"), uses the header's `ID` position only to pick the right
 // digit token when a user name is itself a number, and the header's second column only to place a lone name.
+// Without a header line the row's own shape decides (parseHeaderless); localized listings read wherever their header
+// titles and state words are sourced (facts §3).
 
 export type QuserKind = 'quser' | 'qwinsta' | 'unknown';
 export type QuserSessionState = 'Active' | 'Disconnected' | 'Connected' | 'Listening' | 'Down' | 'Idle' | 'Unknown';
@@ -198,6 +200,36 @@ function parseRow(line: string, n: number, h: Header, warnings: string[]): Quser
   return row;
 }
 
+// Session names qwinsta prints for sessions without a user: services (0), console, listeners (rdp-tcp, other WinStation
+// names ending in -tcp) and RDP sessions rdp-tcp#n (ref §2.3). Used only without a header, to place a lone name.
+const SESSION_LIKE = /^(services|console|[\w-]*-tcp(#\d+)?)$/i;
+
+/**
+ * A row read without a header (users paste listings without it; scripts drop it with `Select-Object -Skip 1`).
+ * Only a line with a digit token among its first three followed by a *known* state word counts as a row (garbage,
+ * banners and rows in unsourced languages stay reported, never guessed). quser or qwinsta from the row's shape: quser
+ * rows go on with IDLE TIME and a logon date, qwinsta rows with TYPE/DEVICE or nothing [INFERENCE from ref §2.2/§2.3].
+ * A lone name is quser's user; in qwinsta a session name, unless it is not session-like and the session is
+ * disconnected (a user whose session lost its name, ref §2.2).
+ */
+function parseHeaderless(line: string, n: number, warnings: string[]): { kind: 'quser' | 'qwinsta'; row: QuserSession } | null {
+  const toks = tokens(line.replace(/^(\s*)>/, '$1 '));
+  const idIdx = [0, 1, 2].find((i) => /^\d+$/.test(toks[i]?.text ?? '') && STATES[toks[i + 1]?.text.toLowerCase() ?? ''] !== undefined);
+  if (idIdx === undefined) return null;
+  const rest = toks.slice(idIdx + 2);
+  const idleLike = (t: Token | undefined) => t !== undefined && (parseQuserIdle(t.text) !== null || IDLE_NONE.has(t.text.toLowerCase()));
+  const quserShape = (idleLike(rest[0]) && rest[1] !== undefined && DATE_LIKE.test(rest[1].text)) || (rest[0] !== undefined && DATE_LIKE.test(rest[0].text));
+  const kind = quserShape ? 'quser' : 'qwinsta';
+  // col2 far right: a lone name stays in the first column (quser USERNAME, qwinsta SESSIONNAME); the ID nearest the start.
+  const row = parseRow(line, n, { kind, col1: 0, col2: Number.MAX_SAFE_INTEGER, idEnd: 0 }, warnings);
+  if (!row) return null;
+  if (kind === 'qwinsta' && idIdx === 1 && row.sessionName !== null && row.state === 'Disconnected' && !SESSION_LIKE.test(row.sessionName)) {
+    row.user = row.sessionName;
+    row.sessionName = null;
+  }
+  return { kind, row };
+}
+
 export function parseQuser(text: string): QuserResult {
   const result: QuserResult = { kind: 'unknown', sessions: [], noUsers: false, warnings: [] };
   const lines = String(text ?? '').replace(/^\uFEFF/, '').split(/\r?\n/);
@@ -229,7 +261,14 @@ export function parseQuser(text: string): QuserResult {
       return;
     }
     if (!header) {
-      result.warnings.push(`line ${n}: no recognized quser/qwinsta header before this line: "${line.trim()}"`);
+      const headerless = parseHeaderless(line, n, result.warnings);
+      if (!headerless) {
+        result.warnings.push(`line ${n}: no recognized quser/qwinsta header before this line: "${line.trim()}"`);
+        return;
+      }
+      if (result.kind === 'unknown') result.kind = headerless.kind;
+      else if (result.kind !== headerless.kind) result.warnings.push(`line ${n}: a ${headerless.kind} row in ${result.kind} output`);
+      result.sessions.push(headerless.row);
       return;
     }
     const row = parseRow(line, n, header, result.warnings);
@@ -237,7 +276,7 @@ export function parseQuser(text: string): QuserResult {
   });
 
   if (!sawContent) result.warnings.push('empty input: no quser/qwinsta output');
-  else if (result.kind === 'unknown' && !result.noUsers && !sawForeignHeader) {
+  else if (result.kind === 'unknown' && !result.noUsers && !sawForeignHeader && result.sessions.length === 0) {
     result.warnings.unshift('no quser/qwinsta header found');
   }
   return result;

@@ -43,7 +43,7 @@ export interface ReachOptions {
 export async function probePorts(target: TransportTarget, address: string, ports: number[], opts: ReachOptions): Promise<PortReach[]> {
   const distinct = [...new Set(ports)];
   if (distinct.length === 0) return [];
-  if (target.kind === 'lab') return labReach(target, address, distinct, opts);
+  if (target.kind === 'lab') return (await askLabHost(target, address, distinct, opts)).ports;
   return Promise.all(distinct.map((port) => tcpConnect(address, port, opts.timeoutMs)));
 }
 
@@ -74,13 +74,40 @@ const round = (ms: number) => Math.round(ms * 10) / 10;
 // ---------------------------------------------------------------------------------------------------------
 // Lab hosts: calls made in the same turn of the event loop are asked in batches, one broker call each.
 
+/** One RDP negotiation attempt as the lab answers it (src/lab/ps/commands/96-rdp-negotiation.ps1). */
+const labAttempt = z.object({
+  offered: z.number(),
+  outcome: z.enum(['selected', 'failure', 'no-negotiation', 'closed', 'timeout', 'unreachable', 'protocol']),
+  selected: z.number().nullable().optional(),
+  flags: z.number().nullable().optional(),
+  failureCode: z.number().nullable().optional(),
+  failure: z.string().nullable().optional(),
+  tls: z.object({
+    ok: z.boolean(),
+    version: z.string().optional(),
+    untrustedBecause: z.string().optional(),
+    error: z.string().optional(),
+    certificate: z.object({ subject: z.string(), issuer: z.string(), notBefore: z.string(), notAfter: z.string(), selfSigned: z.boolean(), serialNumber: z.string(), thumbprint: z.string() }).optional(),
+  }).nullable().optional(),
+  error: z.string().nullable().optional(),
+  elapsedMs: z.number().nullable().optional(),
+});
+export type LabNegotiationAttempt = z.infer<typeof labAttempt>;
+
 const labReply = z.array(
   z.object({
     statePath: z.string(),
     ports: z.array(z.object({ port: z.number(), open: z.boolean(), latencyMs: z.number().nullable(), error: z.string().nullable().optional() })).optional(),
+    negotiation: z.array(labAttempt).optional(),
     error: z.string().optional(),
   }),
 );
+
+/** What the lab answers for one host: TCP reach of the ports, and the RDP negotiation when asked for. */
+export interface LabAnswer {
+  ports: PortReach[];
+  negotiation?: LabNegotiationAttempt[];
+}
 
 interface LabAsk {
   target: LabTarget;
@@ -88,7 +115,8 @@ interface LabAsk {
   ports: number[];
   timeoutMs: number;
   lockWaitMs: number;
-  resolve: (r: PortReach[]) => void;
+  negotiate?: { port: number; offers: number[] };
+  resolve: (r: LabAnswer) => void;
   reject: (e: Error) => void;
 }
 
@@ -98,7 +126,11 @@ let batchCounter = 0;
 let labScript: string | undefined;
 const script = () => (labScript ??= readFileSync(path.join(projectRoot(), 'src', 'probe', 'ps', 'lab-reach.ps1'), 'utf8'));
 
-function labReach(target: LabTarget, address: string, ports: number[], opts: ReachOptions): Promise<PortReach[]> {
+/**
+ * Asks the lab about one host, batched with the other asks of the same turn of the event loop. With `negotiate`,
+ * the lab also answers the RDP negotiation on that port (src/rdp/probe.ts uses it).
+ */
+export function askLabHost(target: LabTarget, address: string, ports: number[], opts: ReachOptions, negotiate?: { port: number; offers: number[] }): Promise<LabAnswer> {
   return new Promise((resolve, reject) => {
     let queue = pending.get(opts.broker);
     if (!queue) {
@@ -106,7 +138,7 @@ function labReach(target: LabTarget, address: string, ports: number[], opts: Rea
       pending.set(opts.broker, queue);
       setImmediate(() => flush(opts.broker));
     }
-    queue.push({ target, address, ports, timeoutMs: opts.timeoutMs, lockWaitMs: opts.labLockWaitMs ?? 120_000, resolve, reject });
+    queue.push({ target, address, ports, timeoutMs: opts.timeoutMs, lockWaitMs: opts.labLockWaitMs ?? 120_000, ...(negotiate ? { negotiate } : {}), resolve, reject });
   });
 }
 
@@ -121,7 +153,7 @@ async function askLab(broker: Broker, asks: LabAsk[]): Promise<void> {
   const input = {
     labModule: labModulePath(),
     lockWaitMs,
-    hosts: asks.map((a) => ({ statePath: a.target.statePath, address: a.address, ports: a.ports, timeoutMs: a.timeoutMs })),
+    hosts: asks.map((a) => ({ statePath: a.target.statePath, address: a.address, ports: a.ports, timeoutMs: a.timeoutMs, ...(a.negotiate ? { negotiate: a.negotiate } : {}) })),
   };
   // A local call (the controller's own PowerShell); its own key, so batches in flight run side by side.
   const target = { kind: 'local' as const, host: `rdpfix-lab-reach-${++batchCounter}` };
@@ -140,6 +172,7 @@ async function askLab(broker: Broker, asks: LabAsk[]): Promise<void> {
     const r = parsed[i];
     if (!r || r.statePath !== a.target.statePath) return a.reject(new Error(`The lab reach probe answered out of order for ${a.target.host}.`));
     if (r.error !== undefined || !r.ports) return a.reject(new Error(`The lab could not answer the reach probe of ${a.target.host}: ${r.error ?? 'no result'}`));
-    a.resolve(r.ports.map((p) => ({ port: p.port, open: p.open, latencyMs: p.latencyMs, ...(p.error ? { error: p.error } : {}) })));
+    if (a.negotiate && !r.negotiation) return a.reject(new Error(`The lab could not answer the RDP negotiation probe of ${a.target.host}: no result`));
+    a.resolve({ ports: r.ports.map((p) => ({ port: p.port, open: p.open, latencyMs: p.latencyMs, ...(p.error ? { error: p.error } : {}) })), ...(r.negotiation ? { negotiation: r.negotiation } : {}) });
   });
 }

@@ -3,6 +3,7 @@ import { Broker } from '../../broker/broker.js';
 import { loadInventory } from '../../inventory/inventory.js';
 import { diagnoseFleet, type HostDiagnosis } from '../../diagnose/diagnose.js';
 import type { PortReach } from '../../probe/reach.js';
+import type { NegotiationAttempt, RdpNegotiation } from '../../rdp/negotiate.js';
 import { renderTable } from '../table.js';
 import { withFleetReadOptions, type FleetReadFlags } from '../options.js';
 import { EXIT } from '../exit.js';
@@ -17,6 +18,25 @@ export function reachCell(r: PortReach | undefined): string {
   if (r.error === 'ECONNREFUSED') return 'refused';
   if (r.error === 'ENOTFOUND') return 'name not found';
   return `closed (${r.error ?? '?'})`;
+}
+
+/** One offer as the negotiation table shows it: the protocol selected (and TLS), or the refusal. */
+export function negotiationCell(a: NegotiationAttempt | undefined): string {
+  if (!a) return '-';
+  const short = (names: string[] | undefined) => (names ?? []).map((n) => n.replace(/^PROTOCOL_/, '')).join('+');
+  switch (a.outcome) {
+    case 'selected': return `${short(a.selectedNames)}${a.tls ? (a.tls.ok ? ` ${a.tls.version ?? 'TLS'}` : ' TLS failed') : ''}`;
+    case 'failure': return a.failure ?? `failure ${a.failureCode}`;
+    case 'no-negotiation': return 'RDP (no negotiation)';
+    case 'unreachable': return `unreachable (${a.error ?? '?'})`;
+    default: return a.outcome;
+  }
+}
+
+/** The certificate the listener served over TLS, in short. */
+function certificateCell(n: RdpNegotiation): string {
+  const c = n.attempts.find((a) => a.tls?.ok && a.tls.certificate)?.tls?.certificate;
+  return c ? `${clip(c.subject, 40)}${c.selfSigned ? ' (self-signed)' : ''}, until ${c.notAfter.slice(0, 10)}` : '-';
 }
 
 /** The findings table (causes, then notes), and what the controller sees of each host. */
@@ -35,6 +55,12 @@ export function renderDiagnosis(result: HostDiagnosis[]): string {
     const port = (n: number) => reachCell(h.reach.ports.find((p) => p.port === n));
     return [h.host, h.reach.address, rdp.length ? list(rdp) : `${h.reach.rdpPort} -`, port(5985), port(5986), list(other) || '-', h.reach.error ? clip(h.reach.error, 80) : ''];
   });
+  const negotiated = result.filter((h) => h.reach.negotiation || h.reach.negotiationError);
+  const negotiationRows = negotiated.map((h) => {
+    const n = h.reach.negotiation;
+    const cell = (offered: number) => negotiationCell(n?.attempts.find((a) => a.offered === offered));
+    return [h.host, String(h.reach.rdpPort), cell(3), cell(1), cell(0), n ? certificateCell(n) : clip(h.reach.negotiationError ?? '', 80)];
+  });
   const sick = result.filter((h) => !h.healthy).length;
   const notes = result.reduce((n, h) => n + h.notes.length, 0);
   return [
@@ -43,6 +69,8 @@ export function renderDiagnosis(result: HostDiagnosis[]): string {
     'What the controller sees (TCP connect from here):',
     renderTable(['HOST', 'ADDRESS', 'RDP', 'WINRM 5985', 'WINRM 5986', 'REMOTING', 'REACH ERROR'], reachRows),
     '',
+    ...(negotiationRows.length ? ['RDP security negotiation from here (what each offer gets):',
+      renderTable(['HOST', 'PORT', 'TLS+CREDSSP', 'TLS', 'STANDARD RDP', 'CERTIFICATE'], negotiationRows), ''] : []),
     `${result.length} hosts: ${result.length - sick} healthy, ${sick} with findings${notes ? `; ${notes} note${notes > 1 ? 's' : ''} (low confidence, no cause by themselves)` : ''}.`,
   ].join('\n');
 }

@@ -5,9 +5,11 @@
 # scope only (-Scope Local), so its shadows never leak into the runspace that later serves local calls.
 # A host whose lock another call holds (a probe running on it) is skipped and tried again after the others,
 # until lockWaitMs has passed: one busy host does not hold up the batch.
-# Input (one JSON argument): { labModule, lockWaitMs, hosts: [{ statePath, address, ports: [int], timeoutMs }] }.
-# Output: one JSON array, one item per host, in input order: { statePath, ports: [{ port, open, latencyMs, error }] }
-# or { statePath, error } when the host's state could not be read.
+# Input (one JSON argument): { labModule, lockWaitMs, hosts: [{ statePath, address, ports: [int], timeoutMs,
+# negotiate?: { port, offers: [int] } }] }.
+# Output: one JSON array, one item per host, in input order: { statePath, ports: [{ port, open, latencyMs, error }],
+# negotiation?: [attempt] } (attempts as Get-LabRdpNegotiation, src/lab/ps/commands/96-rdp-negotiation.ps1, answers
+# them: what the controller's RDP probe would see) or { statePath, error } when the host's state could not be read.
 param([string]$InputJson = '{}')
 Set-StrictMode -Version 2.0
 $ErrorActionPreference = 'Stop'
@@ -39,6 +41,10 @@ while ($pending.Count -gt 0) {
         try {
             $ports = @($h.ports | ForEach-Object { [int]$_ })
             $item.ports = @(Get-LabReach -Port $ports -Address ([string]$h.address) -TimeoutMs ([int]$h.timeoutMs))
+            if ($h.PSObject.Properties['negotiate'] -and $null -ne $h.negotiate) {
+                $offers = @($h.negotiate.offers | ForEach-Object { [int]$_ })
+                $item.negotiation = @(Get-LabRdpNegotiation -Port ([int]$h.negotiate.port) -Offer $offers -Address ([string]$h.address) -TimeoutMs ([int]$h.timeoutMs))
+            }
         } catch {
             $item.error = $_.ToString()
         } finally { Exit-LabHost }
