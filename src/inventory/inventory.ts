@@ -5,7 +5,7 @@ import { RdpfixError } from '../errors.js';
 import { YAML_READ_OPTIONS, yamlProblem } from '../safe-text.js';
 import type { TransportTarget } from '../transport/targets.js';
 import { checkLabStatePath, labStatePathProblem } from './lab-state-path.js';
-import { readSmallTextFile } from './read-file.js';
+import { readSmallTextFile } from '../read-file.js';
 import { SSH_OPTION_HELP, sshOptions } from './ssh-options.js';
 
 /**

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { constants } from 'node:fs';
-import { RdpfixError } from '../errors.js';
+import { RdpfixError } from './errors.js';
 
 /** Inventories and manifests are small; anything bigger is a mistake or an attack on memory. */
 export const MAX_INPUT_BYTES = 4 * 1024 * 1024;
