@@ -62,5 +62,40 @@ export function yamlProblem(err: unknown): string {
   return excerpt(message.split('\n')[0] ?? '', 200);
 }
 
+/** Deeper than any inventory or manifest needs; far below where the YAML parser's recursion runs out of stack. */
+export const MAX_YAML_NESTING = 64;
+
+/**
+ * Why a YAML text nests too deeply to hand to the parser, or null. The parser recurses per level, and near
+ * the end of the stack V8 can fail fatally (not with a catchable error), so depth is counted first: flow
+ * brackets outside quotes and comments, compact `- - -` chains, and indentation.
+ */
+export function yamlNestingProblem(text: string): string | null {
+  let depth = 0;
+  let quote: string | null = null;
+  let lineNo = 0;
+  for (const line of text.split('\n')) {
+    lineNo++;
+    const indent = /^[ \t]*/.exec(line)![0].length;
+    const compact = /^(?:[-?:][ \t]+)*/.exec(line.slice(indent))![0].replace(/[ \t]/g, '').length;
+    if (indent > MAX_YAML_NESTING * 4 || compact > MAX_YAML_NESTING) return `line ${lineNo}: it is nested too deeply (more than ${MAX_YAML_NESTING} levels)`;
+    for (let i = indent; i < line.length; i++) {
+      const c = line[i]!;
+      if (quote) {
+        if (c === quote) quote = null;
+        else if (c === '\\' && quote === '"') i++;
+        continue;
+      }
+      if (c === '"' || (c === "'" && (i === 0 || /[\s\[{,:]/.test(line[i - 1]!)))) quote = c;
+      else if (c === '#' && (i === 0 || /\s/.test(line[i - 1]!))) break;
+      else if (c === '[' || c === '{') {
+        if (++depth > MAX_YAML_NESTING) return `line ${lineNo}: it is nested too deeply (more than ${MAX_YAML_NESTING} levels)`;
+      } else if ((c === ']' || c === '}') && depth > 0) depth--;
+    }
+    if (quote === "'") quote = null; // an unterminated single quote ends with its line for counting purposes
+  }
+  return null;
+}
+
 /** YAML options for files rdpfix reads: errors thrown (never printed by the library), aliases bounded. */
 export const YAML_READ_OPTIONS = { logLevel: 'error', maxAliasCount: 100, prettyErrors: true, uniqueKeys: true } as const;

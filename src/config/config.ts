@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import Conf from 'conf';
@@ -62,6 +63,8 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
 
 /** The user's settings, validated; a broken file is a config error (exit 3) naming the file and the fix. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Reading never writes: conf would create the folder of a missing file.
+  if (!existsSync(configPath(env))) return {};
   const { conf, corrupt } = store(env);
   if (corrupt) throw unreadable(env, corrupt);
   const parsed = schema.safeParse(conf.store);

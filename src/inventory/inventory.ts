@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { RdpfixError } from '../errors.js';
-import { YAML_READ_OPTIONS, yamlProblem } from '../safe-text.js';
+import { YAML_READ_OPTIONS, yamlNestingProblem, yamlProblem } from '../safe-text.js';
 import type { TransportTarget } from '../transport/targets.js';
 import { checkLabStatePath, labStatePathProblem } from './lab-state-path.js';
 import { readSmallTextFile } from '../read-file.js';
@@ -95,6 +95,8 @@ export function loadInventory(file: string): Inventory {
 
 export function parseInventory(text: string, file: string): Inventory {
   let raw: unknown;
+  const tooDeep = yamlNestingProblem(text);
+  if (tooDeep) throw new RdpfixError('input', `Inventory ${file} is not valid YAML: ${tooDeep}.`, 'An inventory needs a few levels; see docs/inventory.md.');
   try {
     raw = parseYaml(text, YAML_READ_OPTIONS);
   } catch (err) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { RdpfixError } from '../errors.js';
-import { YAML_READ_OPTIONS, escapeControl, excerpt, yamlProblem } from '../safe-text.js';
+import { YAML_READ_OPTIONS, escapeControl, excerpt, yamlNestingProblem, yamlProblem } from '../safe-text.js';
 import { boundedMatch, patternProblem } from './safe-pattern.js';
 
 /**
@@ -118,6 +118,11 @@ export function inspectPlaybook(dir: string): PlaybookInspection {
   }
   const text = manifestText.text;
   let raw: unknown;
+  const tooDeep = yamlNestingProblem(text);
+  if (tooDeep) {
+    problem('', `not valid YAML: ${tooDeep}`);
+    return { dir, problems, scriptFiles };
+  }
   try {
     raw = parseYaml(text, YAML_READ_OPTIONS);
   } catch (err) {
