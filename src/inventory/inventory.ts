@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { RdpfixError } from '../errors.js';
-import { YAML_READ_OPTIONS, yamlNestingProblem, yamlProblem } from '../safe-text.js';
+import { YAML_READ_OPTIONS, excerpt, yamlNestingProblem, yamlProblem } from '../safe-text.js';
 import type { TransportTarget } from '../transport/targets.js';
 import { checkLabStatePath, labStatePathProblem } from './lab-state-path.js';
 import { readSmallTextFile } from '../read-file.js';
@@ -106,7 +106,8 @@ export function parseInventory(text: string, file: string): Inventory {
   if (!parsed.success) {
     // Every problem at once (up to a screenful), so one fix-and-retry round covers them all.
     const issues = parsed.error.issues;
-    const text = issues.slice(0, 10).map((issue) => `${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`).join('; ');
+    // zod echoes received values (file content): quoted cut short, escaped and redacted.
+    const text = issues.slice(0, 10).map((issue) => `${issue.path.length ? excerpt(issue.path.join('.'), 120) : '(top level)'}: ${excerpt(issue.message, 200)}`).join('; ');
     const more = issues.length > 10 ? `; and ${issues.length - 10} more` : '';
     throw new RdpfixError('input', `Inventory ${file}: ${text}${more}.`, inventoryFix(issues[0]!.path));
   }

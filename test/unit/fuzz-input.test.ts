@@ -120,6 +120,7 @@ function expectCleanError(o: Outcome, label: string): void {
   expect(o.text, label).not.toMatch(RAW_CONTROL);
   expect(o.text, label).not.toMatch(/\n\s+at |internal error/);
   expect(o.text!.length, label).toBeLessThan(8_000);
+  expect(lines[0]!.length, label).toBeLessThan(3_000);
   expect(o.ms, label).toBeLessThan(1_000);
 }
 
