@@ -8,6 +8,7 @@ import { validatePlaybooks } from '../../playbooks/validate.js';
 import { locatePowerShell } from '../../powershell/locate.js';
 import { loadConfig } from '../../config/config.js';
 import { EXIT } from '../exit.js';
+import { escapeControl, escapeControlKeepLines } from '../../safe-text.js';
 import { RdpfixError } from '../../errors.js';
 import { renderTable } from '../table.js';
 
@@ -34,7 +35,8 @@ export function playbooksCommand(): Command {
     if (f.graph) return console.log(toMermaid(createPlaybookMachine(playbookInfo(p))));
     const { scripts: _s, ...rest } = p;
     if (f.json) return console.log(JSON.stringify(rest, null, 2));
-    console.log(`${p.id} v${p.version}: ${p.title}\n${p.description}\nrisk ${p.risk}; causes ${p.causes.join(', ')}; digest ${p.digest.slice(0, 16)}`);
+    // Manifest text reaches the terminal: control characters escaped (renderTable does the same for cells).
+    console.log(escapeControlKeepLines(`${p.id} v${p.version}: ${escapeControl(p.title)}\n${p.description}\nrisk ${p.risk}; causes ${escapeControl(p.causes.join(', '))}; digest ${p.digest.slice(0, 16)}`));
     console.log(renderTable(['STEP', 'TITLE', 'UNDO', 'TIMEOUT'], p.steps.map((s) => [s.id, s.title, s.irreversible ? 'IRREVERSIBLE' : 'yes', `${s.timeoutSeconds}s`])));
   });
   pb.command('validate')
