@@ -47,12 +47,16 @@ function Enter-LabHost {
        host's lock file so that two processes never interleave changes to one host. #>
     param([Parameter(Mandatory)][string]$StatePath, [int]$LockTimeoutMs = 30000)
     if ($null -ne $script:Lab) { Exit-LabHost }
+    # Checked before the lock: a missing file (or folder) must not leave a stray .lock, nor pass for a busy host.
+    if (-not [System.IO.File]::Exists($StatePath)) { throw "Lab host state '$StatePath' does not exist." }
     $lockPath = $StatePath + '.lock'
     $deadline = [DateTime]::UtcNow.AddMilliseconds($LockTimeoutMs)
     $lock = $null
     while ($null -eq $lock) {
         try {
             $lock = [System.IO.File]::Open($lockPath, [System.IO.FileMode]::OpenOrCreate, [System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::None)
+        } catch [System.IO.DirectoryNotFoundException], [System.IO.FileNotFoundException] {
+            throw "Lab host state '$StatePath' does not exist."
         } catch [System.IO.IOException] {
             if ([DateTime]::UtcNow -gt $deadline) { throw "Lab host state '$StatePath' is locked by another process." }
             Start-Sleep -Milliseconds 5
