@@ -63,7 +63,8 @@ beforeAll(() => {
 });
 
 describe('ssh options in an inventory', () => {
-  it('control: the canary works — ssh itself runs a ProxyCommand given with -o', () => {
+  const hasSsh = spawnSync('sh', ['-c', 'command -v ssh']).status === 0;
+  it.skipIf(!hasSsh && !process.env.CI)('control: the canary works — ssh itself runs a ProxyCommand given with -o', () => {
     const r = spawnSync('ssh', ['-F', '/dev/null', '-o', `ProxyCommand=${touch}`, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=3', 'canary-host', 'true'], { timeout: 15_000 });
     expect(r.error).toBeUndefined();
     expect(existsSync(canary)).toBe(true);
