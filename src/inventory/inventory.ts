@@ -107,7 +107,7 @@ export function parseInventory(text: string, file: string): Inventory {
     // Every problem at once (up to a screenful), so one fix-and-retry round covers them all.
     const issues = parsed.error.issues;
     // zod echoes received values (file content): quoted cut short, escaped and redacted.
-    const text = issues.slice(0, 10).map((issue) => `${issue.path.length ? excerpt(issue.path.join('.'), 120) : '(top level)'}: ${excerpt(issue.message, 200)}`).join('; ');
+    const text = issues.slice(0, 10).map((issue) => `${issue.path.length ? excerpt(issue.path.join('.'), 120) : '(top level)'}: ${excerpt(issue.message, 400)}`).join('; ');
     const more = issues.length > 10 ? `; and ${issues.length - 10} more` : '';
     throw new RdpfixError('input', `Inventory ${file}: ${text}${more}.`, inventoryFix(issues[0]!.path));
   }

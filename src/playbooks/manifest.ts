@@ -139,7 +139,7 @@ export function inspectPlaybook(dir: string): PlaybookInspection {
   }
   if (!parsed.success) {
     const issues = parsed.error.issues;
-    for (const issue of issues.slice(0, MAX_SCHEMA_PROBLEMS)) problem(excerpt(issue.path.join('.'), 120) || '(top level)', excerpt(issue.message, 200));
+    for (const issue of issues.slice(0, MAX_SCHEMA_PROBLEMS)) problem(excerpt(issue.path.join('.'), 120) || '(top level)', excerpt(issue.message, 400));
     if (issues.length > MAX_SCHEMA_PROBLEMS) problem('', `and ${issues.length - MAX_SCHEMA_PROBLEMS} more problems`);
     return { dir, problems, scriptFiles };
   }

@@ -94,7 +94,7 @@ describe('ssh options in an inventory', () => {
       const r = await runCli([cmd, '-i', inv, ...(cmd === 'plan' ? ['--state-dir', stateDir, '-p', 'restart-termservice'] : ['--timeout', '5000'])],
         { env: { RDPFIX_CONFIG_DIR: configDir, RDPFIX_STATE_DIR: stateDir }, timeoutMs: 60_000 });
       expect({ cmd, code: r.code }).toEqual({ cmd, code: 2 });
-      expect(r.stderr).toMatch(/^rdpfix: Inventory .*: hosts\.0\.transport\.sshOptions\.ProxyCommand: ssh option 'ProxyCommand' is not allowed \(allowed: StrictHostKeyChecking, UserKnownHostsFile/);
+      expect(r.stderr).toMatch(/^rdpfix: Inventory .*: hosts\.0\.transport\.sshOptions\.ProxyCommand: ssh option 'ProxyCommand' is not allowed \(allowed: StrictHostKeyChecking, UserKnownHostsFile, .*, LogLevel\)/);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
     expect(existsSync(canary)).toBe(false);
