@@ -12,6 +12,7 @@ class BrokerShell extends PowerShell {
 }
 import { brokerModulePath, labModulePath, projectRoot } from '../paths.js';
 import path from 'node:path';
+import { ensureLabTypesCacheDir } from '../lab/types-cache.js';
 import { initReply, pumpReply, type BrokerRequest, type RawReply } from './protocol.js';
 
 export interface WorkerOptions {
@@ -77,6 +78,8 @@ export class PowerShellWorker {
           RDPFIX_BROKER_MODULE: brokerModulePath(),
           RDPFIX_BROKER_DRIVER: path.join(projectRoot(), 'src', 'broker', 'ps', 'invoke-request.ps1'),
           RDPFIX_LAB_MODULE: labModulePath(),
+          // Only a folder checked to be this user's alone; empty: the lab compiles its types in memory.
+          RDPFIX_LAB_TYPES_DIR: ensureLabTypesCacheDir().dir ?? '',
           RDPFIX_BROKER_RUNSPACES: String(this.options.runspaces),
           RDPFIX_BROKER_LAB_RUNSPACES: String(this.options.labRunspaces),
         },

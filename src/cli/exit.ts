@@ -1,4 +1,5 @@
 import { RdpfixError } from '../errors.js';
+import { escapeControlKeepLines } from '../safe-text.js';
 
 /** Exit codes, in one place (docs/cli.md): */
 export const EXIT = {
@@ -29,7 +30,8 @@ export function exitCodeFor(err: unknown): number {
   return EXIT.internal;
 }
 
+/** What the user sees. Messages quote untrusted files and hosts: control characters never reach the terminal raw. */
 export function describeError(err: unknown): string {
-  if (err instanceof RdpfixError) return `rdpfix: ${err.message}${err.fix ? `\n  Fix: ${err.fix}` : ''}`;
-  return `rdpfix: internal error: ${(err as Error)?.stack ?? String(err)}`;
+  if (err instanceof RdpfixError) return escapeControlKeepLines(`rdpfix: ${err.message}${err.fix ? `\n  Fix: ${err.fix}` : ''}`);
+  return escapeControlKeepLines(`rdpfix: internal error: ${(err as Error)?.stack ?? String(err)}`);
 }

@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { RdpfixError } from '../errors.js';
+import { YAML_READ_OPTIONS, excerpt, yamlNestingProblem, yamlProblem } from '../safe-text.js';
 import type { TransportTarget } from '../transport/targets.js';
+import { checkLabStatePath, labStatePathProblem } from './lab-state-path.js';
+import { readSmallTextFile } from '../read-file.js';
+import { SSH_OPTION_HELP, sshOptions } from './ssh-options.js';
 
 /**
  * The inventory: the hosts rdpfix works on and how to reach each. YAML (or JSON, which is YAML).
@@ -11,7 +14,14 @@ import type { TransportTarget } from '../transport/targets.js';
  */
 const hostName = z.string().min(1).max(253).regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, 'must be a host name (letters, digits, dots, hyphens)');
 
-const labTransport = z.object({ kind: z.literal('lab'), state: z.string().min(1) }).strict();
+/** A path inside the inventory's folder (checked on disk by loadInventory, before any lab host is locked). */
+const labStatePath = z.string().min(1).superRefine((p, ctx) => {
+  const problem = labStatePathProblem(p);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+const labTransport = z.object({ kind: z.literal('lab'), state: labStatePath }).strict();
+/** Passed to ssh as arguments of their own: nothing that ssh would read as an option, nothing unprintable. */
+const sshArgument = (what: string) => z.string().min(1).max(4096).regex(/^[^-\u0000-\u001f\u007f][^\u0000-\u001f\u007f]*$/, `must be a ${what} (not starting with '-', no control characters)`);
 const winrmTransport = z
   .object({
     kind: z.literal('winrm'),
@@ -29,11 +39,11 @@ const winrmTransport = z
 const sshTransport = z
   .object({
     kind: z.literal('ssh'),
-    user: z.string().min(1).optional(),
+    user: z.string().min(1).max(256).regex(/^[A-Za-z0-9_][A-Za-z0-9._@\\-]*$/, "must be a user name (letters, digits, '.', '_', '-', '@', '\\')").optional(),
     port: z.number().int().min(1).max(65535).optional(),
-    keyFile: z.string().min(1).optional(),
-    /** ssh -o options (New-PSSession -Options), e.g. { UserKnownHostsFile: ..., StrictHostKeyChecking: 'yes' }. */
-    sshOptions: z.record(z.string().regex(/^[A-Za-z]+$/, 'ssh option names are letters'), z.string()).optional(),
+    keyFile: sshArgument('file path').optional(),
+    /** ssh -o options (New-PSSession -Options): only the allowlisted ones (./ssh-options.ts); none can run a command. */
+    sshOptions,
     connectTimeoutMs: z.number().int().positive().optional(),
   })
   .strict();
@@ -73,28 +83,33 @@ export interface Inventory {
   hosts: InventoryHost[];
 }
 
+/** Reads and checks an inventory; a lab host's state file must exist inside the inventory's folder. */
 export function loadInventory(file: string): Inventory {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new RdpfixError('input', `Cannot read inventory ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, 'Check the path given with -i/--inventory.');
-  }
-  return parseInventory(text, file);
+  const text = readSmallTextFile(file, 'inventory', 'Check the path given with -i/--inventory.');
+  const inventory = parseInventory(text, file);
+  inventory.hosts.forEach((h, i) => {
+    if (h.transport.kind === 'lab') checkLabStatePath(file, `hosts.${i}.transport.state`, h.transport.state);
+  });
+  return inventory;
 }
 
 export function parseInventory(text: string, file: string): Inventory {
   let raw: unknown;
+  const tooDeep = yamlNestingProblem(text);
+  if (tooDeep) throw new RdpfixError('input', `Inventory ${file} is not valid YAML: ${tooDeep}.`, 'An inventory needs a few levels; see docs/inventory.md.');
   try {
-    raw = parseYaml(text);
+    raw = parseYaml(text, YAML_READ_OPTIONS);
   } catch (err) {
-    throw new RdpfixError('input', `Inventory ${file} is not valid YAML: ${(err as Error).message}`, 'Fix the syntax at the line shown.');
+    throw new RdpfixError('input', `Inventory ${file} is not valid YAML: ${yamlProblem(err)}.`, 'Fix the syntax at the line shown.');
   }
-  const parsed = inventoryFile.safeParse(raw);
+  const parsed = safeParse(inventoryFile, raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length ? issue.path.join('.') : '(top level)';
-    throw new RdpfixError('input', `Inventory ${file}: ${where}: ${issue.message}.`, inventoryFix(issue.path));
+    // Every problem at once (up to a screenful), so one fix-and-retry round covers them all.
+    const issues = parsed.error.issues;
+    // zod echoes received values (file content): quoted cut short, escaped and redacted.
+    const text = issues.slice(0, 10).map((issue) => `${issue.path.length ? excerpt(issue.path.join('.'), 120) : '(top level)'}: ${excerpt(issue.message, 400)}`).join('; ');
+    const more = issues.length > 10 ? `; and ${issues.length - 10} more` : '';
+    throw new RdpfixError('input', `Inventory ${file}: ${text}${more}.`, inventoryFix(issues[0]!.path));
   }
   const seen = new Set<string>();
   const hosts = parsed.data.hosts.map((h, i) => {
@@ -109,7 +124,19 @@ export function parseInventory(text: string, file: string): Inventory {
   return { path: file, hosts };
 }
 
+/** zod walks nested input recursively: a document nested deeper than the stack is bad input, not a crash. */
+function safeParse<T extends z.ZodTypeAny>(schema: T, raw: unknown): z.SafeParseReturnType<unknown, z.infer<T>> {
+  try {
+    return schema.safeParse(raw);
+  } catch (err) {
+    if (err instanceof RangeError) return { success: false, error: new z.ZodError([{ code: 'custom', path: [], message: 'nested too deeply' }]) };
+    throw err;
+  }
+}
+
 function inventoryFix(where: (string | number)[]): string {
+  if (where.includes('sshOptions')) return `ssh options rdpfix passes on: ${Object.keys(SSH_OPTION_HELP).join(', ')}. Others (ProxyCommand, LocalCommand, ...) can run commands on this machine and are refused; put them in the operator's own ~/.ssh/config if really needed.`;
+  if (where.includes('state')) return 'A lab host\'s state is a file inside the inventory\'s folder, given relative to it (e.g. hosts/lab-001.json), as `rdpfix lab init` writes it.';
   if (where.includes('transport')) return 'A transport is { kind: winrm, port?, useSsl?, authentication?, user?, passwordEnv? }, { kind: ssh, user?, port?, keyFile? } or { kind: lab, state }.';
   if (where[0] === 'version') return 'Start the file with `version: 1`.';
   return 'See docs/inventory.md for the format.';

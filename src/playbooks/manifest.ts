@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { RdpfixError } from '../errors.js';
+import { YAML_READ_OPTIONS, escapeControl, excerpt, yamlNestingProblem, yamlProblem } from '../safe-text.js';
+import { boundedMatch, patternProblem } from './safe-pattern.js';
 
 /**
  * A playbook is a folder: playbook.yaml (this schema) plus one standalone .ps1 per step phase.
@@ -87,56 +89,156 @@ export interface Playbook {
   scripts: Record<string, string>;
 }
 
-export function loadPlaybook(dir: string): Playbook {
+/** A playbook folder checked: the playbook when it is usable, and every problem found (file: field: what). */
+export interface PlaybookInspection {
+  dir: string;
+  playbook?: Playbook;
+  problems: string[];
+  /** Script files that were read (regular files inside the folder), for checks that parse them. */
+  scriptFiles: string[];
+}
+
+/** How many schema problems one manifest reports at most (the rest are counted). */
+const MAX_SCHEMA_PROBLEMS = 20;
+
+/**
+ * Checks one playbook folder completely, collecting every problem instead of stopping at the first:
+ * the manifest (YAML, schema, ids, defaults, patterns, guards) and each script it names (present, a
+ * regular file, inside the folder even through links, small enough to send).
+ */
+export function inspectPlaybook(dir: string): PlaybookInspection {
   const file = path.join(dir, 'playbook.yaml');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new RdpfixError('input', `${file}: missing.`, 'A playbook folder holds playbook.yaml and its .ps1 scripts.');
+  const problems: string[] = [];
+  const scriptFiles: string[] = [];
+  const problem = (where: string, what: string) => problems.push(`${file}: ${where ? `${where}: ` : ''}${what}`);
+  const manifestText = readInside(dir, 'playbook.yaml');
+  if ('problem' in manifestText) {
+    problems.push(`${file}: ${manifestText.problem}`);
+    return { dir, problems, scriptFiles };
   }
+  const text = manifestText.text;
   let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    throw new RdpfixError('input', `${file}: not valid YAML: ${(err as Error).message}`, 'Fix the syntax at the line shown.');
+  const tooDeep = yamlNestingProblem(text);
+  if (tooDeep) {
+    problem('', `not valid YAML: ${tooDeep}`);
+    return { dir, problems, scriptFiles };
   }
-  const parsed = manifest.safeParse(raw);
+  try {
+    raw = parseYaml(text, YAML_READ_OPTIONS);
+  } catch (err) {
+    problem('', `not valid YAML: ${yamlProblem(err)}`);
+    return { dir, problems, scriptFiles };
+  }
+  let parsed: z.SafeParseReturnType<unknown, z.infer<typeof manifest>>;
+  try {
+    parsed = manifest.safeParse(raw);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    problem('', 'nested too deeply');
+    return { dir, problems, scriptFiles };
+  }
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new RdpfixError('input', `${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}.`, 'See docs/playbooks.md for the manifest format.');
+    const issues = parsed.error.issues;
+    for (const issue of issues.slice(0, MAX_SCHEMA_PROBLEMS)) problem(excerpt(issue.path.join('.'), 120) || '(top level)', excerpt(issue.message, 400));
+    if (issues.length > MAX_SCHEMA_PROBLEMS) problem('', `and ${issues.length - MAX_SCHEMA_PROBLEMS} more problems`);
+    return { dir, problems, scriptFiles };
   }
   const m = parsed.data;
-  if (path.basename(dir) !== m.id) throw new RdpfixError('input', `${file}: id: '${m.id}' does not match the folder name '${path.basename(dir)}'.`, 'Name the folder after the playbook id.');
+  if (path.basename(dir) !== m.id) problem('id', `'${m.id}' does not match the folder name '${escapeControl(path.basename(dir))}' (name the folder after the playbook id)`);
   const stepIds = new Set<string>();
   const scripts: Record<string, string> = {};
+  const unreadable = new Set<string>();
   const hash = createHash('sha256').update(text);
   m.steps.forEach((s, i) => {
-    if (stepIds.has(s.id)) throw new RdpfixError('input', `${file}: steps.${i}.id: '${s.id}' is used twice.`, 'Give every step its own id.');
+    if (stepIds.has(s.id)) problem(`steps.${i}.id`, `'${s.id}' is used twice (give every step its own id)`);
     stepIds.add(s.id);
     for (const phase of PHASES) {
       const name = s[phase];
-      if (!name || scripts[name] !== undefined) continue;
-      const p = path.join(dir, name);
-      if (!existsSync(p)) throw new RdpfixError('input', `${file}: steps.${i}.${phase}: script '${name}' does not exist in ${dir}.`, 'Add the script or fix its name.');
-      scripts[name] = readFileSync(p, 'utf8');
+      if (!name || scripts[name] !== undefined || unreadable.has(name)) continue;
+      const read = readInside(dir, name);
+      if ('problem' in read) {
+        unreadable.add(name);
+        problem(`steps.${i}.${phase}`, `script '${name}' ${read.problem}`);
+      } else {
+        scripts[name] = read.text;
+        scriptFiles.push(path.join(dir, name));
+      }
     }
   });
   for (const name of Object.keys(scripts).sort()) hash.update(`\0${name}\0${scripts[name]}`);
-  for (const [name, spec] of Object.entries(m.parameters)) checkDefault(file, name, spec);
+  for (const [name, spec] of Object.entries(m.parameters)) {
+    if ((spec.type === 'string' || spec.type === 'string[]') && spec.pattern !== undefined) {
+      const bad = patternProblem(spec.pattern);
+      if (bad) {
+        problem(`parameters.${name}.pattern`, bad);
+        continue; // its default cannot be checked against it
+      }
+    }
+    if (spec.default !== undefined) {
+      const bad = parameterProblem(spec, spec.default);
+      if (bad) problem(`parameters.${name}.default`, `${bad} (make the default satisfy its own constraints)`);
+    }
+  }
   m.steps.forEach((s, i) => {
     const ttl = s.guard?.ttlMinutes;
     if (typeof ttl === 'string' && m.parameters[ttl]?.type !== 'integer') {
-      throw new RdpfixError('input', `${file}: steps.${i}.guard.ttlMinutes: '${ttl}' is not an integer parameter of this playbook.`, 'Give a number of minutes or the name of an integer parameter.');
+      problem(`steps.${i}.guard.ttlMinutes`, `'${ttl}' is not an integer parameter of this playbook (give a number of minutes or the name of an integer parameter)`);
     }
   });
-  return { ...m, dir, digest: hash.digest('hex'), scripts };
+  for (const other of [...m.order.after, ...m.order.before]) {
+    if (other === m.id) problem('order', `'${other}' is this playbook itself`);
+  }
+  if (problems.length) return { dir, problems, scriptFiles };
+  return { dir, problems, scriptFiles, playbook: { ...m, dir, digest: hash.digest('hex'), scripts } };
 }
 
-function checkDefault(file: string, name: string, spec: ParameterSpec): void {
-  if (spec.default === undefined) return;
-  const problem = parameterProblem(spec, spec.default);
-  if (problem) throw new RdpfixError('input', `${file}: parameters.${name}.default: ${problem}.`, 'Make the default satisfy its own constraints.');
+/** Largest script or manifest rdpfix reads from a playbook folder (scripts travel to every host). */
+const MAX_PLAYBOOK_FILE_BYTES = 1024 * 1024;
+
+/**
+ * A file of a playbook folder, read only when it is a regular file whose real path is inside the folder: a
+ * script that is a link to /etc/shadow would otherwise be read and sent to every host.
+ */
+function readInside(dir: string, name: string): { text: string } | { problem: string } {
+  const p = path.join(dir, name);
+  let st;
+  try {
+    st = lstatSync(p);
+  } catch {
+    return { problem: `does not exist in ${dir}` };
+  }
+  let real = p;
+  if (st.isSymbolicLink()) {
+    try {
+      real = realpathSync(p);
+      const folder = realpathSync(dir);
+      const rel = path.relative(folder, real);
+      if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return { problem: `is a link to ${escapeControl(real)}, outside the playbook folder` };
+      st = statSync(real);
+    } catch {
+      return { problem: 'is a dangling link' };
+    }
+  }
+  if (st.isDirectory()) return { problem: 'is a folder, not a file' };
+  if (!st.isFile()) return { problem: 'is not a regular file' };
+  if (st.size > MAX_PLAYBOOK_FILE_BYTES) return { problem: `is ${st.size} bytes; the limit is ${MAX_PLAYBOOK_FILE_BYTES}` };
+  try {
+    return { text: readFileSync(real, 'utf8') };
+  } catch (err) {
+    return { problem: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
+  }
+}
+
+/** One playbook folder, or an input error listing its problems. */
+export function loadPlaybook(dir: string): Playbook {
+  const inspection = inspectPlaybook(dir);
+  if (!inspection.playbook) throw problemsError(inspection.problems, 'See docs/playbooks.md for the manifest format, and run `rdpfix playbooks validate` on the folder.');
+  return inspection.playbook;
+}
+
+function problemsError(problems: string[], fix: string): RdpfixError {
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''}; \`rdpfix playbooks validate\` lists them all)` : '';
+  return new RdpfixError('input', `${problems[0]}${more}.`, fix);
 }
 
 /** Why a value does not fit a parameter spec, or null when it does. */
@@ -152,39 +254,103 @@ export function parameterProblem(spec: ParameterSpec, value: unknown): string | 
     case 'string':
       if (typeof value !== 'string') return 'must be a string';
       if (spec.enum && !spec.enum.includes(value)) return `must be one of ${spec.enum.join(', ')}`;
-      if (spec.pattern && !new RegExp(spec.pattern).test(value)) return `must match ${spec.pattern}`;
-      return null;
+      return spec.pattern === undefined ? null : patternMismatch(spec.pattern, value);
     case 'string[]':
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) return 'must be a list of strings';
-      if (spec.pattern) {
-        const re = new RegExp(spec.pattern);
-        const bad = value.find((v) => !re.test(v as string));
-        if (bad !== undefined) return `item '${bad}' must match ${spec.pattern}`;
+      if (spec.pattern !== undefined) {
+        for (const v of value as string[]) {
+          const bad = patternMismatch(spec.pattern, v);
+          if (bad) return `item '${excerpt(v, 80)}' ${bad}`;
+        }
       }
       return null;
   }
 }
 
-/** Loads every playbook folder under each directory. Later directories may not redefine an id. */
-export function loadCatalogue(dirs: string[]): Map<string, Playbook> {
+/** Why a value fails a parameter pattern (risky patterns are never run), or null. */
+function patternMismatch(pattern: string, value: string): string | null {
+  const risky = patternProblem(pattern);
+  if (risky) return `cannot be checked: the playbook's pattern ${risky}`;
+  const matched = boundedMatch(pattern, value);
+  if (matched === 'timeout') return `could not be checked against ${pattern} in time (the pattern backtracks too much)`;
+  return matched ? null : `must match ${pattern}`;
+}
+
+/** The playbooks in several folders, checked as one catalogue, with every problem found. */
+export interface CatalogueInspection {
+  playbooks: Map<string, Playbook>;
+  problems: string[];
+  scriptFiles: string[];
+}
+
+/**
+ * Every playbook folder under each directory (a directory that is itself a playbook counts as one), checked
+ * as a catalogue: later directories may not redefine an id, order hints must name known playbooks and must
+ * not form a cycle. `knownIds` are ids from elsewhere (built-ins) that order hints may name.
+ */
+export function inspectCatalogue(dirs: string[], knownIds: Iterable<string> = []): CatalogueInspection {
   const all = new Map<string, Playbook>();
+  const problems: string[] = [];
+  const scriptFiles: string[] = [];
   for (const dir of dirs) {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new RdpfixError('input', `Playbook folder ${dir} does not exist.`, 'Check --playbooks and `rdpfix config get playbookDirs`.');
-    for (const entry of readdirSync(dir).sort()) {
-      const sub = path.join(dir, entry);
-      if (!statSync(sub).isDirectory() || !existsSync(path.join(sub, 'playbook.yaml'))) continue;
-      const pb = loadPlaybook(sub);
-      const clash = all.get(pb.id);
-      if (clash) throw new RdpfixError('input', `Playbook id '${pb.id}' is defined twice: ${clash.dir} and ${pb.dir}.`, 'Rename one of them.');
-      all.set(pb.id, pb);
+    let entries: string[];
+    try {
+      if (!statSync(dir).isDirectory()) throw new Error('not a folder');
+      entries = existsSync(path.join(dir, 'playbook.yaml')) ? [''] : readdirSync(dir).sort();
+    } catch {
+      problems.push(`Playbook folder ${dir} does not exist or is not a folder`);
+      continue;
+    }
+    for (const entry of entries) {
+      const sub = entry ? path.join(dir, entry) : dir;
+      let st;
+      try {
+        st = statSync(sub);
+      } catch {
+        if (lstatSafe(sub)?.isSymbolicLink()) problems.push(`${sub}: is a dangling link`);
+        continue;
+      }
+      if (!st.isDirectory() || !lstatSafe(path.join(sub, 'playbook.yaml'))) continue;
+      const { playbook, problems: own, scriptFiles: files } = inspectPlaybook(sub);
+      problems.push(...own);
+      scriptFiles.push(...files);
+      if (!playbook) continue;
+      const clash = all.get(playbook.id);
+      if (clash) {
+        problems.push(`Playbook id '${playbook.id}' is defined twice: ${clash.dir} and ${playbook.dir} (rename one of them)`);
+        continue;
+      }
+      all.set(playbook.id, playbook);
     }
   }
+  const known = new Set([...all.keys(), ...knownIds]);
   for (const pb of all.values()) {
     for (const other of [...pb.order.after, ...pb.order.before]) {
-      if (!all.has(other)) throw new RdpfixError('input', `${path.join(pb.dir, 'playbook.yaml')}: order: unknown playbook '${other}'.`, 'Order hints name playbook ids of the catalogue.');
+      if (!known.has(other)) problems.push(`${path.join(pb.dir, 'playbook.yaml')}: order: unknown playbook '${other}' (order hints name playbook ids of the catalogue)`);
     }
   }
-  return all;
+  try {
+    orderPlaybooks([...all.values()]);
+  } catch (err) {
+    if (!(err instanceof RdpfixError)) throw err;
+    problems.push(err.message.replace(/\.$/, ''));
+  }
+  return { playbooks: all, problems, scriptFiles };
+}
+
+function lstatSafe(p: string) {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Loads every playbook folder under each directory, or an input error naming the first problem (and how many more). */
+export function loadCatalogue(dirs: string[]): Map<string, Playbook> {
+  const { playbooks, problems } = inspectCatalogue(dirs);
+  if (problems.length) throw problemsError(problems, 'Check --playbooks and `rdpfix config get playbookDirs`; `rdpfix playbooks validate DIR` lists every problem of a folder.');
+  return playbooks;
 }
 
 /** The TTL of a guarded step, in minutes, with the run's resolved parameters. */

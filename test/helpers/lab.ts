@@ -7,6 +7,7 @@ import { createRng } from '../../src/lab/rng.js';
 import type { LabHostState } from '../../src/lab/state.js';
 import { locatePowerShell } from '../../src/powershell/locate.js';
 import { labModulePath, projectRoot } from '../../src/paths.js';
+import { ensureLabTypesCacheDir } from '../../src/lab/types-cache.js';
 
 export interface LabHostFixture {
   dir: string;
@@ -44,7 +45,7 @@ export function runLab(statePath: string, script: string, args: unknown[] = []):
   const pwsh = locatePowerShell().executable;
   return new Promise((resolve, reject) => {
     const child = spawn(pwsh, ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', path.join(projectRoot(), 'test', 'helpers', 'run-lab.ps1')], {
-      env: { ...process.env, RDPFIX_TEST_REQUEST: request },
+      env: { ...process.env, RDPFIX_TEST_REQUEST: request, RDPFIX_LAB_TYPES_DIR: ensureLabTypesCacheDir().dir ?? '' },
     });
     let out = '';
     let err = '';

@@ -63,8 +63,9 @@ describe('playbook manifests', () => {
     const root = folder({ aa: valid('aa', 'order: { after: [bb] }'), bb: valid('bb'), cc: valid('cc', 'order: { before: [bb] }') });
     const cat = loadCatalogue([root]);
     expect(orderPlaybooks([cat.get('aa')!, cat.get('bb')!, cat.get('cc')!]).map((p) => p.id)).toEqual(['cc', 'bb', 'aa']);
-    const cyc = loadCatalogue([folder({ aa: valid('aa', 'order: { after: [bb] }'), bb: valid('bb', 'order: { after: [aa] }') })]);
-    expect(() => orderPlaybooks([...cyc.values()])).toThrow(/cycle: aa → bb → aa/);
+    // A catalogue with a cycle is refused as a whole (issue 10: validate used to pass it).
+    expect(() => loadCatalogue([folder({ aa: valid('aa', 'order: { after: [bb] }'), bb: valid('bb', 'order: { after: [aa] }') })])).toThrow(/cycle: aa → bb → aa/);
+    expect(() => orderPlaybooks([{ ...cat.get('aa')!, order: { after: ['bb'], before: [] } }, { ...cat.get('bb')!, order: { after: ['aa'], before: [] } }])).toThrow(/cycle: aa → bb → aa/);
   });
 
   it('resolves parameters: defaults, types, unknown names', () => {

@@ -3,7 +3,12 @@ import { loadCatalogue } from '../../playbooks/manifest.js';
 import { createPlaybookMachine } from '../../../machines/playbook.machine.js';
 import { toMermaid } from '../../../machines/mermaid.js';
 import { playbookInfo } from '../../engine/runner.js';
-import { playbookDirs } from '../engine-options.js';
+import { builtInPlaybooks, playbookDirs } from '../engine-options.js';
+import { validatePlaybooks } from '../../playbooks/validate.js';
+import { locatePowerShell } from '../../powershell/locate.js';
+import { loadConfig } from '../../config/config.js';
+import { EXIT } from '../exit.js';
+import { escapeControl, escapeControlKeepLines } from '../../safe-text.js';
 import { RdpfixError } from '../../errors.js';
 import { renderTable } from '../table.js';
 
@@ -30,17 +35,23 @@ export function playbooksCommand(): Command {
     if (f.graph) return console.log(toMermaid(createPlaybookMachine(playbookInfo(p))));
     const { scripts: _s, ...rest } = p;
     if (f.json) return console.log(JSON.stringify(rest, null, 2));
-    console.log(`${p.id} v${p.version}: ${p.title}\n${p.description}\nrisk ${p.risk}; causes ${p.causes.join(', ')}; digest ${p.digest.slice(0, 16)}`);
+    // Manifest text reaches the terminal: control characters escaped (renderTable does the same for cells).
+    console.log(escapeControlKeepLines(`${p.id} v${p.version}: ${escapeControl(p.title)}\n${p.description}\nrisk ${p.risk}; causes ${escapeControl(p.causes.join(', '))}; digest ${p.digest.slice(0, 16)}`));
     console.log(renderTable(['STEP', 'TITLE', 'UNDO', 'TIMEOUT'], p.steps.map((s) => [s.id, s.title, s.irreversible ? 'IRREVERSIBLE' : 'yes', `${s.timeoutSeconds}s`])));
   });
   pb.command('validate')
-    .description('check a folder of playbooks: manifests, parameters, scripts, order hints')
+    .description('check a folder of playbooks (or one playbook folder): manifests, parameters, patterns, scripts (PowerShell parser, 5.1 compatibility), order hints, ids; lists every problem')
     .argument('<dir>')
     .option('--json', 'print JSON', false)
     .action((dir: string, f: Flags) => {
-      const cat = loadCatalogue([dir]);
-      if (f.json) return console.log(JSON.stringify({ ok: true, playbooks: [...cat.keys()] }));
-      console.log(`${dir}: ${cat.size} playbook(s) valid: ${[...cat.keys()].join(', ') || 'none'}.`);
+      const report = validatePlaybooks(dir, { builtInDir: builtInPlaybooks(), pwsh: locatePowerShell(loadConfig().pwsh).executable });
+      const ok = report.problems.length === 0;
+      if (f.json) console.log(JSON.stringify({ ok, playbooks: report.playbooks, problems: report.problems }, null, 2));
+      else if (ok) console.log(`${dir}: ${report.playbooks.length} playbook(s) valid: ${report.playbooks.join(', ') || 'none'}.`);
+      if (!ok && !f.json) {
+        throw new RdpfixError('input', `${dir}: ${report.problems.length} problem(s):\n${report.problems.map((p) => `  - ${p}`).join('\n')}`, 'Fix each problem listed; docs/playbooks.md describes the format.');
+      }
+      if (!ok) process.exitCode = EXIT.usage;
     });
   return pb;
 }

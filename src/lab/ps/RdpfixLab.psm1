@@ -47,12 +47,16 @@ function Enter-LabHost {
        host's lock file so that two processes never interleave changes to one host. #>
     param([Parameter(Mandatory)][string]$StatePath, [int]$LockTimeoutMs = 30000)
     if ($null -ne $script:Lab) { Exit-LabHost }
+    # Checked before the lock: a missing file (or folder) must not leave a stray .lock, nor pass for a busy host.
+    if (-not [System.IO.File]::Exists($StatePath)) { throw "Lab host state '$StatePath' does not exist." }
     $lockPath = $StatePath + '.lock'
     $deadline = [DateTime]::UtcNow.AddMilliseconds($LockTimeoutMs)
     $lock = $null
     while ($null -eq $lock) {
         try {
             $lock = [System.IO.File]::Open($lockPath, [System.IO.FileMode]::OpenOrCreate, [System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::None)
+        } catch [System.IO.DirectoryNotFoundException], [System.IO.FileNotFoundException] {
+            throw "Lab host state '$StatePath' does not exist."
         } catch [System.IO.IOException] {
             if ([DateTime]::UtcNow -gt $deadline) { throw "Lab host state '$StatePath' is locked by another process." }
             Start-Sleep -Milliseconds 5
@@ -271,21 +275,48 @@ function hostname {
     (Get-LabState).computerName
 }
 
+function Get-LabSha256Hex {
+    param([Parameter(Mandatory)][byte[]]$Bytes)
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    try { return -join ($sha.ComputeHash($Bytes) | ForEach-Object { $_.ToString('x2') }) } finally { $sha.Dispose() }
+}
+
 function Import-LabTypes {
-    <# Compiles LabTypes.cs once per machine and version (the assembly is cached in the temp folder under
-       its content hash), then loads it: a compile costs seconds, a load milliseconds. #>
+    <# Loads the types of LabTypes.cs. A compile costs seconds, a load milliseconds, so the assembly is cached
+       in the folder the controller names in RDPFIX_LAB_TYPES_DIR: a folder rdpfix created for its user alone
+       (src/lab/types-cache.ts checks owner and mode), never the shared temp folder, where anyone could plant a
+       DLL under a name anyone can compute. Beside each DLL lies the SHA-256 its builder recorded; a DLL is
+       loaded only from bytes read once and matching it (no gap between check and load), else rebuilt.
+       Without that folder the types are compiled in memory and nothing is written. #>
     if ('Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Enabled' -as [type]) { return }
     $source = [System.IO.File]::ReadAllText((Join-Path $PSScriptRoot 'LabTypes.cs'))
-    $sha = [System.Security.Cryptography.SHA256]::Create()
-    $bytes = $sha.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($source + $PSVersionTable.PSVersion.ToString()))
-    $hash = -join ($bytes[0..7] | ForEach-Object { $_.ToString('x2') })
-    $dll = Join-Path ([System.IO.Path]::GetTempPath()) "rdpfix-labtypes-$hash.dll"
-    if (-not [System.IO.File]::Exists($dll)) {
-        $tmp = "$dll.$PID.tmp"
-        Add-Type -TypeDefinition $source -OutputAssembly $tmp -OutputType Library
-        try { [System.IO.File]::Move($tmp, $dll) } catch { Remove-Item -LiteralPath $tmp -ErrorAction SilentlyContinue }
+    $dir = $env:RDPFIX_LAB_TYPES_DIR
+    if ([string]::IsNullOrEmpty($dir) -or -not [System.IO.Directory]::Exists($dir)) {
+        Add-Type -TypeDefinition $source
+        return
     }
-    Add-Type -Path $dll
+    $key = Get-LabSha256Hex ([System.Text.Encoding]::UTF8.GetBytes($source + $PSVersionTable.PSVersion.ToString()))
+    $dll = Join-Path $dir "labtypes-$key.dll"
+    $sum = "$dll.sha256"
+    if ([System.IO.File]::Exists($dll) -and [System.IO.File]::Exists($sum)) {
+        $bytes = [System.IO.File]::ReadAllBytes($dll)
+        if ((Get-LabSha256Hex $bytes) -eq ([System.IO.File]::ReadAllText($sum).Trim())) {
+            [void][System.Reflection.Assembly]::Load($bytes)
+            return
+        }
+    }
+    $tmp = Join-Path $dir ('labtypes-' + $key + '.' + [guid]::NewGuid().ToString('N') + '.tmp')
+    try {
+        Add-Type -TypeDefinition $source -OutputAssembly $tmp -OutputType Library
+        $bytes = [System.IO.File]::ReadAllBytes($tmp)
+        # The digest first, then the DLL: a reader that races a writer sees a mismatch and rebuilds.
+        Write-LabFileAtomic -Path $sum -Text (Get-LabSha256Hex $bytes)
+        if ($script:HasMoveOverwrite) { [System.IO.File]::Move($tmp, $dll, $true) }
+        else { if ([System.IO.File]::Exists($dll)) { [System.IO.File]::Delete($dll) }; [System.IO.File]::Move($tmp, $dll) }
+    } finally {
+        if ([System.IO.File]::Exists($tmp)) { Remove-Item -LiteralPath $tmp -ErrorAction SilentlyContinue }
+    }
+    [void][System.Reflection.Assembly]::Load($bytes)
 }
 Import-LabTypes
 
