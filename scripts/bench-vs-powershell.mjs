@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+// rdpfix apply against what an administrator would write instead: a plain PowerShell RunspacePool fan-out of the
+// same step scripts (scripts/fanout-apply.ps1), on the same fresh lab, interleaved round by round. Both must leave
+// every host compliant (checked by running the playbook's check scripts afterwards); then it prints wall time, CPU
+// time and peak RSS of each process tree, and the ratios. Needs `npm run build` (npm run bench:fanout does it).
+//
+//   node scripts/bench-vs-powershell.mjs [--hosts 200] [--playbook enable-remote-desktop] [--rounds 3]
+//                                        [--throttle 2] [--processes N] [--json]
+//
+// CPU time comes from bash's `times` (children reaped recursively: node and every PowerShell it started); peak RSS
+// is the largest sum of VmRSS over the process tree, sampled every 50 ms.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { writeLabFleet } from '../dist/src/lab/fleet.js';
+import { loadInventory } from '../dist/src/inventory/inventory.js';
+import { loadCatalogue, resolveParameters } from '../dist/src/playbooks/manifest.js';
+import { labModulePath, projectRoot } from '../dist/src/paths.js';
+import { locatePowerShell } from '../dist/src/powershell/locate.js';
+import { ensureLabTypesCacheDir } from '../dist/src/lab/types-cache.js';
+
+const { values: args } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '200' },
+    playbook: { type: 'string', default: 'enable-remote-desktop' },
+    rounds: { type: 'string', default: '3' },
+    throttle: { type: 'string', default: '2' },
+    processes: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+/** The lab scenario each playbook repairs: every host of the bench fleet needs the fix. */
+const SCENARIO = {
+  'enable-remote-desktop': 'rdp-disabled',
+  'session-limits': 'session-cap',
+  'restart-termservice': 'termservice-stopped',
+  'network-profile-private': 'public-profile',
+  'rdp-firewall-rules': 'firewall-blocked',
+};
+const hosts = Number(args.hosts);
+const rounds = Number(args.rounds);
+const scenario = SCENARIO[args.playbook];
+if (!scenario) throw new Error(`--playbook must be one of ${Object.keys(SCENARIO).join(', ')}`);
+if (!Number.isInteger(hosts) || hosts < 1 || !Number.isInteger(rounds) || rounds < 1) throw new Error('--hosts and --rounds take whole numbers ≥ 1');
+const root = projectRoot();
+const pwsh = locatePowerShell().executable;
+const say = (...a) => { if (!args.json) console.log(...a); };
+
+const pb = loadCatalogue([path.join(root, 'playbooks')]).get(args.playbook);
+const parameters = resolveParameters(pb, {});
+const steps = pb.steps.map((s) => ({ id: s.id, ...Object.fromEntries(['check', 'capture', 'apply', 'verify'].map((ph) => [ph, pb.scripts[s[ph]]])) }));
+
+function freshLab() {
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'rdpfix-bench-fanout-')), 'lab');
+  writeLabFleet(dir, { hosts, seed: 1, scenarios: [scenario], combine: 0, force: false });
+  return { dir, inventory: path.join(dir, 'inventory.yaml') };
+}
+
+function fanoutRequest(lab) {
+  const file = path.join(path.dirname(lab.dir), 'fanout.json');
+  const inv = loadInventory(lab.inventory);
+  writeFileSync(file, JSON.stringify({
+    labModule: labModulePath(), throttle: Number(args.throttle), playbook: pb.id, runId: 'bench', parameters, steps,
+    hosts: inv.hosts.map((h) => ({ name: h.name, statePath: h.transport.state })),
+  }));
+  return file;
+}
+
+/** Pids of `pid` and all its descendants, from /proc. */
+function tree(pid) {
+  const children = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(name));
+    } catch { /* gone */ }
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]) ?? []));
+  return out;
+}
+const rssKiB = (pid) => {
+  try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0); } catch { return 0; }
+};
+
+/** Runs a command under bash (whose `times` gives the tree's CPU), sampling the tree's RSS. */
+function measure(argv) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn('bash', ['-c', '"$@" >"$OUT" 2>&1; code=$?; times >&3; exit $code', 'bench', ...argv], {
+      stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
+      // The fan-out's lab module reuses rdpfix's compiled lab types, as rdpfix's own PowerShell does.
+      env: { ...process.env, RDPFIX_LAB_TYPES_DIR: ensureLabTypesCacheDir().dir ?? '', OUT: path.join(tmpdir(), `rdpfix-bench-${process.pid}.log`) },
+    });
+    let peak = 0;
+    const timer = setInterval(() => { peak = Math.max(peak, tree(child.pid).reduce((sum, p) => sum + rssKiB(p), 0)); }, 50);
+    let times = '';
+    child.stdio[3].on('data', (d) => (times += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      const wall = (performance.now() - started) / 1000;
+      const secs = (t) => { const m = /(\d+)m([\d.]+)s/.exec(t); return m ? Number(m[1]) * 60 + Number(m[2]) : 0; };
+      const [, childLine = ''] = times.trim().split('\n');
+      const cpu = childLine.trim().split(/\s+/).reduce((s, t) => s + secs(t), 0);
+      const log = readFileSync(path.join(tmpdir(), `rdpfix-bench-${process.pid}.log`), 'utf8');
+      resolve({ code, wall, cpu, peakMiB: peak / 1024, log });
+    });
+  });
+}
+
+async function compliant(lab) {
+  const r = await measure([pwsh, '-NoLogo', '-NoProfile', '-NonInteractive', '-File', path.join(root, 'scripts', 'fanout-apply.ps1'), '-RequestPath', fanoutRequest(lab), '-CheckOnly']);
+  const out = JSON.parse(r.log.trim().split('\n').at(-1));
+  return out.notCompliant === 0 && out.failed === 0 ? null : `${out.notCompliant} host(s) not compliant, ${out.failed} check failure(s): ${out.errors.join('; ')}`;
+}
+
+const runs = { rdpfix: [], fanout: [] };
+const rdpfixArgs = (lab, stateDir) => [process.execPath, path.join(root, 'bin', 'rdpfix.js'), 'apply', '-i', lab.inventory, '-p', pb.id, '--yes',
+  '--state-dir', stateDir, ...(args.processes ? ['--processes', args.processes] : [])];
+for (let round = 1; round <= rounds; round++) {
+  // Interleaved, the order alternating per round, so that drift in the machine's load hits both alike.
+  const order = round % 2 ? ['rdpfix', 'fanout'] : ['fanout', 'rdpfix'];
+  for (const who of order) {
+    const lab = freshLab();
+    const stateDir = mkdtempSync(path.join(tmpdir(), 'rdpfix-bench-state-'));
+    const r = who === 'rdpfix'
+      ? await measure(rdpfixArgs(lab, stateDir))
+      : await measure([pwsh, '-NoLogo', '-NoProfile', '-NonInteractive', '-File', path.join(root, 'scripts', 'fanout-apply.ps1'), '-RequestPath', fanoutRequest(lab)]);
+    if (r.code !== 0) throw new Error(`${who} exited ${r.code}:\n${r.log.slice(-2000)}`);
+    const problem = await compliant(lab);
+    if (problem) throw new Error(`${who} left hosts unfixed: ${problem}`);
+    runs[who].push(r);
+    say(`round ${round} ${who.padEnd(6)} wall ${r.wall.toFixed(1)} s  cpu ${r.cpu.toFixed(1)} s  peak ${r.peakMiB.toFixed(0)} MiB`);
+    rmSync(path.dirname(lab.dir), { recursive: true, force: true });
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const summary = {};
+for (const who of ['rdpfix', 'fanout']) {
+  summary[who] = { wallS: +median(runs[who].map((r) => r.wall)).toFixed(2), cpuS: +median(runs[who].map((r) => r.cpu)).toFixed(2), peakMiB: Math.round(median(runs[who].map((r) => r.peakMiB))) };
+}
+const ratio = (k) => +(summary.rdpfix[k] / summary.fanout[k]).toFixed(2);
+const result = { hosts, playbook: pb.id, rounds, throttle: Number(args.throttle), processes: args.processes ?? 'default', ...summary, ratio: { wall: ratio('wallS'), cpu: ratio('cpuS'), peakRss: ratio('peakMiB') } };
+if (args.json) console.log(JSON.stringify(result));
+else {
+  say(`\n${hosts} hosts, ${pb.id}, median of ${rounds} rounds`);
+  say(`rdpfix  wall ${summary.rdpfix.wallS} s  cpu ${summary.rdpfix.cpuS} s  peak ${summary.rdpfix.peakMiB} MiB`);
+  say(`fan-out wall ${summary.fanout.wallS} s  cpu ${summary.fanout.cpuS} s  peak ${summary.fanout.peakMiB} MiB (throttle ${args.throttle})`);
+  say(`ratio   wall ${result.ratio.wall}×  cpu ${result.ratio.cpu}×  peak RSS ${result.ratio.peakRss}×  (targets: ≤ 1.3, ≤ 1.5, ≤ 1.3)`);
+}
