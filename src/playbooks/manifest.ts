@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { withPrelude } from './prelude.js';
 import { RdpfixError } from '../errors.js';
 
 /**
@@ -119,7 +120,8 @@ export function loadPlaybook(dir: string): Playbook {
       if (!name || scripts[name] !== undefined) continue;
       const p = path.join(dir, name);
       if (!existsSync(p)) throw new RdpfixError('input', `${file}: steps.${i}.${phase}: script '${name}' does not exist in ${dir}.`, 'Add the script or fix its name.');
-      scripts[name] = readFileSync(p, 'utf8');
+      // As sent: with the shared prelude, so the digest covers it too.
+      scripts[name] = withPrelude(readFileSync(p, 'utf8'));
     }
   });
   for (const name of Object.keys(scripts).sort()) hash.update(`\0${name}\0${scripts[name]}`);

@@ -1,0 +1,34 @@
+import { describe, it, expect } from 'vitest';
+import path from 'node:path';
+import { preludeOffset, preludeText, withPrelude } from '../../src/playbooks/prelude.js';
+import { loadPlaybook } from '../../src/playbooks/manifest.js';
+import { projectRoot } from '../../src/paths.js';
+
+describe('the host-side prelude is inserted into each step script', () => {
+  const P = '# PRELUDE\n';
+
+  it('after the leading comments and the param() block, which PowerShell requires first', () => {
+    const s = '# what it does\n<# more\n( #>\nparam([Parameter(Mandatory)][string]$InputJson)\n$in = 1\n';
+    expect(withPrelude(s, P)).toBe('# what it does\n<# more\n( #>\nparam([Parameter(Mandatory)][string]$InputJson)\n# PRELUDE\n$in = 1\n');
+  });
+
+  it('after a multi-line param block with attributes, quoted parentheses and comments', () => {
+    const s = "[CmdletBinding()]\nparam(\n  [ValidatePattern('^(a|b)$')][string]$X, # a ) in a comment\n  [string]$Y = \")\"\n)\nWrite-Output 1\n";
+    expect(withPrelude(s, P)).toBe(`${s.slice(0, s.indexOf('Write-Output'))}# PRELUDE\nWrite-Output 1\n`);
+  });
+
+  it('at the top of a script without a param block, and after a param block on the last line', () => {
+    expect(withPrelude('$x = 1\n', P)).toBe('# PRELUDE\n$x = 1\n');
+    expect(withPrelude('# c\n$x = (1)\n', P)).toBe('# PRELUDE\n# c\n$x = (1)\n');
+    expect(withPrelude('param($a)', P)).toBe('param($a)\n# PRELUDE\n');
+    expect(preludeOffset('parameters')).toBe(0);
+  });
+
+  it('so that the loaded script text (what is sent and what the digest covers) holds the prelude', () => {
+    const pb = loadPlaybook(path.join(projectRoot(), 'playbooks', 'enable-remote-desktop'));
+    for (const text of Object.values(pb.scripts)) {
+      expect(text).toContain(preludeText());
+      expect(text.indexOf(preludeText())).toBeGreaterThan(text.search(/^param\(/m));
+    }
+  });
+});
