@@ -48,8 +48,8 @@ function Read-RdpfixInput {
 
 function Write-RdpfixResult {
     # The step's one JSON object on the output (docs/playbooks.md, "Script contract").
-    param([Parameter(Mandatory)]$Result)
-    ConvertTo-Json -InputObject $Result -Depth 10 -Compress
+    param([Parameter(Mandatory)]$Result, [int]$Depth = 10)
+    ConvertTo-Json -InputObject $Result -Depth $Depth -Compress
 }
 
 # ---- Registry values: read, capture, restore --------------------------------------------------------------------
