@@ -7,7 +7,7 @@ import { withPrelude } from './prelude.js';
 import { RdpfixError } from '../errors.js';
 
 /**
- * A playbook is a folder: playbook.yaml (this schema) plus one standalone .ps1 per step phase.
+ * A playbook is a folder: playbook.yaml (this schema) plus its standalone .ps1 script(s), named for each step phase.
  * docs/playbooks.md documents the format; `rdpfix playbooks validate DIR` checks it.
  */
 export const PHASES = ['check', 'capture', 'apply', 'verify', 'undo'] as const;
