@@ -55,9 +55,10 @@ describe('prelude: rdpfix\'s protected folder under %ProgramData%', () => {
   it.each([
     ['owned by an ordinary user', `O:${USER}G:${USER}D:PAI(A;OICI;FA;;;${USER})(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)`, /C:\\ProgramData\\rdpfix exists and is not rdpfix's own: its owner is S-1-5-21-[0-9-]+1001, not SYSTEM/],
     ['ours, but inheriting ProgramData\'s ACL', 'O:BAG:SYD:AI(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)(A;OICIID;0x1200a9;;;BU)', /its ACL inherits from its parent/],
+    ['that is a junction (elsewhere), however its ACL looks', PROTECTED, /it is a reparse point \(junction or symbolic link\)/, 'C:\\Users\\Public\\planted'],
     ['ours, but granting Users', 'O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1301bf;;;BU)', /admits more than SYSTEM and Administrators: A;OICI;S-1-5-32-545/],
-  ])('refuses a pre-existing rdpfix folder %s, and changes nothing', async (_what, sddl, message) => {
-    const host = makeLabHost((s) => { s.files['C:\\ProgramData\\rdpfix'] = { type: 'directory', sddl }; });
+  ])('refuses a pre-existing rdpfix folder %s, and changes nothing', async (_what, sddl, message, reparseTarget?: string) => {
+    const host = makeLabHost((s) => { s.files['C:\\ProgramData\\rdpfix'] = { type: 'directory', sddl, ...(reparseTarget ? { reparseTarget } : {}) }; });
     const pre = host.read();
     const r = await runLab(host.statePath, init, [input()]);
     expect(r.error?.message).toMatch(message);
