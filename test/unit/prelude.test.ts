@@ -1,4 +1,6 @@
 import { describe, it, expect } from 'vitest';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { preludeOffset, preludeText, withPrelude } from '../../src/playbooks/prelude.js';
 import { loadPlaybook } from '../../src/playbooks/manifest.js';
@@ -30,5 +32,17 @@ describe('the host-side prelude is inserted into each step script', () => {
       expect(text).toContain(preludeText());
       expect(text.indexOf(preludeText())).toBeGreaterThan(text.search(/^param\(/m));
     }
+  });
+
+  it('and the playbook digest (what resume and rollback compare) is taken over the scripts with the prelude', () => {
+    const dir = path.join(projectRoot(), 'playbooks', 'session-limits');
+    const pb = loadPlaybook(dir);
+    const digest = (script: (raw: string) => string) => {
+      const h = createHash('sha256').update(readFileSync(path.join(dir, 'playbook.yaml'), 'utf8'));
+      h.update(`\0session-limits.ps1\0${script(readFileSync(path.join(dir, 'session-limits.ps1'), 'utf8'))}`);
+      return h.digest('hex');
+    };
+    expect(pb.digest).toBe(digest((raw) => withPrelude(raw)));
+    expect(pb.digest).not.toBe(digest((raw) => withPrelude(raw, `${preludeText()}# changed\n`)));
   });
 });
