@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { preludeOffset, preludeText, withPrelude } from '../../src/playbooks/prelude.js';
-import { loadPlaybook } from '../../src/playbooks/manifest.js';
+import { loadCatalogue, loadPlaybook } from '../../src/playbooks/manifest.js';
+import { fixturePlaybooks } from '../helpers/engine.js';
 import { projectRoot } from '../../src/paths.js';
 
 describe('the host-side prelude is inserted into each step script', () => {
@@ -44,5 +45,17 @@ describe('the host-side prelude is inserted into each step script', () => {
     };
     expect(pb.digest).toBe(digest((raw) => withPrelude(raw)));
     expect(pb.digest).not.toBe(digest((raw) => withPrelude(raw, `${preludeText()}# changed\n`)));
+  });
+
+  it('each playbook script names exactly its manifest\'s steps and parameters (Read-RdpfixInput refuses the rest)', () => {
+    const names = (list: string) => [...list.matchAll(/'([^']+)'/g)].map((m) => m[1]!).sort();
+    for (const pb of loadCatalogue([path.join(projectRoot(), 'playbooks'), fixturePlaybooks()]).values()) {
+      for (const [file, text] of Object.entries(pb.scripts)) {
+        const m = /\$in = Read-RdpfixInput -Json \$InputJson -Steps (.+?) -Parameters (.+)$/m.exec(text);
+        expect(m, `${pb.id}/${file} reads its input with Read-RdpfixInput -Steps … -Parameters …`).not.toBeNull();
+        expect(names(m![1]!), `${pb.id}/${file} -Steps`).toEqual(pb.steps.map((x) => x.id).sort());
+        expect(names(m![2]!), `${pb.id}/${file} -Parameters`).toEqual(Object.keys(pb.parameters).sort());
+      }
+    }
   });
 });
