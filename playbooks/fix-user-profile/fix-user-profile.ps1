@@ -1,10 +1,9 @@
 # fix-user-profile: every phase of every step in one script. The engine passes $in.phase and $in.step; the helpers
-# below exist once, and each phase runs in this script's scope (dot-sourced), as it did as a file of its own.
+# below exist once, and each phase runs in this script's scope (dot-sourced). The shared prelude
+# (playbooks/_shared/prelude.ps1: input, result, rdpfix's protected folder) is inserted after the param block when the
+# step is sent.
 param([Parameter(Mandatory)][string]$InputJson)
-Set-StrictMode -Version 2.0
-$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-$in = ConvertFrom-Json -InputObject $InputJson
+$in = Read-RdpfixInput -Json $InputJson -Steps 'export-profile-keys', 'restore-profile-key' -Parameters 'user'
 
 # ---- Shared by every phase. Facts: docs/windows-facts/profiles.md,
 # ---- shared reference section 6 (ProfileList, KB947215).
@@ -143,11 +142,11 @@ function Get-RepairBlock($Target, [string]$Case) {
 }
 
 function Get-BackupPlace([string]$RunId) {
-    # C:\ProgramData\rdpfix\backup\<runId>: ProgramData as the ProfileList's own 'ProgramData' value says (reference 6.1).
+    # %ProgramData%\rdpfix\backup\<runId>, a folder only SYSTEM and Administrators may use (the prelude's
+    # Initialize-RdpfixFolder creates it): the exports hold the user's profile keys.
     if ($RunId -notmatch '^[A-Za-z0-9-]{1,64}$') { throw "fix-user-profile: unexpected run id '$RunId'." }
-    $pd = (Get-ItemProperty -LiteralPath $ProfileList -Name ProgramData).ProgramData
-    $root = "$pd\rdpfix"
-    return [pscustomobject]@{ levels = @($root, "$root\backup", "$root\backup\$RunId"); folder = "$root\backup\$RunId" }
+    $root = (Get-RdpfixProgramData) + '\rdpfix'
+    return [pscustomobject]@{ levels = @($root, "$root\backup", "$root\backup\$RunId"); folder = "$root\backup\$RunId"; relative = "backup\$RunId" }
 }
 
 function Get-KeyTree([string]$Path) {
@@ -203,6 +202,8 @@ $describe = {
 }
 if ($in.step -eq 'export-profile-keys') {
     $place = Get-BackupPlace ([string]$in.runId)
+    # A backup folder someone else made (ordinary users may create folders under ProgramData) is refused.
+    if ($repair -and $null -eq $blocked) { $blocked = Get-RdpfixFolderRefusal -Relative $place.relative }
     $want = @(@($target.main, $target.bak) | Where-Object { $null -ne $_ } | ForEach-Object { "$($place.folder)\$($_.key).reg" })
     $have = @($want | Where-Object { Test-Path -LiteralPath $_ })
     $result = [ordered]@{
@@ -233,7 +234,7 @@ if ($in.step -eq 'export-profile-keys') {
     }
 }
 if ($case -eq 'temp-no-backup') { $result.compliant = $false }
-ConvertTo-Json -InputObject $result -Depth 10 -Compress
+Write-RdpfixResult $result
 } }
 
 # fix-user-profile: capture for both steps.
@@ -259,7 +260,7 @@ if ($in.step -eq 'export-profile-keys') {
         backupKey  = (Get-KeyTree "$ProfileList\$($target.sid).bak")
     }
 }
-ConvertTo-Json -InputObject ([ordered]@{ state = $state; warnings = @() }) -Depth 20 -Compress
+Write-RdpfixResult ([ordered]@{ state = $state; warnings = @() }) -Depth 20
 } }
 
 # fix-user-profile: apply for both steps.
@@ -274,7 +275,7 @@ function Invoke-RegExport([string]$Key, [string]$File) {
 if ($in.step -eq 'export-profile-keys') {
     $target = Resolve-ProfileUser ([string]$in.parameters.user)
     $place = Get-BackupPlace ([string]$in.runId)
-    New-Item -ItemType Directory -Path $place.folder -Force | Out-Null
+    [void](Initialize-RdpfixFolder -Relative $place.relative)
     $files = @()
     foreach ($info in @($target.main, $target.bak)) {
         if ($null -eq $info) { continue }
@@ -282,7 +283,7 @@ if ($in.step -eq 'export-profile-keys') {
         Invoke-RegExport "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\$($info.key)" $file
         $files += $file
     }
-    ConvertTo-Json -InputObject ([ordered]@{ changed = $true; files = $files; rebootRequired = $false; warnings = @() }) -Depth 10 -Compress
+    Write-RdpfixResult ([ordered]@{ changed = $true; files = $files; rebootRequired = $false; warnings = @() })
     return
 }
 
@@ -309,7 +310,7 @@ foreach ($name in 'State', 'RefCount') {
         $changed = $true
     }
 }
-ConvertTo-Json -InputObject ([ordered]@{ changed = $changed; rebootRequired = $false; warnings = @('the user gets the restored profile at the next logon (KB947215 recommends a restart)') }) -Depth 10 -Compress
+Write-RdpfixResult ([ordered]@{ changed = $changed; rebootRequired = $false; warnings = @('the user gets the restored profile at the next logon (KB947215 recommends a restart)') })
 } }
 
 # fix-user-profile: verify for both steps.
@@ -326,14 +327,14 @@ if ($in.step -eq 'export-profile-keys') {
         $lines = @(Get-Content -LiteralPath $file)
         if ($lines.Count -lt 3 -or $lines[0] -ne 'Windows Registry Editor Version 5.00' -or ($lines -notcontains "[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\$($info.key)]")) { $problems += "$file is not an export of ProfileList\$($info.key)" }
     }
-    ConvertTo-Json -InputObject ([ordered]@{ ok = ($problems.Count -eq 0); reason = ($problems -join '; '); warnings = @() }) -Compress
+    Write-RdpfixResult ([ordered]@{ ok = ($problems.Count -eq 0); reason = ($problems -join '; '); warnings = @() })
     return
 }
 
 # ProfileList\<SID> exists, no <SID>.bak, ProfileImagePath the backed-up (real) folder - on disk, not TEMP -, State 0, RefCount 0.
 $cp = $in.checkpoint
 if ($null -eq $cp) {
-    ConvertTo-Json -InputObject ([ordered]@{ ok = $false; reason = 'no checkpoint to verify against'; warnings = @() }) -Compress
+    Write-RdpfixResult ([ordered]@{ ok = $false; reason = 'no checkpoint to verify against'; warnings = @() })
     return
 }
 $sid = [string]$cp.sid
@@ -351,7 +352,7 @@ if ($null -eq $main) {
     if ($main.state -ne 0) { $problems += "State is $($main.state), expected 0" }
     if ($main.refCount -ne 0) { $problems += "RefCount is $($main.refCount), expected 0" }
 }
-ConvertTo-Json -InputObject ([ordered]@{ ok = ($problems.Count -eq 0); reason = ($problems -join '; '); warnings = @() }) -Compress
+Write-RdpfixResult ([ordered]@{ ok = ($problems.Count -eq 0); reason = ($problems -join '; '); warnings = @() })
 } }
 
 # fix-user-profile: undo for both steps.
@@ -362,7 +363,7 @@ $cp = $in.checkpoint
 $changed = $false
 $warnings = @()
 if ($null -eq $cp) {
-    ConvertTo-Json -InputObject ([ordered]@{ changed = $false; warnings = @('no checkpoint: nothing to restore') }) -Compress
+    Write-RdpfixResult ([ordered]@{ changed = $false; warnings = @('no checkpoint: nothing to restore') })
     return
 }
 
@@ -383,7 +384,7 @@ if ($in.step -eq 'export-profile-keys') {
         Remove-Item -LiteralPath ([string]$l.path) -Recurse -Force
         $changed = $true
     }
-    ConvertTo-Json -InputObject ([ordered]@{ changed = $changed; warnings = $warnings }) -Compress
+    Write-RdpfixResult ([ordered]@{ changed = $changed; warnings = $warnings })
     return
 }
 
@@ -463,6 +464,6 @@ if ($pending.Count -gt 0) {
         }
     }
 }
-ConvertTo-Json -InputObject ([ordered]@{ changed = $changed; warnings = $warnings }) -Compress
+Write-RdpfixResult ([ordered]@{ changed = $changed; warnings = $warnings })
 } }
 else { throw "fix-user-profile has no phase '$($in.phase)'." }

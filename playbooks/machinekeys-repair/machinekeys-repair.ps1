@@ -1,15 +1,13 @@
 # machinekeys-repair: every phase of every step in one script. The engine passes $in.phase and $in.step; the helpers
-# below exist once, and each phase runs in this script's scope (dot-sourced), as it did as a file of its own.
+# below exist once, and each phase runs in this script's scope (dot-sourced). The shared prelude
+# (playbooks/_shared/prelude.ps1: input, result, SDDL reading) is inserted after the param block when the step is sent.
 param([Parameter(Mandatory)][string]$InputJson)
-Set-StrictMode -Version 2.0
-$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-$in = ConvertFrom-Json -InputObject $InputJson
+$in = Read-RdpfixInput -Json $InputJson -Steps 'folder-acl', 'rdp-key-acl', 'rdp-key-reset', 'folder-reset' -Parameters 'strategy'
 
 # ---- Shared by every phase ----
 # Facts: shared reference section 5 and docs/windows-facts/machinekeys-certificates.md.
-$MachineKeys = 'C:\ProgramData\Microsoft\Crypto\RSA\MachineKeys'
-$RsaDir = 'C:\ProgramData\Microsoft\Crypto\RSA'
+$RsaDir = (Get-RdpfixProgramData) + '\Microsoft\Crypto\RSA'
+$MachineKeys = $RsaDir + '\MachineKeys'
 # Default MachineKeys folder ACL (Azure vmassist.ps1 $machineKeysDefaultSddl; SA internal-error doc): owner SYSTEM,
 # protected, Everyone "Read, Write" (0x12019f), BUILTIN\Administrators Full control.
 $FolderSddl = 'O:SYG:SYD:PAI(A;;0x12019f;;;WD)(A;;FA;;;BA)'
@@ -21,52 +19,13 @@ $RdpTcp = 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RD
 # Services Remote Desktop Services needs to issue its certificate (reference 5.3).
 $CertServices = @('CertPropSvc', 'KeyIso', 'CryptSvc', 'SessionEnv')
 
-$SidAlias = @{ SY = 'S-1-5-18'; LS = 'S-1-5-19'; NS = 'S-1-5-20'; BA = 'S-1-5-32-544'; BU = 'S-1-5-32-545'; WD = 'S-1-1-0'
-    AU = 'S-1-5-11'; CO = 'S-1-3-0'; CG = 'S-1-3-1'; PS = 'S-1-5-10'; SU = 'S-1-5-6'; NU = 'S-1-5-2'; IU = 'S-1-5-4' }
 $SidName = @{ 'S-1-5-18' = 'NT AUTHORITY\SYSTEM'; 'S-1-5-19' = 'NT AUTHORITY\LOCAL SERVICE'; 'S-1-5-20' = 'NT AUTHORITY\NETWORK SERVICE'
     'S-1-5-32-544' = 'BUILTIN\Administrators'; 'S-1-5-32-545' = 'BUILTIN\Users'; 'S-1-1-0' = 'Everyone'; 'S-1-5-11' = 'NT AUTHORITY\Authenticated Users'
     'S-1-3-0' = 'CREATOR OWNER'; 'S-1-3-1' = 'CREATOR GROUP'; 'S-1-5-6' = 'NT AUTHORITY\SERVICE'; 'S-1-5-2' = 'NT AUTHORITY\NETWORK'; 'S-1-5-4' = 'NT AUTHORITY\INTERACTIVE' }
-# SDDL access-right codes (learn.microsoft.com/windows/win32/secauthz/ace-strings); [long]: GR is bit 31.
-$RightCode = @{ FA = [long]0x1F01FF; FR = [long]0x120089; FW = [long]0x120116; FX = [long]0x1200A0
-    GA = [long]0x10000000; GX = [long]0x20000000; GW = [long]0x40000000; GR = [long]2147483648
-    RC = [long]0x20000; SD = [long]0x10000; WD = [long]0x40000; WO = [long]0x80000
-    CC = [long]1; DC = [long]2; LC = [long]4; SW = [long]8; RP = [long]0x10; WP = [long]0x20; DT = [long]0x40; LO = [long]0x80; CR = [long]0x100 }
-
-function ConvertTo-SidText([string]$Text) {
-    if ($SidAlias.ContainsKey($Text)) { return $SidAlias[$Text] }
-    return $Text
-}
 
 function Get-AccountName([string]$Sid) {
     if ($SidName.ContainsKey($Sid)) { return $SidName[$Sid] }
     try { return (New-Object System.Security.Principal.SecurityIdentifier($Sid)).Translate([System.Security.Principal.NTAccount]).Value } catch { return $Sid }
-}
-
-function ConvertFrom-RightsText([string]$Text) {
-    if ($Text -match '^0[xX]([0-9a-fA-F]+)$') { return [Convert]::ToInt64($Matches[1], 16) }
-    [long]$m = 0
-    for ($i = 0; $i -lt $Text.Length; $i += 2) {
-        $c = $Text.Substring($i, [Math]::Min(2, $Text.Length - $i)).ToUpperInvariant()
-        if (-not $RightCode.ContainsKey($c)) { return [long]-1 }
-        $m = $m -bor $RightCode[$c]
-    }
-    return $m
-}
-
-function Read-Sddl([string]$Sddl) {
-    # Owner, group, DACL protection and ACEs of an SDDL string (the SACL is not read: Get-Acl leaves it out).
-    $sd = @{ Owner = $null; Group = $null; Protected = $false; Aces = @() }
-    if ($Sddl -match 'O:(S-1-[0-9-]+|[A-Z]{2})') { $sd.Owner = ConvertTo-SidText $Matches[1] }
-    if ($Sddl -match 'G:(S-1-[0-9-]+|[A-Z]{2})') { $sd.Group = ConvertTo-SidText $Matches[1] }
-    if ($Sddl -match 'D:([A-Z]*)((\([^)]*\))*)') {
-        $sd.Protected = $Matches[1].Contains('P')
-        foreach ($m in [regex]::Matches($Matches[2], '\(([^)]*)\)')) {
-            $p = $m.Groups[1].Value.Split(';')
-            if ($p.Count -lt 6) { continue }
-            $sd.Aces += , @{ Type = $p[0].ToUpperInvariant(); Flags = $p[1].ToUpperInvariant(); Mask = (ConvertFrom-RightsText $p[2]); Sid = (ConvertTo-SidText $p[5]) }
-        }
-    }
-    return $sd
 }
 
 function Get-AceKey($Ace) { return ('{0};{1};{2};{3}' -f $Ace.Type, $Ace.Flags, $Ace.Mask, $Ace.Sid) }
@@ -95,14 +54,14 @@ function Get-AceText($Ace) {
 }
 
 function Get-SdView([string]$Path, [string]$Sddl) {
-    $sd = Read-Sddl $Sddl
+    $sd = ConvertFrom-RdpfixSddl $Sddl
     return [ordered]@{ path = $Path; owner = (Get-AccountName $sd.Owner); protected = $sd.Protected; access = @($sd.Aces | ForEach-Object { Get-AceText $_ }); sddl = $Sddl }
 }
 
 function Get-SdChange([string]$From, [string]$To) {
     # Which ACEs a change removes and adds, and the owner change: the plan's before -> after.
-    $a = Read-Sddl $From
-    $b = Read-Sddl $To
+    $a = ConvertFrom-RdpfixSddl $From
+    $b = ConvertFrom-RdpfixSddl $To
     $ak = @($a.Aces | ForEach-Object { Get-AceKey $_ })
     $bk = @($b.Aces | ForEach-Object { Get-AceKey $_ })
     $c = [ordered]@{
@@ -224,9 +183,9 @@ function Set-ExactSecurity([string]$Path, [string]$Sddl) {
     # owner but the caller or Administrators ("The security identifier is not allowed to be the owner of this
     # object.", reference 5.7): Set-Acl goes with owner Administrators, then icacls /setowner sets the real owner.
     # When even that is denied (no WRITE_DAC), takeown /a first makes Administrators the owner.
-    $owner = (Read-Sddl $Sddl).Owner
+    $owner = (ConvertFrom-RdpfixSddl $Sddl).Owner
     # Any SDDL alias (DA, EA, ...) as a SID for icacls; the .NET type exists on Windows only.
-    try { $owner = (New-Object System.Security.AccessControl.RawSecurityDescriptor($Sddl)).Owner.Value } catch { $owner = (Read-Sddl $Sddl).Owner }
+    try { $owner = (New-Object System.Security.AccessControl.RawSecurityDescriptor($Sddl)).Owner.Value } catch { $owner = (ConvertFrom-RdpfixSddl $Sddl).Owner }
     $write = $Sddl
     if ($owner -ne 'S-1-5-32-544') { $write = 'O:BA' + ($Sddl -replace '^O:(S-1-[0-9-]+|[A-Z]{2})', '') }
     $done = $false
@@ -352,7 +311,7 @@ if ($in.step -eq 'folder-acl') {
         if ($null -eq $sddl) {
             $result.blocked = "blocked: the security descriptor of $MachineKeys cannot be read (access denied), so its owner and ACL cannot be saved for undo. Take ownership (takeown /f $MachineKeys /a) and run again."
         } else {
-            $result.compliant = (Get-SdKey (Read-Sddl $sddl)) -eq (Get-SdKey (Read-Sddl $FolderSddl))
+            $result.compliant = (Get-SdKey (ConvertFrom-RdpfixSddl $sddl)) -eq (Get-SdKey (ConvertFrom-RdpfixSddl $FolderSddl))
             $result.before = Get-SdView $MachineKeys $sddl
             if ($result.compliant) { $result.after = $result.before }
             else {
@@ -374,7 +333,7 @@ if ($in.step -eq 'folder-acl') {
         if ($null -eq $sddl) {
             $result.blocked = "blocked: the security descriptor of $keyPath cannot be read (access denied), so its owner and ACL cannot be saved for undo. Take ownership (takeown /f $keyPath /a) and run again."
         } else {
-            $usable = Test-KeyAcl (Read-Sddl $sddl)
+            $usable = Test-KeyAcl (ConvertFrom-RdpfixSddl $sddl)
             $result.before = Get-SdView $keyPath $sddl
             $result.before.usableByRemoteDesktopServices = $usable
             $result.before.certificate = $tls
@@ -455,7 +414,7 @@ if ($in.step -eq 'folder-acl') {
 } else {
     throw "machinekeys-repair has no step '$($in.step)'."
 }
-ConvertTo-Json -InputObject $result -Depth 10 -Compress
+Write-RdpfixResult $result
 } }
 
 # The prior state (checkpoint) of each step.
@@ -494,7 +453,7 @@ if ($in.step -eq 'folder-acl' -or $in.step -eq 'rdp-key-acl') {
 } else {
     throw "machinekeys-repair has no step '$($in.step)'."
 }
-ConvertTo-Json -InputObject ([ordered]@{ state = $state; warnings = @() }) -Depth 10 -Compress
+Write-RdpfixResult ([ordered]@{ state = $state; warnings = @() })
 } }
 
 # Makes the change of one step. Runs only after check found it needed and capture saved the prior state.
@@ -554,7 +513,7 @@ if ($in.step -eq 'folder-acl') {
 } else {
     throw "machinekeys-repair has no step '$($in.step)'."
 }
-ConvertTo-Json -InputObject ([ordered]@{ changed = $true; rebootRequired = $false; warnings = $warnings }) -Depth 10 -Compress
+Write-RdpfixResult ([ordered]@{ changed = $true; rebootRequired = $false; warnings = $warnings })
 } }
 
 # The post-condition of one step; the reason says what is wrong and what to do next.
@@ -587,7 +546,7 @@ function Test-Reset($Tls) {
     if (-not (Test-Path -LiteralPath $cp.keyPath -PathType Leaf)) { $r += "no key file $($cp.keyPath)" }
     else {
         $sddl = Read-Sd $cp.keyPath
-        if ($null -ne $sddl -and -not (Test-KeyAcl (Read-Sddl $sddl))) { $r += "the new key file's ACL does not give NETWORK SERVICE read and SYSTEM full control ($sddl)" }
+        if ($null -ne $sddl -and -not (Test-KeyAcl (ConvertFrom-RdpfixSddl $sddl))) { $r += "the new key file's ACL does not give NETWORK SERVICE read and SYSTEM full control ($sddl)" }
     }
     if (-not (Test-Listener)) { $r += 'qwinsta shows no rdp-tcp listener' }
     return $r
@@ -595,12 +554,12 @@ function Test-Reset($Tls) {
 
 if ($in.step -eq 'folder-acl') {
     $sddl = Read-Sd $MachineKeys
-    if ($null -eq $sddl -or (Get-SdKey (Read-Sddl $sddl)) -ne (Get-SdKey (Read-Sddl $FolderSddl))) { $ok = $false; $reasons += "$MachineKeys has $sddl, expected $FolderSddl" }
+    if ($null -eq $sddl -or (Get-SdKey (ConvertFrom-RdpfixSddl $sddl)) -ne (Get-SdKey (ConvertFrom-RdpfixSddl $FolderSddl))) { $ok = $false; $reasons += "$MachineKeys has $sddl, expected $FolderSddl" }
 } elseif ($in.step -eq 'rdp-key-acl') {
     $keyPath = $MachineKeys + '\' + (Get-KeyName)
     if (Test-Path -LiteralPath $keyPath -PathType Leaf) {
         $sddl = Read-Sd $keyPath
-        if ($null -eq $sddl -or -not (Test-KeyAcl (Read-Sddl $sddl))) { $ok = $false; $reasons += "$keyPath has $sddl, which does not give NETWORK SERVICE read and SYSTEM full control" }
+        if ($null -eq $sddl -or -not (Test-KeyAcl (ConvertFrom-RdpfixSddl $sddl))) { $ok = $false; $reasons += "$keyPath has $sddl, which does not give NETWORK SERVICE read and SYSTEM full control" }
     }
     if ($strategy -eq 'acl') {
         # The least invasive repair must leave a usable certificate; otherwise the run rolls back and says what next.
@@ -616,7 +575,7 @@ if ($in.step -eq 'folder-acl') {
 } elseif ($in.step -eq 'folder-reset') {
     $reasons = @(Test-Reset (Get-RdpTls))
     $sddl = Read-Sd $MachineKeys
-    if ($null -eq $sddl -or (Get-SdKey (Read-Sddl $sddl)) -ne (Get-SdKey (Read-Sddl $FolderSddl))) { $reasons += "the fresh $MachineKeys has $sddl, expected $FolderSddl" }
+    if ($null -eq $sddl -or (Get-SdKey (ConvertFrom-RdpfixSddl $sddl)) -ne (Get-SdKey (ConvertFrom-RdpfixSddl $FolderSddl))) { $reasons += "the fresh $MachineKeys has $sddl, expected $FolderSddl" }
     foreach ($name in @($cp.folder.files)) {
         if ($name -ieq $cp.keyName) { continue }
         if (-not (Test-Path -LiteralPath ($MachineKeys + '\' + $name))) { $reasons += "the key file $name was not carried over" }
@@ -636,7 +595,7 @@ if ($ok -and ($in.step -eq 'rdp-key-reset' -or $in.step -eq 'folder-reset')) {
 }
 $result = [ordered]@{ ok = $ok; warnings = @($warnings) }
 if (-not $ok) { $result.reason = ($reasons -join '; ') }
-ConvertTo-Json -InputObject $result -Depth 10 -Compress
+Write-RdpfixResult $result
 } }
 
 # Restores one step's checkpoint exactly.
@@ -693,7 +652,7 @@ if ($in.step -eq 'folder-acl' -or $in.step -eq 'rdp-key-acl') {
     if ($cp.exists) {
         if (-not (Test-Path -LiteralPath $cp.path)) { throw "$($cp.path) no longer exists: its ACL cannot be restored." }
         $now = Read-Sd $cp.path
-        if ($now -ne $cp.sddl -and ($null -eq $now -or (Get-SdKey (Read-Sddl $now)) -ne (Get-SdKey (Read-Sddl $cp.sddl)))) {
+        if ($now -ne $cp.sddl -and ($null -eq $now -or (Get-SdKey (ConvertFrom-RdpfixSddl $now)) -ne (Get-SdKey (ConvertFrom-RdpfixSddl $cp.sddl)))) {
             Set-ExactSecurity $cp.path $cp.sddl
             $changed = $true
         }
@@ -756,6 +715,6 @@ if ($in.step -eq 'folder-acl' -or $in.step -eq 'rdp-key-acl') {
 } else {
     throw "machinekeys-repair has no step '$($in.step)'."
 }
-ConvertTo-Json -InputObject ([ordered]@{ changed = $changed; warnings = @($warnings) }) -Depth 10 -Compress
+Write-RdpfixResult ([ordered]@{ changed = $changed; warnings = @($warnings) })
 } }
 else { throw "machinekeys-repair has no phase '$($in.phase)'." }

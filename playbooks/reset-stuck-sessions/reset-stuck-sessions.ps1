@@ -1,10 +1,10 @@
 # reset-stuck-sessions: check, apply and verify in one script (the engine passes $in.phase), so that the quser
-# reading below exists once. Each phase runs in this script's scope (dot-sourced), as it did as a file of its own.
+# reading below exists once. Each phase runs in this script's scope (dot-sourced). The shared prelude
+# (playbooks/_shared/prelude.ps1) is inserted after the param block when the step is sent.
 param([Parameter(Mandatory)][string]$InputJson)
-Set-StrictMode -Version 2.0
-$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-$in = ConvertFrom-Json -InputObject $InputJson
+$in = Read-RdpfixInput -Json $InputJson -Steps 'log-off-disconnected' -Parameters 'users', 'idleMinutes'
+
+# ---- Shared by every phase ----
 function Get-StuckSessions {
     # quser prints nothing useful but 'No User exists for *' on stderr (exit 1) when nobody is logged on
     # (reference 2.2). In 5.1 native stderr becomes error records: read it with Continue and 2>&1.
@@ -32,16 +32,16 @@ function Get-StuckSessions {
     }
     return , $found
 }
+# ---- end of the shared part ----
 
 if ($in.phase -eq 'check') { . {
 $stuck = Get-StuckSessions $in.parameters
-$result = [ordered]@{
+Write-RdpfixResult ([ordered]@{
     compliant = ($stuck.Count -eq 0)
     before    = [ordered]@{ sessions = $stuck }
     after     = [ordered]@{ sessions = @(); loggedOff = @($stuck | ForEach-Object { '{0} (session {1}, idle {2})' -f $_.user, $_.id, $_.idle }) }
     warnings  = @()
-}
-ConvertTo-Json -InputObject $result -Depth 10 -Compress
+})
 } }
 
 elseif ($in.phase -eq 'apply') { . {
@@ -60,12 +60,12 @@ foreach ($s in (Get-StuckSessions $in.parameters)) {
     }
     $done += , ([ordered]@{ user = $s.user; id = $s.id })
 }
-ConvertTo-Json -InputObject ([ordered]@{ changed = ($done.Count -gt 0); loggedOff = $done; warnings = $warnings }) -Depth 10 -Compress
+Write-RdpfixResult ([ordered]@{ changed = ($done.Count -gt 0); loggedOff = $done; warnings = $warnings })
 } }
 
 elseif ($in.phase -eq 'verify') { . {
 $left = Get-StuckSessions $in.parameters
 $names = @($left | ForEach-Object { '{0} (session {1})' -f $_.user, $_.id }) -join ', '
-ConvertTo-Json -InputObject ([ordered]@{ ok = ($left.Count -eq 0); reason = "still there: $names"; warnings = @() }) -Compress
+Write-RdpfixResult ([ordered]@{ ok = ($left.Count -eq 0); reason = "still there: $names"; warnings = @() })
 } }
 else { throw "reset-stuck-sessions has no phase '$($in.phase)'." }

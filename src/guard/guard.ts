@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { GuardCall } from '../../machines/playbook.machine.js';
 import { guardTtlMinutes, type Playbook } from '../playbooks/manifest.js';
+import { withPrelude } from '../playbooks/prelude.js';
 import { projectRoot } from '../paths.js';
 import { probePorts, type PortReach } from '../probe/reach.js';
 import type { TransportTarget } from '../transport/targets.js';
@@ -17,7 +18,9 @@ import { note, parametersFor, stepInput, type EngineContext, type HostJob } from
  */
 const script = (name: string) => readFileSync(path.join(projectRoot(), 'src', 'guard', 'ps', name), 'utf8');
 let scripts: { arm: string; disarm: string; runner: string } | undefined;
-const guardScripts = () => (scripts ??= { arm: script('arm-guard.ps1'), disarm: script('disarm-guard.ps1'), runner: script('revert-runner.ps1') });
+// Arm and disarm use the shared prelude's protected %ProgramData%\rdpfix folder; the runner is plain (it runs the
+// step's undo, which carries the prelude itself).
+const guardScripts = () => (scripts ??= { arm: withPrelude(script('arm-guard.ps1')), disarm: withPrelude(script('disarm-guard.ps1')), runner: script('revert-runner.ps1') });
 
 /** The task's name: unique per run and step; only characters that are safe in the task's command line. */
 export function guardTaskName(runId: string, playbook: string, step: string): string {

@@ -105,6 +105,9 @@ export interface LabFile {
   /** Fault: reading the file fails as a corrupt key does (NTE_BAD_KEYSET). */
   corrupt?: boolean;
   lastWriteTime?: string;
+  /** A directory that is a junction to this path: Get-Item shows ReparsePoint, LinkType Junction and the Target.
+   *  (Paths beneath it are not redirected: rdpfix must refuse such a folder before it uses it.) */
+  reparseTarget?: string;
 }
 
 export interface LabCertificate {

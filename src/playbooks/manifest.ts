@@ -3,12 +3,13 @@ import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSyn
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { withPrelude } from './prelude.js';
 import { RdpfixError } from '../errors.js';
 import { YAML_READ_OPTIONS, escapeControl, excerpt, yamlNestingProblem, yamlProblem } from '../safe-text.js';
 import { boundedMatch, patternProblem } from './safe-pattern.js';
 
 /**
- * A playbook is a folder: playbook.yaml (this schema) plus one standalone .ps1 per step phase.
+ * A playbook is a folder: playbook.yaml (this schema) plus its standalone .ps1 script(s), named for each step phase.
  * docs/playbooks.md documents the format; `rdpfix playbooks validate DIR` checks it.
  */
 export const PHASES = ['check', 'capture', 'apply', 'verify', 'undo'] as const;
@@ -160,7 +161,8 @@ export function inspectPlaybook(dir: string): PlaybookInspection {
         unreadable.add(name);
         problem(`steps.${i}.${phase}`, `script '${name}' ${read.problem}`);
       } else {
-        scripts[name] = read.text;
+        // As sent: with the shared prelude, so the digest covers it too.
+        scripts[name] = withPrelude(read.text);
         scriptFiles.push(path.join(dir, name));
       }
     }

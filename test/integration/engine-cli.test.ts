@@ -85,8 +85,8 @@ describe('plan / apply / runs / rollback through the CLI', () => {
   it('refuses to roll back with a playbook that changed since the run', async () => {
     const copy = path.join(mkdtempSync(path.join(tmpdir(), 'rdpfix-pbcopy-')), 'registry-values');
     mkdirSync(copy);
-    for (const f of ['playbook.yaml', 'check.ps1', 'capture.ps1', 'apply.ps1', 'verify.ps1', 'undo.ps1']) {
-      writeFileSync(path.join(copy, f), readFileSync(path.join(fixturePlaybooks(), 'registry-values', f), 'utf8') + (f === 'undo.ps1' ? '\n# edited\n' : ''));
+    for (const f of ['playbook.yaml', 'registry-values.ps1']) {
+      writeFileSync(path.join(copy, f), readFileSync(path.join(fixturePlaybooks(), 'registry-values', f), 'utf8') + (f === 'registry-values.ps1' ? '\n# edited\n' : ''));
     }
     const r = await runCli(['rollback', runId, '--playbooks', path.dirname(copy), '--state-dir', state]);
     expect(r.code).toBe(2);

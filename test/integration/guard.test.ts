@@ -42,6 +42,23 @@ describe('revert guard (commit-confirmed changes) on the lab', () => {
     expect(host.read()).toEqual(pre);
   });
 
+  it('refuses a %ProgramData%\\rdpfix\\guard an ordinary user made (SYSTEM would run what is in it): no task, no change', async () => {
+    const user = 'S-1-5-21-1111111111-2222222222-3333333333-1001';
+    const host = makeLabHost((s) => {
+      s.name = 'lab-104';
+      s.files['C:\\ProgramData\\rdpfix'] = { type: 'directory', sddl: 'O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)' };
+      s.files['C:\\ProgramData\\rdpfix\\guard'] = { type: 'directory', sddl: `O:${user}G:${user}D:PAI(A;OICI;FA;;;${user})(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)` };
+    }, 14);
+    const pre = host.read();
+    const r = await run(host, 'guarded-rule');
+    expect(r.hosts[0]!.outcome).not.toBe('succeeded');
+    expect(r.hosts[0]!.results['guarded-rule']!.failure!.message).toMatch(/Could not arm the revert guard, so the change was not made: .*C:\\ProgramData\\rdpfix\\guard exists and is not rdpfix's own: its owner is S-1-5-21-/);
+    expect(records(r.runId).some((x) => x.type === 'step-applied')).toBe(false);
+    expect(host.read().firewall).toEqual(pre.firewall);
+    expect(host.read().scheduledTasks).toEqual(pre.scheduledTasks);
+    expect(host.read().files).toEqual(pre.files);
+  });
+
   it('a change that cuts the remoting port is not confirmed: the step is rolled back and the guard removed', async () => {
     const host = makeLabHost((s) => (s.name = 'lab-102'), 12);
     const pre = host.read();

@@ -22,6 +22,12 @@ afterAll(() => env.broker.close());
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 const BACKUP = 'C:\\ProgramData\\rdpfix\\backup';
+const PROTECTED = 'O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)';
+/** %ProgramData%\rdpfix made by carol (an ordinary user may create folders there), readable by Administrators. */
+const userMadeRdpfixFolder = (s: LabHostState) => {
+  const sid = Object.keys(s.registry).find((k) => /-1003(\.bak)?$/.test(k))!.split('\\').pop()!.replace(/\.bak$/, '');
+  s.files['C:\\ProgramData\\rdpfix'] = { type: 'directory', sddl: `O:${sid}G:${sid}D:AI(A;OICI;FA;;;${sid})(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)(A;OICIID;0x1200a9;;;BU)` };
+};
 
 /** The profile-corrupt scenario (carol: <SID> → C:\Users\TEMP, the real profile backed up as <SID>.bak). */
 const corruptHost = (extra?: (s: LabHostState) => void, seed = 5) =>
@@ -83,6 +89,8 @@ describe('playbook fix-user-profile on the lab', () => {
     const files = host.read().files;
     const exported = Object.keys(files).filter((f) => f.startsWith(`${BACKUP}\\${r.runId}\\`)).sort();
     expect(exported).toEqual([`${BACKUP}\\${r.runId}\\${sid}.bak.reg`, `${BACKUP}\\${r.runId}\\${sid}.reg`]);
+    // The backup folders admit only SYSTEM and Administrators (owner Administrators, not inherited): they hold profile keys.
+    for (const dir of ['C:\\ProgramData\\rdpfix', BACKUP, `${BACKUP}\\${r.runId}`]) expect(files[dir]!.sddl).toBe(PROTECTED);
     const text = Buffer.from(files[exported[1]!]!.content!, 'base64').subarray(2).toString('utf16le');
     expect(text).toContain(`[${PROFILE_LIST_KEY}\\${sid}]`);
     expect(text).toContain('"State"=dword:00000800');
@@ -150,6 +158,27 @@ describe('playbook fix-user-profile on the lab', () => {
       const out = await onHost(host, pb.scripts['fix-user-profile.ps1']!, [input]);
       expect(JSON.parse(out[0] as string)).toMatchObject({ changed: false });
     }
+    expect(host.read()).toEqual(pre);
+  });
+
+  it('a %ProgramData%\\rdpfix an ordinary user created (owner not ours) is refused: blocked in the plan, nothing changed', async () => {
+    const host = corruptHost(userMadeRdpfixFolder);
+    const pre = host.read();
+    const plan = (await run([host], 'plan')).hosts[0]!.results['fix-user-profile']!.plan;
+    expect(plan[0]!.action).toBe('blocked');
+    const r = await run([host], 'apply');
+    expect(r.hosts[0]!.outcome).not.toBe('succeeded');
+    expect(r.hosts[0]!.results['fix-user-profile']!.failure).toMatchObject({ step: 'export-profile-keys', phase: 'blocked' });
+    expect(r.hosts[0]!.results['fix-user-profile']!.failure!.message).toMatch(/C:\\ProgramData\\rdpfix exists and is not rdpfix's own: its owner is S-1-5-21-[0-9-]+-1003, not SYSTEM/);
+    expect(host.read()).toEqual(pre);
+  });
+
+  it('the apply refuses a user-made %ProgramData%\\rdpfix by itself too (made after the check), writing nothing', async () => {
+    const host = corruptHost(userMadeRdpfixFolder);
+    const pre = host.read();
+    const input = JSON.stringify({ runId: 'r-1', host: 'lab-001', playbook: 'fix-user-profile', step: 'export-profile-keys', phase: 'apply', parameters: { user: 'carol' }, checkpoint: null });
+    const e = await env.broker.invoke({ kind: 'lab', host: host.state.name, statePath: host.statePath }, env.catalogue.get('fix-user-profile')!.scripts['fix-user-profile.ps1']!, [input], { timeoutMs: 60000 });
+    expect(!e.ok && e.error.message).toMatch(/refused: C:\\ProgramData\\rdpfix exists and is not rdpfix's own: its owner is S-1-5-21-/);
     expect(host.read()).toEqual(pre);
   });
 

@@ -1,6 +1,5 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import { makeLabHost, runLab, type LabHostFixture } from '../helpers/lab.js';
 import { engineSetup, labInventory } from '../helpers/engine.js';
 import { startRun, rollbackRun, type RunResult } from '../../src/engine/run.js';
@@ -170,7 +169,7 @@ describe('playbook machinekeys-repair on the lab', () => {
     // An undo may run twice (a revert guard may run it unattended): the second run changes nothing.
     const cp = readRun(env.stateDir, rk.runId).records.find((x) => x.type === 'step-checkpoint' && x.host === 'lab-001' && x.step === 'rdp-key-reset')!;
     const before = f.corrupt.read();
-    const again = await runLab(f.corrupt.statePath, readFileSync(path.join(projectRoot(), 'playbooks', PB, `${PB}.ps1`), 'utf8'),
+    const again = await runLab(f.corrupt.statePath, env.catalogue.get(PB)!.scripts[`${PB}.ps1`]!, // as sent: with the shared prelude
       [JSON.stringify({ runId: rk.runId, host: 'lab-001', playbook: PB, step: 'rdp-key-reset', phase: 'undo', parameters: { strategy: 'rdp-key' }, checkpoint: cp.state })]);
     expect(again.error).toBeNull();
     expect(JSON.parse(again.output[0] as string)).toMatchObject({ changed: false });

@@ -93,7 +93,7 @@ describe('playbook network-profile-private on the lab', () => {
     const pb = env.catalogue.get(PB)!;
     const input = JSON.stringify({ runId: r.runId, host: host.state.name, playbook: PB, step: 'set-private', phase: 'undo', parameters: {}, checkpoint: r.hosts[0]!.results[PB]!.checkpoints['set-private'] });
     const undo = async () => {
-      const e = await env.broker.invoke(targetFor(labInventory([host]).hosts[0]!), pb.scripts['undo.ps1']!, [input], { timeoutMs: 60000 });
+      const e = await env.broker.invoke(targetFor(labInventory([host]).hosts[0]!), pb.scripts['network-profile-private.ps1']!, [input], { timeoutMs: 60000 });
       if (!e.ok) throw new Error(e.error.message);
       return JSON.parse(e.data.output.find((o) => typeof o === 'string' && o.startsWith('{')) as string) as { changed: boolean };
     };

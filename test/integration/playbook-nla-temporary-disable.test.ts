@@ -1,5 +1,5 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeLabHost, type LabHostFixture } from '../helpers/lab.js';
@@ -68,7 +68,8 @@ describe('playbook nla-temporary-disable on the lab', () => {
   it('undo runs from the checkpoint alone (as the revert task does), and a second run changes nothing', async () => {
     const host = makeLabHost();
     const pre = host.read();
-    const script = (phase: string) => readFileSync(path.join(projectRoot(), 'playbooks', 'nla-temporary-disable', `${phase}.ps1`), 'utf8');
+    // The script as the engine sends it (with the shared prelude), one for every phase.
+    const script = (_phase: string) => env.catalogue.get('nla-temporary-disable')!.scripts['nla-temporary-disable.ps1']!;
     const input = (phase: string) => JSON.stringify({ runId: 't', host: 'lab-001', playbook: 'nla-temporary-disable', step: 'disable-nla', phase, parameters: { ttlMinutes: 60 }, checkpoint: null });
     const target = { kind: 'lab' as const, host: host.state.name, statePath: host.statePath };
     const call = (phase: string, json: string) => env.broker.invoke(target, script(phase), [json], { timeoutMs: 60000 });
@@ -81,11 +82,11 @@ describe('playbook nla-temporary-disable on the lab', () => {
     expect(cp).toEqual({ key: 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp', name: 'UserAuthentication', exists: true, kind: 'DWord', data: 1 });
     expect(await one('apply', input('apply'))).toMatchObject({ changed: true, warnings: ['NLA is off on this host until the revert task restores it after 60 minutes.'] });
     expect(await one('verify', input('verify'))).toMatchObject({ ok: true });
-    const bare = JSON.stringify({ checkpoint: cp });
+    const bare = JSON.stringify({ step: 'disable-nla', phase: 'undo', checkpoint: cp });
     expect(await one('undo', bare)).toEqual({ changed: true, warnings: [] });
     expect(await one('undo', bare)).toEqual({ changed: false, warnings: [] });
     expect(host.read()).toEqual(pre);
-    const wrong = await call('undo', JSON.stringify({ checkpoint: { ...cp, name: 'SecurityLayer' } }));
+    const wrong = await call('undo', JSON.stringify({ step: 'disable-nla', phase: 'undo', checkpoint: { ...cp, name: 'SecurityLayer' } }));
     expect(!wrong.ok && wrong.error.message).toMatch(/checkpoint is for 'SecurityLayer', not UserAuthentication/);
     expect(host.read()).toEqual(pre);
   });

@@ -139,7 +139,7 @@ describe('playbook rdp-firewall-rules on the lab', () => {
     const pb = env.catalogue.get(PB)!;
     const undo = async (step: string) => {
       const input = JSON.stringify({ runId: r.runId, host: host.state.name, playbook: PB, step, phase: 'undo', parameters: {}, checkpoint: checkpoints[step] });
-      const e = await env.broker.invoke(targetFor(labInventory([host]).hosts[0]!), pb.scripts['undo.ps1']!, [input], { timeoutMs: 60000 });
+      const e = await env.broker.invoke(targetFor(labInventory([host]).hosts[0]!), pb.scripts['rdp-firewall-rules.ps1']!, [input], { timeoutMs: 60000 });
       if (!e.ok) throw new Error(e.error.message);
       return JSON.parse(e.data.output.find((o) => typeof o === 'string' && o.startsWith('{')) as string) as { changed: boolean };
     };

@@ -119,7 +119,8 @@ describe('playbook rdp-security-layer on the lab', () => {
   it('undo runs from the checkpoint alone, restores absence, and a second run changes nothing', async () => {
     const host = makeLabHost((s) => { delete s.registry[RDP_TCP_KEY]!.SecurityLayer; });
     const pre = host.read();
-    const script = (phase: string) => readFileSync(path.join(projectRoot(), 'playbooks', 'rdp-security-layer', `${phase}.ps1`), 'utf8');
+    // The script as the engine sends it (with the shared prelude), one for every phase.
+    const script = (_phase: string) => env.catalogue.get('rdp-security-layer')!.scripts['rdp-security-layer.ps1']!;
     const input = (x: object) => JSON.stringify({ runId: 't', host: 'lab-001', playbook: 'rdp-security-layer', step: 'raise-security-layer', parameters: { securityLayer: 'tls', minEncryptionLevel: 'auto', ttlMinutes: 60 }, checkpoint: null, ...x });
     const target = { kind: 'lab' as const, host: host.state.name, statePath: host.statePath };
     const call = (phase: string, json: string) => env.broker.invoke(target, script(phase), [json], { timeoutMs: 60000 });
@@ -132,13 +133,13 @@ describe('playbook rdp-security-layer on the lab', () => {
     expect(cp).toEqual({ key: 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp', name: 'SecurityLayer', exists: false, kind: null, data: null });
     expect(await one('apply', input({ phase: 'apply' }))).toMatchObject({ changed: true });
     expect(host.read().registry[RDP_TCP_KEY]!.SecurityLayer).toEqual({ kind: 'DWord', data: 2 });
-    const bare = JSON.stringify({ checkpoint: cp }); // what an unattended revert has: the checkpoint, nothing else
+    const bare = JSON.stringify({ step: 'raise-security-layer', phase: 'undo', checkpoint: cp }); // what an unattended revert needs: the checkpoint, no parameters
     expect(await one('undo', bare)).toEqual({ changed: true, warnings: [] });
     expect(await one('undo', bare)).toEqual({ changed: false, warnings: [] });
     expect(host.read()).toEqual(pre);
-    const forged = JSON.stringify({ checkpoint: { ...cp, name: 'PortNumber' } });
+    const forged = JSON.stringify({ step: 'raise-security-layer', phase: 'undo', checkpoint: { ...cp, name: 'PortNumber' } });
     const refused = await call('undo', forged);
-    expect(!refused.ok && refused.error.message).toMatch(/names 'PortNumber', not SecurityLayer or MinEncryptionLevel/);
+    expect(!refused.ok && refused.error.message).toMatch(/checkpoint is for 'PortNumber', not SecurityLayer/);
     expect(host.read()).toEqual(pre);
   });
 

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/paths.js';
 import { locatePowerShell } from '../../src/powershell/locate.js';
+import { loadCatalogue } from '../../src/playbooks/manifest.js';
 
 /**
  * Every PowerShell file rdpfix ships must run on Windows PowerShell 5.1 (shared reference section 12):
@@ -23,11 +25,11 @@ const root = projectRoot();
 const checker = path.join(root, 'scripts', 'check-ps51.ps1');
 
 /** Runs the checker over the folders that exist; returns the findings as 'file:line:col: rule: message' lines. */
-function check(folders: string[]): { checked: string[]; findings: string[] } {
-  const checked = folders.filter((f) => existsSync(path.join(root, f)));
+function check(folders: string[], base = root): { checked: string[]; findings: string[] } {
+  const checked = folders.filter((f) => existsSync(path.join(base, f)));
   if (checked.length === 0) return { checked, findings: [] };
   const pwsh = locatePowerShell().executable;
-  const r = spawnSync(pwsh, ['-NoProfile', '-NonInteractive', '-File', checker, '-Json', '-Path', ...checked.map((f) => path.join(root, f))], {
+  const r = spawnSync(pwsh, ['-NoProfile', '-NonInteractive', '-File', checker, '-Json', '-Path', ...checked.map((f) => path.join(base, f))], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     timeout: 170_000,
@@ -37,7 +39,7 @@ function check(folders: string[]): { checked: string[]; findings: string[] } {
   const parsed = r.stdout.trim() === '' ? [] : (JSON.parse(r.stdout) as Ps51Finding[]);
   expect(r.status).toBe(parsed.length > 0 ? 1 : 0);
   const findings = parsed.map(
-    (f) => `${path.relative(root, f.path)}:${f.line}:${f.column}: ${f.rule}: ${f.message} (reference ${f.section})`,
+    (f) => `${path.relative(base, f.path)}:${f.line}:${f.column}: ${f.rule}: ${f.message} (reference ${f.section})`,
   );
   return { checked, findings };
 }
@@ -47,6 +49,17 @@ describe('Windows PowerShell 5.1 compatibility of the repository', () => {
     const { checked, findings } = check(['src/probe/ps', 'src/guard/ps', 'playbooks']);
     expect(checked).toEqual(['src/probe/ps', 'src/guard/ps', 'playbooks']);
     expect(findings.length, `host-side scripts with constructs Windows PowerShell 5.1 lacks:\n${findings.join('\n')}\n`).toBe(0);
+  }, 180_000);
+
+  it('step scripts as they are sent (each with the shared prelude inserted) are Windows PowerShell 5.1 code', () => {
+    const sent = mkdtempSync(path.join(tmpdir(), 'rdpfix-sent-'));
+    for (const pb of loadCatalogue([path.join(root, 'playbooks')]).values()) {
+      mkdirSync(path.join(sent, pb.id));
+      for (const [name, text] of Object.entries(pb.scripts)) writeFileSync(path.join(sent, pb.id, name), text);
+    }
+    const { checked, findings } = check(['.'], sent);
+    expect(checked).toEqual(['.']);
+    expect(findings.length, `step scripts as sent with constructs Windows PowerShell 5.1 lacks:\n${findings.join('\n')}\n`).toBe(0);
   }, 180_000);
 
   it('the checker itself is Windows PowerShell 5.1 code', () => {

@@ -2,10 +2,8 @@
 # a folder only SYSTEM and Administrators can write holds the step's undo script and its input, and a SYSTEM
 # scheduled task runs them after the TTL (and at startup, should the host reboot first) unless the controller
 # disarms it. Idempotent: arming again replaces the task and the files. Reference 7.5.
+# The shared prelude (playbooks/_shared/prelude.ps1: rdpfix's protected folder) is inserted after the param block.
 param([Parameter(Mandatory)][string]$InputJson)
-Set-StrictMode -Version 2.0
-$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
 $in = ConvertFrom-Json -InputObject $InputJson
 $task = [string]$in.task
 # The name goes into the task's command line: only a closed set of characters (the controller builds it the same way).
@@ -13,20 +11,10 @@ if ($task -notmatch '^rdpfix-[A-Za-z0-9._-]{1,200}$') { throw "Invalid guard tas
 $ttl = [int]$in.ttlMinutes
 if ($ttl -lt 1) { throw "Invalid TTL $ttl." }
 
-# %ProgramData% is C:\ProgramData unless moved; the fallback also serves hosts whose environment lacks it.
-$base = $env:ProgramData
-if (-not $base) { $base = 'C:\ProgramData' }
-$root = "$base\rdpfix"
-$guardRoot = "$root\guard"
-$dir = "$guardRoot\$task"
-# The task runs these files as SYSTEM: nobody but SYSTEM and Administrators may write them (ProgramData lets users
-# create files), so the folder gets a protected ACL before anything is written into it.
-$sddl = 'O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)'
-foreach ($d in @($root, $guardRoot, $dir)) {
-    if (-not (Test-Path -LiteralPath $d)) { New-Item -ItemType Directory -Path $d | Out-Null }
-    $acl = Get-Acl -LiteralPath $d
-    if ($acl.Sddl -ne $sddl) { $acl.SetSecurityDescriptorSddlForm($sddl); Set-Acl -LiteralPath $d -AclObject $acl }
-}
+# The task runs these files as SYSTEM: nobody but SYSTEM and Administrators may write them. Ordinary users may
+# create folders under ProgramData, so an rdpfix or guard folder someone else made (or a junction) is refused, not
+# reused: it could swap the script the task runs (Initialize-RdpfixFolder).
+$dir = (Initialize-RdpfixFolder -Relative "guard\$task").path
 # ASCII scripts read the same in 5.1 whatever the encoding; the input may hold any text, read back as UTF-8.
 Set-Content -LiteralPath "$dir\revert.ps1" -Value ([string]$in.runner) -Encoding UTF8
 Set-Content -LiteralPath "$dir\undo.ps1" -Value ([string]$in.undoScript) -Encoding UTF8

@@ -448,6 +448,13 @@ function New-LabFsItemObject {
     if ($isDir) {
         $o.Mode = 'd-----'
         $o.Attributes = [System.IO.FileAttributes]::Directory
+        if ($null -ne $Item.Entry -and $Item.Entry.PSObject.Properties['reparseTarget'] -and $Item.Entry.reparseTarget) {
+            # A junction (mount point), as Get-Item shows one. Paths beneath it are not redirected to its target.
+            $o.Mode = 'd----l'
+            $o.Attributes = [System.IO.FileAttributes]::Directory -bor [System.IO.FileAttributes]::ReparsePoint
+            $o.LinkType = 'Junction'
+            $o.Target = @([string]$Item.Entry.reparseTarget)
+        }
         $o.Parent = $null
         if ($null -ne $parent) { $o.Parent = New-LabFsDirRef $parent }
         $o.Root = New-LabFsDirRef ($full.Substring(0, 3))

@@ -1,30 +1,26 @@
-# Read-only: the local value, its policy copy (which wins, shared reference C.2, 7.1), and the target.
-# Steps: min-encryption-level (only raises), raise-security-layer (hardening), lower-security-layer (weakening,
-# always reverted after the TTL); at most one of the two SecurityLayer steps has work to do. SecurityLayer orders
-# 0 RDP Security Layer < 1 Negotiate (TLS when the client can, else RDP) < 2 SSL/TLS.
+# rdp-security-layer: RDP-Tcp SecurityLayer and MinEncryptionLevel, unless group policy decides them (shared
+# reference C.2, 7.1). Steps: min-encryption-level (only raises), raise-security-layer (hardening), lower-security-layer
+# (weakening, always reverted after the TTL); at most one of the two SecurityLayer steps has work to do. SecurityLayer
+# orders 0 RDP Security Layer < 1 Negotiate (TLS when the client can, else RDP) < 2 SSL/TLS.
+# One script for every phase and step (the engine passes $in.phase and $in.step); the shared prelude
+# (playbooks/_shared/prelude.ps1) is inserted after the param block when the step is sent.
 param([Parameter(Mandatory)][string]$InputJson)
-Set-StrictMode -Version 2.0
-$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-$in = ConvertFrom-Json -InputObject $InputJson
-$localKey = 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp'
-$policyKey = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
-function Read-Dword([string]$Key, [string]$Name) {
-    $item = Get-ItemProperty -Path $Key -Name $Name -ErrorAction SilentlyContinue
-    if ($null -eq $item) { return $null }
-    return [int]$item.$Name
-}
-function Get-Effective([string]$Name) {
-    $l = Read-Dword $localKey $Name
-    $p = Read-Dword $policyKey $Name
-    $e = $l
-    if ($null -ne $p) { $e = $p }
-    return [ordered]@{ local = $l; policy = $p; effective = $e }
-}
+$in = Read-RdpfixInput -Json $InputJson -Steps 'min-encryption-level', 'raise-security-layer', 'lower-security-layer' -Parameters 'securityLayer', 'minEncryptionLevel', 'ttlMinutes'
+
+# ---- Shared by every phase ----
+$Key = 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp'
+# The value this step sets (and its checkpoint names).
+$Name = 'SecurityLayer'
+if ($in.step -eq 'min-encryption-level') { $Name = 'MinEncryptionLevel' }
+$layerTarget = $null
+if ($null -ne $in.parameters.PSObject.Properties['securityLayer']) { $layerTarget = @{ rdp = 0; negotiate = 1; tls = 2 }[[string]$in.parameters.securityLayer] }
+# ---- end of the shared part ----
+
+# Read-only: the local value, its policy copy (which wins), and the target.
+if ($in.phase -eq 'check') { . {
 $layerNames = @{ 0 = 'RDP Security Layer'; 1 = 'Negotiate'; 2 = 'SSL/TLS' }
-$layerTarget = @{ rdp = 0; negotiate = 1; tls = 2 }[[string]$in.parameters.securityLayer]
 $ttl = [int]$in.parameters.ttlMinutes
-$mel = Get-Effective 'MinEncryptionLevel'
+$mel = Get-RdpfixEffectiveDword -Key $Key -Name 'MinEncryptionLevel'
 # The floor for MinEncryptionLevel: explicit, or (auto) Client Compatible only where TLS needs more than Low.
 $melFloor = $null
 switch ([string]$in.parameters.minEncryptionLevel) {
@@ -47,8 +43,8 @@ if ($in.step -eq 'min-encryption-level') {
     $after = [ordered]@{ MinEncryptionLevel = $mel.local; policy = $mel.policy }
     if (-not $compliant) { $after.MinEncryptionLevel = $melFloor }
 } else {
-    $sl = Get-Effective 'SecurityLayer'
-    $nla = Get-Effective 'UserAuthentication'
+    $sl = Get-RdpfixEffectiveDword -Key $Key -Name 'SecurityLayer'
+    $nla = Get-RdpfixEffectiveDword -Key $Key -Name 'UserAuthentication'
     # An absent SecurityLayer means Negotiate (1), the documented default (unattend SecurityLayer reference).
     $current = $sl.effective
     if ($null -eq $current) { $current = 1 }
@@ -85,11 +81,58 @@ if ($in.step -eq 'min-encryption-level') {
         if ($lower) { $after.revertsAfterMinutes = $ttl }
     }
 }
-$result = [ordered]@{
+Write-RdpfixResult ([ordered]@{
     compliant = $compliant
     blocked   = $blocked
     before    = $before
     after     = $after
     warnings  = $warnings
+})
+} }
+
+# The prior state of the step's local value: whether it existed, its kind and data; it names its value.
+elseif ($in.phase -eq 'capture') { . {
+Write-RdpfixResult ([ordered]@{ state = (Get-RdpfixValueState -Key $Key -Name $Name); warnings = @() })
+} }
+
+# Writes the step's target (check said it is needed and not blocked). The kind is explicit: New-ItemProperty
+# -PropertyType DWord also where the value was missing (reference C.1).
+elseif ($in.phase -eq 'apply') { . {
+$warnings = @()
+if ($in.step -eq 'min-encryption-level') {
+    $name = 'MinEncryptionLevel'
+    $target = @{ 'client-compatible' = 2; high = 3; fips = 4 }[[string]$in.parameters.minEncryptionLevel]
+    if ([string]$in.parameters.minEncryptionLevel -eq 'auto') { $target = 2 }
+} else {
+    $name = 'SecurityLayer'
+    $target = $layerTarget
+    if ($in.step -eq 'lower-security-layer') { $warnings += "SecurityLayer is $target until the revert task restores it after $([int]$in.parameters.ttlMinutes) minutes." }
 }
-ConvertTo-Json -InputObject $result -Depth 10 -Compress
+$changed = $false
+if ($null -ne $target) {
+    New-ItemProperty -Path $Key -Name $name -PropertyType DWord -Value ([int]$target) -Force | Out-Null
+    $changed = $true
+}
+Write-RdpfixResult ([ordered]@{ changed = $changed; rebootRequired = $false; warnings = $warnings })
+} }
+
+elseif ($in.phase -eq 'verify') { . {
+if ($in.step -eq 'min-encryption-level') {
+    $effective = (Get-RdpfixEffectiveDword -Key $Key -Name 'MinEncryptionLevel').effective
+    $floor = @{ auto = 2; 'client-compatible' = 2; high = 3; fips = 4 }[[string]$in.parameters.minEncryptionLevel]
+    $ok = ($null -ne $floor -and $null -ne $effective -and $effective -ge $floor)
+    $reason = "effective MinEncryptionLevel is $effective, expected at least $floor"
+} else {
+    $effective = (Get-RdpfixEffectiveDword -Key $Key -Name 'SecurityLayer').effective
+    $ok = ($effective -eq $layerTarget)
+    $reason = "effective SecurityLayer is $effective, expected $layerTarget"
+}
+Write-RdpfixResult ([ordered]@{ ok = $ok; reason = $reason; warnings = @() })
+} }
+
+# Restores the checkpoint: the value's data and kind, or its absence. Self-contained: it reads only the checkpoint
+# (the revert task runs it unattended on the host after the TTL), checks first, and a second run changes nothing.
+elseif ($in.phase -eq 'undo') { . {
+Write-RdpfixResult ([ordered]@{ changed = (Restore-RdpfixValueState -Key $Key -Name $Name -Checkpoint $in.checkpoint); warnings = @() })
+} }
+else { throw "rdp-security-layer has no phase '$($in.phase)'." }

@@ -1,17 +1,17 @@
-# Read-only. Check (is a change needed, before/after, what blocks it) and verify (the post-condition: the same
-# evaluation must find the step compliant) for both steps:
+# rdp-firewall-rules. Check (read-only: is a change needed, before/after, what blocks it) and verify (the
+# post-condition: the same evaluation must find the step compliant) for both steps:
 #   builtin-rules     RemoteDesktop-UserMode-In-TCP/-UDP enabled, their Profile covering the required profiles, and
 #                     their RemoteAddress equal to remoteAddresses when that is given (shared reference 4.1-4.5).
 #   custom-port-rule  when PortNumber (RDP-Tcp) is not 3389: that TCP port admitted on every required profile by
 #                     an enabled inbound allow rule of the active store (reference 4.6).
 # Block rules win over allow rules (MS-FASP 2.2.34), so an enabled block rule on the RDP port stops the step.
 # Rules that come from group policy live in the GPO store, visible in ActiveStore only, and cannot be changed locally.
+# One script for every phase and step (the engine passes $in.phase and $in.step); the shared prelude
+# (playbooks/_shared/prelude.ps1) is inserted after the param block when the step is sent.
 param([Parameter(Mandatory)][string]$InputJson)
-Set-StrictMode -Version 2.0
-$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-$in = ConvertFrom-Json -InputObject $InputJson
+$in = Read-RdpfixInput -Json $InputJson -Steps 'builtin-rules', 'custom-port-rule' -Parameters 'ttlMinutes', 'profiles', 'remoteAddresses'
 
+# ---- Shared by every phase ----
 $BuiltinNames = @('RemoteDesktop-UserMode-In-TCP', 'RemoteDesktop-UserMode-In-UDP')
 $CustomName = 'rdpfix-RDP-Custom-Port'
 $AllProfiles = @('Domain', 'Private', 'Public')
@@ -127,10 +127,9 @@ function Get-RequiredProfiles {
     if ($spec -eq 'any') { return , $AllProfiles }
     if ($spec -eq 'active' -or $spec -eq '') {
         $cats = @(Get-NetConnectionProfile -ErrorAction Stop | ForEach-Object {
-            $c = [string]$_.NetworkCategory
-            if ($c -eq '0' -or $c -eq 'Public') { 'Public' }
-            elseif ($c -eq '1' -or $c -eq 'Private') { 'Private' }
-            elseif ($c -eq '2' -or $c -eq 'DomainAuthenticated') { 'Domain' }
+            $c = ConvertTo-RdpfixCategoryName $_.NetworkCategory
+            if ($c -eq 'Public' -or $c -eq 'Private') { $c }
+            elseif ($c -eq 'DomainAuthenticated') { 'Domain' }
         })
         return , @($AllProfiles | Where-Object { $cats -contains $_ })
     }
@@ -138,6 +137,16 @@ function Get-RequiredProfiles {
     return , @($AllProfiles | Where-Object { $parts -contains $_ })
 }
 
+function Get-RdpPort {
+    $item = Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp' -Name 'PortNumber' -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return 3389 }
+    return [int]$item.PortNumber
+}
+
+# ---- end of the shared part ----
+
+# Check, and verify: the same evaluation must find the step compliant after apply.
+if ($in.phase -eq 'check' -or $in.phase -eq 'verify') { . {
 function Get-FirewallView {
     # Every rule of the active store (local and group policy) with its filters, joined on InstanceID: one bulk
     # query per class instead of one association per rule.
@@ -252,14 +261,6 @@ function Test-RuleSatisfies($Rule, $Required, $Scope) {
     return $true
 }
 
-function Get-RdpPort {
-    $item = Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp' -Name 'PortNumber' -ErrorAction SilentlyContinue
-    if ($null -eq $item) { return 3389 }
-    return [int]$item.PortNumber
-}
-
-# ---------------------------------------------------------------------------------------------------
-
 $scope = Get-RequestedScope
 $required = Get-RequiredProfiles
 $view = Get-FirewallView
@@ -352,14 +353,225 @@ if ($in.phase -eq 'verify') {
     $reason = 'the rules admit RDP on the required profiles'
     if ($null -ne $blocked) { $reason = $blocked }
     elseif (-not $compliant) { $reason = 'still not compliant: ' + (ConvertTo-Json -InputObject $before -Depth 10 -Compress) }
-    ConvertTo-Json -InputObject ([ordered]@{ ok = ($compliant -and $null -eq $blocked); reason = $reason; warnings = @($warnings) }) -Depth 10 -Compress
+    Write-RdpfixResult ([ordered]@{ ok = ($compliant -and $null -eq $blocked); reason = $reason; warnings = @($warnings) })
     return
 }
-$result = [ordered]@{
+Write-RdpfixResult ([ordered]@{
     compliant = ($compliant -and $null -eq $blocked)
     blocked   = $blocked
     before    = $before
     after     = $after
     warnings  = @($warnings)
+})
+} }
+
+# The checkpoint undo restores exactly (and what rollback compares against the state the step left):
+#   builtin-rules     per built-in rule of the local store: whether it exists, Enabled, Profile, RemoteAddress.
+#   custom-port-rule  whether rdpfix-RDP-Custom-Port exists and, if it does, every setting apply may change
+#                     (and what undo needs to recreate it).
+elseif ($in.phase -eq 'capture') { . {
+function ConvertTo-List($Value) {
+    $list = @(@($Value) | ForEach-Object { [string]$_ } | Where-Object { $_ -ne '' })
+    if ($list.Count -eq 0) { return @('Any') }
+    return $list
 }
-ConvertTo-Json -InputObject $result -Depth 10 -Compress
+
+function Get-RuleState([string]$Name, [switch]$Full) {
+    # Local (persistent) store only: group policy rules are not ours to change or restore.
+    $r = @(Get-NetFirewallRule -Name $Name -ErrorAction SilentlyContinue)
+    if ($r.Count -eq 0) { return [ordered]@{ name = $Name; exists = $false } }
+    $af = Get-NetFirewallAddressFilter -AssociatedNetFirewallRule $r[0] -ErrorAction Stop
+    $s = [ordered]@{
+        name          = $Name
+        exists        = $true
+        enabled       = [string]$r[0].Enabled
+        profile       = [string]$r[0].Profile
+        remoteAddress = @(ConvertTo-List $af.RemoteAddress)
+    }
+    if ($Full) {
+        $pf = Get-NetFirewallPortFilter -AssociatedNetFirewallRule $r[0] -ErrorAction Stop
+        $app = Get-NetFirewallApplicationFilter -AssociatedNetFirewallRule $r[0] -ErrorAction Stop
+        $svc = Get-NetFirewallServiceFilter -AssociatedNetFirewallRule $r[0] -ErrorAction Stop
+        $s.displayName = [string]$r[0].DisplayName
+        $s.description = [string]$r[0].Description
+        $s.direction = [string]$r[0].Direction
+        $s.action = [string]$r[0].Action
+        $s.protocol = [string]$pf.Protocol
+        $s.localPort = @(ConvertTo-List $pf.LocalPort)
+        $s.program = [string]$app.Program
+        $s.service = [string]$svc.Service
+    }
+    return $s
+}
+
+if ($in.step -eq 'builtin-rules') {
+    $state = [ordered]@{ rules = @(@('RemoteDesktop-UserMode-In-TCP', 'RemoteDesktop-UserMode-In-UDP') | ForEach-Object { Get-RuleState $_ }) }
+} else {
+    $state = [ordered]@{ rule = (Get-RuleState 'rdpfix-RDP-Custom-Port' -Full) }
+}
+Write-RdpfixResult ([ordered]@{ state = $state; warnings = @() })
+} }
+
+# builtin-rules:    enables RemoteDesktop-UserMode-In-TCP/-UDP (by Name: locale independent; never
+#                   Enable-NetFirewallRule without a selector, which enables every rule), widens their Profile to
+#                   the required profiles and, when remoteAddresses is given, sets their RemoteAddress.
+# custom-port-rule: creates (or corrects) rdpfix-RDP-Custom-Port, inbound TCP <PortNumber> to TermService, with a
+#                   deterministic Name so that a re-run never creates a duplicate (shared reference 4.4).
+# Only what differs is written. CDXML cmdlets get -ErrorAction on every call (reference 3.3).
+elseif ($in.phase -eq 'apply') { . {
+# Compared normalized; written as given (Windows stores them normalized).
+$scope = Get-RequestedScope
+$remoteGiven = $null
+if ($null -ne $scope) { $remoteGiven = @($in.parameters.remoteAddresses | Where-Object { $null -ne $_ } | ForEach-Object { [string]$_ }) }
+$required = Get-RequiredProfiles
+$changed = $false
+$warnings = New-Object System.Collections.ArrayList
+
+if ($in.step -eq 'builtin-rules') {
+    foreach ($name in @('RemoteDesktop-UserMode-In-TCP', 'RemoteDesktop-UserMode-In-UDP')) {
+        $r = @(Get-NetFirewallRule -Name $name -ErrorAction SilentlyContinue)
+        if ($r.Count -eq 0) { [void]$warnings.Add("$name is not in the local store; left alone."); continue }
+        if ([string]$r[0].Enabled -ne 'True' -and [string]$r[0].Enabled -ne '1') {
+            Enable-NetFirewallRule -Name $name -ErrorAction Stop
+            $changed = $true
+        }
+        $names = @(ConvertTo-ProfileNames $r[0].Profile)
+        if ($names -notcontains 'Any') {
+            $missing = @($required | Where-Object { $names -notcontains $_ })
+            if ($missing.Count -gt 0) {
+                $widened = @($AllProfiles | Where-Object { $names -contains $_ -or $required -contains $_ })
+                Set-NetFirewallRule -Name $name -Profile ($widened -join ',') -ErrorAction Stop
+                $changed = $true
+            }
+        }
+        if ($null -ne $scope) {
+            $af = Get-NetFirewallAddressFilter -AssociatedNetFirewallRule $r[0] -ErrorAction Stop
+            if (-not (Test-SameAddresses $af.RemoteAddress $scope)) {
+                Set-NetFirewallRule -Name $name -RemoteAddress $remoteGiven -ErrorAction Stop
+                $changed = $true
+            }
+        }
+    }
+} else {
+    $port = Get-RdpPort
+    if ($port -ne 3389) {
+        $profileText = 'Any'
+        if ($required.Count -gt 0) { $profileText = ($required -join ',') }
+        $remote = @('Any')
+        if ($null -ne $scope) { $remote = $remoteGiven }
+        $name = 'rdpfix-RDP-Custom-Port'
+        $rule = @{
+            Direction = 'Inbound'; Action = 'Allow'; Enabled = 'True'; Protocol = 'TCP'; LocalPort = [string]$port
+            Profile = $profileText; RemoteAddress = $remote; Program = '%SystemRoot%\system32\svchost.exe'; Service = 'TermService'
+        }
+        $existing = @(Get-NetFirewallRule -Name $name -ErrorAction SilentlyContinue)
+        if ($existing.Count -eq 0) {
+            New-NetFirewallRule -Name $name -DisplayName 'Remote Desktop - Custom Port (TCP-In) [rdpfix]' `
+                -Description "Created by rdpfix: admits the RDP listener port $port (PortNumber under HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp)." `
+                @rule -ErrorAction Stop | Out-Null
+            $changed = $true
+        } else {
+            # Our rule from an earlier run: correct it only if it differs (a second write would change nothing).
+            $e = $existing[0]
+            $pf = Get-NetFirewallPortFilter -AssociatedNetFirewallRule $e -ErrorAction Stop
+            $af = Get-NetFirewallAddressFilter -AssociatedNetFirewallRule $e -ErrorAction Stop
+            $app = Get-NetFirewallApplicationFilter -AssociatedNetFirewallRule $e -ErrorAction Stop
+            $svc = Get-NetFirewallServiceFilter -AssociatedNetFirewallRule $e -ErrorAction Stop
+            $same = ([string]$e.Enabled -eq 'True') -and ([string]$e.Direction -eq 'Inbound') -and ([string]$e.Action -eq 'Allow') -and
+                ([string]$pf.Protocol -eq 'TCP') -and ((@($pf.LocalPort) -join ',') -eq [string]$port) -and
+                ((@(ConvertTo-ProfileNames $e.Profile) -join ',') -eq (@(ConvertTo-ProfileNames $profileText) -join ',')) -and
+                (Test-SameAddresses $af.RemoteAddress $remote) -and
+                ([string]$app.Program -eq $rule.Program) -and ([string]$svc.Service -eq $rule.Service)
+            if (-not $same) {
+                Set-NetFirewallRule -Name $name @rule -ErrorAction Stop
+                $changed = $true
+            }
+        }
+    }
+}
+Write-RdpfixResult ([ordered]@{ changed = $changed; rebootRequired = $false; warnings = @($warnings) })
+
+} }
+
+# Restores the checkpoint exactly. Self-contained: it may run unattended on the host (the revert task) with only
+# the checkpoint, and more than once: it compares first and writes only what differs, so a second run changes nothing.
+#   builtin-rules     each built-in rule's Enabled, Profile and RemoteAddress as captured (never removes a built-in).
+#   custom-port-rule  removes rdpfix-RDP-Custom-Port if it did not exist before; otherwise puts its settings back
+#                     (recreating it if it was deleted meanwhile).
+elseif ($in.phase -eq 'undo') { . {
+$cp = $in.checkpoint
+
+function ConvertTo-Key($Value) {
+    # Addresses and ports as Windows shows them, order- and case-insensitive.
+    $list = @(@($Value) | ForEach-Object { [string]$_ } | Where-Object { $_ -ne '' })
+    if ($list.Count -eq 0) { return 'any' }
+    return ((@($list | Sort-Object -Unique) -join ',').ToLowerInvariant())
+}
+
+function ConvertTo-ProfileArg([string]$Text) {
+    # 'Domain, Private' (as captured) -> 'Domain,Private' for -Profile.
+    return ($Text -replace '\s', '')
+}
+
+$changed = $false
+$warnings = New-Object System.Collections.ArrayList
+
+if ($in.step -eq 'builtin-rules') {
+    foreach ($c in @($cp.rules)) {
+        if (-not $c.exists) { continue }
+        $r = @(Get-NetFirewallRule -Name $c.name -ErrorAction SilentlyContinue)
+        if ($r.Count -eq 0) { [void]$warnings.Add("$($c.name) no longer exists in the local store; nothing to restore."); continue }
+        $set = @{}
+        if ([string]$r[0].Enabled -ne [string]$c.enabled) { $set.Enabled = [string]$c.enabled }
+        if (([string]$r[0].Profile -replace '\s', '') -ne (ConvertTo-ProfileArg $c.profile)) { $set.Profile = (ConvertTo-ProfileArg $c.profile) }
+        $af = Get-NetFirewallAddressFilter -AssociatedNetFirewallRule $r[0] -ErrorAction Stop
+        if ((ConvertTo-Key $af.RemoteAddress) -ne (ConvertTo-Key $c.remoteAddress)) { $set.RemoteAddress = @($c.remoteAddress | ForEach-Object { [string]$_ }) }
+        if ($set.Count -gt 0) {
+            Set-NetFirewallRule -Name $c.name @set -ErrorAction Stop
+            $changed = $true
+        }
+    }
+} else {
+    $c = $cp.rule
+    $r = @(Get-NetFirewallRule -Name $c.name -ErrorAction SilentlyContinue)
+    if (-not $c.exists) {
+        if ($r.Count -gt 0) {
+            Remove-NetFirewallRule -Name $c.name -ErrorAction Stop
+            $changed = $true
+        }
+    } else {
+        $settings = @{
+            Enabled = [string]$c.enabled; Profile = (ConvertTo-ProfileArg $c.profile); Direction = [string]$c.direction; Action = [string]$c.action
+            Protocol = [string]$c.protocol; LocalPort = @($c.localPort | ForEach-Object { [string]$_ }); RemoteAddress = @($c.remoteAddress | ForEach-Object { [string]$_ })
+            Program = [string]$c.program; Service = [string]$c.service
+        }
+        if ($r.Count -eq 0) {
+            New-NetFirewallRule -Name $c.name -DisplayName $c.displayName -Description $c.description @settings -ErrorAction Stop | Out-Null
+            $changed = $true
+        } else {
+            $pf = Get-NetFirewallPortFilter -AssociatedNetFirewallRule $r[0] -ErrorAction Stop
+            $af = Get-NetFirewallAddressFilter -AssociatedNetFirewallRule $r[0] -ErrorAction Stop
+            $app = Get-NetFirewallApplicationFilter -AssociatedNetFirewallRule $r[0] -ErrorAction Stop
+            $svc = Get-NetFirewallServiceFilter -AssociatedNetFirewallRule $r[0] -ErrorAction Stop
+            $set = @{}
+            if ([string]$r[0].Enabled -ne $settings.Enabled) { $set.Enabled = $settings.Enabled }
+            if (([string]$r[0].Profile -replace '\s', '') -ne $settings.Profile) { $set.Profile = $settings.Profile }
+            if ([string]$r[0].Direction -ne $settings.Direction) { $set.Direction = $settings.Direction }
+            if ([string]$r[0].Action -ne $settings.Action) { $set.Action = $settings.Action }
+            if ([string]$pf.Protocol -ne $settings.Protocol -or (ConvertTo-Key $pf.LocalPort) -ne (ConvertTo-Key $settings.LocalPort)) {
+                $set.Protocol = $settings.Protocol; $set.LocalPort = $settings.LocalPort
+            }
+            if ((ConvertTo-Key $af.RemoteAddress) -ne (ConvertTo-Key $settings.RemoteAddress)) { $set.RemoteAddress = $settings.RemoteAddress }
+            if ([string]$app.Program -ne $settings.Program) { $set.Program = $settings.Program }
+            if ([string]$svc.Service -ne $settings.Service) { $set.Service = $settings.Service }
+            if ($set.Count -gt 0) {
+                Set-NetFirewallRule -Name $c.name @set -ErrorAction Stop
+                $changed = $true
+            }
+        }
+    }
+}
+Write-RdpfixResult ([ordered]@{ changed = $changed; warnings = @($warnings) })
+
+} }
+else { throw "rdp-firewall-rules has no phase '$($in.phase)'." }

@@ -1,0 +1,276 @@
+# rdpfix step prelude: inserted into every step script right after its param() block when the step is sent
+# (src/playbooks/prelude.ts), so that the script that runs on the host - through remoting or from the revert task -
+# is one standalone text, and the run's playbook digest covers this prelude too. Windows PowerShell 5.1 syntax.
+# Defines functions only (no output); names carry 'Rdpfix' so that they never clash with a playbook's own.
+Set-StrictMode -Version 2.0
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+
+# ---- Input and result -------------------------------------------------------------------------------------------
+
+# The keys of the one JSON document the controller passes (src/engine/runner.ts stepInput).
+$RdpfixInputKeys = @('runId', 'host', 'playbook', 'step', 'phase', 'parameters', 'checkpoint')
+$RdpfixPhases = @('check', 'capture', 'apply', 'verify', 'undo')
+
+function Read-RdpfixInput {
+    # Parses the step input and refuses what this script does not know: a key the controller does not send, a phase,
+    # a step or a parameter the script does not name. A mismatch means controller and script disagree; guessing would
+    # run the wrong code on a host. Parameters may be left out (an undo run from its checkpoint alone needs none).
+    param([Parameter(Mandatory)][AllowEmptyString()][string]$Json, [string[]]$Steps, [string[]]$Parameters)
+    $where = 'rdpfix step input'
+    try { $in = ConvertFrom-Json -InputObject $Json } catch { throw "${where}: not JSON ($($_.Exception.Message)). The controller passes one JSON object as the only argument." }
+    if ($null -eq $in -or $in -isnot [System.Management.Automation.PSCustomObject]) { throw "${where}: not a JSON object. The controller passes one JSON object as the only argument." }
+    foreach ($p in $in.PSObject.Properties) {
+        if ($RdpfixInputKeys -cnotcontains $p.Name) { throw "${where}: unknown key '$($p.Name)' (known: $($RdpfixInputKeys -join ', ')). Use a controller of the same rdpfix version as this playbook." }
+    }
+    foreach ($k in @('step', 'phase')) {
+        if ($null -eq $in.PSObject.Properties[$k] -or $in.$k -isnot [string]) { throw "${where}: '$k' is missing or not a string." }
+    }
+    if ($RdpfixPhases -cnotcontains $in.phase) { throw "${where}: unknown phase '$($in.phase)' (known: $($RdpfixPhases -join ', '))." }
+    if ($PSBoundParameters.ContainsKey('Steps') -and $Steps -cnotcontains $in.step) { throw "${where}: this script has no step '$($in.step)' (its steps: $($Steps -join ', ')). Check the playbook's playbook.yaml." }
+    if ($null -eq $in.PSObject.Properties['parameters'] -or $null -eq $in.parameters) {
+        $in | Add-Member -NotePropertyName parameters -NotePropertyValue ([pscustomobject]@{}) -Force
+    } elseif ($in.parameters -isnot [System.Management.Automation.PSCustomObject]) {
+        throw "${where}: 'parameters' is not a JSON object."
+    }
+    if ($PSBoundParameters.ContainsKey('Parameters')) {
+        foreach ($p in $in.parameters.PSObject.Properties) {
+            if ($Parameters -cnotcontains $p.Name) {
+                $known = 'none'
+                if (@($Parameters).Count -gt 0) { $known = $Parameters -join ', ' }
+                throw "${where}: unknown parameter '$($p.Name)' (this script takes: $known). Check the playbook's playbook.yaml."
+            }
+        }
+    }
+    if ($null -eq $in.PSObject.Properties['checkpoint']) { $in | Add-Member -NotePropertyName checkpoint -NotePropertyValue $null }
+    return $in
+}
+
+function Write-RdpfixResult {
+    # The step's one JSON object on the output (docs/playbooks.md, "Script contract").
+    param([Parameter(Mandatory)]$Result, [int]$Depth = 10)
+    ConvertTo-Json -InputObject $Result -Depth $Depth -Compress
+}
+
+# ---- Registry values: read, capture, restore --------------------------------------------------------------------
+
+# Group policy's copy of the Remote Desktop settings: where a value is set, it wins over the local one (reference C.2).
+$RdpfixPolicyKey = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
+
+function Get-RdpfixDword {
+    # A REG_DWORD as [int] (4294967295 reads as -1), or $null when the value is absent.
+    param([Parameter(Mandatory)][string]$Key, [Parameter(Mandatory)][string]$Name)
+    $item = Get-ItemProperty -Path $Key -Name $Name -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return [int]$item.$Name
+}
+
+function ConvertTo-RdpfixUInt32 {
+    # REG_DWORD data read as Int32, as the unsigned number it is.
+    param($Value)
+    if ($null -eq $Value) { return $null }
+    return [BitConverter]::ToUInt32([BitConverter]::GetBytes([int]$Value), 0)
+}
+
+function Get-RdpfixEffectiveDword {
+    # The local value, its group-policy copy, and the effective one (policy wins).
+    param([Parameter(Mandatory)][string]$Key, [Parameter(Mandatory)][string]$Name)
+    $l = Get-RdpfixDword -Key $Key -Name $Name
+    $p = Get-RdpfixDword -Key $RdpfixPolicyKey -Name $Name
+    $e = $l
+    if ($null -ne $p) { $e = $p }
+    return [ordered]@{ local = $l; policy = $p; effective = $e }
+}
+
+function Get-RdpfixValueState {
+    # The checkpoint of one registry value: whether it exists, its kind and data. It names its key and value, so an
+    # undo needs nothing else (it may run unattended on the host, from the revert task).
+    param([Parameter(Mandatory)][string]$Key, [Parameter(Mandatory)][string]$Name)
+    $state = [ordered]@{ key = $Key; name = $Name; exists = $false; kind = $null; data = $null }
+    $item = Get-ItemProperty -Path $Key -Name $Name -ErrorAction SilentlyContinue
+    if ($null -ne $item) {
+        $state.exists = $true
+        $state.kind = (Get-Item -Path $Key).GetValueKind($Name).ToString()
+        $state.data = $item.$Name
+    }
+    return $state
+}
+
+function Restore-RdpfixValueState {
+    # Puts a value back as Get-RdpfixValueState recorded it: its data and kind, or its absence. Checks first, so it is
+    # safe on an unapplied step, and a second run changes nothing. Returns whether it changed anything.
+    param([Parameter(Mandatory)][string]$Key, [Parameter(Mandatory)][string]$Name, [Parameter(Mandatory)][AllowNull()]$Checkpoint)
+    $cp = $Checkpoint
+    if ($null -eq $cp -or $null -eq $cp.PSObject.Properties['exists']) { throw "undo needs the step's checkpoint of $Name (exists, kind, data)." }
+    if ($null -ne $cp.PSObject.Properties['name'] -and [string]$cp.name -ne $Name) { throw "undo: the checkpoint is for '$($cp.name)', not $Name." }
+    if ($null -ne $cp.PSObject.Properties['key'] -and [string]$cp.key -ne $Key) { throw "undo: the checkpoint is for key '$($cp.key)', not $Key." }
+    $current = Get-ItemProperty -Path $Key -Name $Name -ErrorAction SilentlyContinue
+    if (-not $cp.exists) {
+        if ($null -eq $current) { return $false }
+        Remove-ItemProperty -Path $Key -Name $Name
+        return $true
+    }
+    if ($null -ne $current) {
+        $sameData = (ConvertTo-Json -InputObject @($current.$Name) -Depth 5 -Compress) -eq (ConvertTo-Json -InputObject @($cp.data) -Depth 5 -Compress)
+        if ($sameData -and (Get-Item -Path $Key).GetValueKind($Name).ToString() -eq [string]$cp.kind) { return $false }
+    }
+    $data = $cp.data
+    if ($cp.kind -eq 'Binary') { $data = [byte[]]@($cp.data) }
+    if ($cp.kind -eq 'MultiString') { $data = [string[]]@($cp.data) }
+    if (-not (Test-Path -Path $Key)) { New-Item -Path $Key -Force | Out-Null }
+    New-ItemProperty -Path $Key -Name $Name -PropertyType ([string]$cp.kind) -Value $data -Force | Out-Null
+    return $true
+}
+
+# ---- Normalisers: enum values and security descriptors, never display text ---------------------------------------
+
+function ConvertTo-RdpfixCategoryName {
+    # A network category (NetConnectionProfile.NetworkCategory): the CDXML enum, or its number (Public 0, Private 1,
+    # DomainAuthenticated 2) as a remote or deserialized object carries it.
+    param($Value)
+    $t = [string]$Value
+    if ($t -eq '0') { return 'Public' }
+    if ($t -eq '1') { return 'Private' }
+    if ($t -eq '2') { return 'DomainAuthenticated' }
+    return $t
+}
+
+function Get-RdpfixStartType {
+    # A service's start type as Set-Service -StartupType names it. ServiceController.StartType exists in 5.1 on
+    # .NET 4.6.1+; otherwise Win32_Service.StartMode (reference 1.2).
+    param($Service)
+    $p = $Service.PSObject.Properties['StartType']
+    if ($null -ne $p -and $null -ne $p.Value) { return [string]$p.Value }
+    $cim = @(Get-CimInstance -ClassName Win32_Service -Filter ("Name='" + [string]$Service.Name + "'"))
+    $map = @{ Auto = 'Automatic'; Manual = 'Manual'; Disabled = 'Disabled'; Boot = 'Boot'; System = 'System' }
+    if ($cim.Count -eq 0) { return $null }
+    return $map[[string]$cim[0].StartMode]
+}
+
+# SDDL SID aliases and access-right codes (learn.microsoft.com/windows/win32/secauthz/sid-strings, ace-strings);
+# [long]: GR is bit 31.
+$RdpfixSidAlias = @{ SY = 'S-1-5-18'; LS = 'S-1-5-19'; NS = 'S-1-5-20'; BA = 'S-1-5-32-544'; BU = 'S-1-5-32-545'; WD = 'S-1-1-0'
+    AU = 'S-1-5-11'; CO = 'S-1-3-0'; CG = 'S-1-3-1'; PS = 'S-1-5-10'; SU = 'S-1-5-6'; NU = 'S-1-5-2'; IU = 'S-1-5-4' }
+$RdpfixRightCode = @{ FA = [long]0x1F01FF; FR = [long]0x120089; FW = [long]0x120116; FX = [long]0x1200A0
+    GA = [long]0x10000000; GX = [long]0x20000000; GW = [long]0x40000000; GR = [long]2147483648
+    RC = [long]0x20000; SD = [long]0x10000; WD = [long]0x40000; WO = [long]0x80000
+    CC = [long]1; DC = [long]2; LC = [long]4; SW = [long]8; RP = [long]0x10; WP = [long]0x20; DT = [long]0x40; LO = [long]0x80; CR = [long]0x100 }
+
+function ConvertTo-RdpfixSid {
+    # An SDDL SID alias (SY, BA, ...) as its SID; a SID stays as it is.
+    param([string]$Text)
+    if ($RdpfixSidAlias.ContainsKey($Text)) { return $RdpfixSidAlias[$Text] }
+    return $Text
+}
+
+function ConvertFrom-RdpfixRights {
+    # SDDL rights ('FA', 'FRFW', '0x1200a9') as a mask; -1 for a code this table does not know.
+    param([string]$Text)
+    if ($Text -match '^0[xX]([0-9a-fA-F]+)$') { return [Convert]::ToInt64($Matches[1], 16) }
+    [long]$m = 0
+    for ($i = 0; $i -lt $Text.Length; $i += 2) {
+        $c = $Text.Substring($i, [Math]::Min(2, $Text.Length - $i)).ToUpperInvariant()
+        if (-not $RdpfixRightCode.ContainsKey($c)) { return [long]-1 }
+        $m = $m -bor $RdpfixRightCode[$c]
+    }
+    return $m
+}
+
+function ConvertFrom-RdpfixSddl {
+    # Owner, group, DACL protection and ACEs of an SDDL string, SIDs as SIDs (the SACL is not read: Get-Acl leaves
+    # it out). Judged from SIDs and masks, never from account names, which Windows localizes.
+    param([string]$Sddl)
+    $sd = @{ Owner = $null; Group = $null; Protected = $false; Aces = @() }
+    if ($Sddl -match 'O:(S-1-[0-9-]+|[A-Z]{2})') { $sd.Owner = ConvertTo-RdpfixSid $Matches[1] }
+    if ($Sddl -match 'G:(S-1-[0-9-]+|[A-Z]{2})') { $sd.Group = ConvertTo-RdpfixSid $Matches[1] }
+    if ($Sddl -match 'D:([A-Z]*)((\([^)]*\))*)') {
+        $sd.Protected = $Matches[1].Contains('P')
+        foreach ($m in [regex]::Matches($Matches[2], '\(([^)]*)\)')) {
+            $p = $m.Groups[1].Value.Split(';')
+            if ($p.Count -lt 6) { continue }
+            $sd.Aces += , @{ Type = $p[0].ToUpperInvariant(); Flags = $p[1].ToUpperInvariant(); Mask = (ConvertFrom-RdpfixRights $p[2]); Sid = (ConvertTo-RdpfixSid $p[5]) }
+        }
+    }
+    return $sd
+}
+
+# ---- rdpfix's own folder under %ProgramData% ----------------------------------------------------------------------
+
+# Only SYSTEM and Administrators, not inherited from ProgramData (where ordinary users may create folders):
+# rdpfix keeps backups there, and the revert task runs what is there as SYSTEM.
+$RdpfixFolderSddl = 'O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)'
+$RdpfixTrustedSids = @('S-1-5-18', 'S-1-5-32-544')
+
+function Get-RdpfixProgramData {
+    # %ProgramData% (not always C:\ProgramData: Windows may live on another drive, the folder may be moved). A process
+    # without the variable gets the value Windows itself derives it from (ProfileList's ProgramData, reference 6.1).
+    if ($env:ProgramData) { return [string]$env:ProgramData }
+    $pd = (Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList' -Name ProgramData -ErrorAction Stop).ProgramData
+    if (-not $pd) { throw 'Cannot find the ProgramData folder: neither %ProgramData% nor ProfileList\ProgramData is set.' }
+    return [string]$pd
+}
+
+function Get-RdpfixFolderProblem {
+    # Why an existing folder is not one rdpfix may trust, or $null: a reparse point (junction, symlink) could lead
+    # anywhere; an owner other than SYSTEM or Administrators, an inherited DACL or an ACE for anyone else means
+    # someone else may write what rdpfix later reads or runs.
+    param([Parameter(Mandatory)][string]$Path)
+    try {
+        $item = Get-Item -LiteralPath $Path -Force -ErrorAction Stop
+        if (-not $item.PSIsContainer) { return 'it is a file, not a folder' }
+        if (([int]$item.Attributes -band [int][System.IO.FileAttributes]::ReparsePoint) -ne 0) { return 'it is a reparse point (junction or symbolic link)' }
+        $sddl = [string](Get-Acl -LiteralPath $Path -ErrorAction Stop).Sddl
+    } catch {
+        # A folder whose ACL shuts Administrators out is not ours either.
+        if ($_.Exception -is [System.UnauthorizedAccessException] -or [string]$_.CategoryInfo.Category -eq 'PermissionDenied') { return 'Administrators may not read it (access denied)' }
+        throw
+    }
+    $sd = ConvertFrom-RdpfixSddl $sddl
+    if ($RdpfixTrustedSids -notcontains $sd.Owner) { return "its owner is $($sd.Owner), not SYSTEM (S-1-5-18) or Administrators (S-1-5-32-544)" }
+    if (-not $sd.Protected) { return 'its ACL inherits from its parent' }
+    $others = @($sd.Aces | Where-Object { $_.Type -ne 'A' -or $RdpfixTrustedSids -notcontains $_.Sid } | ForEach-Object { "$($_.Type);$($_.Flags);$($_.Sid)" })
+    if ($others.Count -gt 0) { return "its ACL admits more than SYSTEM and Administrators: $($others -join ', ')" }
+    return $null
+}
+
+function Get-RdpfixFolderRefusal {
+    # The refusal for a folder rdpfix would use, or $null when every existing level of %ProgramData%\rdpfix\<Relative>
+    # is ours. Read-only: a check phase reports it as 'blocked'.
+    param([Parameter(Mandatory)][string]$Relative)
+    $path = Get-RdpfixProgramData
+    foreach ($part in @('rdpfix') + @($Relative.Split('\') | Where-Object { $_ })) {
+        $path = "$path\$part"
+        if (-not (Test-Path -LiteralPath $path)) { return $null }
+        $problem = Get-RdpfixFolderProblem -Path $path
+        if ($null -ne $problem) {
+            return "refused: $path exists and is not rdpfix's own: $problem. Someone else may have created it (ordinary users can create folders under ProgramData) to read or replace what rdpfix keeps there. Check what it holds, remove it, and run again."
+        }
+    }
+    return $null
+}
+
+function Initialize-RdpfixFolder {
+    # Creates %ProgramData%\rdpfix\<Relative> level by level with the protected ACL, refusing any existing level that
+    # is not ours (Get-RdpfixFolderRefusal), and reads each back. Returns the full path and the levels it created.
+    param([Parameter(Mandatory)][string]$Relative)
+    $path = Get-RdpfixProgramData
+    $created = New-Object System.Collections.ArrayList
+    foreach ($part in @('rdpfix') + @($Relative.Split('\') | Where-Object { $_ })) {
+        if ($part -notmatch '^[A-Za-z0-9._-]+$' -or $part -match '^\.+$') { throw "rdpfix folder: unexpected name '$part' in '$Relative'." }
+        $path = "$path\$part"
+        if (Test-Path -LiteralPath $path) {
+            $problem = Get-RdpfixFolderProblem -Path $path
+            if ($null -ne $problem) { throw (Get-RdpfixFolderRefusal -Relative $Relative) }
+            continue
+        }
+        New-Item -ItemType Directory -Path $path | Out-Null
+        [void]$created.Add($path)
+        $acl = Get-Acl -LiteralPath $path
+        $acl.SetSecurityDescriptorSddlForm($RdpfixFolderSddl)
+        Set-Acl -LiteralPath $path -AclObject $acl
+        # Read back: between New-Item and Set-Acl the folder had ProgramData's inherited ACL.
+        $problem = Get-RdpfixFolderProblem -Path $path
+        if ($null -ne $problem) { throw "rdpfix folder: $path did not take the protected ACL ($problem)." }
+    }
+    return [pscustomobject]@{ path = $path; created = @($created) }
+}
