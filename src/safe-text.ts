@@ -39,8 +39,8 @@ export function redactSecrets(line: string): string {
 }
 
 /** File content quoted in an error: secrets redacted, controls escaped, long text cut. */
-export function excerpt(text: string, max = 120): string {
-  const safe = escapeControl(redactSecrets(text.trim()));
+export function excerpt(text: string, max = 120, { trim = true } = {}): string {
+  const safe = escapeControl(redactSecrets(trim ? text.trim() : text));
   return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
 }
 

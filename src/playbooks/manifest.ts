@@ -262,7 +262,7 @@ export function parameterProblem(spec: ParameterSpec, value: unknown): string | 
       if (spec.pattern !== undefined) {
         for (const v of value as string[]) {
           const bad = patternMismatch(spec.pattern, v);
-          if (bad) return `item '${excerpt(v, 80)}' ${bad}`;
+          if (bad) return `item '${excerpt(v, 80, { trim: false })}' ${bad}`; // as given: blanks may be the problem
         }
       }
       return null;

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { LAB_SEEDED_AT, makeLabHost } from '../helpers/lab.js';
@@ -76,9 +77,13 @@ describe("judged by the host's clock, on any date", () => {
   }, 240_000);
 
   it("a lab seeded at a fixed date gives the same diagnosis with the controller's clock 400 days ahead", async () => {
-    const hosts = timeSensitiveHosts(LAB_SEEDED_AT);
-    const inventory = path.join(hosts[0]!.dir, 'inventory.yaml');
-    writeFileSync(inventory, JSON.stringify({ version: 1, hosts: hosts.map((h) => ({ name: h.state.name, transport: { kind: 'lab', state: h.statePath } })) }));
+    // One lab folder, as `lab init` writes it: state paths are relative to the inventory's folder.
+    const dir = mkdtempSync(path.join(tmpdir(), 'rdpfix-clock-'));
+    mkdirSync(path.join(dir, 'hosts'));
+    const hosts = timeSensitiveHosts(LAB_SEEDED_AT).map((h) => h.state);
+    for (const h of hosts) writeFileSync(path.join(dir, 'hosts', `${h.name}.json`), JSON.stringify(h));
+    const inventory = path.join(dir, 'inventory.yaml');
+    writeFileSync(inventory, JSON.stringify({ version: 1, hosts: hosts.map((h) => ({ name: h.name, transport: { kind: 'lab', state: `hosts/${h.name}.json` } })) }));
     for (const shift of ['+400d']) {
       const env = { LD_PRELOAD: libfaketime(), FAKETIME: shift, FAKETIME_DONT_FAKE_MONOTONIC: '1' };
       // The shift really reaches node and PowerShell.

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inspectCatalogue, inspectPlaybook, loadCatalogue, loadPlaybook, resolveParameters } from '../../src/playbooks/manifest.js';
-import { patternProblem, boundedMatch } from '../../src/playbooks/safe-pattern.js';
+import { patternProblem, boundedMatch, MATCH_TIME_LIMIT_MS } from '../../src/playbooks/safe-pattern.js';
 import { RdpfixError } from '../../src/errors.js';
 
 const script = 'param([string]$InputJson)\n';
@@ -60,15 +60,16 @@ describe('hostile playbook folders', () => {
     const pb = loadPlaybook(playbook(root(), 'pb', manifest('pb', param(slow))));
     const started = Date.now();
     expect(() => resolveParameters(pb, { name: `${'1'.repeat(60)}x` })).toThrow(/could not be checked against .* in time/);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Interrupted at the limit (unbounded, this match runs for hours); slack for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(MATCH_TIME_LIMIT_MS * 3);
     expect(boundedMatch(slow, '123')).toBe(true);
   });
 
-  it('rejects a catastrophic pattern at run time too, fast, even when given a hostile value', () => {
+  it('rejects a catastrophic pattern at run time too, bounded, even when given a hostile value', () => {
     const started = Date.now();
     expect(patternProblem('^(a+)+$')).not.toBeNull();
     expect(boundedMatch('^(a+)+$', `${'a'.repeat(27)}!`)).toBe('timeout');
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(MATCH_TIME_LIMIT_MS * 3); // unbounded: 11 s here
   });
 
   it('reports a script that is a folder, a dangling link, a link out of the playbook; reads none of them', () => {
