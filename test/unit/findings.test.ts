@@ -1,54 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { assess, assessUnreachable, findingsFor, MACHINE_KEYS_DEFAULT_SDDL, type ControllerView } from '../../src/diagnose/findings.js';
+import { assess, assessUnreachable, findingsFor } from '../../src/diagnose/findings.js';
 import { effectiveRights, FILE_ALL, FILE_READ, has, parseSddl, sameDacl, TOKENS } from '../../src/diagnose/sddl.js';
-import type { ProbeData } from '../../src/probe/probe.js';
 import type { PortReach } from '../../src/probe/reach.js';
-
-const GUID = '70e31daf-51fa-4cbc-8814-1ac2fe56925a';
-const KEY = `f686aace6942fb7f7ceb231212eef4a4_${GUID}`;
-const THUMB = '3AC25ED288161169404948909EA117E9423BBBDA';
-const NOW = '2026-11-25T12:00:00.0000000Z';
-const rule = (over: Record<string, unknown> = {}) => ({
-  name: 'RemoteDesktop-UserMode-In-TCP', enabled: true, direction: 'Inbound', action: 'Allow', profile: 'Domain, Private, Public',
-  localPort: '3389', program: '%SystemRoot%\\system32\\svchost.exe', service: 'termservice', source: 'Local', ...over,
-});
-const profiles = () => ['Domain', 'Private', 'Public'].map((name) => ({ name, enabled: true, defaultInboundAction: 'NotConfigured' }));
-
-/** Probe output of a healthy host, as probe-host.ps1 returns it (shape taken from a lab run). */
-function healthy(): ProbeData {
-  return {
-    computerName: 'H1',
-    errors: {},
-    sections: {
-      clock: { utcNow: NOW, lastBoot: '2026-11-20T08:00:00.0000000Z' },
-      services: [
-        { name: 'TermService', status: 'Running', startType: 'Manual', dependents: [{ name: 'UmRdpService', status: 'Running', startType: 'Manual' }] },
-        { name: 'UmRdpService', status: 'Running', startType: 'Manual', dependents: [] },
-      ],
-      termService: { processId: 702, processStart: '2026-11-24T10:00:00.0000000Z' },
-      rdp: { fDenyTSConnections: 0, policyFDenyTSConnections: null, portNumber: 3389, userAuthentication: 1, policyUserAuthentication: null, securityLayer: 2, policySecurityLayer: null, minEncryptionLevel: 2, policyMinEncryptionLevel: null, maxInstanceCount: -1, policyMaxInstanceCount: null, fSingleSessionPerUser: 1, allowEncryptionOracle: null },
-      networkProfiles: [{ interfaceAlias: 'Ethernet', interfaceIndex: 4, category: 'Private' }],
-      firewall: [{ name: 'RemoteDesktop-UserMode-In-TCP', enabled: true, profile: 'Domain, Private, Public' }],
-      rdpPortFirewall: { port: 3389, profiles: profiles(), rules: [rule(), rule({ name: 'RemoteDesktop-Shadow-In-TCP', localPort: 'Any', program: '%SystemRoot%\\system32\\RdpSa.exe', service: 'Any' })] },
-      sessions: { exitCode: 0, lines: [' USERNAME              SESSIONNAME        ID  STATE   IDLE TIME  LOGON TIME', ' alice                 rdp-tcp#0           2  Active          5  11/25/2026 9:00 AM', ' bob                   rdp-tcp#1           3  Active          .  11/25/2026 9:10 AM'] },
-      listener: { exitCode: 0, lines: [' SESSIONNAME       USERNAME                 ID  STATE   TYPE        DEVICE', ' rdp-tcp                                 65536  Listen'] },
-      certificate: [{ thumbprint: THUMB, notBefore: '2026-10-16T12:00:00.0000000Z', notAfter: '2027-04-16T12:00:00.0000000Z', hasPrivateKey: true, privateKeyReadable: true }],
-      rdpCertificateBinding: { thumbprint: THUMB, inRemoteDesktopStore: true, inMyStore: null },
-      machineKeys: { path: 'C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys', exists: true, sddl: MACHINE_KEYS_DEFAULT_SDDL, aclError: null, machineGuid: GUID,
-        rdpKey: { name: KEY, exists: true, sddl: 'O:BAG:SYD:P(A;;FR;;;NS)(A;;FA;;;SY)', aclError: null } },
-      pendingReboot: { componentBasedServicing: false, windowsUpdate: false, pendingFileRenameOperations: 0 },
-      events: [],
-      profileList: [{ key: 'S-1-5-18', path: 'C:\\Windows\\system32\\config\\systemprofile' }],
-    },
-  };
-}
-
-type Sections = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const sec = (d: ProbeData) => d.sections as Sections;
-const open = (port: number, latencyMs = 4): PortReach => ({ port, open: true, latencyMs });
-const closed = (port: number, error = 'ETIMEDOUT'): PortReach => ({ port, open: false, latencyMs: null, error });
-const view = (ports: PortReach[], rdpPort = 3389): ControllerView => ({ rdpPort, ports });
-const schannel = (time: string) => ({ log: 'System', provider: 'Schannel', id: 36870, time });
+import { KEY, THUMB, rule, profiles, healthy, sec, open, closed, view, schannel } from '../helpers/probe-data.js';
 
 describe('findings', () => {
   it('a healthy host has none; 4294967295 (read as -1) is no session cap', () => {
