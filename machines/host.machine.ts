@@ -1,5 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
-import type { Mode, PlaybookOutcome, PlaybookOutput } from './playbook.machine.js';
+import type { HostOutcome, Mode, PlaybookOutcome } from '../src/journal/records.js';
+import type { PlaybookOutput } from './playbook.machine.js';
 
 /**
  * The host machine: one host's planned playbooks, in order. A playbook that fails has already rolled
@@ -15,7 +16,7 @@ export interface HostInput {
   done?: Record<string, PlaybookOutcome>;
 }
 
-export type HostOutcome = 'succeeded' | 'planned' | 'rolledBack' | 'rollbackFailed' | 'rollbackRefused';
+export type { HostOutcome };
 
 export interface HostContext {
   host: string;

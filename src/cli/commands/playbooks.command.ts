@@ -4,6 +4,7 @@ import { createPlaybookMachine } from '../../../machines/playbook.machine.js';
 import { toMermaid } from '../../../machines/mermaid.js';
 import { playbookInfo } from '../../engine/runner.js';
 import { playbookDirs } from '../engine-options.js';
+import { resolveSettings } from '../../config/settings.js';
 import { RdpfixError } from '../../errors.js';
 import { renderTable } from '../table.js';
 
@@ -18,13 +19,13 @@ const extra = (cmd: Command) => cmd.option('--playbooks <dir>', 'an extra folder
 export function playbooksCommand(): Command {
   const pb = new Command('playbooks').description('the remediation playbooks');
   extra(pb.command('list').description('every playbook: built-in and from --playbooks folders')).action((f: Flags) => {
-    const all = [...loadCatalogue(playbookDirs(f.playbooks)).values()];
+    const all = [...loadCatalogue(playbookDirs(resolveSettings({ playbooks: f.playbooks }))).values()];
     if (f.json) return console.log(JSON.stringify(all.map(({ scripts: _s, ...p }) => p), null, 2));
     if (!all.length) return console.log('No playbooks found.');
     console.log(renderTable(['ID', 'RISK', 'STEPS', 'CAUSES', 'TITLE'], all.map((p) => [p.id, p.risk, String(p.steps.length), p.causes.join(','), p.title])));
   });
   extra(pb.command('show').description('one playbook; --graph prints its machine as a Mermaid state diagram').argument('<id>').option('--graph', 'Mermaid state diagram', false)).action((id: string, f: Flags) => {
-    const cat = loadCatalogue(playbookDirs(f.playbooks));
+    const cat = loadCatalogue(playbookDirs(resolveSettings({ playbooks: f.playbooks })));
     const p = cat.get(id);
     if (!p) throw new RdpfixError('usage', `Unknown playbook '${id}'.`, `Known: ${[...cat.keys()].join(', ') || 'none'}.`);
     if (f.graph) return console.log(toMermaid(createPlaybookMachine(playbookInfo(p))));
