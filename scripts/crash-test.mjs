@@ -96,7 +96,8 @@ for (let trial = 1; trial <= trials; trial++) {
   const killed = child.exitCode === null;
   if (killed) process.kill(-child.pid, 'SIGKILL'); // the CLI and its PowerShell processes, at once
   await waitForGroup(child.pid);
-  const runs = existsSync(path.join(stateDir, 'runs')) ? readdirSync(path.join(stateDir, 'runs')) : [];
+  // Run folders only: a run that died before its header was on disk leaves a hidden `.new-…` folder, and no run.
+  const runs = existsSync(path.join(stateDir, 'runs')) ? readdirSync(path.join(stateDir, 'runs')).filter((d) => /^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$/.test(d)) : [];
   const action = trial % 2 ? 'rollback' : 'resume';
   const problems = [];
   if (runs.length === 0) {

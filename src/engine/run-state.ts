@@ -228,9 +228,9 @@ function hostState(h: HostProgress): HostState {
     if (onlyIrreversibleLeft) return 'irreversible-kept';
     if (remaining.length) return 'rollback-incomplete';
     if (changed) return 'rolled-back';
-    // Nothing was ever changed: the rollback had nothing to do; the host stands as the run left it.
+    // Nothing was ever changed: the rollback had nothing to do; the host is as it was before the run.
     if (!h.started) return 'not-reached';
-    return h.outcome === 'succeeded' ? 'unchanged' : h.outcome === null ? 'unknown' : h.outcome === 'planned' ? 'planned' : 'failed';
+    return h.outcome === null || h.outcome === 'succeeded' ? 'unchanged' : 'failed';
   }
   if (!h.started) return 'not-reached';
   switch (h.outcome) {
