@@ -98,10 +98,10 @@ export function runStateOf(stateDir: string, runId: string): RunState {
 }
 
 /**
- * plan and apply. Everything that can fail before the first remote write is checked first: playbooks,
- * parameters, order, hosts, leases. Then the journal is created and hosts run, `concurrency` at a time.
+ * Everything about a run that can be wrong before a host is touched — playbooks, parameters, order, hosts —
+ * checked without PowerShell (the CLI calls it before starting any).
  */
-export async function startRun(o: RunOptions): Promise<RunResult> {
+export function prepareRun(o: Omit<RunOptions, 'broker' | 'stateDir' | 'mode' | 'concurrency' | 'allowIrreversible'>) {
   if (!o.playbookIds.length) throw new RdpfixError('usage', 'No playbook chosen.', 'Pass --playbook ID (rdpfix playbooks list shows them).');
   const chosen = o.playbookIds.map((id) => {
     const pb = o.catalogue.get(id);
@@ -116,9 +116,21 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
   const parameters = Object.fromEntries(ordered.filter((pb) => !perHost.has(pb.id)).map((pb) => [pb.id, resolveParameters(pb, o.parameters[pb.id] ?? {})]));
   const byHost = o.playbooksByHost;
   const hosts = selectHosts(o.inventory.hosts, o.hostFilter, (missing) => new RdpfixError('usage', `Not in ${o.inventory.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.')).filter((h) => !byHost || (byHost[h.name]?.length ?? 0) > 0);
-  let jobs: HostJob[] = hosts.map((h) => ({ ...jobAddress(h), target: targetFor(h), playbooks: byHost ? ordered.filter((p) => byHost[h.name]!.includes(p.id)) : ordered }));
+  const jobs: HostJob[] = hosts.map((h) => ({ ...jobAddress(h), target: targetFor(h), playbooks: byHost ? ordered.filter((p) => byHost[h.name]!.includes(p.id)) : ordered }));
   const hostParameters = o.hostParameters ? resolveHostParameters(jobs, o.parameters, o.hostParameters) : undefined;
   for (const j of jobs) if (hostParameters?.[j.host]) j.parameters = hostParameters[j.host];
+
+  return { ordered, parameters, hosts, jobs, hostParameters };
+}
+
+/**
+ * plan and apply. Everything that can fail before the first remote write is checked first: playbooks,
+ * parameters, order, hosts, leases. Then the journal is created and hosts run, `concurrency` at a time.
+ */
+export async function startRun(o: RunOptions): Promise<RunResult> {
+  const { ordered, parameters, hosts, jobs: all, hostParameters } = prepareRun(o);
+  let jobs = all;
+  const byHost = o.playbooksByHost;
 
   const runId = newRunId();
   // A plan changes nothing and needs no lease; an apply holds every host it works on.

@@ -8,6 +8,12 @@ import { locatePowerShell } from './locate.js';
  * (for WinRM hosts on a non-Windows controller) it has a WSMan client library. Each problem is a config error
  * (exit 3) with its fix — never a host failure or "unreachable".
  */
+// PowerShell loads the WSMan client (libpsrpclient, which needs libmi) from $PSHOME first, then the loader's paths.
+const WSMAN_PROBE = `param($name)
+if ([System.IO.File]::Exists([System.IO.Path]::Combine($PSHOME, $name))) { return $true }
+$handle = [IntPtr]::Zero
+[System.Runtime.InteropServices.NativeLibrary]::TryLoad($name, [ref]$handle)`;
+
 export async function startBroker(o: { pwsh?: string; processes: number; targets: TransportTarget[]; platform?: NodeJS.Platform }): Promise<Broker> {
   const { executable } = locatePowerShell(o.pwsh);
   const broker = new Broker({ executable, processes: o.processes });
@@ -20,10 +26,10 @@ export async function startBroker(o: { pwsh?: string; processes: number; targets
   }
   if ((o.platform ?? process.platform) !== 'win32' && o.targets.some((t) => t.kind === 'winrm')) {
     const library = (o.platform ?? process.platform) === 'darwin' ? 'libpsrpclient.dylib' : 'libpsrpclient.so';
-    const r = await broker.invoke({ kind: 'local', host: 'controller' }, 'param($name) [System.IO.File]::Exists([System.IO.Path]::Combine($PSHOME, $name))', [library], { timeoutMs: 30_000 });
+    const r = await broker.invoke({ kind: 'local', host: 'controller' }, WSMAN_PROBE, [library], { timeoutMs: 30_000 });
     if (!r.ok || r.data.output[0] !== true) {
       await broker.close().catch(() => undefined);
-      throw new RdpfixError('config', `The inventory has WinRM hosts, and this controller's PowerShell (${executable}) has no WSMan client library (${library} in $PSHOME).`,
+      throw new RdpfixError('config', `The inventory has WinRM hosts, and this controller's PowerShell (${executable}) has no WSMan client library (${library}, in $PSHOME or on the loader's path).`,
         'Install one into that PowerShell (Install-Module PSWSMan; Install-WSMan, as root), or reach these hosts over SSH (transport kind: ssh).');
     }
   }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { loadInventory, selectHosts, targetFor } from '../../inventory/inventory.js';
-import { startRun, type RunResult } from '../../engine/run.js';
+import { prepareRun, startRun, type RunResult } from '../../engine/run.js';
 import { planFromDiagnosis, type DiagnosisPlan } from '../../engine/from-diagnosis.js';
 import { RdpfixError } from '../../errors.js';
 import { engineFrom, parseParam, withHostOptions, type HostFlags } from '../engine-options.js';
@@ -42,6 +42,8 @@ function runCommand(name: 'plan' | 'apply'): Command {
     const inventory = loadInventory(flags.inventory);
     const catalogue = engine.catalogue();
     const selected = selectHosts(inventory.hosts, flags.hosts, (missing) => new RdpfixError('usage', `Not in ${inventory.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.'));
+    // Playbooks and parameters named on the command line are checked before PowerShell starts: bad input costs nothing.
+    if (!flags.fromDiagnosis) prepareRun({ inventory, catalogue, playbookIds: flags.playbook!, parameters: flags.param, hostFilter: flags.hosts });
     const broker = await engine.broker(selected.map((h) => targetFor(h)));
     try {
       let fromDiagnosis: DiagnosisPlan | undefined;
