@@ -62,7 +62,7 @@ export function runPlaybook(ctx: EngineContext, job: HostJob, pb: Playbook, inpu
 }
 
 export interface HostRunOptions {
-  mode: HostInput['mode'];
+  mode: 'apply' | 'plan';
   /** Resume: playbooks already finished, and per-playbook prior progress to continue from. */
   done?: HostInput['done'];
   prior?: Record<string, { attempted: string[]; checkpoints: Record<string, unknown> }>;
