@@ -79,14 +79,31 @@ async function waitForGroup(pgid) {
   process.kill(-pgid, 'SIGKILL');
 }
 
-// Calibrate: how long an uninterrupted apply takes on this fleet.
+// Calibrate: how long an uninterrupted apply takes on this fleet, and how long until its run exists (PowerShell
+// starts and the controller is checked before the journal is created).
 const calDir = path.join(work, 'calibrate');
+const calState = path.join(work, 'cal-state');
 cpSync(template, calDir, { recursive: true });
 const t0 = Date.now();
-const cal = rdpfix(['apply', '-i', path.join(calDir, 'inventory.yaml'), '-p', 'registry-values', '--playbooks', playbooks, '--yes', '--json', '--concurrency', '8'], path.join(work, 'cal-state'));
+let startMs = null;
+const cal = await new Promise((resolve) => {
+  const c = spawn(process.execPath, [cli, 'apply', '-i', path.join(calDir, 'inventory.yaml'), '-p', 'registry-values', '--playbooks', playbooks, '--yes', '--json', '--concurrency', '8', '--state-dir', calState], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  c.stderr.on('data', (d) => (stderr += d));
+  const poll = setInterval(() => {
+    if (startMs === null && existsSync(path.join(calState, 'runs')) && readdirSync(path.join(calState, 'runs')).some((d) => /^\d{8}-/.test(d))) startMs = Date.now() - t0;
+  }, 25);
+  c.on('close', (status) => {
+    clearInterval(poll);
+    resolve({ status, stderr });
+  });
+});
 if (cal.status !== 0) throw new Error(`calibration apply failed: ${cal.stderr}`);
 const fullMs = Date.now() - t0;
-log(`calibration: a full apply on ${hostCount} hosts takes ${fullMs} ms; killing at random points in [0, ${Math.floor(fullMs * 0.8)}] ms`);
+startMs ??= 0;
+// Most kills land while hosts are being worked on; some before the run exists (nothing may change then).
+const killWindow = (r) => Math.floor(r < 0.1 ? r * 10 * startMs : startMs + (r - 0.1) / 0.9 * (fullMs - startMs) * 0.9);
+log(`calibration: a full apply on ${hostCount} hosts takes ${fullMs} ms, its run exists after ${startMs} ms; killing at random points in [0, ${killWindow(0.999)}] ms`);
 
 /** Starts the CLI in its own process group and SIGKILLs the group (CLI and PowerShell at once) after `killAt` ms. */
 async function runAndKill(argv, stateDir, killAt) {
@@ -125,7 +142,7 @@ for (let trial = 1; trial <= trials; trial++) {
   const stateDir = path.join(work, `t${trial}-state`);
   cpSync(template, dir, { recursive: true });
   const pre = readHosts(dir);
-  const killAt = Math.floor(random() * fullMs * 0.8); // mostly mid-run: a rerun is about as long as the calibration
+  const killAt = killWindow(random());
   const killed = await runAndKill(applyArgs(dir), stateDir, killAt);
   // Run folders only: a run that died before its header was on disk leaves a hidden `.new-…` folder, and no run.
   const runs = runIds(stateDir);
@@ -139,7 +156,7 @@ for (let trial = 1; trial <= trials; trial++) {
   } else {
     const run = runs[0];
     const argv = action === 'rollback' ? ['rollback', run, '--playbooks', playbooks, '--json'] : ['resume', run, '--playbooks', playbooks, '--json'];
-    if (killSecond) secondKilled = await runAndKill(argv, stateDir, Math.floor(random() * fullMs * 0.6));
+    if (killSecond) secondKilled = await runAndKill(argv, stateDir, killWindow(random()) * 0.7);
     const r = rdpfix(argv, stateDir);
     if (r.status !== 0 && r.status !== 1) problems.push(`${action} exited ${r.status}: ${r.stderr.slice(0, 300)}`);
     for (const [file, state] of Object.entries(readHosts(dir))) {

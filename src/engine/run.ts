@@ -180,21 +180,30 @@ export interface PastRunOptions {
   onRecord?: (record: JournalRecord) => void;
 }
 
-/** Opens a past run for rollback or resume: its state, its playbooks (unchanged), its hosts' targets. */
-function openPastRun(o: PastRunOptions) {
-  const { records, tornTail } = readRun(o.stateDir, o.runId);
-  const state = foldRun(records);
-  if (state.header.mode !== 'apply') throw new RdpfixError('usage', `Run ${o.runId} was a plan; there is nothing to roll back or resume.`);
+/**
+ * What a past run needs to be rolled back or resumed, checked without PowerShell: an apply (not a plan), and
+ * each of its playbooks still in the catalogue with the digest it ran with.
+ */
+export function pastRunPlaybooks(state: RunState, catalogue: Map<string, Playbook>, runId: string): Map<string, Playbook> {
+  if (state.header.mode !== 'apply') throw new RdpfixError('usage', `Run ${runId} was a plan; there is nothing to roll back or resume.`);
   const playbooks = new Map<string, Playbook>();
   for (const p of state.header.playbooks) {
-    const now = o.catalogue.get(p.id);
-    if (!now) throw new RdpfixError('input', `Playbook ${p.id} of run ${o.runId} is no longer in the catalogue.`, 'Point --playbooks at the folder the run used.');
+    const now = catalogue.get(p.id);
+    if (!now) throw new RdpfixError('input', `Playbook ${p.id} of run ${runId} is no longer in the catalogue.`, 'Point --playbooks at the folder the run used.');
     if (now.digest !== p.digest) {
-      throw new RdpfixError('input', `Playbook ${p.id} changed since run ${o.runId} (digest ${p.digest.slice(0, 12)} → ${now.digest.slice(0, 12)}).`,
+      throw new RdpfixError('input', `Playbook ${p.id} changed since run ${runId} (digest ${p.digest.slice(0, 12)} → ${now.digest.slice(0, 12)}).`,
         'Restore the playbook as it was when the run started; rdpfix will not undo or finish a run with different scripts.');
     }
     playbooks.set(p.id, now);
   }
+  return playbooks;
+}
+
+/** Opens a past run for rollback or resume: its state, its playbooks (unchanged), its hosts' targets. */
+function openPastRun(o: PastRunOptions) {
+  const { records, tornTail } = readRun(o.stateDir, o.runId);
+  const state = foldRun(records);
+  const playbooks = pastRunPlaybooks(state, o.catalogue, o.runId);
   const hosts = selectHosts(state.header.hosts, o.hostFilter, (missing) => new RdpfixError('usage', `Run ${o.runId} has no host ${missing.join(', ')}.`));
   // Credentials are never journaled: they come from the environment again now.
   const own = (name: string) => state.header.hostPlaybooks?.[name] ?? state.header.playbooks.map((p) => p.id);

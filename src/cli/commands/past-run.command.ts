@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { rollbackRun, resumeRun, type RunResult } from '../../engine/run.js';
+import { pastRunPlaybooks, rollbackRun, resumeRun, type RunResult } from '../../engine/run.js';
 import { readRun } from '../../journal/journal.js';
 import { foldRun } from '../../engine/run-state.js';
 import { targetFor } from '../../inventory/inventory.js';
@@ -15,9 +15,10 @@ interface PastFlags extends HostFlags {
 
 async function runPast(kind: 'rollback' | 'resume', runId: string, flags: PastFlags): Promise<void> {
   const engine = engineFrom(flags);
-  // The journal is read (and checked) before PowerShell starts: a damaged or unknown run changes nothing.
+  // The journal and the run's playbooks are checked before PowerShell starts: a damaged, unknown or planned run changes nothing.
   const state = foldRun(readRun(engine.stateDir, runId).records);
   const catalogue = engine.catalogue();
+  pastRunPlaybooks(state, catalogue, runId);
   const broker = await engine.broker(state.header.hosts.map((h) => targetFor(h)));
   try {
     const options = {
