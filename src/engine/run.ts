@@ -3,7 +3,7 @@ import type { Broker } from '../broker/broker.js';
 import { RdpfixError } from '../errors.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import { selectHosts, targetFor } from '../inventory/inventory.js';
-import { JournalWriter, lockRun, newRunId, readRun } from '../journal/journal.js';
+import { JournalWriter, lockRun, newRunId, readRun, removeUnbornRuns } from '../journal/journal.js';
 import { describeHolder, releaseLease, takeLeases, type HeldLease, type LeaseHolder } from '../journal/leases.js';
 import type { JournalRecord, RunHeader } from '../journal/records.js';
 import { orderPlaybooks, resolveParameters, type Playbook } from '../playbooks/manifest.js';
@@ -133,6 +133,7 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
   const byHost = o.playbooksByHost;
 
   const runId = newRunId();
+  removeUnbornRuns(o.stateDir);
   // A plan changes nothing and needs no lease; an apply holds every host it works on.
   const leases = o.mode === 'apply' ? await leaseHosts(o.stateDir, jobs, runId, o.waitLockSeconds ?? 0) : { kept: jobs, held: [], refused: [], notes: [], release: () => {} };
   jobs = leases.kept;

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import os from 'node:os';
@@ -214,11 +214,20 @@ export function listRunIds(stateDir: string): string[] {
   return readdirSync(dir).filter((d) => RUN_ID.test(d)).sort();
 }
 
-/** Leftovers of runs that died before their header was on disk: no host was touched by them. */
-export function removeUnbornRuns(stateDir: string): void {
+/**
+ * Leftovers of runs that died before their header was on disk (no host was touched by them). Only old ones:
+ * a younger one may be a run being created right now.
+ */
+export function removeUnbornRuns(stateDir: string, olderThanMs = 10 * 60_000, now = Date.now()): void {
   const dir = path.join(stateDir, 'runs');
   if (!existsSync(dir)) return;
-  for (const d of readdirSync(dir).filter((d) => d.startsWith('.new-'))) rmSync(path.join(dir, d), { recursive: true, force: true });
+  for (const d of readdirSync(dir).filter((d) => d.startsWith('.new-'))) {
+    try {
+      if (now - statSync(path.join(dir, d)).mtimeMs > olderThanMs) rmSync(path.join(dir, d), { recursive: true, force: true });
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
 
 /**

@@ -128,6 +128,8 @@ describe('playbook machine', () => {
     expect(out.undoFailure).toEqual({ step: 'b', category: 'unreachable', message: 'connection lost' });
     expect(out.undone).toEqual(['c']);
     expect(out.leftUndone).toEqual(['b', 'a']);
+    // Documented and now written (main typed and rendered undo-failed but never journaled it).
+    expect(w.records.at(-1)).toEqual({ type: 'undo-failed', step: 'b', category: 'unreachable', message: 'connection lost' });
   });
 
   it('refuses an irreversible step without consent, and runs it with consent without ever undoing it', async () => {
