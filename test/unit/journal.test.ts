@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readd
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { JournalWriter, listRunIds, lockRun, newRunId, readRun, runDir, JOURNAL_FORMAT } from '../../src/journal/journal.js';
+import { JournalWriter, listRunIds, lockRun, newRunId, readRun, removeUnbornRuns, runDir, JOURNAL_FORMAT } from '../../src/journal/journal.js';
 import type { RunHeader } from '../../src/journal/records.js';
 import { runSummary } from '../../src/cli/commands/runs.command.js';
 
@@ -64,6 +64,18 @@ describe('journal', () => {
     JournalWriter.create(dir, header(id)).writer.close();
     expect(readdirSync(path.join(dir, 'runs'))).toEqual([id]);
     expect(readRun(dir, id).records).toHaveLength(1);
+  });
+
+  it('an unborn run (died before its header was renamed into place) is no run, and old ones are cleaned up', () => {
+    const dir = fresh();
+    const id = newRunId();
+    JournalWriter.create(dir, header(id)).writer.close();
+    mkdirSync(path.join(dir, 'runs', '.new-20261125-221500-a1b2c3'));
+    expect(listRunIds(dir)).toEqual([id]);
+    removeUnbornRuns(dir);
+    expect(readdirSync(path.join(dir, 'runs')).sort()).toEqual(['.new-20261125-221500-a1b2c3', id]); // young: may be being created
+    removeUnbornRuns(dir, 10 * 60_000, Date.now() + 11 * 60_000);
+    expect(readdirSync(path.join(dir, 'runs'))).toEqual([id]);
   });
 
   it('tolerates a torn last record (no newline) and reopens after it', () => {
