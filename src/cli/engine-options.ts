@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { loadCatalogue } from '../playbooks/manifest.js';
 import { projectRoot } from '../paths.js';
 import { resolveSettings, type Settings } from '../config/settings.js';
@@ -17,8 +17,6 @@ export interface HostFlags {
   waitLock?: number;
   json: boolean;
 }
-/** @deprecated the old name of HostFlags. */
-export type EngineFlags = HostFlags;
 
 export const builtInPlaybooks = () => path.join(projectRoot(), 'playbooks');
 
@@ -33,7 +31,6 @@ export function withHostOptions(cmd: Command, o: { waitLock?: boolean } = {}): C
   if (o.waitLock) cmd.option('--wait-lock <seconds>', 'wait up to this long for hosts another run holds (default: refuse them at once)', wholeNumber(0, 86_400));
   return cmd;
 }
-export const withEngineOptions = withHostOptions;
 
 /** Playbook folders: built-in first, then the resolved ones. */
 export function playbookDirs(settings: Settings): string[] {
@@ -66,4 +63,4 @@ export function parseParam(value: string, prev: Record<string, Record<string, un
   return { ...prev, [m[1]!]: { ...(prev[m[1]!] ?? {}), [m[2]!]: parsed } };
 }
 
-export { list, Option };
+export { list };
