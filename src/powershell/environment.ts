@@ -14,19 +14,21 @@ if ([System.IO.File]::Exists([System.IO.Path]::Combine($PSHOME, $name))) { retur
 $handle = [IntPtr]::Zero
 [System.Runtime.InteropServices.NativeLibrary]::TryLoad($name, [ref]$handle)`;
 
+const CONTROLLER = { kind: 'local', host: 'controller' } as const;
+
 export async function startBroker(o: { pwsh?: string; processes: number; targets: TransportTarget[]; platform?: NodeJS.Platform }): Promise<Broker> {
   const { executable } = locatePowerShell(o.pwsh);
   const broker = new Broker({ executable, processes: o.processes });
-  try {
-    await broker.start();
-  } catch (err) {
+  // One call on the controller starts one process of the pool (the others start when hosts need them).
+  const started = await broker.invoke(CONTROLLER, '$PSVersionTable.PSVersion.ToString()', [], { timeoutMs: 120_000 });
+  if (!started.ok) {
     await broker.close().catch(() => undefined);
-    throw new RdpfixError('config', `PowerShell ${executable} cannot start: ${String((err as Error)?.message ?? err).split('\n')[0]}`,
+    throw new RdpfixError('config', `PowerShell ${executable} cannot start: ${started.error.message.split('\n')[0]}`,
       'Check that it runs (`pwsh -NoProfile -Command 1`), point --pwsh or RDPFIX_PWSH at a working pwsh, or run `npm run provision`.');
   }
   if ((o.platform ?? process.platform) !== 'win32' && o.targets.some((t) => t.kind === 'winrm')) {
     const library = (o.platform ?? process.platform) === 'darwin' ? 'libpsrpclient.dylib' : 'libpsrpclient.so';
-    const r = await broker.invoke({ kind: 'local', host: 'controller' }, WSMAN_PROBE, [library], { timeoutMs: 30_000 });
+    const r = await broker.invoke(CONTROLLER, WSMAN_PROBE, [library], { timeoutMs: 30_000 });
     if (!r.ok || r.data.output[0] !== true) {
       await broker.close().catch(() => undefined);
       throw new RdpfixError('config', `The inventory has WinRM hosts, and this controller's PowerShell (${executable}) has no WSMan client library (${library}, in $PSHOME or on the loader's path).`,

@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, vi } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { projectRoot } from '../../src/paths.js';
@@ -14,6 +14,8 @@ import { newRunId } from '../../src/journal/journal.js';
  * resume of a rolled-back run "succeeded", two runs on one host, settings each command resolved its own way,
  * damaged journals treated as crashes, environment problems reported as host failures.
  */
+// Each test runs the CLI several times; each start of PowerShell takes seconds on a loaded machine.
+vi.setConfig({ testTimeout: 400_000, hookTimeout: 120_000 });
 const KEY = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\RdpfixTest';
 let root: string;
 let lab: string;
