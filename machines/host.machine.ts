@@ -1,21 +1,24 @@
 import { assign, fromPromise, setup } from 'xstate';
-import type { Mode, PlaybookOutcome, PlaybookOutput } from './playbook.machine.js';
+import type { HostOutcome, Mode, PlaybookOutcome } from '../src/journal/records.js';
+import type { PlaybookOutput } from './playbook.machine.js';
 
 /**
  * The host machine: one host's planned playbooks, in order. A playbook that fails has already rolled
  * itself back; the host machine then rolls back the playbooks that succeeded before it, newest first, so
- * a host ends either fully remediated or as it was. Running a playbook (its own machine) is an invoked
- * actor the runner supplies.
+ * a host ends either fully remediated or as it was. In rollback mode (a later `rollback` of the run) it only
+ * rolls back: the given playbooks newest first, stopping at the first that refuses (drift) or fails. Running a
+ * playbook (its own machine) is an invoked actor the runner supplies.
  */
 export interface HostInput {
   host: string;
   playbooks: string[];
-  mode: Exclude<Mode, 'rollback'>;
+  /** rollback: undo `playbooks` (those with applied steps, in run order) newest first, as a later `rollback` does. */
+  mode: Mode;
   /** Playbooks already finished in an earlier attempt of this run (resume): not run again. */
   done?: Record<string, PlaybookOutcome>;
 }
 
-export type HostOutcome = 'succeeded' | 'planned' | 'rolledBack' | 'rollbackFailed' | 'rollbackRefused';
+export type { HostOutcome };
 
 export interface HostContext {
   host: string;
@@ -69,8 +72,14 @@ export const hostMachine = setup({
     toRollBack: [],
     outcome: null,
   }),
-  initial: 'next',
+  initial: 'starting',
   states: {
+    starting: {
+      always: [
+        { guard: ({ context }) => context.mode === 'rollback', target: 'rollingBack', actions: assign({ toRollBack: ({ context }) => [...context.playbooks].reverse() }) },
+        { target: 'next' },
+      ],
+    },
     next: {
       always: [
         { guard: 'morePlaybooks', target: 'skipping', reenter: true },
@@ -144,10 +153,20 @@ export const hostMachine = setup({
                 target: 'deciding',
                 actions: assign({
                   outcomes: ({ context }) => ({ ...context.outcomes, [context.toRollBack[0]!]: 'rolledBack' as const }),
+                  results: ({ context, event }) => (context.mode === 'rollback' ? { ...context.results, [context.toRollBack[0]!]: event.output } : context.results),
                   toRollBack: ({ context }) => context.toRollBack.slice(1),
                 }),
               },
-              { target: '#host.rollbackFailed', actions: assign({ outcomes: ({ context, event }) => ({ ...context.outcomes, [context.toRollBack[0]!]: event.output.outcome }) }) },
+              {
+                // Drift: the host changed since the run. The playbooks before it stay too: undoing them under a changed later one is unsafe.
+                guard: ({ event }) => event.output.outcome === 'rollbackRefused',
+                target: '#host.rollbackRefused',
+                actions: assign({ outcomes: ({ context, event }) => ({ ...context.outcomes, [context.toRollBack[0]!]: event.output.outcome }), results: ({ context, event }) => ({ ...context.results, [context.toRollBack[0]!]: event.output }) }),
+              },
+              {
+                target: '#host.rollbackFailed',
+                actions: assign({ outcomes: ({ context, event }) => ({ ...context.outcomes, [context.toRollBack[0]!]: event.output.outcome }), results: ({ context, event }) => ({ ...context.results, [context.toRollBack[0]!]: event.output }) }),
+              },
             ],
             onError: '#host.rollbackFailed',
           },
@@ -161,6 +180,7 @@ export const hostMachine = setup({
     planned: { type: 'final', entry: assign({ outcome: 'planned' as const }) },
     rolledBack: { type: 'final', description: 'A playbook failed; the host is as it was.', entry: assign({ outcome: 'rolledBack' as const }) },
     rollbackFailed: { type: 'final', description: 'A rollback did not finish: see the playbook results.', entry: assign({ outcome: 'rollbackFailed' as const }) },
+    rollbackRefused: { type: 'final', description: 'Rollback mode: a playbook refused (drift); it and the ones before it are left.', entry: assign({ outcome: 'rollbackRefused' as const }) },
   },
   output: ({ context }) => ({ host: context.host, outcome: context.outcome ?? 'rollbackFailed', failed: context.failed, outcomes: context.outcomes, results: context.results }),
 });

@@ -1,4 +1,5 @@
 import { assign, fromPromise, setup, type AnyStateNodeConfig } from 'xstate';
+import type { Failure, FailurePhase, MachineRecord, Mode, PlanEntry, PlaybookOutcome, ScriptPhase, ScriptResult } from '../src/journal/records.js';
 
 /**
  * The playbook machine: one playbook on one host, built from the playbook's manifest.
@@ -19,8 +20,7 @@ import { assign, fromPromise, setup, type AnyStateNodeConfig } from 'xstate';
  * state it left before undoing it, and the rollback refuses at the first drifted step unless forced.
  */
 
-export type Mode = 'apply' | 'plan' | 'rollback';
-export type ScriptPhase = 'check' | 'capture' | 'apply' | 'verify' | 'undo';
+export type { Mode, ScriptPhase, FailurePhase, ScriptResult, PlanEntry, Failure, PlaybookOutcome, MachineRecord };
 
 export interface StepInfo {
   id: string;
@@ -28,8 +28,8 @@ export interface StepInfo {
   irreversible: boolean;
   predictable: boolean;
   hasCapture: boolean;
-  /** Set for a guarded step: `expires` keeps the revert task armed after confirmation (the change is temporary). */
-  guard?: { expires: boolean } | null;
+  /** Set for a step with a host-side revert task (manifest `guard:`): `expires` keeps the task armed after confirmation. */
+  revertTask?: { expires: boolean } | null;
 }
 
 export interface PlaybookInfo {
@@ -43,63 +43,12 @@ export interface ScriptCall {
   checkpoint: unknown;
 }
 
-export type GuardAction = 'arm' | 'confirm' | 'disarm' | 'keep';
+export type RevertTaskAction = 'arm' | 'confirm' | 'disarm' | 'keep';
 
-export interface GuardCall {
+export interface RevertTaskCall {
   step: string;
-  action: GuardAction;
+  action: RevertTaskAction;
   checkpoint: unknown;
-}
-
-export type FailurePhase = ScriptPhase | 'consent' | 'blocked' | 'arm' | 'confirm' | 'disarm';
-
-/** A script's result, already validated by the runner (src/engine/step-result.ts). */
-export interface ScriptResult {
-  compliant?: boolean;
-  blocked?: string | null;
-  predictable?: boolean;
-  before?: unknown;
-  after?: unknown;
-  state?: unknown;
-  changed?: boolean;
-  ok?: boolean;
-  reason?: string;
-  rebootRequired?: boolean;
-  warnings: string[];
-}
-
-/** Journal records the machine asks for; the runner adds run, host and playbook. */
-export type MachineRecord =
-  | { type: 'step-checked'; step: string; result: ScriptResult }
-  | { type: 'step-checkpoint'; step: string; state: unknown }
-  | { type: 'step-applied'; step: string; result: ScriptResult }
-  | { type: 'step-verified'; step: string; left: unknown; result: ScriptResult }
-  | { type: 'step-failed'; step: string; phase: FailurePhase; category: string; message: string }
-  | { type: 'undo-started'; step: string }
-  | { type: 'step-undone'; step: string; result: ScriptResult }
-  | { type: 'undo-skipped'; step: string; reason: string }
-  | { type: 'undo-failed'; step: string; category: string; message: string }
-  | { type: 'drift'; step: string; expected: unknown; actual: unknown };
-
-export interface PlanEntry {
-  step: string;
-  title: string;
-  action: 'skip' | 'apply' | 'blocked';
-  before: unknown;
-  after: unknown;
-  irreversible: boolean;
-  predictable: boolean;
-  /** 'confirm': a revert task is armed and removed once confirmed; 'expires': the change reverts itself at the TTL. */
-  guard?: 'confirm' | 'expires';
-  reason?: string;
-  warnings: string[];
-}
-
-export interface Failure {
-  step: string;
-  phase: FailurePhase;
-  category: string;
-  message: string;
 }
 
 export interface PlaybookInput {
@@ -138,8 +87,6 @@ export interface PlaybookContext {
   lastResult: ScriptResult | null;
   outcome: PlaybookOutcome | null;
 }
-
-export type PlaybookOutcome = 'succeeded' | 'planned' | 'rolledBack' | 'rollbackFailed' | 'rollbackRefused';
 
 export interface PlaybookOutput extends Omit<PlaybookContext, 'lastResult' | 'outcome'> {
   outcome: PlaybookOutcome;
@@ -193,8 +140,8 @@ export function createPlaybookMachine(info: PlaybookInfo) {
         throw new Error('record is supplied by the runner');
       }),
       /** Arms, confirms, disarms or keeps a guarded step's revert task (and journals what it does). */
-      guard: fromPromise<void, GuardCall>(async () => {
-        throw new Error('guard is supplied by the runner');
+      revertTask: fromPromise<void, RevertTaskCall>(async () => {
+        throw new Error('revertTask is supplied by the runner');
       }),
     },
   });
@@ -256,15 +203,15 @@ export function createPlaybookMachine(info: PlaybookInfo) {
           invoke: {
             src: 'record',
             input: ({ context }) => ({ type: 'step-checkpoint' as const, step: s.id, state: context.checkpoints[s.id] ?? null }),
-            onDone: { target: s.guard ? 'arming' : 'applying', actions: assign({ attempted: ({ context }) => (context.attempted.includes(s.id) ? context.attempted : [...context.attempted, s.id]) }) },
+            onDone: { target: s.revertTask ? 'arming' : 'applying', actions: assign({ attempted: ({ context }) => (context.attempted.includes(s.id) ? context.attempted : [...context.attempted, s.id]) }) },
             onError: fail('capture'),
           },
         },
-        ...(s.guard
+        ...(s.revertTask
           ? {
               arming: {
                 description: 'Arm the host-side revert task: the change undoes itself after the TTL unless confirmed.',
-                invoke: { src: 'guard', input: ({ context }: WithContext) => ({ step: s.id, action: 'arm' as const, checkpoint: context.checkpoints[s.id] ?? null }), onDone: 'applying', onError: fail('arm') },
+                invoke: { src: 'revertTask', input: ({ context }: WithContext) => ({ step: s.id, action: 'arm' as const, checkpoint: context.checkpoints[s.id] ?? null }), onDone: 'applying', onError: fail('arm') },
               },
             }
           : {}),
@@ -305,23 +252,23 @@ export function createPlaybookMachine(info: PlaybookInfo) {
           invoke: {
             src: 'runScript',
             input: () => ({ step: s.id, phase: 'capture' as const, checkpoint: null }),
-            onDone: { target: s.guard ? 'confirming' : 'verified', actions: assign({ left: ({ context, event }) => ({ ...context.left, [s.id]: event.output.state ?? null }) }) },
+            onDone: { target: s.revertTask ? 'confirming' : 'verified', actions: assign({ left: ({ context, event }) => ({ ...context.left, [s.id]: event.output.state ?? null }) }) },
             onError: fail('verify'),
           },
         },
-        ...(s.guard
+        ...(s.revertTask
           ? {
               confirming: {
                 description: 'Can the controller still reach the host? A new remoting session and a fresh RDP port probe.',
-                invoke: { src: 'guard', input: () => ({ step: s.id, action: 'confirm' as const, checkpoint: null }), onDone: s.guard.expires ? 'keeping' : 'disarming', onError: fail('confirm') },
+                invoke: { src: 'revertTask', input: () => ({ step: s.id, action: 'confirm' as const, checkpoint: null }), onDone: s.revertTask.expires ? 'keeping' : 'disarming', onError: fail('confirm') },
               },
               disarming: {
                 description: 'Confirmed: remove the revert task.',
-                invoke: { src: 'guard', input: () => ({ step: s.id, action: 'disarm' as const, checkpoint: null }), onDone: 'verified', onError: fail('disarm') },
+                invoke: { src: 'revertTask', input: () => ({ step: s.id, action: 'disarm' as const, checkpoint: null }), onDone: 'verified', onError: fail('disarm') },
               },
               keeping: {
                 description: 'A temporary change: the revert task stays armed and restores the checkpoint at the TTL.',
-                invoke: { src: 'guard', input: () => ({ step: s.id, action: 'keep' as const, checkpoint: null }), onDone: 'verified', onError: fail('disarm') },
+                invoke: { src: 'revertTask', input: () => ({ step: s.id, action: 'keep' as const, checkpoint: null }), onDone: 'verified', onError: fail('disarm') },
               },
             }
           : {}),
@@ -343,7 +290,7 @@ export function createPlaybookMachine(info: PlaybookInfo) {
   const undoStates: Record<string, AnyStateNodeConfig> = {};
   order.forEach(({ s, i }, k) => {
     const undoFail = {
-      target: '#pb.rollbackFailed',
+      target: '#pb.undoFailed',
       actions: assign({
         undoFailure: ({ event }: { event: { error: unknown } }) => ({ step: s.id, ...asFailure(event.error) }),
       }),
@@ -410,15 +357,15 @@ export function createPlaybookMachine(info: PlaybookInfo) {
           invoke: {
             src: 'record',
             input: ({ context }) => ({ type: 'step-undone' as const, step: s.id, result: context.lastResult! }),
-            onDone: { target: s.guard ? 'disarming' : nextUndo(k), actions: assign({ undone: ({ context }) => [...context.undone, s.id] }) },
+            onDone: { target: s.revertTask ? 'disarming' : nextUndo(k), actions: assign({ undone: ({ context }) => [...context.undone, s.id] }) },
             onError: undoFail,
           },
         },
-        ...(s.guard
+        ...(s.revertTask
           ? {
               disarming: {
                 description: 'Undone: the revert task has nothing left to do; remove it.',
-                invoke: { src: 'guard', input: () => ({ step: s.id, action: 'disarm' as const, checkpoint: null }), onDone: nextUndo(k), onError: undoFail },
+                invoke: { src: 'revertTask', input: () => ({ step: s.id, action: 'disarm' as const, checkpoint: null }), onDone: nextUndo(k), onError: undoFail },
               },
             }
           : {}),
@@ -476,6 +423,15 @@ export function createPlaybookMachine(info: PlaybookInfo) {
         initial: order.length ? undoKey(order[0]!.i) : 'empty',
         states: { ...undoStates, empty: { always: '#pb.rolledBack' } },
       },
+      undoFailed: {
+        description: 'Journal the failed undo (what failed and why), then stop: the steps not undone stay applied.',
+        invoke: {
+          src: 'record',
+          input: ({ context }) => ({ type: 'undo-failed' as const, ...context.undoFailure! }),
+          onDone: 'rollbackFailed',
+          onError: 'rollbackFailed',
+        },
+      },
       succeeded: { type: 'final', description: 'Every step compliant or applied and verified.', entry: assign({ outcome: 'succeeded' as const }) },
       planned: { type: 'final', description: 'Plan mode: every step checked, nothing changed.', entry: assign({ outcome: 'planned' as const }) },
       rolledBack: { type: 'final', description: 'Every attempted reversible step was undone.', entry: assign({ outcome: 'rolledBack' as const }) },
@@ -508,7 +464,7 @@ function planEntry(s: StepInfo, r: ScriptResult): PlanEntry {
     after: r.after ?? null,
     irreversible: s.irreversible,
     predictable,
-    ...(s.guard ? { guard: s.guard.expires ? ('expires' as const) : ('confirm' as const) } : {}),
+    ...(s.revertTask ? { guard: s.revertTask.expires ? ('expires' as const) : ('confirm' as const) } : {}),
     ...(r.blocked ? { reason: r.blocked } : {}),
     warnings: r.warnings,
   };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PowerShellWorker, type WorkerOptions } from './worker.js';
 import { classifyRemotingError } from './classify.js';
 import { emptyStreams, type Envelope, type ErrorCategory, type RawReply } from './protocol.js';
-import { sessionKey, type TransportTarget } from '../transport/targets.js';
+import { hasSession, sessionKey, type TransportTarget } from '../transport/targets.js';
 import { locatePowerShell } from '../powershell/locate.js';
 
 export interface BrokerOptions {
@@ -74,6 +74,7 @@ export class Broker {
 
   /** Closes the remote session of a target, if one is open. */
   async closeSession(target: TransportTarget): Promise<void> {
+    if (!hasSession(target)) return;
     const key = sessionKey(target);
     await this.serialize(key, () => this.workerFor(key).submit({ id: randomUUID(), op: 'close', target: { sessionKey: key } }));
   }

@@ -1,45 +1,52 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { Broker } from '../broker/broker.js';
-import { defaultStateDir } from '../journal/journal.js';
 import { loadCatalogue } from '../playbooks/manifest.js';
 import { projectRoot } from '../paths.js';
-import { loadConfig } from '../config/config.js';
+import { resolveSettings, type Settings } from '../config/settings.js';
+import { startBroker } from '../powershell/environment.js';
+import type { TransportTarget } from '../transport/targets.js';
 import { wholeNumber, list } from './options.js';
 
-/** Options every command that touches hosts or runs shares. */
-export interface EngineFlags {
+/** The options every command that reaches hosts shares (probe, diagnose, plan, apply, rollback, resume, lab advance). */
+export interface HostFlags {
   stateDir?: string;
   playbooks: string[];
   processes?: number;
   pwsh?: string;
+  hosts?: string[];
+  waitLock?: number;
   json: boolean;
 }
 
 export const builtInPlaybooks = () => path.join(projectRoot(), 'playbooks');
 
-export function withEngineOptions(cmd: Command): Command {
-  return cmd
-    .option('--state-dir <dir>', 'where run journals live (default: $RDPFIX_STATE_DIR or ~/.local/state/rdpfix)')
+export function withHostOptions(cmd: Command, o: { waitLock?: boolean } = {}): Command {
+  cmd
+    .option('--state-dir <dir>', 'where run journals and host leases live (default: $RDPFIX_STATE_DIR, config stateDir, or ~/.local/state/rdpfix)')
     .option('--playbooks <dir>', 'an extra folder of playbooks (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--processes <n>', 'PowerShell processes to use (default 2, or config processes)', wholeNumber(1, 16))
-    .option('--pwsh <path>', 'PowerShell executable (default: found automatically)')
+    .option('--processes <n>', 'PowerShell processes to use (default: $RDPFIX_PROCESSES, config processes, or 2)', wholeNumber(1, 16))
+    .option('--pwsh <path>', 'PowerShell executable (default: $RDPFIX_PWSH, config pwsh, or found automatically)')
+    .option('--hosts <list>', 'only these hosts (comma-separated)', list)
     .option('--json', 'print one JSON document', false);
+  if (o.waitLock) cmd.option('--wait-lock <seconds>', 'wait up to this long for hosts another run holds (default: refuse them at once)', wholeNumber(0, 86_400));
+  return cmd;
 }
 
-/** Playbook folders: built-in, then the config's, then --playbooks. */
-export function playbookDirs(extra: string[]): string[] {
-  return [builtInPlaybooks(), ...(loadConfig().playbookDirs ?? []), ...extra];
+/** Playbook folders: built-in first, then the resolved ones. */
+export function playbookDirs(settings: Settings): string[] {
+  return [builtInPlaybooks(), ...settings.playbookDirs.value];
 }
 
-/** Flags win over environment variables, which win over the user's config, which wins over defaults. */
-export function engineFrom(flags: EngineFlags) {
-  const config = loadConfig();
+/** Everything a command needs from its flags, through the one resolver (src/config/settings.ts). */
+export function engineFrom(flags: Partial<HostFlags> & { concurrency?: number }) {
+  const settings = resolveSettings({ stateDir: flags.stateDir, pwsh: flags.pwsh, processes: flags.processes, concurrency: flags.concurrency, playbooks: flags.playbooks });
   return {
-    stateDir: flags.stateDir ?? process.env.RDPFIX_STATE_DIR ?? config.stateDir ?? defaultStateDir(),
-    catalogue: () => loadCatalogue(playbookDirs(flags.playbooks)),
-    broker: () => new Broker({ processes: flags.processes ?? config.processes ?? 2, executable: flags.pwsh ?? (process.env.RDPFIX_PWSH ? undefined : config.pwsh) }),
-    concurrency: config.concurrency,
+    settings,
+    stateDir: settings.stateDir.value,
+    concurrency: settings.concurrency.value,
+    catalogue: () => loadCatalogue(playbookDirs(settings)),
+    /** Starts PowerShell, checking the controller's environment for these targets first (exit 3 on a problem). */
+    broker: (targets: TransportTarget[]) => startBroker({ pwsh: settings.pwsh.value, processes: settings.processes.value, targets }),
   };
 }
 

@@ -14,18 +14,20 @@ export function list(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-/** Options of the read-only fleet commands (probe, diagnose). */
+/** Options of the read-only fleet commands (probe, diagnose): the host options, an inventory and a timeout. */
 export interface FleetReadFlags {
   inventory: string;
-  processes: number;
+  processes?: number;
+  pwsh?: string;
+  stateDir?: string;
+  playbooks: string[];
+  hosts?: string[];
   timeout: number;
   json: boolean;
 }
 
-export function withFleetReadOptions(cmd: Command): Command {
-  return cmd
+export function withFleetReadOptions(cmd: Command, withHostOptions: (c: Command) => Command): Command {
+  return withHostOptions(cmd
     .requiredOption('-i, --inventory <file>', 'inventory file (rdpfix lab init writes one)')
-    .option('--processes <n>', 'PowerShell processes to use', wholeNumber(1, 16), 2)
-    .option('--timeout <ms>', 'per-host timeout in milliseconds', wholeNumber(1000, 3_600_000), 60_000)
-    .option('--json', 'print one JSON document', false);
+    .option('--timeout <ms>', 'per-host timeout in milliseconds', wholeNumber(1000, 3_600_000), 60_000));
 }

@@ -1,5 +1,8 @@
 import type { HostOutput } from '../../machines/host.machine.js';
+import { GOOD_STATES } from '../engine/run-state.js';
 import type { RunResult } from '../engine/run.js';
+import { describeHolder } from '../journal/leases.js';
+import { EXIT } from './exit.js';
 import { renderTable } from './table.js';
 
 const short = (v: unknown) => {
@@ -17,8 +20,9 @@ export function renderPlan(result: RunResult): string {
         const notes = [p.irreversible ? 'IRREVERSIBLE' : '', guard, p.predictable ? '' : 'outcome cannot be predicted by check', p.reason ?? '', ...p.warnings].filter(Boolean).join('; ');
         rows.push([h.host, pb, p.step, p.action === 'apply' ? 'would change' : p.action === 'skip' ? 'compliant' : 'BLOCKED', p.action === 'skip' ? short(p.before) : `${short(p.before)} → ${short(p.after)}`, notes]);
       }
+      if (out.failure && !out.plan.some((p) => p.step === out.failure!.step)) rows.push([h.host, pb, out.failure.step, `FAILED (${out.failure.phase})`, '', out.failure.message.replace(/\s+/g, ' ').slice(0, 120)]);
     }
-    if (!Object.keys(h.results).length) rows.push([h.host, '-', '-', h.outcome, '', h.failed ? `failed: ${h.failed}` : '']);
+    if (!Object.keys(h.results).length) rows.push([h.host, '-', '-', result.state.hosts[h.host]?.state ?? '-', '', h.failed ? `failed: ${h.failed}` : '']);
   }
   return renderTable(['HOST', 'PLAYBOOK', 'STEP', 'PLAN', 'BEFORE → AFTER', 'NOTES'], rows);
 }
@@ -32,17 +36,47 @@ function failureText(h: HostOutput): string {
   return '';
 }
 
+const STATE_DETAIL: Record<string, string> = {
+  'not-reached': 'the run never reached this host: nothing to undo',
+  unchanged: 'nothing was applied: nothing to undo',
+  'irreversible-kept': 'irreversible steps stay applied',
+};
+
+/** One row per host the command worked on: its state as the journal now reads, then the refused hosts. */
 export function renderOutcomes(result: RunResult): string {
-  const rows = result.hosts.map((h) => [
-    h.host,
-    h.outcome,
-    Object.entries(h.outcomes).map(([pb, o]) => `${pb}:${o}`).join(' '),
-    (failureText(h) || (result.mode === 'rollback' && Object.keys(h.outcomes).length === 0 ? 'nothing was applied: nothing to undo' : '')).replace(/\s+/g, ' ').slice(0, 160),
-  ]);
-  return renderTable(['HOST', 'OUTCOME', 'PLAYBOOKS', 'DETAIL'], rows);
+  const rows = result.hosts.map((h) => {
+    const state = result.state.hosts[h.host]?.state ?? 'unknown';
+    return [
+      h.host,
+      state,
+      Object.entries(h.outcomes).map(([pb, o]) => `${pb}:${o}`).join(' '),
+      (failureText(h) || STATE_DETAIL[state] || '').replace(/\s+/g, ' ').slice(0, 160),
+    ];
+  });
+  for (const r of result.refused) rows.push([r.host, 'refused', '', `in use by ${describeHolder(r.holder)}`]);
+  return renderTable(['HOST', 'STATE', 'PLAYBOOKS', 'DETAIL'], rows);
+}
+
+/** Leases taken over, nothing to do, …: said on stderr so stdout stays the result. */
+export function renderNotes(result: RunResult, stream: NodeJS.WritableStream = process.stderr): void {
+  for (const n of result.notes) stream.write(`rdpfix: ${n}\n`);
+}
+
+/** The exit code of a command, from the one fold: 1 when any host it worked on did not end well, or was refused. */
+export function exitCodeOf(result: RunResult): number {
+  const good = GOOD_STATES[result.mode];
+  const bad = result.hosts.some((h) => !good.includes(result.state.hosts[h.host]?.state ?? 'unknown'));
+  return bad || result.refused.length ? EXIT.hostsFailed : EXIT.ok;
 }
 
 /** JSON for machines: no functions, no secrets (targets never carry them into results). */
 export function resultJson(result: RunResult): unknown {
-  return { runId: result.runId, mode: result.mode, hosts: result.hosts };
+  return {
+    runId: result.runId,
+    mode: result.mode,
+    status: result.state.status,
+    hosts: result.hosts.map((h) => ({ ...h, state: result.state.hosts[h.host]?.state ?? 'unknown' })),
+    refused: result.refused,
+    notes: result.notes,
+  };
 }

@@ -1,15 +1,26 @@
+import os from 'node:os';
 import type { Broker } from '../broker/broker.js';
 import { RdpfixError } from '../errors.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import { selectHosts, targetFor } from '../inventory/inventory.js';
-import { JournalWriter, lockRun, newRunId, readRun } from '../journal/journal.js';
+import { JournalWriter, lockRun, newRunId, readRun, removeUnbornRuns } from '../journal/journal.js';
+import { describeHolder, releaseLease, takeLeases, type HeldLease, type LeaseHolder } from '../journal/leases.js';
+import type { JournalRecord, RunHeader } from '../journal/records.js';
 import { orderPlaybooks, resolveParameters, type Playbook } from '../playbooks/manifest.js';
+import { hostIdentity } from '../transport/targets.js';
 import { VERSION } from '../version.js';
 import type { HostOutput } from '../../machines/host.machine.js';
-import type { PlaybookOutput } from '../../machines/playbook.machine.js';
-import { forEachHost, note, noteTo, runHost, runPlaybook, runStepScript, type EngineContext, type HostJob } from './runner.js';
-import { foldRun, inDoubt, liveGuards, type HostProgress, type PlaybookProgress, type RunHeader, type RunState } from './run-state.js';
-import { runGuard, type GuardMemo } from '../guard/guard.js';
+import { note, noteTo, type EngineContext, type HostJob } from './context.js';
+import { forEachHost, runHost } from './runner.js';
+import { foldRun, type RunState } from './run-state.js';
+import { resumeHost, rollbackHost } from './past-run.js';
+
+/** A host this run did not work on because another run holds its lease. */
+export interface RefusedHost {
+  host: string;
+  holder: LeaseHolder | null;
+  leaseFile: string;
+}
 
 export interface RunOptions {
   mode: 'apply' | 'plan';
@@ -28,13 +39,22 @@ export interface RunOptions {
   allowIrreversible: boolean;
   stateDir: string;
   broker: Broker;
-  onRecord?: (record: Record<string, unknown>) => void;
+  /** How long to wait for hosts another run holds (seconds; default 0: refuse them at once). */
+  waitLockSeconds?: number;
+  onRecord?: (record: JournalRecord) => void;
 }
 
 export interface RunResult {
   runId: string;
   mode: 'apply' | 'plan' | 'rollback' | 'resume';
+  /** What the machines returned for each host this command worked on. */
   hosts: HostOutput[];
+  /** The run as its journal now reads (the fold every command and exit code share). */
+  state: RunState;
+  /** Hosts left alone because another run holds them. */
+  refused: RefusedHost[];
+  /** Said to the user: leases taken over, nothing to do, … */
+  notes: string[];
 }
 
 /** Each host's parameters for the playbooks it runs: the run's, overridden by its own; every problem names the host. */
@@ -52,10 +72,36 @@ function resolveHostParameters(jobs: HostJob[], global: RunOptions['parameters']
 const jobAddress = (h: InventoryHost) => ({ host: h.name, rdpPort: h.rdpPort ?? 3389, ...(h.address ? { address: h.address } : {}) });
 
 /**
- * plan and apply. Everything that can fail before the first remote write is checked first: playbooks,
- * parameters, order, hosts, credentials. Then the journal is created and hosts run, `concurrency` at a time.
+ * Takes the leases of the hosts a command wants. Hosts another run holds are left out (and reported);
+ * when none is left, nothing can run: a usage error (exit 2) that names the holders.
  */
-export async function startRun(o: RunOptions): Promise<RunResult> {
+async function leaseHosts(stateDir: string, jobs: HostJob[], runId: string, waitSeconds: number) {
+  const { held, refused } = await takeLeases(stateDir, jobs.map((j) => ({ host: j.host, key: hostIdentity(j.target) })), { runId, waitSeconds });
+  const refusedHosts: RefusedHost[] = refused.map((r) => ({ host: r.host, holder: r.holder, leaseFile: r.file }));
+  if (jobs.length && !held.length) {
+    throw new RdpfixError('usage', `Every host of this command is in use by another run: ${refused.map((r) => `${r.host} (${describeHolder(r.holder)})`).join('; ')}.`,
+      `Wait for that run to end, or pass --wait-lock SECONDS. A lease of a controller that is gone for good can be removed by hand: ${refused[0]!.file}.`);
+  }
+  const notes = held.filter((l) => l.tookOverFrom).map((l) => `${l.host}: took over the lease of ${describeHolder(l.tookOverFrom)}, which no longer runs.`);
+  const release = () => held.forEach(releaseLease);
+  const names = new Set(held.map((l) => l.host));
+  return { kept: jobs.filter((j) => names.has(j.host)), held, refused: refusedHosts, notes, release };
+}
+
+const takeoverRecords = (journal: JournalWriter, onRecord: RunOptions['onRecord'], held: HeldLease[]) => {
+  for (const l of held) if (l.tookOverFrom) noteTo(journal, onRecord, { type: 'lease-taken-over', host: l.host, previous: l.tookOverFrom });
+};
+
+/** The run as its journal reads now. */
+export function runStateOf(stateDir: string, runId: string): RunState {
+  return foldRun(readRun(stateDir, runId).records);
+}
+
+/**
+ * Everything about a run that can be wrong before a host is touched — playbooks, parameters, order, hosts —
+ * checked without PowerShell (the CLI calls it before starting any).
+ */
+export function prepareRun(o: Omit<RunOptions, 'broker' | 'stateDir' | 'mode' | 'concurrency' | 'allowIrreversible'>) {
   if (!o.playbookIds.length) throw new RdpfixError('usage', 'No playbook chosen.', 'Pass --playbook ID (rdpfix playbooks list shows them).');
   const chosen = o.playbookIds.map((id) => {
     const pb = o.catalogue.get(id);
@@ -74,31 +120,53 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
   const hostParameters = o.hostParameters ? resolveHostParameters(jobs, o.parameters, o.hostParameters) : undefined;
   for (const j of jobs) if (hostParameters?.[j.host]) j.parameters = hostParameters[j.host];
 
+  return { ordered, parameters, hosts, jobs, hostParameters };
+}
+
+/**
+ * plan and apply. Everything that can fail before the first remote write is checked first: playbooks,
+ * parameters, order, hosts, leases. Then the journal is created and hosts run, `concurrency` at a time.
+ */
+export async function startRun(o: RunOptions): Promise<RunResult> {
+  const { ordered, parameters, hosts, jobs: all, hostParameters } = prepareRun(o);
+  let jobs = all;
+  const byHost = o.playbooksByHost;
+
   const runId = newRunId();
-  const journal = JournalWriter.create(o.stateDir, runId);
-  const unlock = lockRun(o.stateDir, runId);
-  const header: RunHeader = {
-    runId, version: VERSION, mode: o.mode, inventory: o.inventory.path, hosts,
+  removeUnbornRuns(o.stateDir);
+  // A plan changes nothing and needs no lease; an apply holds every host it works on.
+  const leases = o.mode === 'apply' ? await leaseHosts(o.stateDir, jobs, runId, o.waitLockSeconds ?? 0) : { kept: jobs, held: [], refused: [], notes: [], release: () => {} };
+  jobs = leases.kept;
+  const inRun = new Set(jobs.map((j) => j.host));
+  const header: Omit<RunHeader, 'format'> = {
+    runId, version: VERSION, mode: o.mode, inventory: o.inventory.path, hosts: hosts.filter((h) => inRun.has(h.name)), controller: os.hostname(),
     playbooks: ordered.map((p) => ({ id: p.id, version: p.version, digest: p.digest })),
     parameters, allowIrreversible: o.allowIrreversible, concurrency: o.concurrency,
     ...(byHost ? { hostPlaybooks: Object.fromEntries(jobs.map((j) => [j.host, j.playbooks.map((p) => p.id)])) } : {}),
-    ...(hostParameters ? { hostParameters } : {}),
+    ...(hostParameters ? { hostParameters: Object.fromEntries(Object.entries(hostParameters).filter(([h]) => inRun.has(h))) } : {}),
   };
+  let journal: JournalWriter | undefined;
+  let unlock = () => {};
   try {
-    noteTo(journal, o.onRecord, { type: 'run-started', header });
+    const created = JournalWriter.create(o.stateDir, header);
+    journal = created.writer;
+    o.onRecord?.(created.first);
+    unlock = lockRun(o.stateDir, runId);
+    takeoverRecords(journal, o.onRecord, leases.held);
     const ctx: EngineContext = { runId, broker: o.broker, journal, parameters, allowIrreversible: o.allowIrreversible, onRecord: o.onRecord };
     const results = await forEachHost(jobs, o.concurrency, async (job) => {
       try {
         return await runHost(ctx, job, { mode: o.mode, rollbackInput: () => ({}) });
       } finally {
-        if (job.target.kind !== 'lab') await o.broker.closeSession(job.target);
+        await o.broker.closeSession(job.target);
       }
     });
-    noteTo(journal, o.onRecord, { type: 'run-finished', outcomes: Object.fromEntries(results.map((r) => [r.host, r.outcome])) });
-    return { runId, mode: o.mode, hosts: results };
+    note(ctx, { type: 'run-finished', outcomes: Object.fromEntries(results.map((r) => [r.host, r.outcome])) });
+    return { runId, mode: o.mode, hosts: results, state: runStateOf(o.stateDir, runId), refused: leases.refused, notes: leases.notes };
   } finally {
-    journal.close();
+    journal?.close();
     unlock();
+    leases.release();
   }
 }
 
@@ -109,25 +177,34 @@ export interface PastRunOptions {
   broker: Broker;
   hostFilter?: string[];
   force: boolean;
-  onRecord?: (record: Record<string, unknown>) => void;
+  waitLockSeconds?: number;
+  onRecord?: (record: JournalRecord) => void;
+}
+
+/**
+ * What a past run needs to be rolled back or resumed, checked without PowerShell: an apply (not a plan), and
+ * each of its playbooks still in the catalogue with the digest it ran with.
+ */
+export function pastRunPlaybooks(state: RunState, catalogue: Map<string, Playbook>, runId: string): Map<string, Playbook> {
+  if (state.header.mode !== 'apply') throw new RdpfixError('usage', `Run ${runId} was a plan; there is nothing to roll back or resume.`);
+  const playbooks = new Map<string, Playbook>();
+  for (const p of state.header.playbooks) {
+    const now = catalogue.get(p.id);
+    if (!now) throw new RdpfixError('input', `Playbook ${p.id} of run ${runId} is no longer in the catalogue.`, 'Point --playbooks at the folder the run used.');
+    if (now.digest !== p.digest) {
+      throw new RdpfixError('input', `Playbook ${p.id} changed since run ${runId} (digest ${p.digest.slice(0, 12)} → ${now.digest.slice(0, 12)}).`,
+        'Restore the playbook as it was when the run started; rdpfix will not undo or finish a run with different scripts.');
+    }
+    playbooks.set(p.id, now);
+  }
+  return playbooks;
 }
 
 /** Opens a past run for rollback or resume: its state, its playbooks (unchanged), its hosts' targets. */
 function openPastRun(o: PastRunOptions) {
   const { records, tornTail } = readRun(o.stateDir, o.runId);
-  if (records.length === 0) return null;
   const state = foldRun(records);
-  if (state.header.mode !== 'apply') throw new RdpfixError('usage', `Run ${o.runId} was a plan; there is nothing to roll back or resume.`);
-  const playbooks = new Map<string, Playbook>();
-  for (const p of state.header.playbooks) {
-    const now = o.catalogue.get(p.id);
-    if (!now) throw new RdpfixError('input', `Playbook ${p.id} of run ${o.runId} is no longer in the catalogue.`, 'Point --playbooks at the folder the run used.');
-    if (now.digest !== p.digest) {
-      throw new RdpfixError('input', `Playbook ${p.id} changed since run ${o.runId} (digest ${p.digest.slice(0, 12)} → ${now.digest.slice(0, 12)}).`,
-        'Restore the playbook as it was when the run started; rdpfix will not undo or finish a run with different scripts.');
-    }
-    playbooks.set(p.id, now);
-  }
+  const playbooks = pastRunPlaybooks(state, o.catalogue, o.runId);
   const hosts = selectHosts(state.header.hosts, o.hostFilter, (missing) => new RdpfixError('usage', `Run ${o.runId} has no host ${missing.join(', ')}.`));
   // Credentials are never journaled: they come from the environment again now.
   const own = (name: string) => state.header.hostPlaybooks?.[name] ?? state.header.playbooks.map((p) => p.id);
@@ -141,149 +218,73 @@ function openPastRun(o: PastRunOptions) {
   return { state, jobs, ctx, tornTail };
 }
 
+/** Works on some hosts of a past run under its run lock and their leases, appending to its journal. */
+async function workOnPastRun(
+  o: PastRunOptions, mode: 'rollback' | 'resume', jobs: HostJob[], ctxOf: (j: JournalWriter) => EngineContext,
+  work: (ctx: EngineContext, jobs: HostJob[]) => Promise<HostOutput[]>,
+): Promise<RunResult> {
+  const unlock = lockRun(o.stateDir, o.runId);
+  let leases: Awaited<ReturnType<typeof leaseHosts>> | undefined;
+  let journal: JournalWriter | undefined;
+  try {
+    leases = await leaseHosts(o.stateDir, jobs, o.runId, o.waitLockSeconds ?? 0);
+    journal = JournalWriter.reopen(o.stateDir, o.runId);
+    takeoverRecords(journal, o.onRecord, leases.held);
+    const ctx = ctxOf(journal);
+    const results = await work(ctx, leases.kept);
+    return { runId: o.runId, mode, hosts: results, state: runStateOf(o.stateDir, o.runId), refused: leases.refused, notes: leases.notes };
+  } finally {
+    journal?.close();
+    leases?.release();
+    unlock();
+  }
+}
+
 /**
  * Rolls back a past run (or some of its hosts): every applied step, newest first, from its checkpoint.
  * A step whose host state drifted since the run stops that host's rollback there, unless forced.
  */
 export async function rollbackRun(o: PastRunOptions): Promise<RunResult> {
-  const opened = openPastRun(o);
-  // The controller died while writing the run's first record: no host was touched.
-  if (!opened) return { runId: o.runId, mode: 'rollback', hosts: [] };
-  const { state, jobs, ctx } = opened;
-  const unlock = lockRun(o.stateDir, o.runId);
-  const journal = JournalWriter.reopen(o.stateDir, o.runId);
-  try {
-    noteTo(journal, o.onRecord, { type: 'rollback-started', hosts: jobs.map((j) => j.host), force: o.force });
-    const engine = ctx(journal);
-    const results = await forEachHost(jobs, state.header.concurrency, (job) => rollbackHost(engine, job, state.hosts[job.host], o.force));
-    noteTo(journal, o.onRecord, { type: 'rollback-finished', outcomes: Object.fromEntries(results.map((r) => [r.host, r.outcome])) });
-    return { runId: o.runId, mode: 'rollback', hosts: results };
-  } finally {
-    journal.close();
-    unlock();
-  }
+  const { state, jobs, ctx } = openPastRun(o);
+  return workOnPastRun(o, 'rollback', jobs, ctx, async (engine, kept) => {
+    note(engine, { type: 'rollback-started', hosts: kept.map((j) => j.host), force: o.force });
+    const results = await forEachHost(kept, state.header.concurrency, (job) => rollbackHost(engine, job, state.hosts[job.host], o.force));
+    note(engine, { type: 'rollback-finished', outcomes: Object.fromEntries(results.map((r) => [r.host, r.outcome])) });
+    return results;
+  });
 }
 
-async function rollbackHost(ctx: EngineContext, job: HostJob, progress: HostProgress | undefined, force: boolean): Promise<HostOutput> {
-  const outcomes: HostOutput['outcomes'] = {};
-  const results: Record<string, PlaybookOutput> = {};
-  let outcome: HostOutput['outcome'] = 'rolledBack';
-  const order = [...(progress?.playbooks ?? [])].reverse();
-  for (const id of order) {
-    const x = progress!.progress[id];
-    const pb = job.playbooks.find((p) => p.id === id)!;
-    const reversible = x?.applied.filter((s) => !pb.steps.find((st) => st.id === s)?.irreversible) ?? [];
-    if (!x || x.applied.length === 0) continue;
-    const out = await runPlaybook(ctx, job, pb, {
-      mode: 'rollback', attempted: x.applied, checkpoints: x.checkpoints,
-      left: Object.fromEntries(Object.entries(x.left).filter(([s]) => x.verified.includes(s))), checkDrift: true, force,
-    });
-    note(ctx, { type: 'playbook-rolled-back', host: job.host, playbook: id, outcome: out.outcome, drift: out.drift, undoFailure: out.undoFailure, leftUndone: out.leftUndone, reversible });
-    outcomes[id] = out.outcome;
-    results[id] = out;
-    if (out.outcome !== 'rolledBack') {
-      // Refuse the playbooks before it too: undoing them under a drifted or half-undone later change is unsafe.
-      outcome = out.outcome === 'rollbackRefused' ? 'rollbackRefused' : 'rollbackFailed';
-      break;
-    }
+/** Why resume has nothing to do for a run, or null when it has work. */
+function nothingToResume(state: RunState, runId: string): string | null {
+  switch (state.status) {
+    case 'rolled-back':
+      return `Run ${runId} was rolled back; there is nothing to resume. Start a new run with rdpfix apply.`;
+    case 'partly-rolled-back':
+      return `Run ${runId} was partly rolled back; resume will not re-apply what a rollback undid. Start a new run with rdpfix apply.`;
+    case 'finished':
+      return `Run ${runId} finished; there is nothing to resume.`;
+    case 'interrupted':
+      if (state.commands.at(-1)!.command === 'rollback') {
+        throw new RdpfixError('usage', `Run ${runId} stopped while it was being rolled back; resume would re-apply what the rollback undid.`, `Finish the rollback: rdpfix rollback ${runId}.`);
+      }
+      return null;
   }
-  note(ctx, { type: 'host-rolled-back', host: job.host, outcome });
-  if (job.target.kind !== 'lab') await ctx.broker.closeSession(job.target);
-  return { host: job.host, outcome, failed: null, outcomes, results };
 }
 
 /**
  * Finishes a run whose controller died. A step whose apply started but whose end the journal does not
- * know is reconciled first: verify says whether it took; if it did, it is recorded as done; if not, it
- * is undone from its checkpoint, then runs again from its check. Nothing is re-applied blindly: steps
- * already done are skipped by their own checks.
+ * know is reconciled first (src/engine/past-run.ts). A run that finished or was rolled back is left alone.
  */
 export async function resumeRun(o: PastRunOptions & { rollback: boolean }): Promise<RunResult> {
   if (o.rollback) return rollbackRun(o);
-  const opened = openPastRun(o);
-  if (!opened) return { runId: o.runId, mode: 'resume', hosts: [] };
-  const { state, jobs, ctx } = opened;
-  const unlock = lockRun(o.stateDir, o.runId);
-  const journal = JournalWriter.reopen(o.stateDir, o.runId);
-  try {
-    noteTo(journal, o.onRecord, { type: 'resume-started', hosts: jobs.map((j) => j.host) });
-    const engine = ctx(journal);
-    const pending = jobs.filter((j) => !state.hosts[j.host]?.outcome);
-    const results = await forEachHost(pending, state.header.concurrency, (job) => resumeHost(engine, job, state));
-    noteTo(journal, o.onRecord, { type: 'run-finished', outcomes: Object.fromEntries(results.map((r) => [r.host, r.outcome])) });
-    return { runId: o.runId, mode: 'resume', hosts: results };
-  } finally {
-    journal.close();
-    unlock();
-  }
-}
-
-/** Undoes a step the crash left in doubt (or unconfirmed) from its checkpoint, and takes it off `applied`. */
-async function undoReconciled(ctx: EngineContext, job: HostJob, pb: Playbook, x: PlaybookProgress, step: string, applied: string[]): Promise<void> {
-  note(ctx, { type: 'undo-started', host: job.host, playbook: pb.id, step, reconciled: true });
-  const undo = await runStepScript(ctx, job, pb, { step, phase: 'undo', checkpoint: x.checkpoints[step] ?? null });
-  note(ctx, { type: 'step-undone', host: job.host, playbook: pb.id, step, result: undo, reconciled: true });
-  applied.splice(applied.indexOf(step), 1);
-}
-
-/**
- * Revert guards the crash left armed: a step that took is confirmed again and its guard disarmed (or kept, if the
- * change expires); a step that was undone, or whose confirmation fails now, is undone and its guard removed —
- * the machine then runs it again from its check.
- */
-async function settleGuards(ctx: EngineContext, job: HostJob, pb: Playbook, x: PlaybookProgress, applied: string[], reconciledOk: string[]): Promise<void> {
-  for (const step of liveGuards(x)) {
-    const g = x.guards[step]!;
-    if (g.state === 'kept') continue;
-    const memo: GuardMemo = new Map([[step, { rdpOpenBefore: g.rdpOpenBefore, remotingOpenBefore: g.remotingOpenBefore, dueUtc: g.dueUtc }]]);
-    const spec = pb.steps.find((s) => s.id === step)!;
-    const call = (action: 'confirm' | 'disarm' | 'keep') => runGuard(ctx, job, pb, { step, action, checkpoint: null }, memo);
-    if (applied.includes(step) && (reconciledOk.includes(step) || x.verified.includes(step))) {
-      const confirmed = await call('confirm').then(() => true, () => false);
-      if (confirmed) {
-        await call(spec.guard?.expires ? 'keep' : 'disarm');
-        continue;
-      }
-      await undoReconciled(ctx, job, pb, x, step, applied);
-    }
-    await call('disarm');
-  }
-}
-
-async function resumeHost(ctx: EngineContext, job: HostJob, state: RunState): Promise<HostOutput> {
-  const progress = state.hosts[job.host];
-  const done: Record<string, PlaybookOutput['outcome']> = {};
-  const prior: Record<string, { attempted: string[]; checkpoints: Record<string, unknown> }> = {};
-  for (const pb of job.playbooks) {
-    const x = progress?.progress[pb.id];
-    if (!x) continue;
-    if (x.outcome) {
-      done[pb.id] = x.outcome;
-      continue;
-    }
-    const applied = [...x.applied];
-    const reconciledOk: string[] = [];
-    for (const step of inDoubt(x)) {
-      const verify = await runStepScript(ctx, job, pb, { step, phase: 'verify', checkpoint: x.checkpoints[step] ?? null }).catch((e) => ({ ok: false, reason: String(e?.message ?? e), warnings: [] }));
-      if (verify.ok) {
-        const hasCapture = !!pb.steps.find((s) => s.id === step)?.capture;
-        const left = hasCapture ? (await runStepScript(ctx, job, pb, { step, phase: 'capture', checkpoint: null })).state ?? null : null;
-        note(ctx, { type: 'step-verified', host: job.host, playbook: pb.id, step, left, result: verify, reconciled: true });
-        reconciledOk.push(step);
-      } else {
-        await undoReconciled(ctx, job, pb, x, step, applied);
-      }
-    }
-    await settleGuards(ctx, job, pb, x, applied, reconciledOk);
-    prior[pb.id] = { attempted: applied, checkpoints: x.checkpoints };
-  }
-  // Playbooks that finished before the crash and succeeded must be rolled back too if a later one fails.
-  const checkpointsOf = (id: string) => progress?.progress[id];
-  return runHost(ctx, { ...job }, {
-    mode: 'apply', done, prior,
-    rollbackInput: (pb) => {
-      const x = checkpointsOf(pb.id);
-      return x ? { attempted: x.applied, checkpoints: x.checkpoints, left: x.left } : {};
-    },
+  const { state, jobs, ctx } = openPastRun(o);
+  const nothing = nothingToResume(state, o.runId);
+  if (nothing) return { runId: o.runId, mode: 'resume', hosts: [], state, refused: [], notes: [nothing] };
+  const pending = jobs.filter((j) => ['unknown', 'not-reached'].includes(state.hosts[j.host]!.state));
+  return workOnPastRun(o, 'resume', pending, ctx, async (engine, kept) => {
+    note(engine, { type: 'resume-started', hosts: kept.map((j) => j.host) });
+    const results = await forEachHost(kept, state.header.concurrency, (job) => resumeHost(engine, job, state));
+    note(engine, { type: 'run-finished', outcomes: Object.fromEntries(results.map((r) => [r.host, r.outcome])) });
+    return results;
   });
 }

@@ -1,57 +1,23 @@
 import { createActor, fromPromise, toPromise } from 'xstate';
-import { runGuard, type GuardMemo } from '../guard/guard.js';
-import { createPlaybookMachine, type GuardCall, type MachineRecord, type PlaybookInfo, type PlaybookInput, type PlaybookOutput, type ScriptCall, type ScriptResult } from '../../machines/playbook.machine.js';
+import { runRevertTask, type RevertTaskMemo } from '../revert/revert-task.js';
+import { createPlaybookMachine, type RevertTaskCall, type MachineRecord, type PlaybookInfo, type PlaybookInput, type PlaybookOutput, type ScriptCall, type ScriptResult } from '../../machines/playbook.machine.js';
 import { hostMachine, type HostInput, type HostOutput } from '../../machines/host.machine.js';
-import type { Broker } from '../broker/broker.js';
 import type { Playbook } from '../playbooks/manifest.js';
 import type { TransportTarget } from '../transport/targets.js';
-import type { JournalWriter } from '../journal/journal.js';
 import { parseStepResult, StepResultError } from './step-result.js';
+import { note, stepInput, type EngineContext, type HostJob } from './context.js';
 
 /**
  * Wires the pure machines to the world: `runScript` runs a step's .ps1 on the host through the broker,
- * `record` appends to the run journal (durably, before the machine moves on).
+ * `record` appends to the run journal (durably, before the machine moves on), `revertTask` arms, confirms
+ * and disarms a guarded step's host-side revert task.
  */
-export interface HostJob {
-  host: string;
-  target: TransportTarget;
-  playbooks: Playbook[];
-  /** The inventory's address and RDP port: what the revert guard probes from the controller. */
-  address?: string;
-  rdpPort: number;
-  /** This host's own resolved parameters by playbook, when it has them (they replace the run's). */
-  parameters?: Record<string, Record<string, unknown>>;
-}
-
-/** A playbook's parameters on one host. */
-export function parametersFor(ctx: EngineContext, job: { parameters?: HostJob['parameters'] }, pb: Playbook): Record<string, unknown> {
-  return job.parameters?.[pb.id] ?? ctx.parameters[pb.id] ?? {};
-}
-
-export interface EngineContext {
-  runId: string;
-  broker: Broker;
-  journal: JournalWriter;
-  parameters: Record<string, Record<string, unknown>>;
-  allowIrreversible: boolean;
-  onRecord?: (record: Record<string, unknown>) => void;
-}
-
-/** Journals a record durably, then tells the progress view. (Never `onRecord?.(journal.append(…))`:
- *  optional chaining would skip the append itself when nobody listens.) */
-export function noteTo(journal: JournalWriter, onRecord: EngineContext['onRecord'], fields: { type: string; [k: string]: unknown }): void {
-  const record = journal.append(fields);
-  onRecord?.(record);
-}
-
-export function note(ctx: EngineContext, fields: { type: string; [k: string]: unknown }): void {
-  noteTo(ctx.journal, ctx.onRecord, fields);
-}
+export type { EngineContext, HostJob };
 
 export function playbookInfo(pb: Playbook): PlaybookInfo {
   return {
     id: pb.id,
-    steps: pb.steps.map((s) => ({ id: s.id, title: s.title, irreversible: s.irreversible, predictable: s.predictable, hasCapture: !!s.capture, guard: s.guard ? { expires: s.guard.expires } : null })),
+    steps: pb.steps.map((s) => ({ id: s.id, title: s.title, irreversible: s.irreversible, predictable: s.predictable, hasCapture: !!s.capture, revertTask: s.guard ? { expires: s.guard.expires } : null })),
   };
 }
 
@@ -60,11 +26,6 @@ function machineFor(pb: Playbook) {
   let m = machines.get(pb);
   if (!m) machines.set(pb, (m = createPlaybookMachine(playbookInfo(pb))));
   return m;
-}
-
-/** A step script's only input: one JSON document, passed as an argument (never pasted into script text). */
-export function stepInput(ctx: EngineContext, job: { host: string; parameters?: HostJob['parameters'] }, pb: Playbook, step: string, phase: ScriptCall['phase'], checkpoint: unknown): string {
-  return JSON.stringify({ runId: ctx.runId, host: job.host, playbook: pb.id, step, phase, parameters: parametersFor(ctx, job, pb), checkpoint });
 }
 
 /** Runs one step script on the host and returns its validated result; failures carry a category. */
@@ -87,12 +48,12 @@ export async function runStepScript(ctx: EngineContext, job: { host: string; tar
 }
 
 export function runPlaybook(ctx: EngineContext, job: HostJob, pb: Playbook, input: Omit<PlaybookInput, 'playbook'>): Promise<PlaybookOutput> {
-  const memo: GuardMemo = new Map();
+  const memo: RevertTaskMemo = new Map();
   const machine = machineFor(pb).provide({
     actors: {
       runScript: fromPromise<ScriptResult, ScriptCall>(({ input: call }) => runStepScript(ctx, job, pb, call)),
-      guard: fromPromise<void, GuardCall>(({ input: call }) => runGuard(ctx, job, pb, call, memo)),
-      record: fromPromise<void, MachineRecord>(async ({ input: r }) => note(ctx, { ...r, host: job.host, playbook: pb.id })),
+      revertTask: fromPromise<void, RevertTaskCall>(({ input: call }) => runRevertTask(ctx, job, pb, call, memo)),
+      record: fromPromise<void, MachineRecord>(async ({ input: r }) => void note(ctx, { ...r, host: job.host, playbook: pb.id })),
     },
   });
   const actor = createActor(machine, { input: { ...input, playbook: playbookInfo(pb) } });
@@ -101,7 +62,7 @@ export function runPlaybook(ctx: EngineContext, job: HostJob, pb: Playbook, inpu
 }
 
 export interface HostRunOptions {
-  mode: HostInput['mode'];
+  mode: 'apply' | 'plan';
   /** Resume: playbooks already finished, and per-playbook prior progress to continue from. */
   done?: HostInput['done'];
   prior?: Record<string, { attempted: string[]; checkpoints: Record<string, unknown> }>;

@@ -1,33 +1,32 @@
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { RdpfixError } from '../errors.js';
+import { checkRecord, JOURNAL_FORMAT, type JournalRecord, type RecordBody, type RunHeader } from './records.js';
 
 /**
  * The run journal: one append-only file per run, `<stateDir>/runs/<runId>/journal.jsonl`. Each line is
  * `<json>\t<crc32 hex>`; each append is written and fsync'd before append() returns, so a checkpoint is
- * on disk before the apply that follows it starts. A torn last line (the process died mid-write) is
- * detected and ignored; damage anywhere else is reported, never guessed around.
+ * on disk before the apply that follows it starts. A run's folder appears only with its header inside
+ * (written to a hidden folder, then renamed), so a journal without a header is never a crash: it is damage.
+ * A torn last line (no newline, or not JSON: the process died mid-write) is ignored and cut off by the next
+ * writer; a complete line whose checksum or content is wrong is damage, reported with its line number and
+ * never cut. The state dir is created 0700 and journals 0600: they hold host names and checkpoints.
  */
-export const JOURNAL_FORMAT = 1;
+export { JOURNAL_FORMAT };
+export type { JournalRecord };
 
-export interface JournalRecord {
-  seq: number;
-  time: string;
-  type: string;
-  [field: string]: unknown;
-}
+const RUN_ID = /^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$/;
 
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.RDPFIX_STATE_DIR) return env.RDPFIX_STATE_DIR;
   if (process.platform === 'win32') return path.join(env.LOCALAPPDATA ?? path.join(os.homedir(), 'AppData', 'Local'), 'rdpfix');
   return path.join(env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'rdpfix');
 }
 
 export function runDir(stateDir: string, runId: string): string {
-  if (!/^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$/.test(runId)) throw new RdpfixError('usage', `'${runId}' is not a run id.`, 'Run ids look like 20261125-221500-a1b2c3; `rdpfix runs list` shows them.');
+  if (!RUN_ID.test(runId)) throw new RdpfixError('usage', `'${runId}' is not a run id.`, 'Run ids look like 20261125-221500-a1b2c3; `rdpfix runs list` shows them.');
   return path.join(stateDir, 'runs', runId);
 }
 
@@ -36,9 +35,22 @@ export function newRunId(now = new Date()): string {
   return `${t}-${randomBytes(3).toString('hex')}`;
 }
 
+/** Creates a folder (and its parents) readable by its owner only. */
+export function privateDir(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
 function encode(record: JournalRecord): string {
   const json = JSON.stringify(record);
   return `${json}\t${crc32(json).toString(16).padStart(8, '0')}\n`;
+}
+
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off, null);
+  fsyncSync(fd);
 }
 
 export class JournalWriter {
@@ -53,40 +65,48 @@ export class JournalWriter {
     this.seq = lastSeq;
   }
 
-  /** Starts the journal of a new run. */
-  static create(stateDir: string, runId: string): JournalWriter {
-    const dir = runDir(stateDir, runId);
-    mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, 'journal.jsonl');
-    const fd = openSync(file, 'wx');
-    syncDir(dir);
-    syncDir(path.dirname(dir));
-    return new JournalWriter(file, fd, 0);
-  }
-
-  /** Appends to the journal of an existing run (rollback, resume). A torn tail is cut off first. */
-  static reopen(stateDir: string, runId: string): JournalWriter {
-    const file = path.join(runDir(stateDir, runId), 'journal.jsonl');
-    const { records, validBytes } = readJournalFile(file);
-    // Drop a torn last line so that new records start on a line of their own, then append.
-    const tfd = openSync(file, 'r+');
+  /** Starts the journal of a new run: its folder appears, atomically, with the header as its first record. */
+  static create(stateDir: string, header: Omit<RunHeader, 'format'>, time = new Date()): { writer: JournalWriter; first: JournalRecord } {
+    const runs = privateDir(path.join(stateDir, 'runs'));
+    const dir = runDir(stateDir, header.runId);
+    const tmp = path.join(runs, `.new-${header.runId}`);
+    mkdirSync(tmp, { mode: 0o700 });
+    const first: JournalRecord = { seq: 1, time: time.toISOString(), type: 'run-started', header: { format: JOURNAL_FORMAT, ...header } };
+    const tfd = openSync(path.join(tmp, 'journal.jsonl'), 'wx', 0o600);
     try {
-      ftruncateSync(tfd, validBytes);
-      fsyncSync(tfd);
+      writeAll(tfd, encode(first));
     } finally {
       closeSync(tfd);
     }
-    return new JournalWriter(file, openSync(file, 'a'), records.at(-1)?.seq ?? 0);
+    syncDir(tmp);
+    renameSync(tmp, dir);
+    syncDir(runs);
+    const file = path.join(dir, 'journal.jsonl');
+    return { writer: new JournalWriter(file, openSync(file, 'a', 0o600), 1), first };
+  }
+
+  /** Appends to the journal of an existing run (rollback, resume). A torn tail is cut off first; damage refuses. */
+  static reopen(stateDir: string, runId: string): JournalWriter {
+    const file = path.join(runDir(stateDir, runId), 'journal.jsonl');
+    const { records, validBytes, tornTail } = readJournalFile(file);
+    if (tornTail) {
+      // Only a torn last line is cut, so that new records start on a line of their own.
+      const tfd = openSync(file, 'r+');
+      try {
+        ftruncateSync(tfd, validBytes);
+        fsyncSync(tfd);
+      } finally {
+        closeSync(tfd);
+      }
+    }
+    return new JournalWriter(file, openSync(file, 'a', 0o600), records.at(-1)!.seq);
   }
 
   /** Writes one record durably (write + fsync). Returns it with its sequence number and time. */
-  append(fields: { type: string; [k: string]: unknown }): JournalRecord {
+  append(fields: RecordBody): JournalRecord {
     if (this.closed) throw new Error('journal is closed');
-    const record: JournalRecord = { seq: ++this.seq, time: new Date().toISOString(), ...fields };
-    const bytes = Buffer.from(encode(record), 'utf8');
-    let off = 0;
-    while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off, null);
-    fsyncSync(this.fd);
+    const record = { seq: ++this.seq, time: new Date().toISOString(), ...fields } as JournalRecord;
+    writeAll(this.fd, encode(record));
     return record;
   }
 
@@ -115,6 +135,18 @@ export interface JournalContents {
   validBytes: number;
 }
 
+/** A journal that cannot be trusted: exit 2, with where and why; nothing is changed. */
+export class JournalDamage extends RdpfixError {
+  constructor(
+    readonly file: string,
+    readonly line: number | null,
+    readonly reason: string,
+    fix = 'The file was edited or the disk is failing. Keep a copy of it; nothing was changed.',
+  ) {
+    super('input', `Journal ${file} is damaged${line ? ` at line ${line}` : ''}: ${reason}.`, fix);
+  }
+}
+
 export function readJournalFile(file: string): JournalContents {
   let buf: Buffer;
   try {
@@ -122,52 +154,80 @@ export function readJournalFile(file: string): JournalContents {
   } catch (err) {
     throw new RdpfixError('input', `Cannot read journal ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, '`rdpfix runs list` shows the runs this state directory holds.');
   }
+  if (buf.length === 0) throw new JournalDamage(file, null, 'it is empty (0 bytes), so it has no run header');
   const records: JournalRecord[] = [];
   let start = 0;
   let line = 0;
+  let tornTail = false;
   while (start < buf.length) {
     const nl = buf.indexOf(0x0a, start);
     line++;
-    if (nl === -1) return { records, tornTail: true, validBytes: start };
+    if (nl === -1) {
+      tornTail = true;
+      break;
+    }
     const text = buf.subarray(start, nl).toString('utf8');
     const tab = text.lastIndexOf('\t');
     const json = tab === -1 ? text : text.slice(0, tab);
     const sum = tab === -1 ? '' : text.slice(tab + 1);
-    const ok = /^[0-9a-f]{8}$/.test(sum) && crc32(json).toString(16).padStart(8, '0') === sum;
-    const isLast = nl === buf.length - 1;
-    if (!ok) {
-      if (isLast && isPrefixOfRecord(json)) return { records, tornTail: true, validBytes: start };
-      throw new RdpfixError('input', `Journal ${file} is damaged at line ${line}: its checksum does not match.`,
-        'The file was edited or the disk is failing. Keep a copy of it; nothing was changed.');
-    }
-    let record: JournalRecord;
+    let value: unknown;
     try {
-      record = JSON.parse(json) as JournalRecord;
+      value = JSON.parse(json);
     } catch {
-      throw new RdpfixError('input', `Journal ${file} is damaged at line ${line}: not JSON.`, 'Keep a copy of the file and report it.');
+      if (nl === buf.length - 1) {
+        tornTail = true;
+        break;
+      }
+      throw new JournalDamage(file, line, 'not JSON');
     }
-    if (record.seq !== records.length + 1) {
-      throw new RdpfixError('input', `Journal ${file} is damaged at line ${line}: record ${record.seq} where ${records.length + 1} was expected.`, 'Records are missing or out of order; keep a copy of the file.');
+    if (!/^[0-9a-f]{8}$/.test(sum) || crc32(json).toString(16).padStart(8, '0') !== sum) throw new JournalDamage(file, line, 'its checksum does not match');
+    const format = (value as { header?: { format?: unknown } } | null)?.header?.format;
+    if (line === 1 && (value as { type?: unknown } | null)?.type === 'run-started' && format !== JOURNAL_FORMAT) {
+      // Another format is not damage: another rdpfix wrote it. Which one, the header says.
+      throw new RdpfixError('input', `Journal ${file} is in journal format ${format === undefined ? '1 (unversioned)' : JSON.stringify(format)}; this rdpfix reads format ${JOURNAL_FORMAT}.`,
+        'Use the rdpfix version that wrote the run (its header names it) to roll it back or resume it.');
     }
+    const checked = checkRecord(value);
+    if (!checked.ok) throw new JournalDamage(file, line, `the record does not fit the journal's schema (${checked.reason})`);
+    const record = checked.record;
+    if (line === 1 && record.type !== 'run-started') throw new JournalDamage(file, 1, `it starts with '${record.type}', not the run header`);
+    if (line > 1 && record.type === 'run-started') throw new JournalDamage(file, line, 'a second run header');
+    if (record.seq !== records.length + 1) throw new JournalDamage(file, line, `record ${record.seq} where ${records.length + 1} was expected`, 'Records are missing or out of order; keep a copy of the file.');
     records.push(record);
     start = nl + 1;
   }
-  return { records, tornTail: false, validBytes: start };
+  if (!records.length) throw new JournalDamage(file, 1, 'it has no complete run header');
+  return { records, tornTail, validBytes: start };
 }
 
-/** A partial last line that a crash can leave: it has no checksum yet, or a cut-off one. */
-function isPrefixOfRecord(text: string): boolean {
-  return text.startsWith('{') && !text.includes('\n');
+export function journalPath(stateDir: string, runId: string): string {
+  return path.join(runDir(stateDir, runId), 'journal.jsonl');
 }
 
 export function readRun(stateDir: string, runId: string): JournalContents {
-  return readJournalFile(path.join(runDir(stateDir, runId), 'journal.jsonl'));
+  return readJournalFile(journalPath(stateDir, runId));
 }
 
 export function listRunIds(stateDir: string): string[] {
   const dir = path.join(stateDir, 'runs');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((d) => /^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$/.test(d)).sort();
+  return readdirSync(dir).filter((d) => RUN_ID.test(d)).sort();
+}
+
+/**
+ * Leftovers of runs that died before their header was on disk (no host was touched by them). Only old ones:
+ * a younger one may be a run being created right now.
+ */
+export function removeUnbornRuns(stateDir: string, olderThanMs = 10 * 60_000, now = Date.now()): void {
+  const dir = path.join(stateDir, 'runs');
+  if (!existsSync(dir)) return;
+  for (const d of readdirSync(dir).filter((d) => d.startsWith('.new-'))) {
+    try {
+      if (now - statSync(path.join(dir, d)).mtimeMs > olderThanMs) rmSync(path.join(dir, d), { recursive: true, force: true });
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
 
 /**
@@ -178,7 +238,7 @@ export function lockRun(stateDir: string, runId: string): () => void {
   const file = path.join(runDir(stateDir, runId), 'lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(file, 'wx');
+      const fd = openSync(file, 'wx', 0o600);
       writeSync(fd, String(process.pid));
       closeSync(fd);
       return () => {
@@ -191,7 +251,7 @@ export function lockRun(stateDir: string, runId: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(file, 'utf8'));
-      if (owner && owner !== process.pid && alive(owner)) {
+      if (owner && owner !== process.pid && processAlive(owner)) {
         throw new RdpfixError('usage', `Run ${runId} is in use by process ${owner}.`, 'Wait for it to finish, or stop it first.');
       }
       unlinkSync(file);
@@ -200,7 +260,7 @@ export function lockRun(stateDir: string, runId: string): () => void {
   throw new RdpfixError('internal', `Cannot lock run ${runId}.`);
 }
 
-function alive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

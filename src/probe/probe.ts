@@ -29,7 +29,7 @@ export async function probeFleet(inventory: Inventory, broker: Broker, options: 
       const started = Date.now();
       const target = targetFor(host);
       const envelope = await broker.invoke(target, script(), ['{}'], { timeoutMs: options.timeoutMs });
-      if (target.kind !== 'lab') await broker.closeSession(target);
+      await broker.closeSession(target);
       let result: ProbeResult;
       if (!envelope.ok) {
         const { category, message, fqid } = envelope.error;

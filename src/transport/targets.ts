@@ -69,3 +69,27 @@ export function sessionKey(target: TransportTarget): string {
       return `local://${target.host}`;
   }
 }
+
+/** Whether a target keeps a remote session the broker can close (the lab and the controller itself do not). */
+export function hasSession(target: TransportTarget): boolean {
+  return target.kind === 'winrm' || target.kind === 'ssh';
+}
+
+/** The remoting port a target's sessions use (the lab models WinRM over HTTP); null for the controller itself. */
+export function remotingPort(target: TransportTarget): number | null {
+  switch (target.kind) {
+    case 'winrm':
+      return target.port ?? (target.useSsl ? 5986 : 5985);
+    case 'ssh':
+      return target.port ?? 22;
+    case 'lab':
+      return 5985;
+    case 'local':
+      return null;
+  }
+}
+
+/** What a host is, whichever inventory names it: the key its lease is held under. */
+export function hostIdentity(target: TransportTarget): string {
+  return target.kind === 'lab' ? `lab:${target.statePath}` : `host:${target.host.toLowerCase()}`;
+}

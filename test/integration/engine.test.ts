@@ -37,6 +37,17 @@ describe('engine on the lab', () => {
     expect(again.hosts[0]!.results['registry-values']!.skipped).toEqual(['set-alpha', 'set-beta', 'set-gamma']);
   });
 
+  it('two applies on one host at once: the second is refused by the host lease (main: both ran, writing twice)', async () => {
+    const host = makeLabHost();
+    const [first, second] = await Promise.allSettled([run(host, 'apply'), run(host, 'apply')]);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { hosts: [{ outcome: 'succeeded' }] } });
+    expect(second).toMatchObject({ status: 'rejected', reason: { kind: 'usage', message: expect.stringMatching(/in use by another run: lab-001 \(process \d+ on /) } });
+    const audit = readFileSync(host.statePath.replace(/\.json$/, '.audit.jsonl'), 'utf8').split('\n').filter((l) => l.includes('New-ItemProperty'));
+    expect(audit).toHaveLength(3);
+    // The lease is given back: the next run takes the host again.
+    expect((await run(host, 'apply')).hosts[0]!.outcome).toBe('succeeded');
+  });
+
   it('plan changes nothing: state byte-identical, no write command issued', async () => {
     const host = makeLabHost();
     const before = readFileSync(host.statePath, 'utf8');

@@ -9,7 +9,7 @@ import { projectRoot } from '../../src/paths.js';
 import type { LabHostState } from '../../src/lab/state.js';
 
 /**
- * The controller dies right after a revert guard is armed (SIGKILL the moment `guard-armed` reaches the journal:
+ * The controller dies right after a revert guard is armed (SIGKILL the moment `revert-task-armed` reaches the journal:
  * the change may or may not have been made). Whatever the moment, resume finishes the run and removes the guard;
  * rollback restores the host exactly; and a host nobody comes back to restores itself when the TTL has passed.
  */
@@ -28,7 +28,7 @@ async function killedAfterArm() {
     const poll = setInterval(() => {
       const id = existsSync(runs) ? readdirSync(runs)[0] : undefined;
       const journal = id ? path.join(runs, id, 'journal.jsonl') : '';
-      if (id && existsSync(journal) && readFileSync(journal, 'utf8').includes('"type":"guard-armed"')) {
+      if (id && existsSync(journal) && readFileSync(journal, 'utf8').includes('"type":"revert-task-armed"')) {
         child.kill('SIGKILL');
         clearInterval(poll);
         resolve(id);

@@ -12,7 +12,7 @@ const env = engineSetup();
 afterAll(() => env.broker.close());
 
 const records = (runId: string) => readRun(env.stateDir, runId).records as Record<string, unknown>[];
-const guardTrail = (runId: string) => records(runId).filter((r) => String(r.type).startsWith('guard-')).map((r) => r.type);
+const guardTrail = (runId: string) => records(runId).filter((r) => String(r.type).startsWith('revert-task-')).map((r) => r.type);
 const rule = (s: LabHostState, name: string) => s.firewall.rules.find((r) => r.Name === name)!;
 const guardFiles = (s: LabHostState) => Object.keys(s.files).filter((p) => /\\ProgramData\\rdpfix/i.test(p));
 
@@ -25,11 +25,11 @@ describe('revert guard (commit-confirmed changes) on the lab', () => {
     const pre = host.read();
     const r = await run(host, 'guarded-rule');
     expect(r.hosts[0]!.outcome).toBe('succeeded');
-    expect(guardTrail(r.runId)).toEqual(['guard-arming', 'guard-armed', 'guard-confirmed', 'guard-disarming', 'guard-disarmed']);
+    expect(guardTrail(r.runId)).toEqual(['revert-task-arming', 'revert-task-armed', 'revert-task-confirmed', 'revert-task-disarming', 'revert-task-disarmed']);
     const all = records(r.runId);
-    const armedAt = all.findIndex((x) => x.type === 'guard-armed');
+    const armedAt = all.findIndex((x) => x.type === 'revert-task-armed');
     expect(armedAt).toBeLessThan(all.findIndex((x) => x.type === 'step-applied'));
-    expect(all.find((x) => x.type === 'guard-confirmed')).toMatchObject({ ok: true, session: true });
+    expect(all.find((x) => x.type === 'revert-task-confirmed')).toMatchObject({ ok: true, session: true });
     // The task was really registered as the reference says (SYSTEM, once at the TTL and at startup): the audit log.
     const audit = readFileSync(host.statePath.replace(/\.json$/, '.audit.jsonl'), 'utf8');
     expect(audit).toMatch(/"command":"Register-ScheduledTask".*"taskPath":"\\\\rdpfix\\\\"/);
@@ -68,7 +68,7 @@ describe('revert guard (commit-confirmed changes) on the lab', () => {
     const failure = h.results['guarded-rule']!.failure!;
     expect(failure).toMatchObject({ phase: 'confirm', category: 'lockout' });
     expect(failure.message).toMatch(/remoting port 5985 does not answer/);
-    expect(guardTrail(r.runId)).toEqual(['guard-arming', 'guard-armed', 'guard-confirmed', 'guard-disarming', 'guard-disarmed']);
+    expect(guardTrail(r.runId)).toEqual(['revert-task-arming', 'revert-task-armed', 'revert-task-confirmed', 'revert-task-disarming', 'revert-task-disarmed']);
     expect(host.read()).toEqual(pre);
   });
 
@@ -78,7 +78,7 @@ describe('revert guard (commit-confirmed changes) on the lab', () => {
     const r = await run(host, 'temporary-value', { ttlMinutes: 30 });
     expect(r.hosts[0]!.results['temporary-value']!.failure).toBeNull();
     expect(r.hosts[0]!.outcome).toBe('succeeded');
-    expect(guardTrail(r.runId)).toEqual(['guard-arming', 'guard-armed', 'guard-confirmed', 'guard-kept']);
+    expect(guardTrail(r.runId)).toEqual(['revert-task-arming', 'revert-task-armed', 'revert-task-confirmed', 'revert-task-kept']);
     const applied = host.read();
     expect(applied.registry['HKEY_LOCAL_MACHINE\\SOFTWARE\\RdpfixTest']).toEqual({ Temp: { kind: 'DWord', data: 1 } });
     const task = applied.scheduledTasks.find((t) => t.TaskPath === '\\rdpfix\\')!;
@@ -103,7 +103,7 @@ describe('revert guard (commit-confirmed changes) on the lab', () => {
     // Rolling the run back later finds the step already at its checkpoint (no drift), and clears the guard's folder.
     const back = await rollbackRun({ stateDir: env.stateDir, runId: r.runId, catalogue: env.catalogue, broker: env.broker, force: false });
     expect(back.hosts[0]!.outcome).toBe('rolledBack');
-    expect(records(r.runId).find((x) => x.type === 'guard-disarmed')).toMatchObject({ wasArmed: false, ran: { ok: true, changed: true } });
+    expect(records(r.runId).find((x) => x.type === 'revert-task-disarmed')).toMatchObject({ wasArmed: false, ran: { ok: true, changed: true } });
     expect(host.read()).toEqual(pre);
   });
 });

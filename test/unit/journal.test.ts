@@ -1,71 +1,179 @@
 import { describe, it, expect } from 'vitest';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { JournalWriter, listRunIds, lockRun, newRunId, readRun, runDir } from '../../src/journal/journal.js';
+import { crc32 } from 'node:zlib';
+import { JournalWriter, listRunIds, lockRun, newRunId, readRun, removeUnbornRuns, runDir, JOURNAL_FORMAT } from '../../src/journal/journal.js';
+import type { RunHeader } from '../../src/journal/records.js';
+import { runSummary } from '../../src/cli/commands/runs.command.js';
 
 const fresh = () => mkdtempSync(path.join(tmpdir(), 'rdpfix-journal-'));
 const file = (dir: string, id: string) => path.join(runDir(dir, id), 'journal.jsonl');
+export const header = (runId: string, hosts = ['a']): Omit<RunHeader, 'format'> => ({
+  runId, version: 'test', mode: 'apply', inventory: '/inv.yaml', hosts: hosts.map((name) => ({ name, tags: [], transport: { kind: 'lab', state: `/lab/${name}.json` } })),
+  playbooks: [{ id: 'p', version: 1, digest: 'd' }], parameters: {}, allowIrreversible: false, concurrency: 1,
+});
+const line = (record: object) => {
+  const json = JSON.stringify(record);
+  return `${json}\t${crc32(json).toString(16).padStart(8, '0')}\n`;
+};
+/** A run with a header and three step records. */
+function threeRecords() {
+  const dir = fresh();
+  const id = newRunId();
+  const { writer: w } = JournalWriter.create(dir, header(id));
+  w.append({ type: 'host-started', host: 'a', playbooks: ['p'], mode: 'apply' });
+  w.append({ type: 'step-checkpoint', host: 'a', playbook: 'p', step: 's', state: 1 });
+  w.append({ type: 'step-applied', host: 'a', playbook: 'p', step: 's', result: { changed: true, warnings: [] } });
+  w.close();
+  return { dir, id };
+}
 
 describe('journal', () => {
-  it('appends numbered, checksummed records that read back in order', () => {
+  it('appends numbered, checksummed records that read back in order, the header carrying the format', () => {
     const dir = fresh();
     const id = newRunId();
-    const w = JournalWriter.create(dir, id);
-    w.append({ type: 'run-started', header: { x: 1 } });
-    w.append({ type: 'step-checkpoint', state: { quote: "it's \"x\"\n\t" } });
+    const { writer: w } = JournalWriter.create(dir, header(id));
+    w.append({ type: 'step-checkpoint', host: 'a', playbook: 'p', step: 's', state: { quote: "it's \"x\"\n\t" } });
     w.close();
     const { records, tornTail } = readRun(dir, id);
     expect(tornTail).toBe(false);
     expect(records.map((r) => [r.seq, r.type])).toEqual([[1, 'run-started'], [2, 'step-checkpoint']]);
-    expect(records[1]!.state).toEqual({ quote: "it's \"x\"\n\t" });
+    expect(records[0]!.type === 'run-started' && records[0]!.header.format).toBe(JOURNAL_FORMAT);
+    expect(records[1]!.type === 'step-checkpoint' && records[1]!.state).toEqual({ quote: "it's \"x\"\n\t" });
     expect(listRunIds(dir)).toEqual([id]);
   });
 
-  it('tolerates a torn last record and reopens after it', () => {
+  it('creates the state dir 0700 and the journal 0600 (it holds host names and checkpoints)', () => {
+    if (process.platform === 'win32') return;
+    const dir = path.join(fresh(), 'state');
+    const id = newRunId();
+    JournalWriter.create(dir, header(id)).writer.close();
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(dir, 'runs')).mode & 0o777).toBe(0o700);
+    expect(statSync(runDir(dir, id)).mode & 0o777).toBe(0o700);
+    expect(statSync(file(dir, id)).mode & 0o777).toBe(0o600);
+    const unlock = lockRun(dir, id);
+    expect(statSync(path.join(runDir(dir, id), 'lock')).mode & 0o777).toBe(0o600);
+    unlock();
+  });
+
+  it('a run folder appears only with its header inside (never a header-less journal after a crash)', () => {
     const dir = fresh();
     const id = newRunId();
-    const w = JournalWriter.create(dir, id);
-    w.append({ type: 'run-started' });
-    w.append({ type: 'host-started', host: 'a' });
-    w.close();
-    appendFileSync(file(dir, id), '{"seq":3,"time":"2026-11-25T00:00:00Z","type":"step-chec'); // the crash
+    JournalWriter.create(dir, header(id)).writer.close();
+    expect(readdirSync(path.join(dir, 'runs'))).toEqual([id]);
+    expect(readRun(dir, id).records).toHaveLength(1);
+  });
+
+  it('an unborn run (died before its header was renamed into place) is no run, and old ones are cleaned up', () => {
+    const dir = fresh();
+    const id = newRunId();
+    JournalWriter.create(dir, header(id)).writer.close();
+    mkdirSync(path.join(dir, 'runs', '.new-20261125-221500-a1b2c3'));
+    expect(listRunIds(dir)).toEqual([id]);
+    removeUnbornRuns(dir);
+    expect(readdirSync(path.join(dir, 'runs')).sort()).toEqual(['.new-20261125-221500-a1b2c3', id]); // young: may be being created
+    removeUnbornRuns(dir, 10 * 60_000, Date.now() + 11 * 60_000);
+    expect(readdirSync(path.join(dir, 'runs'))).toEqual([id]);
+  });
+
+  it('tolerates a torn last record (no newline) and reopens after it', () => {
+    const { dir, id } = threeRecords();
+    appendFileSync(file(dir, id), '{"seq":5,"time":"2026-11-25T00:00:00Z","type":"step-chec'); // the crash
     const torn = readRun(dir, id);
     expect(torn.tornTail).toBe(true);
-    expect(torn.records).toHaveLength(2);
+    expect(torn.records).toHaveLength(4);
     const again = JournalWriter.reopen(dir, id);
-    again.append({ type: 'resume-started' });
+    again.append({ type: 'resume-started', hosts: ['a'] });
     again.close();
     const after = readRun(dir, id);
     expect(after.tornTail).toBe(false);
-    expect(after.records.map((r) => [r.seq, r.type])).toEqual([[1, 'run-started'], [2, 'host-started'], [3, 'resume-started']]);
+    expect(after.records.map((r) => r.type)).toEqual(['run-started', 'host-started', 'step-checkpoint', 'step-applied', 'resume-started']);
+  });
+
+  it('a last line that ends in a newline but is not JSON is a torn tail too', () => {
+    const { dir, id } = threeRecords();
+    appendFileSync(file(dir, id), '{"seq":5,"ti\0\0\0\n');
+    expect(readRun(dir, id)).toMatchObject({ tornTail: true });
   });
 
   it('reports damage in the middle with the line number, never guessing around it', () => {
+    const { dir, id } = threeRecords();
+    const lines = readFileSync(file(dir, id), 'utf8').split('\n');
+    lines[2] = lines[2]!.replace('"state":1', '"state":2');
+    writeFileSync(file(dir, id), lines.join('\n'));
+    expect(() => readRun(dir, id)).toThrow(/damaged at line 3: its checksum does not match/);
+  });
+
+  it('a complete last line whose checksum fails is damage, not a torn tail: reopen refuses and cuts nothing', () => {
+    const { dir, id } = threeRecords();
+    const before = readFileSync(file(dir, id), 'utf8');
+    const lines = before.split('\n');
+    lines[3] = lines[3]!.replace('"changed":true', '"changed":false');
+    writeFileSync(file(dir, id), lines.join('\n'));
+    const altered = readFileSync(file(dir, id), 'utf8');
+    expect(() => readRun(dir, id)).toThrow(/damaged at line 4: its checksum does not match/);
+    expect(() => JournalWriter.reopen(dir, id)).toThrow(/damaged at line 4/);
+    expect(readFileSync(file(dir, id), 'utf8')).toBe(altered);
+  });
+
+  it('a 0-byte journal is damage (exit 2), not a run with nothing in it', () => {
     const dir = fresh();
     const id = newRunId();
-    const w = JournalWriter.create(dir, id);
-    w.append({ type: 'run-started' });
-    w.append({ type: 'step-checkpoint', state: 1 });
-    w.append({ type: 'step-applied' });
-    w.close();
-    const lines = readFileSync(file(dir, id), 'utf8').split('\n');
-    lines[1] = lines[1]!.replace('"state":1', '"state":2');
-    writeFileSync(file(dir, id), lines.join('\n'));
-    expect(() => readRun(dir, id)).toThrow(/damaged at line 2: its checksum does not match/);
+    mkdirSync(runDir(dir, id), { recursive: true });
+    writeFileSync(file(dir, id), '');
+    expect(() => readRun(dir, id)).toThrow(expect.objectContaining({ kind: 'input', message: expect.stringMatching(/is damaged: it is empty \(0 bytes\)/) }));
+    expect(() => JournalWriter.reopen(dir, id)).toThrow(/empty/);
+  });
+
+  it('a journal without a run header is damage', () => {
+    const dir = fresh();
+    const id = newRunId();
+    mkdirSync(runDir(dir, id), { recursive: true });
+    writeFileSync(file(dir, id), line({ seq: 1, time: 't', type: 'host-started', host: 'a', playbooks: [], mode: 'apply' }));
+    expect(() => readRun(dir, id)).toThrow(/damaged at line 1: it starts with 'host-started', not the run header/);
+    writeFileSync(file(dir, id), '{"seq":1,"type":"run-sta');
+    expect(() => readRun(dir, id)).toThrow(/damaged at line 1: it has no complete run header/);
+  });
+
+  it('a record with a valid checksum but content that does not fit the schema is damage (exit 2), not an internal error', () => {
+    const { dir, id } = threeRecords();
+    appendFileSync(file(dir, id), line({ seq: 5, time: 't', type: 'step-undone', host: 'a', playbook: 'p' }));
+    expect(() => readRun(dir, id)).toThrow(expect.objectContaining({ kind: 'input', message: expect.stringMatching(/damaged at line 5: the record does not fit the journal's schema \(step: Required\)/) }));
+    const other = threeRecords();
+    appendFileSync(file(other.dir, other.id), line({ seq: 5, time: 't', type: 'no-such-kind' }));
+    expect(() => readRun(other.dir, other.id)).toThrow(/damaged at line 5: the record does not fit the journal's schema \(type: Invalid discriminator value/);
+    const third = threeRecords();
+    appendFileSync(file(third.dir, third.id), line([1, 2, 3]));
+    expect(() => readRun(third.dir, third.id)).toThrow(/damaged at line 5/);
+  });
+
+  it('checks the format version in the header', () => {
+    const dir = fresh();
+    const id = newRunId();
+    mkdirSync(runDir(dir, id), { recursive: true });
+    writeFileSync(file(dir, id), line({ seq: 1, time: 't', type: 'run-started', header: { ...header(id), format: 99 } }));
+    expect(() => readRun(dir, id)).toThrow(/is in journal format 99; this rdpfix reads format 2/);
+    writeFileSync(file(dir, id), line({ seq: 1, time: 't', type: 'run-started', header: header(id) }));
+    expect(() => readRun(dir, id)).toThrow(/journal format 1 \(unversioned\)/);
   });
 
   it('reports a missing record', () => {
-    const dir = fresh();
-    const id = newRunId();
-    const w = JournalWriter.create(dir, id);
-    w.append({ type: 'a' });
-    w.append({ type: 'b' });
-    w.append({ type: 'c' });
-    w.close();
+    const { dir, id } = threeRecords();
     const lines = readFileSync(file(dir, id), 'utf8').split('\n');
     writeFileSync(file(dir, id), [lines[0], lines[2], ''].join('\n'));
     expect(() => readRun(dir, id)).toThrow(/damaged at line 2: record 3 where 2 was expected/);
+  });
+
+  it('runs list lists a damaged run as damaged and still lists the others', () => {
+    const { dir, id } = threeRecords();
+    const bad = newRunId(new Date(Date.now() + 1000));
+    mkdirSync(runDir(dir, bad), { recursive: true });
+    writeFileSync(file(dir, bad), '');
+    const rows = listRunIds(dir).map((r) => runSummary(dir, r));
+    expect(rows.find((r) => r.runId === id)).toMatchObject({ status: 'interrupted' });
+    expect(rows.find((r) => r.runId === bad)).toMatchObject({ status: 'damaged', damage: expect.stringMatching(/empty/) });
   });
 
   it('rejects run ids that are not run ids (no path tricks)', () => {
@@ -76,7 +184,7 @@ describe('journal', () => {
   it('locks a run for one process; a dead owner\'s lock is taken over', () => {
     const dir = fresh();
     const id = newRunId();
-    JournalWriter.create(dir, id).close();
+    JournalWriter.create(dir, header(id)).writer.close();
     const unlock = lockRun(dir, id);
     writeFileSync(path.join(runDir(dir, id), 'lock'), '1'); // pid 1 is alive: someone else holds it
     expect(() => lockRun(dir, id)).toThrow(/in use by process 1/);
@@ -84,5 +192,6 @@ describe('journal', () => {
     const again = lockRun(dir, id);
     again();
     unlock();
+    expect(existsSync(path.join(runDir(dir, id), 'lock'))).toBe(false);
   });
 });

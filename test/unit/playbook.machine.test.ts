@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { createActor, fromPromise, toPromise } from 'xstate';
-import { createPlaybookMachine, type GuardCall, type MachineRecord, type PlaybookInput, type PlaybookOutput, type ScriptCall, type ScriptResult, type StepInfo } from '../../machines/playbook.machine.js';
+import { createPlaybookMachine, type RevertTaskCall, type MachineRecord, type PlaybookInput, type PlaybookOutput, type ScriptCall, type ScriptResult, type StepInfo } from '../../machines/playbook.machine.js';
 
 /** A fake host: a key/value store; each step sets one key to a target value. */
 function fakeWorld(initial: Record<string, string>, targets: Record<string, string>) {
@@ -32,11 +32,11 @@ function fakeWorld(initial: Record<string, string>, targets: Record<string, stri
     records.push(input);
     calls.push(`record:${input.type}:${'step' in input ? input.step : ''}`);
   });
-  const guard = fromPromise<void, GuardCall>(async ({ input }) => {
+  const revertTask = fromPromise<void, RevertTaskCall>(async ({ input }) => {
     calls.push(`guard:${input.action}:${input.step}`);
     faults[`${input.step}.guard-${input.action}`]?.(host);
   });
-  return { host, calls, records, faults, actors: { runScript, record, guard } };
+  return { host, calls, records, faults, actors: { runScript, record, revertTask } };
 }
 
 const step = (id: string, extra: Partial<StepInfo> = {}): StepInfo => ({ id, title: `Set ${id}`, irreversible: false, predictable: true, hasCapture: true, ...extra });
@@ -128,6 +128,8 @@ describe('playbook machine', () => {
     expect(out.undoFailure).toEqual({ step: 'b', category: 'unreachable', message: 'connection lost' });
     expect(out.undone).toEqual(['c']);
     expect(out.leftUndone).toEqual(['b', 'a']);
+    // Documented and now written (main typed and rendered undo-failed but never journaled it).
+    expect(w.records.at(-1)).toEqual({ type: 'undo-failed', step: 'b', category: 'unreachable', message: 'connection lost' });
   });
 
   it('refuses an irreversible step without consent, and runs it with consent without ever undoing it', async () => {
@@ -199,7 +201,7 @@ describe('playbook machine', () => {
   });
 
   describe('guarded steps', () => {
-    const guarded = { id: 'test', steps: [step('a'), step('b', { guard: { expires: false } }), step('c', { guard: { expires: true } })] };
+    const guarded = { id: 'test', steps: [step('a'), step('b', { revertTask: { expires: false } }), step('c', { revertTask: { expires: true } })] };
 
     it('arms after the checkpoint and before apply, confirms after verify, then disarms (or keeps an expiring one)', async () => {
       const w = fakeWorld({ a: 'a0', b: 'b0', c: 'c0' }, targets);

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { Broker } from '../../broker/broker.js';
-import { loadInventory } from '../../inventory/inventory.js';
+import { loadInventory, selectHosts, targetFor } from '../../inventory/inventory.js';
+import { RdpfixError } from '../../errors.js';
+import { engineFrom, withHostOptions } from '../engine-options.js';
 import { diagnoseFleet, type HostDiagnosis } from '../../diagnose/diagnose.js';
 import type { PortReach } from '../../probe/reach.js';
 import type { NegotiationAttempt, RdpNegotiation } from '../../rdp/negotiate.js';
@@ -78,9 +79,10 @@ export function renderDiagnosis(result: HostDiagnosis[]): string {
 export function diagnoseCommand(): Command {
   return withFleetReadOptions(new Command('diagnose')
     .description('name the causes of RDP failure on each host, with evidence and the playbook that fixes each (read-only)')
-  ).action(async (o: FleetReadFlags) => {
-      const inventory = loadInventory(o.inventory);
-      const broker = new Broker({ processes: o.processes });
+  , withHostOptions).action(async (o: FleetReadFlags) => {
+      const whole = loadInventory(o.inventory);
+      const inventory = { ...whole, hosts: selectHosts(whole.hosts, o.hosts, (missing) => new RdpfixError('usage', `Not in ${whole.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.')) };
+      const broker = await engineFrom(o).broker(inventory.hosts.map((h) => targetFor(h)));
       try {
         const result = await diagnoseFleet(inventory, broker, { timeoutMs: o.timeout });
         if (o.json) console.log(JSON.stringify({ inventory: inventory.path, hosts: result }, null, 2));

@@ -9,7 +9,8 @@ import { RdpfixError } from '../../errors.js';
 import { renderTable } from '../table.js';
 import { list, wholeNumber } from '../options.js';
 import { advanceLab, parseDuration } from '../../lab/clock.js';
-import { engineFrom, withEngineOptions, type EngineFlags } from '../engine-options.js';
+import { engineFrom, withHostOptions, type HostFlags } from '../engine-options.js';
+import { targetFor } from '../../inventory/inventory.js';
 
 export function labCommand(): Command {
   const lab = new Command('lab').description('a fleet of simulated Windows hosts for demos, tests and benchmarks');
@@ -67,19 +68,18 @@ export function labCommand(): Command {
       console.log(renderTable(['HOST', 'SCENARIOS', 'TERMSERVICE', 'RDP', 'NLA', 'SECLAYER', 'NETWORK', 'RDP RULES', 'SESS A/D', 'RDP CERT', 'EVENTS'], rows));
     });
 
-  withEngineOptions(
+  withHostOptions(
     lab
       .command('advance')
       .description("let time pass on lab hosts: scheduled tasks due by then fire, and their actions run (e.g. a revert guard)")
       .argument('<duration>', 'how much time passes: 90m, 2h, 1d (a plain number is minutes)')
       .requiredOption('-i, --inventory <file>', 'the lab inventory')
-      .option('--hosts <list>', 'only these hosts', list)
       .option('--reboot', 'the hosts also restart: at-startup triggers fire', false),
-  ).action(async (duration: string, o: EngineFlags & { inventory: string; hosts?: string[]; reboot: boolean }) => {
+  ).action(async (duration: string, o: HostFlags & { inventory: string; reboot: boolean }) => {
     const durationMs = parseDuration(duration);
     const inventory = loadInventory(o.inventory);
     const hosts = selectHosts(inventory.hosts, o.hosts, (missing) => new RdpfixError('usage', `Not in ${inventory.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.'));
-    const broker = engineFrom(o).broker();
+    const broker = await engineFrom(o).broker(hosts.map((h) => targetFor(h)));
     try {
       const result = await advanceLab(broker, hosts, durationMs, { startup: o.reboot });
       if (o.json) return console.log(JSON.stringify({ movedMs: durationMs, hosts: result }, null, 2));

@@ -1,12 +1,13 @@
-import { Command } from 'commander';
-import { rollbackRun, resumeRun, type RunResult } from '../../engine/run.js';
-import { engineFrom, list, withEngineOptions, type EngineFlags } from '../engine-options.js';
-import { renderOutcomes, resultJson } from '../render.js';
-import { EXIT } from '../exit.js';
+import { Command, Option } from 'commander';
+import { pastRunPlaybooks, rollbackRun, resumeRun, type RunResult } from '../../engine/run.js';
+import { readRun } from '../../journal/journal.js';
+import { foldRun } from '../../engine/run-state.js';
+import { targetFor } from '../../inventory/inventory.js';
+import { engineFrom, withHostOptions, type HostFlags } from '../engine-options.js';
+import { exitCodeOf, renderNotes, renderOutcomes, resultJson } from '../render.js';
 import { progressPrinter } from '../progress.js';
 
-interface PastFlags extends EngineFlags {
-  hosts?: string[];
+interface PastFlags extends HostFlags {
   host?: string[];
   force: boolean;
   rollback?: boolean;
@@ -14,17 +15,23 @@ interface PastFlags extends EngineFlags {
 
 async function runPast(kind: 'rollback' | 'resume', runId: string, flags: PastFlags): Promise<void> {
   const engine = engineFrom(flags);
-  const broker = engine.broker();
+  // The journal and the run's playbooks are checked before PowerShell starts: a damaged, unknown or planned run changes nothing.
+  const state = foldRun(readRun(engine.stateDir, runId).records);
+  const catalogue = engine.catalogue();
+  pastRunPlaybooks(state, catalogue, runId);
+  const broker = await engine.broker(state.header.hosts.map((h) => targetFor(h)));
   try {
     const options = {
-      stateDir: engine.stateDir, runId, catalogue: engine.catalogue(), broker, force: flags.force,
-      hostFilter: flags.host ?? flags.hosts, onRecord: flags.json ? undefined : progressPrinter(),
+      stateDir: engine.stateDir, runId, catalogue, broker, force: flags.force, waitLockSeconds: flags.waitLock,
+      hostFilter: flags.hosts ?? flags.host, onRecord: flags.json ? undefined : progressPrinter(),
     };
     const result: RunResult = kind === 'rollback' ? await rollbackRun(options) : await resumeRun({ ...options, rollback: !!flags.rollback });
     if (flags.json) console.log(JSON.stringify(resultJson(result), null, 2));
-    else console.log(renderOutcomes(result));
-    const good = result.mode === 'rollback' ? 'rolledBack' : 'succeeded';
-    if (result.hosts.some((h) => h.outcome !== good)) process.exitCode = EXIT.hostsFailed;
+    else {
+      renderNotes(result, process.stdout);
+      if (result.hosts.length || result.refused.length) console.log(renderOutcomes(result));
+    }
+    process.exitCode = exitCodeOf(result);
   } finally {
     await broker.close();
   }
@@ -34,9 +41,9 @@ export function rollbackCommand(): Command {
   const cmd = new Command('rollback')
     .description('undo the applied steps of a past run, newest first; a step whose state drifted since is refused unless --force')
     .argument('<run>', 'run id (rdpfix runs list)')
-    .option('--host <name...>', 'only these hosts')
+    .addOption(new Option('--host <name...>', 'only these hosts (same as --hosts)').hideHelp())
     .option('--force', 'undo even where the host changed since the run', false);
-  withEngineOptions(cmd);
+  withHostOptions(cmd, { waitLock: true });
   return cmd.action((runId: string, flags: PastFlags) => runPast('rollback', runId, flags));
 }
 
@@ -45,8 +52,7 @@ export function resumeCommand(): Command {
     .description('finish a run whose controller died: reconcile in-doubt steps (never re-applied blindly), then continue')
     .argument('<run>', 'run id (rdpfix runs list)')
     .option('--rollback', 'roll the run back instead of finishing it', false)
-    .option('--hosts <list>', 'only these hosts', list)
     .option('--force', 'with --rollback: undo even where the host changed since the run', false);
-  withEngineOptions(cmd);
+  withHostOptions(cmd, { waitLock: true });
   return cmd.action((runId: string, flags: PastFlags) => runPast('resume', runId, flags));
 }

@@ -6,7 +6,7 @@ import { playbookInfo } from '../../engine/runner.js';
 import { builtInPlaybooks, playbookDirs } from '../engine-options.js';
 import { validatePlaybooks } from '../../playbooks/validate.js';
 import { locatePowerShell } from '../../powershell/locate.js';
-import { loadConfig } from '../../config/config.js';
+import { resolveSettings } from '../../config/settings.js';
 import { EXIT } from '../exit.js';
 import { escapeControl, escapeControlKeepLines } from '../../safe-text.js';
 import { RdpfixError } from '../../errors.js';
@@ -23,13 +23,13 @@ const extra = (cmd: Command) => cmd.option('--playbooks <dir>', 'an extra folder
 export function playbooksCommand(): Command {
   const pb = new Command('playbooks').description('the remediation playbooks');
   extra(pb.command('list').description('every playbook: built-in and from --playbooks folders')).action((f: Flags) => {
-    const all = [...loadCatalogue(playbookDirs(f.playbooks)).values()];
+    const all = [...loadCatalogue(playbookDirs(resolveSettings({ playbooks: f.playbooks }))).values()];
     if (f.json) return console.log(JSON.stringify(all.map(({ scripts: _s, ...p }) => p), null, 2));
     if (!all.length) return console.log('No playbooks found.');
     console.log(renderTable(['ID', 'RISK', 'STEPS', 'CAUSES', 'TITLE'], all.map((p) => [p.id, p.risk, String(p.steps.length), p.causes.join(','), p.title])));
   });
   extra(pb.command('show').description('one playbook; --graph prints its machine as a Mermaid state diagram').argument('<id>').option('--graph', 'Mermaid state diagram', false)).action((id: string, f: Flags) => {
-    const cat = loadCatalogue(playbookDirs(f.playbooks));
+    const cat = loadCatalogue(playbookDirs(resolveSettings({ playbooks: f.playbooks })));
     const p = cat.get(id);
     if (!p) throw new RdpfixError('usage', `Unknown playbook '${id}'.`, `Known: ${[...cat.keys()].join(', ') || 'none'}.`);
     if (f.graph) return console.log(toMermaid(createPlaybookMachine(playbookInfo(p))));
@@ -44,7 +44,7 @@ export function playbooksCommand(): Command {
     .argument('<dir>')
     .option('--json', 'print JSON', false)
     .action((dir: string, f: Flags) => {
-      const report = validatePlaybooks(dir, { builtInDir: builtInPlaybooks(), pwsh: locatePowerShell(loadConfig().pwsh).executable });
+      const report = validatePlaybooks(dir, { builtInDir: builtInPlaybooks(), pwsh: locatePowerShell(resolveSettings().pwsh.value).executable });
       const ok = report.problems.length === 0;
       if (f.json) console.log(JSON.stringify({ ok, playbooks: report.playbooks, problems: report.problems }, null, 2));
       else if (ok) console.log(`${dir}: ${report.playbooks.length} playbook(s) valid: ${report.playbooks.join(', ') || 'none'}.`);

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { Broker } from '../../broker/broker.js';
-import { loadInventory } from '../../inventory/inventory.js';
+import { loadInventory, selectHosts, targetFor } from '../../inventory/inventory.js';
+import { RdpfixError } from '../../errors.js';
+import { engineFrom, withHostOptions } from '../engine-options.js';
 import { probeFleet, type ProbeResult } from '../../probe/probe.js';
 import { renderTable } from '../table.js';
 import { withFleetReadOptions, type FleetReadFlags } from '../options.js';
@@ -33,9 +34,10 @@ function row(r: ProbeResult): string[] {
 export function probeCommand(): Command {
   return withFleetReadOptions(new Command('probe')
     .description('read-only RDP health probe of every host in an inventory (changes nothing)')
-  ).action(async (o: FleetReadFlags) => {
-      const inventory = loadInventory(o.inventory);
-      const broker = new Broker({ processes: o.processes });
+  , withHostOptions).action(async (o: FleetReadFlags) => {
+      const whole = loadInventory(o.inventory);
+      const inventory = { ...whole, hosts: selectHosts(whole.hosts, o.hosts, (missing) => new RdpfixError('usage', `Not in ${whole.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.')) };
+      const broker = await engineFrom(o).broker(inventory.hosts.map((h) => targetFor(h)));
       const started = Date.now();
       try {
         const results = await probeFleet(inventory, broker, { timeoutMs: o.timeout });

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
-import { listRunIds, readRun, defaultStateDir } from '../../journal/journal.js';
-import { foldRun, inDoubt, liveGuards } from '../../engine/run-state.js';
+import { listRunIds, readRun } from '../../journal/journal.js';
+import { RdpfixError } from '../../errors.js';
+import { firedRevertTasks, foldRun, inDoubt, liveRevertTasks, type RunState } from '../../engine/run-state.js';
+import { resolveSettings } from '../../config/settings.js';
 import { renderTable } from '../table.js';
 
 interface RunsFlags {
@@ -8,60 +10,93 @@ interface RunsFlags {
   json: boolean;
 }
 
-function summary(stateDir: string, runId: string) {
-  const { records, tornTail } = readRun(stateDir, runId);
-  const s = foldRun(records);
-  const outcomes: Record<string, number> = {};
-  for (const h of Object.values(s.hosts)) if (h.outcome) outcomes[h.outcome] = (outcomes[h.outcome] ?? 0) + 1;
-  const unfinished = s.header.hosts.filter((h) => !s.hosts[h.name]?.outcome).length;
-  return { runId, mode: s.header.mode, started: s.started, lastRecord: s.lastTime, hosts: s.header.hosts.length, playbooks: s.header.playbooks.map((p) => p.id), finished: s.finished, unfinishedHosts: unfinished, outcomes, tornTail, version: s.header.version };
+/** One run as `runs list` shows it: from the fold, or, for a journal that cannot be read, why not. */
+export function runSummary(stateDir: string, runId: string, now = new Date()) {
+  let s: RunState;
+  let tornTail: boolean;
+  try {
+    const read = readRun(stateDir, runId);
+    s = foldRun(read.records);
+    tornTail = read.tornTail;
+  } catch (err) {
+    if (!(err instanceof RdpfixError)) throw err;
+    return { runId, status: 'damaged' as const, damage: err.message };
+  }
+  const states: Record<string, number> = {};
+  for (const h of s.header.hosts) states[s.hosts[h.name]!.state] = (states[s.hosts[h.name]!.state] ?? 0) + 1;
+  const unknown = s.header.hosts.filter((h) => s.hosts[h.name]!.state === 'unknown').length;
+  const revertTasksDue = Object.values(s.hosts).reduce((n, h) => n + Object.values(h.progress).reduce((m, x) => m + liveRevertTasks(x, now).length, 0), 0);
+  return {
+    runId, mode: s.header.mode, status: s.status, lastCommand: s.commands.at(-1)!.command, started: s.started, lastRecord: s.lastTime,
+    hosts: s.header.hosts.length, playbooks: s.header.playbooks.map((p) => p.id), unknownHosts: unknown, states, revertTasksDue, tornTail, version: s.header.version,
+  };
 }
 
-export function runsCommand(): Command {
+function statusText(r: Exclude<ReturnType<typeof runSummary>, { status: 'damaged' }>): string {
+  switch (r.status) {
+    case 'interrupted':
+      return r.lastCommand === 'rollback'
+        ? `INTERRUPTED during rollback (rdpfix rollback ${r.runId})`
+        : `INTERRUPTED (${r.unknownHosts} host${r.unknownHosts === 1 ? '' : 's'} unknown; rdpfix resume ${r.runId})`;
+    case 'rolled-back':
+      return 'rolled back';
+    case 'partly-rolled-back':
+      return 'partly rolled back';
+    case 'finished':
+      return 'finished';
+  }
+}
+
+export function runsCommand(now: () => Date = () => new Date()): Command {
   const runs = new Command('runs').description('past runs, from their journals');
   runs
     .command('list')
-    .description('every run in the state directory')
-    .option('--state-dir <dir>', 'where run journals live')
+    .description('every run in the state directory (a damaged journal is listed as damaged)')
+    .option('--state-dir <dir>', 'where run journals live (default: $RDPFIX_STATE_DIR, config stateDir, or ~/.local/state/rdpfix)')
     .option('--json', 'print JSON', false)
     .action((flags: RunsFlags) => {
-      const dir = flags.stateDir ?? defaultStateDir();
-      const rows = listRunIds(dir).map((id) => summary(dir, id));
+      const dir = resolveSettings({ stateDir: flags.stateDir }).stateDir.value;
+      const rows = listRunIds(dir).map((id) => runSummary(dir, id, now()));
       if (flags.json) return console.log(JSON.stringify(rows, null, 2));
       if (!rows.length) return console.log(`No runs in ${dir}.`);
-      console.log(renderTable(['RUN', 'MODE', 'STARTED', 'HOSTS', 'PLAYBOOKS', 'STATE', 'OUTCOMES'], rows.map((r) => [
-        r.runId, r.mode, r.started.slice(0, 19).replace('T', ' '), String(r.hosts), r.playbooks.join(','),
-        r.finished ? 'finished' : `INCOMPLETE (${r.unfinishedHosts} hosts; rdpfix resume ${r.runId})`,
-        Object.entries(r.outcomes).map(([k, v]) => `${k}:${v}`).join(' '),
-      ])));
+      console.log(renderTable(['RUN', 'MODE', 'STARTED', 'HOSTS', 'PLAYBOOKS', 'STATE', 'HOST STATES'], rows.map((r) => r.status === 'damaged'
+        ? [r.runId, '?', '?', '?', '?', 'DAMAGED', r.damage.replace(/\s+/g, ' ')]
+        : [
+          r.runId, r.mode, r.started.slice(0, 19).replace('T', ' '), String(r.hosts), r.playbooks.join(','), statusText(r),
+          Object.entries(r.states).map(([k, v]) => `${k}:${v}`).join(' '),
+        ])));
     });
   runs
     .command('show')
     .description('one run: hosts, playbooks and steps as the journal records them')
     .argument('<run>', 'run id')
-    .option('--state-dir <dir>', 'where run journals live')
+    .option('--state-dir <dir>', 'where run journals live (default: $RDPFIX_STATE_DIR, config stateDir, or ~/.local/state/rdpfix)')
     .option('--json', 'print JSON (every record)', false)
     .action((runId: string, flags: RunsFlags) => {
-      const dir = flags.stateDir ?? defaultStateDir();
+      const dir = resolveSettings({ stateDir: flags.stateDir }).stateDir.value;
       const { records, tornTail } = readRun(dir, runId);
       const s = foldRun(records);
-      if (flags.json) return console.log(JSON.stringify({ ...summary(dir, runId), header: s.header, hosts: s.hosts, records }, null, 2));
-      const head = summary(dir, runId);
-      console.log(`Run ${runId} (${head.mode}, rdpfix ${head.version}), started ${head.started}; ${head.finished ? 'finished' : 'INCOMPLETE'}${tornTail ? '; the last record was torn by a crash and is ignored' : ''}.`);
+      const head = runSummary(dir, runId, now());
+      if (head.status === 'damaged') throw new RdpfixError('input', head.damage);
+      if (flags.json) return console.log(JSON.stringify({ ...head, header: s.header, hosts: s.hosts, records }, null, 2));
+      console.log(`Run ${runId} (${head.mode}, rdpfix ${head.version}), started ${head.started}; ${statusText(head)}${tornTail ? '; the last record was torn by a crash and is ignored' : ''}.`);
       const rows: string[][] = [];
       for (const h of s.header.hosts) {
-        const p = s.hosts[h.name];
-        for (const id of p?.playbooks ?? []) {
-          const x = p!.progress[id];
-          rows.push([h.name, p!.outcome ?? 'unfinished', id, x?.outcome ?? (x?.started ? 'unfinished' : 'not started'), x?.applied.join(',') || '-', x ? inDoubt(x).join(',') || '-' : '-', x?.undone.join(',') || '-']);
+        const p = s.hosts[h.name]!;
+        for (const id of p.playbooks) {
+          const x = p.progress[id];
+          rows.push([h.name, p.state, id, x?.outcome ?? (x?.started ? 'unfinished' : 'not started'), x?.applied.join(',') || '-', x ? inDoubt(x).join(',') || '-' : '-', x?.undone.join(',') || '-']);
         }
-        if (!p) rows.push([h.name, 'not started', '-', '-', '-', '-', '-']);
+        if (!p.playbooks.length) rows.push([h.name, p.state, '-', '-', '-', '-', '-']);
       }
-      console.log(renderTable(['HOST', 'HOST OUTCOME', 'PLAYBOOK', 'OUTCOME', 'APPLIED', 'IN DOUBT', 'UNDONE'], rows));
+      console.log(renderTable(['HOST', 'HOST STATE', 'PLAYBOOK', 'OUTCOME', 'APPLIED', 'IN DOUBT', 'UNDONE'], rows));
       // Revert tasks still on hosts: they restore their step's checkpoint at the due time, controller or not.
-      const guards = s.header.hosts.flatMap((h) => Object.values(s.hosts[h.name]?.progress ?? {}).flatMap((x) =>
-        liveGuards(x).map((step) => [h.name, `${x.playbook}/${step}`, x.guards[step]!.state === 'kept' ? 'kept (expires)' : x.guards[step]!.state, x.guards[step]!.dueUtc ?? '?'])));
-      if (guards.length) console.log(`\nRevert guards on hosts (each restores its step's prior state at the due time):\n${renderTable(['HOST', 'STEP', 'GUARD', 'DUE (UTC)'], guards)}`);
+      const at = now();
+      const tasks = s.header.hosts.flatMap((h) => Object.values(s.hosts[h.name]!.progress).flatMap((x) => [
+        ...liveRevertTasks(x, at).map((step) => [h.name, `${x.playbook}/${step}`, x.revertTasks[step]!.state === 'kept' ? 'kept (expires)' : x.revertTasks[step]!.state, x.revertTasks[step]!.dueUtc ?? '?']),
+        ...firedRevertTasks(x, at).map((step) => [h.name, `${x.playbook}/${step}`, 'due time passed: has run on the host', x.revertTasks[step]!.dueUtc ?? '?']),
+      ]));
+      if (tasks.length) console.log(`\nRevert tasks on hosts (each restores its step's prior state at the due time):\n${renderTable(['HOST', 'STEP', 'REVERT TASK', 'DUE (UTC)'], tasks)}`);
     });
   return runs;
 }

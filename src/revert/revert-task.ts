@@ -1,48 +1,35 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { GuardCall } from '../../machines/playbook.machine.js';
+import type { RevertTaskCall } from '../../machines/playbook.machine.js';
 import { guardTtlMinutes, type Playbook } from '../playbooks/manifest.js';
 import { withPrelude } from '../playbooks/prelude.js';
 import { projectRoot } from '../paths.js';
 import { probePorts, type PortReach } from '../probe/reach.js';
-import type { TransportTarget } from '../transport/targets.js';
-import { note, parametersFor, stepInput, type EngineContext, type HostJob } from '../engine/runner.js';
+import { remotingPort } from '../transport/targets.js';
+import { note, parametersFor, stepInput, type EngineContext, type HostJob } from '../engine/context.js';
 
 /**
- * The revert guard (commit-confirmed changes, as Junos and Cockpit do them): before a lockout-prone or
+ * The revert task (commit-confirmed changes, as Junos and Cockpit do them): before a lockout-prone or
  * security-weakening step is applied, a SYSTEM scheduled task is armed on the host that runs the step's own undo
  * with its checkpoint after the TTL. After verify the controller confirms it still reaches the host — a *new*
  * remoting session and a fresh probe of the RDP port — and only then disarms the task. If the controller can't
  * confirm, or dies, the host reverts by itself. A step that `expires` keeps its task: re-hardening is not optional.
  * Every move is journaled before it is made.
  */
+// The host-side scripts keep their historical folder (src/guard/ps) and names; their behaviour is unchanged.
 const script = (name: string) => readFileSync(path.join(projectRoot(), 'src', 'guard', 'ps', name), 'utf8');
 let scripts: { arm: string; disarm: string; runner: string } | undefined;
 // Arm and disarm use the shared prelude's protected %ProgramData%\rdpfix folder; the runner is plain (it runs the
 // step's undo, which carries the prelude itself).
-const guardScripts = () => (scripts ??= { arm: withPrelude(script('arm-guard.ps1')), disarm: withPrelude(script('disarm-guard.ps1')), runner: script('revert-runner.ps1') });
+const taskScripts = () => (scripts ??= { arm: withPrelude(script('arm-guard.ps1')), disarm: withPrelude(script('disarm-guard.ps1')), runner: script('revert-runner.ps1') });
 
 /** The task's name: unique per run and step; only characters that are safe in the task's command line. */
-export function guardTaskName(runId: string, playbook: string, step: string): string {
+export function revertTaskName(runId: string, playbook: string, step: string): string {
   return `rdpfix-${runId}-${playbook}.${step}`.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-/** The remoting port a target's sessions use (the lab models WinRM over HTTP). */
-export function remotingPort(target: TransportTarget): number | null {
-  switch (target.kind) {
-    case 'winrm':
-      return target.port ?? (target.useSsl ? 5986 : 5985);
-    case 'ssh':
-      return target.port ?? 22;
-    case 'lab':
-      return 5985;
-    case 'local':
-      return null;
-  }
-}
-
-/** What the guard of one playbook run remembers between arm and confirm: the ports as they were before. */
-export type GuardMemo = Map<string, { rdpOpenBefore: boolean | null; remotingOpenBefore?: boolean | null; dueUtc: string | null }>;
+/** What the revert task of one playbook run remembers between arm and confirm: the ports as they were before. */
+export type RevertTaskMemo = Map<string, { rdpOpenBefore: boolean | null; remotingOpenBefore?: boolean | null; dueUtc: string | null }>;
 
 async function reach(ctx: EngineContext, job: HostJob): Promise<{ remoting: PortReach | null; rdp: PortReach }> {
   const remoting = remotingPort(job.target);
@@ -54,27 +41,27 @@ async function reach(ctx: EngineContext, job: HostJob): Promise<{ remoting: Port
 
 const failed = (category: string, message: string) => ({ category, message });
 
-export async function runGuard(ctx: EngineContext, job: HostJob, pb: Playbook, call: GuardCall, memo: GuardMemo): Promise<void> {
+export async function runRevertTask(ctx: EngineContext, job: HostJob, pb: Playbook, call: RevertTaskCall, memo: RevertTaskMemo): Promise<void> {
   const step = pb.steps.find((s) => s.id === call.step)!;
-  const task = guardTaskName(ctx.runId, pb.id, step.id);
+  const task = revertTaskName(ctx.runId, pb.id, step.id);
   const where = { host: job.host, playbook: pb.id, step: step.id, task };
   switch (call.action) {
     case 'arm': {
       const ttlMinutes = guardTtlMinutes(step, parametersFor(ctx, job, pb))!;
       const before = await reach(ctx, job);
-      note(ctx, { type: 'guard-arming', ...where, ttlMinutes, expires: step.guard!.expires });
+      note(ctx, { type: 'revert-task-arming', ...where, ttlMinutes, expires: step.guard!.expires });
       // The task runs the step's own undo with the same input the controller would give it.
-      const input = { task, ttlMinutes, runner: guardScripts().runner, undoScript: pb.scripts[step.undo!], undoInput: stepInput(ctx, job, pb, step.id, 'undo', call.checkpoint) };
-      const envelope = await ctx.broker.invoke(job.target, guardScripts().arm, [JSON.stringify(input)], { timeoutMs: 60_000 });
-      if (!envelope.ok) throw failed(envelope.error.category, `Could not arm the revert guard, so the change was not made: ${envelope.error.message}`);
+      const input = { task, ttlMinutes, runner: taskScripts().runner, undoScript: pb.scripts[step.undo!], undoInput: stepInput(ctx, job, pb, step.id, 'undo', call.checkpoint) };
+      const envelope = await ctx.broker.invoke(job.target, taskScripts().arm, [JSON.stringify(input)], { timeoutMs: 60_000 });
+      if (!envelope.ok) throw failed(envelope.error.category, `Could not arm the revert task, so the change was not made: ${envelope.error.message}`);
       const armed = JSON.parse(String(envelope.data.output.at(-1))) as { dueUtc: string; nextRunUtc: string | null };
       memo.set(step.id, { rdpOpenBefore: before.rdp.open, remotingOpenBefore: before.remoting?.open ?? null, dueUtc: armed.dueUtc });
-      note(ctx, { type: 'guard-armed', ...where, dueUtc: armed.dueUtc, nextRunUtc: armed.nextRunUtc, rdpBefore: before.rdp, remotingBefore: before.remoting });
+      note(ctx, { type: 'revert-task-armed', ...where, dueUtc: armed.dueUtc, nextRunUtc: armed.nextRunUtc, rdpBefore: before.rdp, remotingBefore: before.remoting });
       return;
     }
     case 'confirm': {
       // A new session: the one the change was made over may survive what a new connection would not.
-      if (job.target.kind !== 'lab') await ctx.broker.closeSession(job.target);
+      await ctx.broker.closeSession(job.target);
       const session = await ctx.broker.invoke(job.target, '[string](hostname)', [], { timeoutMs: 60_000 });
       const now = await reach(ctx, job);
       const m = memo.get(step.id);
@@ -83,7 +70,7 @@ export async function runGuard(ctx: EngineContext, job: HostJob, pb: Playbook, c
       // "No worse than before": a port that did not answer before the change (or is unknown) must not be held against it.
       if (now.remoting && !now.remoting.open && m?.remotingOpenBefore !== false) problems.push(`the remoting port ${now.remoting.port} does not answer${m?.remotingOpenBefore ? ' (it did before the change)' : ''}`);
       if (!now.rdp.open && m?.rdpOpenBefore !== false) problems.push(`the RDP port ${now.rdp.port} does not answer${m?.rdpOpenBefore ? ' (it did before the change)' : ''}`);
-      note(ctx, { type: 'guard-confirmed', ...where, ok: problems.length === 0, session: session.ok, ports: [now.remoting, now.rdp].filter(Boolean), problems });
+      note(ctx, { type: 'revert-task-confirmed', ...where, ok: problems.length === 0, session: session.ok, ports: [now.remoting, now.rdp].filter((p): p is PortReach => p !== null), problems });
       if (problems.length) {
         const due = m?.dueUtc ? ` at ${m.dueUtc}` : '';
         throw failed('lockout', `Not confirmed: ${problems.join('; ')}. The step is rolled back; should the controller not reach the host, its revert task restores the prior state by itself${due}.`);
@@ -91,15 +78,15 @@ export async function runGuard(ctx: EngineContext, job: HostJob, pb: Playbook, c
       return;
     }
     case 'keep': {
-      note(ctx, { type: 'guard-kept', ...where, dueUtc: memo.get(step.id)?.dueUtc ?? null });
+      note(ctx, { type: 'revert-task-kept', ...where, dueUtc: memo.get(step.id)?.dueUtc ?? null });
       return;
     }
     case 'disarm': {
-      note(ctx, { type: 'guard-disarming', ...where });
-      const envelope = await ctx.broker.invoke(job.target, guardScripts().disarm, [JSON.stringify({ task })], { timeoutMs: 60_000 });
-      if (!envelope.ok) throw failed(envelope.error.category, `Could not disarm the revert guard ${task}: ${envelope.error.message}`);
+      note(ctx, { type: 'revert-task-disarming', ...where });
+      const envelope = await ctx.broker.invoke(job.target, taskScripts().disarm, [JSON.stringify({ task })], { timeoutMs: 60_000 });
+      if (!envelope.ok) throw failed(envelope.error.category, `Could not disarm the revert task ${task}: ${envelope.error.message}`);
       const out = JSON.parse(String(envelope.data.output.at(-1))) as { wasArmed: boolean; ran: unknown };
-      note(ctx, { type: 'guard-disarmed', ...where, wasArmed: out.wasArmed, ran: out.ran ?? null });
+      note(ctx, { type: 'revert-task-disarmed', ...where, wasArmed: out.wasArmed, ran: out.ran ?? null });
       return;
     }
   }

@@ -1,0 +1,160 @@
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { privateDir, processAlive } from './journal.js';
+
+/**
+ * Host leases: before a run touches a host it holds that host's lease, one file in `<stateDir>/leases/`.
+ * A lease appears atomically (written to a private temp file, then hard-linked to its name, which fails if
+ * the name exists), and says who holds it: pid, controller host name, run and start time. A lease whose
+ * holder is a process of this controller that no longer runs (it was killed) is taken over, and the taking
+ * over is reported. A lease held from another controller sharing the state dir is never guessed dead.
+ */
+export interface LeaseHolder {
+  pid: number;
+  controller: string;
+  started: string;
+  runId?: string;
+}
+
+export interface HeldLease {
+  host: string;
+  file: string;
+  /** Set when a dead process's lease was taken over. */
+  tookOverFrom: LeaseHolder | null;
+}
+
+export type LeaseAttempt = { ok: true; lease: HeldLease } | { ok: false; host: string; holder: LeaseHolder | null; file: string };
+
+export interface LeaseOptions {
+  runId?: string;
+  /** The controller's name (default: os.hostname()) and whether a pid still runs: injectable for tests. */
+  controller?: string;
+  alive?: (pid: number) => boolean;
+  now?: () => Date;
+}
+
+const leaseDir = (stateDir: string) => path.join(stateDir, 'leases');
+
+/** The lease file of a host: by what identifies it (not its name in one inventory), hashed to a safe file name. */
+export function leaseFile(stateDir: string, key: string): string {
+  return path.join(leaseDir(stateDir), `${createHash('sha256').update(key.toLowerCase()).digest('hex').slice(0, 32)}.lease`);
+}
+
+function readHolder(file: string): LeaseHolder | null {
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as Partial<LeaseHolder>;
+    if (typeof v.pid === 'number' && typeof v.controller === 'string' && typeof v.started === 'string') return v as LeaseHolder;
+  } catch {
+    // unreadable or half-written by hand: treated as held by someone unknown
+  }
+  return null;
+}
+
+/** A short mutex around taking over a dead lease, so two runs never both replace it. */
+function withTakeoverLock<T>(stateDir: string, work: () => T): T | null {
+  const lock = path.join(leaseDir(stateDir), '.takeover');
+  try {
+    mkdirSync(lock, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // A takeover that died halfway leaves the folder; after 30 s it cannot still be working.
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > 30_000) rmdirSync(lock);
+    } catch {
+      // gone meanwhile
+    }
+    return null;
+  }
+  try {
+    return work();
+  } finally {
+    rmdirSync(lock);
+  }
+}
+
+/** Tries once to take the lease of one host. */
+export function tryLease(stateDir: string, host: string, key: string, o: LeaseOptions = {}): LeaseAttempt {
+  privateDir(leaseDir(stateDir));
+  const file = leaseFile(stateDir, key);
+  const me: LeaseHolder = { pid: process.pid, controller: o.controller ?? os.hostname(), started: (o.now?.() ?? new Date()).toISOString(), ...(o.runId ? { runId: o.runId } : {}) };
+  const tmp = path.join(leaseDir(stateDir), `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, JSON.stringify({ ...me, host }));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  const alive = o.alive ?? processAlive;
+  try {
+    const link = () => {
+      try {
+        linkSync(tmp, file);
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        return false;
+      }
+    };
+    if (link()) return { ok: true, lease: { host, file, tookOverFrom: null } };
+    const holder = readHolder(file);
+    const dead = holder && holder.controller === me.controller && holder.pid !== process.pid && !alive(holder.pid);
+    if (!dead) return { ok: false, host, holder, file };
+    const took = withTakeoverLock(stateDir, () => {
+      // Still the same dead holder? Then it is ours to replace.
+      const again = readHolder(file);
+      if (!again || again.pid !== holder.pid || again.started !== holder.started) return false;
+      unlinkSync(file);
+      return link();
+    });
+    if (took) return { ok: true, lease: { host, file, tookOverFrom: holder } };
+    return { ok: false, host, holder: readHolder(file), file };
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
+/** Gives a lease back, if it is still this process's. */
+export function releaseLease(lease: HeldLease): void {
+  const holder = readHolder(lease.file);
+  if (holder && holder.pid !== process.pid) return;
+  try {
+    unlinkSync(lease.file);
+  } catch {
+    // already gone
+  }
+}
+
+export interface LeaseRequest {
+  host: string;
+  key: string;
+}
+
+/**
+ * Takes the leases of many hosts: all it can now, then, for `waitSeconds`, keeps trying the refused ones.
+ * Returns the leases held and the hosts refused (with who holds them).
+ */
+export async function takeLeases(stateDir: string, wanted: LeaseRequest[], o: LeaseOptions & { waitSeconds?: number; pollMs?: number } = {}): Promise<{ held: HeldLease[]; refused: { host: string; holder: LeaseHolder | null; file: string }[] }> {
+  const held: HeldLease[] = [];
+  let pending = wanted;
+  const deadline = Date.now() + (o.waitSeconds ?? 0) * 1000;
+  for (;;) {
+    const refused: { host: string; holder: LeaseHolder | null; file: string; key: string }[] = [];
+    for (const w of pending) {
+      const a = tryLease(stateDir, w.host, w.key, o);
+      if (a.ok) held.push(a.lease);
+      else refused.push({ host: a.host, holder: a.holder, file: a.file, key: w.key });
+    }
+    if (!refused.length || Date.now() >= deadline) return { held, refused: refused.map(({ key: _k, ...r }) => r) };
+    pending = refused.map((r) => ({ host: r.host, key: r.key }));
+    await new Promise((r) => setTimeout(r, Math.min(o.pollMs ?? 250, Math.max(1, deadline - Date.now()))));
+  }
+}
+
+/** "pid 123 on ctl-1 (run …, since …)": who holds a lease, for messages. */
+export function describeHolder(h: LeaseHolder | null): string {
+  if (!h) return 'an unreadable lease';
+  return `process ${h.pid} on ${h.controller}${h.runId ? ` (run ${h.runId})` : ''} since ${h.started}`;
+}

@@ -1,0 +1,55 @@
+import { describe, it, expect } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { leaseFile, releaseLease, takeLeases, tryLease } from '../../src/journal/leases.js';
+
+const fresh = () => mkdtempSync(path.join(tmpdir(), 'rdpfix-lease-'));
+
+describe('host leases', () => {
+  it('one holder at a time: a second taker is refused and told who holds it (pid, controller, start time)', () => {
+    const dir = fresh();
+    const first = tryLease(dir, 'web1', 'host:web1', { runId: 'r1', controller: 'ctl-a' });
+    expect(first.ok).toBe(true);
+    const second = tryLease(dir, 'WEB1', 'host:WEB1', { runId: 'r2', controller: 'ctl-a', alive: () => true });
+    expect(second).toMatchObject({ ok: false, holder: { pid: process.pid, controller: 'ctl-a', runId: 'r1' } });
+    expect(JSON.parse(readFileSync(leaseFile(dir, 'host:web1'), 'utf8'))).toMatchObject({ pid: process.pid, controller: 'ctl-a', started: expect.any(String) });
+    if (process.platform !== 'win32') expect(statSync(leaseFile(dir, 'host:web1')).mode & 0o777).toBe(0o600);
+    if (first.ok) releaseLease(first.lease);
+    expect(tryLease(dir, 'web1', 'host:web1').ok).toBe(true);
+    expect(readdirSync(path.join(dir, 'leases')).filter((f) => f.startsWith('.tmp-'))).toEqual([]);
+  });
+
+  it('a lease of a dead process on this controller is taken over, and says whose it was', () => {
+    const dir = fresh();
+    writeFileSync(path.join(dir, 'x'), '');
+    tryLease(dir, 'h', 'host:h', { controller: 'ctl-a' });
+    const file = leaseFile(dir, 'host:h');
+    writeFileSync(file, JSON.stringify({ pid: 999999999, controller: 'ctl-a', started: '2026-11-25T00:00:00Z', runId: 'old' }));
+    const took = tryLease(dir, 'h', 'host:h', { controller: 'ctl-a', alive: () => false });
+    expect(took).toMatchObject({ ok: true, lease: { tookOverFrom: { pid: 999999999, runId: 'old' } } });
+    expect(JSON.parse(readFileSync(file, 'utf8')).pid).toBe(process.pid);
+  });
+
+  it('a lease held from another controller is never guessed dead', () => {
+    const dir = fresh();
+    tryLease(dir, 'h', 'host:h');
+    writeFileSync(leaseFile(dir, 'host:h'), JSON.stringify({ pid: 999999999, controller: 'other-controller', started: '2026-11-25T00:00:00Z' }));
+    expect(tryLease(dir, 'h', 'host:h', { controller: 'ctl-a', alive: () => false })).toMatchObject({ ok: false, holder: { controller: 'other-controller' } });
+  });
+
+  it('takeLeases holds what it can, refuses the rest, and waits for them with --wait-lock', async () => {
+    const dir = fresh();
+    const other = tryLease(dir, 'b', 'host:b', { controller: 'ctl-a' });
+    const now = await takeLeases(dir, [{ host: 'a', key: 'host:a' }, { host: 'b', key: 'host:b' }], { controller: 'ctl-a', alive: () => true });
+    expect(now.held.map((l) => l.host)).toEqual(['a']);
+    expect(now.refused.map((r) => r.host)).toEqual(['b']);
+    now.held.forEach(releaseLease);
+    setTimeout(() => other.ok && releaseLease(other.lease), 300);
+    const waited = await takeLeases(dir, [{ host: 'a', key: 'host:a' }, { host: 'b', key: 'host:b' }], { controller: 'ctl-a', alive: () => true, waitSeconds: 5, pollMs: 50 });
+    expect(waited.held.map((l) => l.host).sort()).toEqual(['a', 'b']);
+    expect(waited.refused).toEqual([]);
+    waited.held.forEach(releaseLease);
+    expect(existsSync(leaseFile(dir, 'host:a'))).toBe(false);
+  });
+});
