@@ -1,6 +1,6 @@
 import { describeAttempt, servedCertificate, works } from '../rdp/compare.js';
 import type { RdpNegotiation } from '../rdp/negotiate.js';
-import type { Finding, Note } from './findings.js';
+import type { Finding, Note } from './finding.js';
 
 /**
  * What the RDP negotiation seen from the controller (src/rdp/negotiate.ts) says about the causes. It is the

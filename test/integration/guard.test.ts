@@ -52,7 +52,7 @@ describe('revert guard (commit-confirmed changes) on the lab', () => {
     const pre = host.read();
     const r = await run(host, 'guarded-rule');
     expect(r.hosts[0]!.outcome).not.toBe('succeeded');
-    expect(r.hosts[0]!.results['guarded-rule']!.failure!.message).toMatch(/Could not arm the revert guard, so the change was not made: .*C:\\ProgramData\\rdpfix\\guard exists and is not rdpfix's own: its owner is S-1-5-21-/);
+    expect(r.hosts[0]!.results['guarded-rule']!.failure!.message).toMatch(/Could not arm the revert task, so the change was not made: .*C:\\ProgramData\\rdpfix\\guard exists and is not rdpfix's own: its owner is S-1-5-21-/);
     expect(records(r.runId).some((x) => x.type === 'step-applied')).toBe(false);
     expect(host.read().firewall).toEqual(pre.firewall);
     expect(host.read().scheduledTasks).toEqual(pre.scheduledTasks);

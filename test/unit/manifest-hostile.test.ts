@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inspectCatalogue, inspectPlaybook, loadCatalogue, loadPlaybook, resolveParameters } from '../../src/playbooks/manifest.js';
 import { patternProblem, boundedMatch, MATCH_TIME_LIMIT_MS } from '../../src/playbooks/safe-pattern.js';
+import { withPrelude } from '../../src/playbooks/prelude.js';
 import { RdpfixError } from '../../src/errors.js';
 
 const script = 'param([string]$InputJson)\n';
@@ -95,7 +96,7 @@ describe('hostile playbook folders', () => {
     const dir = playbook(root(), 'pb');
     rmSync(path.join(dir, 'u.ps1'));
     symlinkSync(path.join(dir, 'a.ps1'), path.join(dir, 'u.ps1'));
-    expect(loadPlaybook(dir).scripts['u.ps1']).toBe(script);
+    expect(loadPlaybook(dir).scripts['u.ps1']).toBe(withPrelude(script)); // as sent: with the shared prelude
   });
 
   it('reports a dangling link among the playbook folders instead of crashing, and every other problem too', () => {
