@@ -85,7 +85,9 @@ describe("judged by the host's clock, on any date", () => {
     const inventory = path.join(dir, 'inventory.yaml');
     writeFileSync(inventory, JSON.stringify({ version: 1, hosts: hosts.map((h) => ({ name: h.name, transport: { kind: 'lab', state: `hosts/${h.name}.json` } })) }));
     for (const shift of ['+400d']) {
-      const env = { LD_PRELOAD: libfaketime(), FAKETIME: shift, FAKETIME_DONT_FAKE_MONOTONIC: '1' };
+      // The monotonic clock moves with it: FAKETIME_DONT_FAKE_MONOTONIC=1 makes .NET's timed waits return at once
+      // (Start-Sleep 300 ms took 21 ms), which turns every wait into a spin and PowerShell 3x slower.
+      const env = { LD_PRELOAD: libfaketime(), FAKETIME: shift };
       // The shift really reaches node and PowerShell: their clocks are far from the hosts' (the suite itself may
       // run under faketime, whose FAKETIME this replaces, so the check is the distance, not a date).
       const nodeDate = spawnSync(process.execPath, ['-e', 'console.log(new Date().toISOString())'], { env: { ...process.env, ...env }, encoding: 'utf8' });
