@@ -29,3 +29,29 @@ export function readSmallTextFile(file: string, what: string, fix: string): stri
     closeSync(fd);
   }
 }
+
+/** Reads standard input (`-i -`) to its end, bounded like a file. */
+export function readStdinText(what: string, fix: string): string {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const buf = Buffer.alloc(64 * 1024);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); // a non-blocking pipe with nothing yet
+        continue;
+      }
+      if (code === 'EOF') break;
+      throw new RdpfixError('input', `Cannot read ${what} from standard input: ${code ?? (err as Error).message}.`, fix);
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > MAX_INPUT_BYTES) throw new RdpfixError('input', `${what[0]!.toUpperCase()}${what.slice(1)} on standard input is larger than ${MAX_INPUT_BYTES} bytes.`, fix);
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -8,6 +8,7 @@ import { runsCommand } from './commands/runs.command.js';
 import { playbooksCommand } from './commands/playbooks.command.js';
 import { configCommand } from './commands/config.command.js';
 import { diagnoseCommand } from './commands/diagnose.command.js';
+import { inventoryCommand } from './commands/inventory.command.js';
 import { describeError, exitCodeFor, EXIT } from './exit.js';
 
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   program.addCommand(runsCommand());
   program.addCommand(playbooksCommand());
   program.addCommand(configCommand());
+  program.addCommand(inventoryCommand());
   for (const c of program.commands) c.exitOverride();
   for (const c of program.commands.flatMap((c) => c.commands)) c.exitOverride();
   return program;

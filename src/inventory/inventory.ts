@@ -5,7 +5,9 @@ import { RdpfixError } from '../errors.js';
 import { YAML_READ_OPTIONS, excerpt, yamlNestingProblem, yamlProblem } from '../safe-text.js';
 import type { TransportTarget } from '../transport/targets.js';
 import { checkLabStatePath, labStatePathProblem } from './lab-state-path.js';
-import { readSmallTextFile } from '../read-file.js';
+import { readSmallTextFile, readStdinText } from '../read-file.js';
+import { ImportProblem, type InventoryFormat } from './imports/imported.js';
+import { detectFormat, importInventory } from './imports/load.js';
 import { SSH_OPTION_HELP, sshOptions } from './ssh-options.js';
 
 /**
@@ -57,6 +59,8 @@ const hostEntry = z
     rdpPort: z.number().int().min(1).max(65535).optional(),
     transport: transport.optional(),
     tags: z.array(z.string()).optional(),
+    /** Groups the host belongs to (Ansible inventories bring theirs); usable to select hosts. */
+    groups: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "must be a group name (letters, digits, '_', '-')")).optional(),
   })
   .strict();
 
@@ -76,16 +80,35 @@ export interface InventoryHost {
   rdpPort: number;
   transport: InventoryTransport;
   tags: string[];
+  groups: string[];
 }
 
 export interface Inventory {
   path: string;
+  /** The format it was read in: rdpfix's own YAML/JSON, or an import (src/inventory/imports/). */
+  format: InventoryFormat;
   hosts: InventoryHost[];
+  /** What an import did not use (variables, columns) or did on the user's behalf; empty for rdpfix's own format. */
+  notes: string[];
 }
 
-/** Reads and checks an inventory; a lab host's state file must exist inside the inventory's folder. */
+const FORMAT_NAMES: Record<InventoryFormat, string> = { rdpfix: 'rdpfix inventory', list: 'host list', csv: 'CSV', 'ansible-ini': 'Ansible INI', 'ansible-yaml': 'Ansible YAML' };
+const FORMAT_FIX: Record<InventoryFormat, string> = {
+  rdpfix: 'See docs/inventory.md for the format.',
+  list: 'One host name per line; # starts a comment (docs/inventory.md).',
+  csv: 'A header row (name, address, transport, port, user, useSsl, authentication, passwordEnv, keyFile, rdpPort, tags, groups), then one host per row (docs/inventory.md).',
+  'ansible-ini': 'See docs/inventory.md for the Ansible variables rdpfix maps (ansible_host, ansible_port, ansible_user, ansible_connection, ansible_winrm_*).',
+  'ansible-yaml': 'See docs/inventory.md for the Ansible variables rdpfix maps (ansible_host, ansible_port, ansible_user, ansible_connection, ansible_winrm_*).',
+};
+
+/**
+ * Reads and checks an inventory (`-` reads standard input) in any format rdpfix knows; a lab host's state file must
+ * exist inside the inventory's folder.
+ */
 export function loadInventory(file: string): Inventory {
-  const text = readSmallTextFile(file, 'inventory', 'Check the path given with -i/--inventory.');
+  const text = file === '-'
+    ? readStdinText('inventory', 'Pipe an inventory (a host list, CSV, Ansible INI/YAML or rdpfix YAML) into -i -.')
+    : readSmallTextFile(file, 'inventory', 'Check the path given with -i/--inventory.');
   const inventory = parseInventory(text, file);
   inventory.hosts.forEach((h, i) => {
     if (h.transport.kind === 'lab') checkLabStatePath(file, `hosts.${i}.transport.state`, h.transport.state);
@@ -93,7 +116,8 @@ export function loadInventory(file: string): Inventory {
   return inventory;
 }
 
-export function parseInventory(text: string, file: string): Inventory {
+export function parseInventory(text: string, file: string, format: InventoryFormat = detectFormat(text, file)): Inventory {
+  if (format !== 'rdpfix') return parseImported(text, file, format);
   let raw: unknown;
   const tooDeep = yamlNestingProblem(text);
   if (tooDeep) throw new RdpfixError('input', `Inventory ${file} is not valid YAML: ${tooDeep}.`, 'An inventory needs a few levels; see docs/inventory.md.');
@@ -111,17 +135,46 @@ export function parseInventory(text: string, file: string): Inventory {
     const more = issues.length > 10 ? `; and ${issues.length - 10} more` : '';
     throw new RdpfixError('input', `Inventory ${file}: ${text}${more}.`, inventoryFix(issues[0]!.path));
   }
+  return { path: file, format: 'rdpfix', hosts: resolveHosts(parsed.data, file), notes: [] };
+}
+
+/** Another format: imported into rdpfix host entries, then checked by the same schema as rdpfix's own. */
+function parseImported(text: string, file: string, format: Exclude<InventoryFormat, 'rdpfix'>): Inventory {
+  const label = `Inventory ${file} (${FORMAT_NAMES[format]})`;
+  let imported: ReturnType<typeof importInventory>;
+  try {
+    imported = importInventory(text, file, format);
+  } catch (err) {
+    if (err instanceof ImportProblem) throw new RdpfixError('input', `${label}: ${excerpt(err.message, 600)}.`, FORMAT_FIX[format]);
+    throw err;
+  }
+  const parsed = safeParse(inventoryFile, { version: 1, hosts: imported.entries });
+  if (!parsed.success) {
+    const issues = parsed.error.issues;
+    const where = (p: (string | number)[]) => {
+      const entry = typeof p[1] === 'number' ? imported.entries[p[1]] : undefined;
+      const field = p.slice(2).join('.');
+      return entry ? `host ${excerpt(String(entry.name), 80)}${field ? ` ${field}` : ''}` : excerpt(p.join('.'), 120) || '(top level)';
+    };
+    const text = issues.slice(0, 10).map((issue) => `${where(issue.path)}: ${excerpt(issue.message, 400)}`).join('; ');
+    const more = issues.length > 10 ? `; and ${issues.length - 10} more` : '';
+    throw new RdpfixError('input', `${label}: ${text}${more}.`, FORMAT_FIX[format]);
+  }
+  if (parsed.data.hosts.some((h) => h.transport?.kind === 'lab')) throw new RdpfixError('input', `${label}: lab hosts live only in rdpfix's own inventory format.`, 'Use the inventory `rdpfix lab init` writes.');
+  return { path: file, format, hosts: resolveHosts(parsed.data, file), notes: imported.notes };
+}
+
+function resolveHosts(data: z.infer<typeof inventoryFile>, file: string): InventoryHost[] {
   const seen = new Set<string>();
-  const hosts = parsed.data.hosts.map((h, i) => {
+  return data.hosts.map((h, i) => {
     const key = h.name.toLowerCase();
     if (seen.has(key)) throw new RdpfixError('input', `Inventory ${file}: hosts.${i}.name: '${h.name}' is listed twice.`, 'Give every host one entry.');
     seen.add(key);
-    const t = h.transport ?? parsed.data.defaults?.transport;
+    const t = h.transport ?? data.defaults?.transport;
     if (!t) throw new RdpfixError('input', `Inventory ${file}: hosts.${i}.transport: no transport for '${h.name}' and no defaults.transport.`, 'Add transport: { kind: winrm | ssh | lab, ... } to the host or to defaults.');
     const resolved = t.kind === 'lab' ? { ...t, state: path.resolve(path.dirname(file), t.state) } : t;
-    return { name: h.name, address: h.address, rdpPort: h.rdpPort ?? 3389, transport: resolved, tags: h.tags ?? [] };
+    return { name: h.name, address: h.address, rdpPort: h.rdpPort ?? 3389, transport: resolved, tags: h.tags ?? [], groups: h.groups ?? [] };
   });
-  return { path: file, hosts };
 }
 
 /** zod walks nested input recursively: a document nested deeper than the stack is bad input, not a crash. */

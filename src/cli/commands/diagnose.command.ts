@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { warnInventoryNotes } from './inventory.command.js';
 import { loadInventory, selectHosts, targetFor } from '../../inventory/inventory.js';
 import { RdpfixError } from '../../errors.js';
 import { engineFrom, withHostOptions } from '../engine-options.js';
@@ -81,6 +82,7 @@ export function diagnoseCommand(): Command {
     .description('name the causes of RDP failure on each host, with evidence and the playbook that fixes each (read-only)')
   , withHostOptions).action(async (o: FleetReadFlags) => {
       const whole = loadInventory(o.inventory);
+    warnInventoryNotes(whole);
       const inventory = { ...whole, hosts: selectHosts(whole.hosts, o.hosts, (missing) => new RdpfixError('usage', `Not in ${whole.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.')) };
       const broker = await engineFrom(o).broker(inventory.hosts.map((h) => targetFor(h)));
       try {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { warnInventoryNotes } from './inventory.command.js';
 import { loadInventory, selectHosts, targetFor } from '../../inventory/inventory.js';
 import { RdpfixError } from '../../errors.js';
 import { engineFrom, withHostOptions } from '../engine-options.js';
@@ -36,6 +37,7 @@ export function probeCommand(): Command {
     .description('read-only RDP health probe of every host in an inventory (changes nothing)')
   , withHostOptions).action(async (o: FleetReadFlags) => {
       const whole = loadInventory(o.inventory);
+    warnInventoryNotes(whole);
       const inventory = { ...whole, hosts: selectHosts(whole.hosts, o.hosts, (missing) => new RdpfixError('usage', `Not in ${whole.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.')) };
       const broker = await engineFrom(o).broker(inventory.hosts.map((h) => targetFor(h)));
       const started = Date.now();

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
+import { warnInventoryNotes } from './inventory.command.js';
 import { loadInventory, selectHosts, targetFor } from '../../inventory/inventory.js';
 import { prepareRun, startRun, type RunResult } from '../../engine/run.js';
 import { planFromDiagnosis, type DiagnosisPlan } from '../../engine/from-diagnosis.js';
@@ -40,6 +41,7 @@ function runCommand(name: 'plan' | 'apply'): Command {
     }
     const engine = engineFrom(flags);
     const inventory = loadInventory(flags.inventory);
+    warnInventoryNotes(inventory);
     const catalogue = engine.catalogue();
     const selected = selectHosts(inventory.hosts, flags.hosts, (missing) => new RdpfixError('usage', `Not in ${inventory.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.'));
     // Playbooks and parameters named on the command line are checked before PowerShell starts: bad input costs nothing.
