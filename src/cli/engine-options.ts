@@ -6,6 +6,9 @@ import { resolveSettings, type Settings } from '../config/settings.js';
 import { startBroker } from '../powershell/environment.js';
 import type { TransportTarget } from '../transport/targets.js';
 import { wholeNumber, list } from './options.js';
+import { RdpfixError } from '../errors.js';
+import { selectHosts } from '../inventory/inventory.js';
+import { selectByLimit, type Selectable } from '../inventory/limit.js';
 
 /** The options every command that reaches hosts shares (probe, diagnose, plan, apply, rollback, resume, lab advance). */
 export interface HostFlags {
@@ -14,6 +17,7 @@ export interface HostFlags {
   processes?: number;
   pwsh?: string;
   hosts?: string[];
+  limit?: string;
   waitLock?: number;
   json: boolean;
 }
@@ -26,10 +30,22 @@ export function withHostOptions(cmd: Command, o: { waitLock?: boolean } = {}): C
     .option('--playbooks <dir>', 'an extra folder of playbooks (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--processes <n>', 'PowerShell processes to use (default: $RDPFIX_PROCESSES, config processes, or 2)', wholeNumber(1, 16))
     .option('--pwsh <path>', 'PowerShell executable (default: $RDPFIX_PWSH, config pwsh, or found automatically)')
-    .option('--hosts <list>', 'only these hosts (comma-separated)', list)
+    .option('--hosts <list>', 'only these hosts (comma-separated names)', list)
+    .option('-l, --limit <pattern>', "only the hosts a pattern selects: names, groups, globs (web*), tag:NAME, @FILE of names, &intersect, !exclude (e.g. 'windows:&prod:!web03')")
     .option('--json', 'print one JSON document', false);
   if (o.waitLock) cmd.option('--wait-lock <seconds>', 'wait up to this long for hosts another run holds (default: refuse them at once)', wholeNumber(0, 86_400));
   return cmd;
+}
+
+/**
+ * The hosts `--hosts` and `--limit` select (all without them), as names every later stage filters by: the flags'
+ * `hosts` is set to the selection, so the engine, the diagnosis and the journal see one list.
+ */
+export function narrowHosts<T extends Selectable>(flags: { hosts?: string[]; limit?: string }, hosts: T[], source: string): T[] {
+  let out = selectHosts(hosts, flags.hosts, (missing) => new RdpfixError('usage', `Not in ${source}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them, or select with --limit.'));
+  if (flags.limit !== undefined) out = selectByLimit(out, flags.limit, source);
+  if (flags.hosts?.length || flags.limit !== undefined) flags.hosts = out.map((h) => h.name);
+  return out;
 }
 
 /** Playbook folders: built-in first, then the resolved ones. */

@@ -220,7 +220,7 @@ export function targetFor(host: InventoryHost, env: NodeJS.ProcessEnv = process.
 }
 
 /** The hosts named by `filter` (all when empty), case-insensitively; a name not among them is an error. */
-export function selectHosts(all: InventoryHost[], filter: string[] | undefined, notFound: (missing: string[]) => RdpfixError): InventoryHost[] {
+export function selectHosts<T extends { name: string }>(all: T[], filter: string[] | undefined, notFound: (missing: string[]) => RdpfixError): T[] {
   if (!filter?.length) return all;
   const wanted = new Set(filter.map((h) => h.toLowerCase()));
   const hosts = all.filter((h) => wanted.has(h.name.toLowerCase()));

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { warnInventoryNotes } from './inventory.command.js';
-import { loadInventory, selectHosts, targetFor } from '../../inventory/inventory.js';
+import { loadInventory, targetFor } from '../../inventory/inventory.js';
 import { RdpfixError } from '../../errors.js';
-import { engineFrom, withHostOptions } from '../engine-options.js';
+import { engineFrom, withHostOptions, narrowHosts } from '../engine-options.js';
 import { diagnoseFleet, type HostDiagnosis } from '../../diagnose/diagnose.js';
 import type { PortReach } from '../../probe/reach.js';
 import type { NegotiationAttempt, RdpNegotiation } from '../../rdp/negotiate.js';
@@ -83,7 +83,7 @@ export function diagnoseCommand(): Command {
   , withHostOptions).action(async (o: FleetReadFlags) => {
       const whole = loadInventory(o.inventory);
     warnInventoryNotes(whole);
-      const inventory = { ...whole, hosts: selectHosts(whole.hosts, o.hosts, (missing) => new RdpfixError('usage', `Not in ${whole.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.')) };
+      const inventory = { ...whole, hosts: narrowHosts(o, whole.hosts, whole.path) };
       const broker = await engineFrom(o).broker(inventory.hosts.map((h) => targetFor(h)));
       try {
         const result = await diagnoseFleet(inventory, broker, { timeoutMs: o.timeout });

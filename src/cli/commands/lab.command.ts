@@ -4,12 +4,12 @@ import { checkLabInitOptions, inventoryPath, readLabHost, writeLabFleet, MAX_LAB
 import { SCENARIOS } from '../../lab/scenarios.js';
 import { summarizeLabHost } from '../../lab/summary.js';
 import { labHostNow } from '../../lab/state.js';
-import { loadInventory, selectHosts } from '../../inventory/inventory.js';
+import { loadInventory } from '../../inventory/inventory.js';
 import { RdpfixError } from '../../errors.js';
 import { renderTable } from '../table.js';
 import { list, wholeNumber } from '../options.js';
 import { advanceLab, parseDuration } from '../../lab/clock.js';
-import { engineFrom, withHostOptions, type HostFlags } from '../engine-options.js';
+import { engineFrom, withHostOptions, type HostFlags, narrowHosts } from '../engine-options.js';
 import { targetFor } from '../../inventory/inventory.js';
 
 export function labCommand(): Command {
@@ -78,7 +78,7 @@ export function labCommand(): Command {
   ).action(async (duration: string, o: HostFlags & { inventory: string; reboot: boolean }) => {
     const durationMs = parseDuration(duration);
     const inventory = loadInventory(o.inventory);
-    const hosts = selectHosts(inventory.hosts, o.hosts, (missing) => new RdpfixError('usage', `Not in ${inventory.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.'));
+    const hosts = narrowHosts(o, inventory.hosts, inventory.path);
     const broker = await engineFrom(o).broker(hosts.map((h) => targetFor(h)));
     try {
       const result = await advanceLab(broker, hosts, durationMs, { startup: o.reboot });

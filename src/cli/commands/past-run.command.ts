@@ -3,7 +3,7 @@ import { pastRunPlaybooks, rollbackRun, resumeRun, type RunResult } from '../../
 import { readRun } from '../../journal/journal.js';
 import { foldRun } from '../../engine/run-state.js';
 import { targetFor } from '../../inventory/inventory.js';
-import { engineFrom, withHostOptions, type HostFlags } from '../engine-options.js';
+import { engineFrom, narrowHosts, withHostOptions, type HostFlags } from '../engine-options.js';
 import { exitCodeOf, renderNotes, renderOutcomes, resultJson } from '../render.js';
 import { progressPrinter } from '../progress.js';
 
@@ -19,11 +19,13 @@ async function runPast(kind: 'rollback' | 'resume', runId: string, flags: PastFl
   const state = foldRun(readRun(engine.stateDir, runId).records);
   const catalogue = engine.catalogue();
   pastRunPlaybooks(state, catalogue, runId);
+  if (flags.host?.length && !flags.hosts?.length) flags.hosts = flags.host;
+  narrowHosts(flags, state.header.hosts, `run ${runId}`);
   const broker = await engine.broker(state.header.hosts.map((h) => targetFor(h)));
   try {
     const options = {
       stateDir: engine.stateDir, runId, catalogue, broker, force: flags.force, waitLockSeconds: flags.waitLock,
-      hostFilter: flags.hosts ?? flags.host, onRecord: flags.json ? undefined : progressPrinter(),
+      hostFilter: flags.hosts, onRecord: flags.json ? undefined : progressPrinter(),
     };
     const result: RunResult = kind === 'rollback' ? await rollbackRun(options) : await resumeRun({ ...options, rollback: !!flags.rollback });
     if (flags.json) console.log(JSON.stringify(resultJson(result), null, 2));

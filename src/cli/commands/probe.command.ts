@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { warnInventoryNotes } from './inventory.command.js';
-import { loadInventory, selectHosts, targetFor } from '../../inventory/inventory.js';
+import { loadInventory, targetFor } from '../../inventory/inventory.js';
 import { RdpfixError } from '../../errors.js';
-import { engineFrom, withHostOptions } from '../engine-options.js';
+import { engineFrom, withHostOptions, narrowHosts } from '../engine-options.js';
 import { probeFleet, type ProbeResult } from '../../probe/probe.js';
 import { renderTable } from '../table.js';
 import { withFleetReadOptions, type FleetReadFlags } from '../options.js';
@@ -38,7 +38,7 @@ export function probeCommand(): Command {
   , withHostOptions).action(async (o: FleetReadFlags) => {
       const whole = loadInventory(o.inventory);
     warnInventoryNotes(whole);
-      const inventory = { ...whole, hosts: selectHosts(whole.hosts, o.hosts, (missing) => new RdpfixError('usage', `Not in ${whole.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.')) };
+      const inventory = { ...whole, hosts: narrowHosts(o, whole.hosts, whole.path) };
       const broker = await engineFrom(o).broker(inventory.hosts.map((h) => targetFor(h)));
       const started = Date.now();
       try {

@@ -1,16 +1,19 @@
 import { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { warnInventoryNotes } from './inventory.command.js';
-import { loadInventory, selectHosts, targetFor } from '../../inventory/inventory.js';
+import { loadInventory, targetFor } from '../../inventory/inventory.js';
 import { prepareRun, startRun, type RunResult } from '../../engine/run.js';
 import { planFromDiagnosis, type DiagnosisPlan } from '../../engine/from-diagnosis.js';
 import { RdpfixError } from '../../errors.js';
-import { engineFrom, parseParam, withHostOptions, type HostFlags } from '../engine-options.js';
+import { engineFrom, parseParam, withHostOptions, type HostFlags, narrowHosts } from '../engine-options.js';
 import { wholeNumber } from '../options.js';
 import { exitCodeOf, renderNotes, renderOutcomes, renderPlan, resultJson } from '../render.js';
 import { progressPrinter } from '../progress.js';
 import { diagnoseFleet } from '../../diagnose/diagnose.js';
 import { renderTable } from '../table.js';
+import { readRun } from '../../journal/journal.js';
+import { foldRun } from '../../engine/run-state.js';
+import { retryHosts } from '../../engine/retry.js';
 
 interface RunFlags extends HostFlags {
   inventory: string;
@@ -20,6 +23,7 @@ interface RunFlags extends HostFlags {
   concurrency?: number;
   allowIrreversible: boolean;
   yes: boolean;
+  retry?: string;
 }
 
 function runCommand(name: 'plan' | 'apply'): Command {
@@ -32,6 +36,7 @@ function runCommand(name: 'plan' | 'apply'): Command {
     .option('--concurrency <n>', 'hosts worked on at once (default: $RDPFIX_CONCURRENCY, config concurrency, or 32)', wholeNumber(1, 1024))
     .option('--allow-irreversible', 'allow steps that cannot be undone (e.g. logging sessions off)', false);
   if (name === 'apply') cmd.option('-y, --yes', 'do not ask before changing hosts', false);
+  cmd.option('--retry <run>', 'only the hosts that failed or were not reached in that run (rdpfix runs list)');
   withHostOptions(cmd, { waitLock: name === 'apply' });
   return cmd.action(async (flags: RunFlags) => {
     // Without playbooks named, the diagnosis chooses them: each host gets what its findings need.
@@ -43,7 +48,18 @@ function runCommand(name: 'plan' | 'apply'): Command {
     const inventory = loadInventory(flags.inventory);
     warnInventoryNotes(inventory);
     const catalogue = engine.catalogue();
-    const selected = selectHosts(inventory.hosts, flags.hosts, (missing) => new RdpfixError('usage', `Not in ${inventory.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.'));
+    let selected = narrowHosts(flags, inventory.hosts, inventory.path);
+    if (flags.retry !== undefined) {
+      const again = retryHosts(foldRun(readRun(engine.stateDir, flags.retry).records), flags.retry);
+      const missing = again.filter((n) => !inventory.hosts.some((h) => h.name.toLowerCase() === n.toLowerCase()));
+      if (missing.length) throw new RdpfixError('usage', `--retry ${flags.retry}: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not in ${inventory.path}.`, 'Use the inventory that run used.');
+      selected = selected.filter((h) => again.some((n) => n.toLowerCase() === h.name.toLowerCase()));
+      if (!selected.length) {
+        console.log(again.length ? `Run ${flags.retry}: none of its failed or unreached hosts is selected: nothing to do.` : `Run ${flags.retry}: no host failed or went unreached: nothing to retry.`);
+        return;
+      }
+      flags.hosts = selected.map((h) => h.name);
+    }
     // Playbooks and parameters named on the command line are checked before PowerShell starts: bad input costs nothing.
     if (!flags.fromDiagnosis) prepareRun({ inventory, catalogue, playbookIds: flags.playbook!, parameters: flags.param, hostFilter: flags.hosts });
     const broker = await engine.broker(selected.map((h) => targetFor(h)));
