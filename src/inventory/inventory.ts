@@ -9,6 +9,7 @@ import { readSmallTextFile, readStdinText } from '../read-file.js';
 import { ImportProblem, type InventoryFormat } from './imports/imported.js';
 import { detectFormat, importInventory } from './imports/load.js';
 import { SSH_OPTION_HELP, sshOptions } from './ssh-options.js';
+import { profileKey, typedPassword } from './secrets.js';
 
 /**
  * The inventory: the hosts rdpfix works on and how to reach each. YAML (or JSON, which is YAML).
@@ -35,6 +36,8 @@ const winrmTransport = z
     skipCACheck: z.boolean().optional(),
     skipCNCheck: z.boolean().optional(),
     skipRevocationCheck: z.boolean().optional(),
+    /** Kerberos: ask for the SPN HTTP/host:port (New-PSSessionOption -IncludePortInSPN), for services on other ports. */
+    includePortInSPN: z.boolean().optional(),
     connectTimeoutMs: z.number().int().positive().optional(),
   })
   .strict();
@@ -206,10 +209,10 @@ export function targetFor(host: InventoryHost, env: NodeJS.ProcessEnv = process.
     case 'winrm': {
       let credential: { user: string; password: string } | undefined;
       if (t.user) {
-        const password = t.passwordEnv ? env[t.passwordEnv] : undefined;
+        const password = (t.passwordEnv ? env[t.passwordEnv] : undefined) ?? typedPassword(profileKey(t.user, t.passwordEnv));
         if (password === undefined) {
           throw new RdpfixError('config', `Host ${host.name}: the WinRM user '${t.user}' needs a password, and ${t.passwordEnv ? `$${t.passwordEnv} is not set` : 'no passwordEnv is given'}.`,
-            'Set passwordEnv in the inventory to the name of an environment variable, and set that variable (never the password itself in the file).');
+            'Run rdpfix in a terminal to be asked for it (once per user), or set passwordEnv in the inventory to the name of an environment variable and set that variable (never the password itself in the file).');
         }
         credential = { user: t.user, password };
       }

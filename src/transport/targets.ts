@@ -29,6 +29,8 @@ export interface WinRmTarget {
   skipCACheck?: boolean;
   skipCNCheck?: boolean;
   skipRevocationCheck?: boolean;
+  /** Kerberos SPN HTTP/host:port instead of HTTP/host (New-PSSessionOption -IncludePortInSPN). */
+  includePortInSPN?: boolean;
   connectTimeoutMs?: number;
 }
 

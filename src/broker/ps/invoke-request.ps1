@@ -45,6 +45,7 @@ function Get-RdpfixRemoteSession {
         if ($target.skipCACheck) { $options.SkipCACheck = $true }
         if ($target.skipCNCheck) { $options.SkipCNCheck = $true }
         if ($target.skipRevocationCheck) { $options.SkipRevocationCheck = $true }
+        if ($target.PSObject.Properties['includePortInSPN'] -and $target.includePortInSPN) { $options.IncludePortInSPN = $true }
         if ($target.connectTimeoutMs) { $options.OpenTimeout = [int]$target.connectTimeoutMs }
         if ($options.Count -gt 0) { $params.SessionOption = New-PSSessionOption @options }
     }

@@ -1,3 +1,4 @@
+import { askForMissingPasswords } from '../password-prompt.js';
 import { Command } from 'commander';
 import { warnInventoryNotes } from './inventory.command.js';
 import { loadInventory, targetFor } from '../../inventory/inventory.js';
@@ -82,8 +83,9 @@ export function diagnoseCommand(): Command {
     .description('name the causes of RDP failure on each host, with evidence and the playbook that fixes each (read-only)')
   , withHostOptions).action(async (o: FleetReadFlags) => {
       const whole = loadInventory(o.inventory);
-    warnInventoryNotes(whole);
+      warnInventoryNotes(whole);
       const inventory = { ...whole, hosts: narrowHosts(o, whole.hosts, whole.path) };
+      await askForMissingPasswords(inventory.hosts);
       const broker = await engineFrom(o).broker(inventory.hosts.map((h) => targetFor(h)));
       try {
         const result = await diagnoseFleet(inventory, broker, { timeoutMs: o.timeout });

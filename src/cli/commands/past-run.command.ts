@@ -2,7 +2,8 @@ import { Command, Option } from 'commander';
 import { pastRunPlaybooks, rollbackRun, resumeRun, type RunResult } from '../../engine/run.js';
 import { readRun } from '../../journal/journal.js';
 import { foldRun } from '../../engine/run-state.js';
-import { targetFor } from '../../inventory/inventory.js';
+import { targetFor, type InventoryHost } from '../../inventory/inventory.js';
+import { askForMissingPasswords } from '../password-prompt.js';
 import { engineFrom, narrowHosts, withHostOptions, type HostFlags } from '../engine-options.js';
 import { exitCodeOf, renderNotes, renderOutcomes, resultJson } from '../render.js';
 import { progressPrinter } from '../progress.js';
@@ -21,6 +22,7 @@ async function runPast(kind: 'rollback' | 'resume', runId: string, flags: PastFl
   pastRunPlaybooks(state, catalogue, runId);
   if (flags.host?.length && !flags.hosts?.length) flags.hosts = flags.host;
   narrowHosts(flags, state.header.hosts, `run ${runId}`);
+  await askForMissingPasswords(state.header.hosts.filter((h) => !flags.hosts || flags.hosts.includes(h.name)) as InventoryHost[]);
   const broker = await engine.broker(state.header.hosts.map((h) => targetFor(h)));
   try {
     const options = {

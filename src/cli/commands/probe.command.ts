@@ -1,3 +1,4 @@
+import { askForMissingPasswords } from '../password-prompt.js';
 import { Command } from 'commander';
 import { warnInventoryNotes } from './inventory.command.js';
 import { loadInventory, targetFor } from '../../inventory/inventory.js';
@@ -37,8 +38,9 @@ export function probeCommand(): Command {
     .description('read-only RDP health probe of every host in an inventory (changes nothing)')
   , withHostOptions).action(async (o: FleetReadFlags) => {
       const whole = loadInventory(o.inventory);
-    warnInventoryNotes(whole);
+      warnInventoryNotes(whole);
       const inventory = { ...whole, hosts: narrowHosts(o, whole.hosts, whole.path) };
+      await askForMissingPasswords(inventory.hosts);
       const broker = await engineFrom(o).broker(inventory.hosts.map((h) => targetFor(h)));
       const started = Date.now();
       try {

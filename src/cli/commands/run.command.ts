@@ -1,3 +1,4 @@
+import { askForMissingPasswords } from '../password-prompt.js';
 import { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { warnInventoryNotes } from './inventory.command.js';
@@ -62,6 +63,7 @@ function runCommand(name: 'plan' | 'apply'): Command {
     }
     // Playbooks and parameters named on the command line are checked before PowerShell starts: bad input costs nothing.
     if (!flags.fromDiagnosis) prepareRun({ inventory, catalogue, playbookIds: flags.playbook!, parameters: flags.param, hostFilter: flags.hosts });
+    await askForMissingPasswords(selected);
     const broker = await engine.broker(selected.map((h) => targetFor(h)));
     try {
       let fromDiagnosis: DiagnosisPlan | undefined;
