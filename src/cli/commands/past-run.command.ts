@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { checkReportPaths, writeReports } from '../../report/write.js';
 import { Command, Option } from 'commander';
 import { pastRunPlaybooks, rollbackRun, resumeRun, type RunResult } from '../../engine/run.js';
 import { readRun } from '../../journal/journal.js';
@@ -12,9 +14,11 @@ interface PastFlags extends HostFlags {
   host?: string[];
   force: boolean;
   rollback?: boolean;
+  report: string[];
 }
 
 async function runPast(kind: 'rollback' | 'resume', runId: string, flags: PastFlags): Promise<void> {
+  checkReportPaths(flags.report);
   const engine = engineFrom(flags);
   // The journal and the run's playbooks are checked before PowerShell starts: a damaged, unknown or planned run changes nothing.
   const state = foldRun(readRun(engine.stateDir, runId).records);
@@ -30,6 +34,10 @@ async function runPast(kind: 'rollback' | 'resume', runId: string, flags: PastFl
       hostFilter: flags.hosts, onRecord: flags.json ? undefined : progressPrinter(),
     };
     const result: RunResult = kind === 'rollback' ? await rollbackRun(options) : await resumeRun({ ...options, rollback: !!flags.rollback });
+    if (flags.report.length) {
+      writeReports(flags.report, engine.stateDir, runId);
+      for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
+    }
     if (flags.json) console.log(JSON.stringify(resultJson(result), null, 2));
     else {
       renderNotes(result, process.stdout);
@@ -48,6 +56,7 @@ export function rollbackCommand(): Command {
     .addOption(new Option('--host <name...>', 'only these hosts (same as --hosts)').hideHelp())
     .option('--force', 'undo even where the host changed since the run', false);
   withHostOptions(cmd, { waitLock: true });
+  withReport(cmd);
   return cmd.action((runId: string, flags: PastFlags) => runPast('rollback', runId, flags));
 }
 
@@ -58,5 +67,8 @@ export function resumeCommand(): Command {
     .option('--rollback', 'roll the run back instead of finishing it', false)
     .option('--force', 'with --rollback: undo even where the host changed since the run', false);
   withHostOptions(cmd, { waitLock: true });
+  withReport(cmd);
   return cmd.action((runId: string, flags: PastFlags) => runPast('resume', runId, flags));
 }
+
+const withReport = (cmd: Command) => cmd.option('--report <file>', 'write a report when done: .html, .md, .json or .xml (JUnit), by extension (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[]);

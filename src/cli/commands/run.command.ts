@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { checkReportPaths, writeReports } from '../../report/write.js';
 import { askForMissingPasswords } from '../password-prompt.js';
 import { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
@@ -25,6 +27,7 @@ interface RunFlags extends HostFlags {
   allowIrreversible: boolean;
   yes: boolean;
   retry?: string;
+  report: string[];
 }
 
 function runCommand(name: 'plan' | 'apply'): Command {
@@ -37,6 +40,7 @@ function runCommand(name: 'plan' | 'apply'): Command {
     .option('--concurrency <n>', 'hosts worked on at once (default: $RDPFIX_CONCURRENCY, config concurrency, or 32)', wholeNumber(1, 1024))
     .option('--allow-irreversible', 'allow steps that cannot be undone (e.g. logging sessions off)', false);
   if (name === 'apply') cmd.option('-y, --yes', 'do not ask before changing hosts', false);
+  cmd.option('--report <file>', 'write a report when the run ends: .html, .md, .json or .xml (JUnit), by extension (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[]);
   cmd.option('--retry <run>', 'only the hosts that failed or were not reached in that run (rdpfix runs list)');
   withHostOptions(cmd, { waitLock: name === 'apply' });
   return cmd.action(async (flags: RunFlags) => {
@@ -45,6 +49,7 @@ function runCommand(name: 'plan' | 'apply'): Command {
     if (name === 'apply' && !flags.yes && !process.stdin.isTTY) {
       throw new RdpfixError('usage', 'apply changes hosts and asks first; there is no terminal to ask on.', 'Pass --yes to apply without asking (e.g. in scripts and CI), or run rdpfix plan first.');
     }
+    checkReportPaths(flags.report);
     const engine = engineFrom(flags);
     const inventory = loadInventory(flags.inventory);
     warnInventoryNotes(inventory);
@@ -101,6 +106,10 @@ function runCommand(name: 'plan' | 'apply'): Command {
       }
       const progress = flags.json ? undefined : progressPrinter();
       const result: RunResult = await startRun({ ...base, mode: name, onRecord: progress });
+      if (flags.report.length) {
+        writeReports(flags.report, engine.stateDir, result.runId, fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {});
+        for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
+      }
       if (flags.json) console.log(JSON.stringify({ ...(resultJson(result) as object), ...(fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {}) }, null, 2));
       else {
         renderNotes(result);

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { checkReportPaths, writeReports } from '../../report/write.js';
 import { Command } from 'commander';
 import { listRunIds, readRun } from '../../journal/journal.js';
 import { RdpfixError } from '../../errors.js';
@@ -72,12 +74,16 @@ export function runsCommand(now: () => Date = () => new Date()): Command {
     .argument('<run>', 'run id')
     .option('--state-dir <dir>', 'where run journals live (default: $RDPFIX_STATE_DIR, config stateDir, or ~/.local/state/rdpfix)')
     .option('--json', 'print JSON (every record)', false)
-    .action((runId: string, flags: RunsFlags) => {
+    .option('--report <file>', 'also write a report: .html, .md, .json or .xml (JUnit), by extension (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .action((runId: string, flags: RunsFlags & { report: string[] }) => {
       const dir = resolveSettings({ stateDir: flags.stateDir }).stateDir.value;
+      checkReportPaths(flags.report);
       const { records, tornTail } = readRun(dir, runId);
       const s = foldRun(records);
       const head = runSummary(dir, runId, now());
       if (head.status === 'damaged') throw new RdpfixError('input', head.damage);
+      for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
+      if (flags.report.length) writeReports(flags.report, dir, runId, { now: now() });
       if (flags.json) return console.log(JSON.stringify({ ...head, header: s.header, hosts: s.hosts, records }, null, 2));
       console.log(`Run ${runId} (${head.mode}, rdpfix ${head.version}), started ${head.started}; ${statusText(head)}${tornTail ? '; the last record was torn by a crash and is ignored' : ''}.`);
       const rows: string[][] = [];

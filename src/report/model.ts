@@ -1,0 +1,201 @@
+import type { JournalRecord } from '../journal/records.js';
+import { foldRun, liveRevertTasks, type HostState, type RunState } from '../engine/run-state.js';
+
+/** Schema of the JSON report (docs/reports.md); the HTML, Markdown and JUnit reports are views of the same model. */
+export const REPORT_SCHEMA = 'rdpfix.report/1';
+
+export interface StepEvent {
+  time: string;
+  /** The journal record kind (step-checked, step-applied, revert-task-armed, …). */
+  event: string;
+  detail?: string;
+}
+
+export interface StepReport {
+  step: string;
+  /** The step's state before it ran (its check), and after (its apply or verify); absent when it did not run. */
+  before?: unknown;
+  after?: unknown;
+  /** Plan mode: what the step would do. */
+  action?: 'skip' | 'apply' | 'blocked';
+  /** Apply: the change was verified on the host; or undone since (by its own failure or a rollback). */
+  verified: boolean;
+  undone: boolean;
+  compliant?: boolean;
+  warnings: string[];
+  events: StepEvent[];
+}
+
+export interface PlaybookReport {
+  playbook: string;
+  outcome: string | null;
+  rollbackOutcome: string | null;
+  failure?: { step: string; phase: string; category: string; message: string };
+  steps: StepReport[];
+  /** Steps whose host-side revert task was still on the host when the report was made. */
+  revertTasksLeft: string[];
+  notes: string[];
+}
+
+/** A host's state in a report: the run's, or, for a diagnosed host the run left out, healthy or unfixed. */
+export type ReportHostState = HostState | 'healthy' | 'unfixed';
+
+export interface HostReport {
+  host: string;
+  state: ReportHostState;
+  playbooks: PlaybookReport[];
+  /** From the diagnosis that chose the playbooks: findings no playbook fixes. */
+  unfixed: { cause: string; why: string }[];
+}
+
+export interface RunReport {
+  schema: typeof REPORT_SCHEMA;
+  runId: string;
+  mode: string;
+  status: RunState['status'];
+  version: string;
+  controller?: string;
+  inventory: string;
+  started: string;
+  lastTime: string;
+  generated: string;
+  totals: Record<ReportHostState | 'hosts', number>;
+  hosts: HostReport[];
+}
+
+export interface DiagnosisChoice {
+  host: string;
+  playbooks: string[];
+  unfixable: { cause: string; why: string }[];
+}
+
+const HOST_STATES: ReportHostState[] = ['planned', 'succeeded', 'unchanged', 'healthy', 'unfixed', 'failed', 'failed-rolled-back', 'rolled-back', 'irreversible-kept', 'rollback-incomplete', 'not-reached', 'unknown'];
+
+/** The report of a run, from its journal alone (plus the diagnosis that chose its playbooks, when there was one). */
+export function buildReport(records: JournalRecord[], o: { now: Date; diagnosis?: DiagnosisChoice[] }): RunReport {
+  const state = foldRun(records);
+  const steps = new Map<string, StepReport>();
+  const playbooks = new Map<string, PlaybookReport>();
+  const pbKey = (host: string, pb: string) => `${host}\u0000${pb}`;
+  const playbook = (host: string, pb: string): PlaybookReport => {
+    let p = playbooks.get(pbKey(host, pb));
+    if (!p) playbooks.set(pbKey(host, pb), (p = { playbook: pb, outcome: null, rollbackOutcome: null, steps: [], revertTasksLeft: [], notes: [] }));
+    return p;
+  };
+  const step = (host: string, pb: string, id: string): StepReport => {
+    const key = `${pbKey(host, pb)}\u0000${id}`;
+    let s = steps.get(key);
+    if (!s) {
+      steps.set(key, (s = { step: id, warnings: [], events: [], verified: false, undone: false }));
+      playbook(host, pb).steps.push(s);
+    }
+    return s;
+  };
+  for (const r of records) {
+    switch (r.type) {
+      case 'playbook-finished': {
+        const p = playbook(r.host, r.playbook);
+        p.outcome = r.outcome;
+        if (r.failure) p.failure = r.failure;
+        if (r.undoFailure) p.notes.push(`undo of ${r.undoFailure.step} failed: ${r.undoFailure.message}`);
+        if (r.leftUndone?.length) p.notes.push(`left applied: ${r.leftUndone.join(', ')}`);
+        for (const e of r.plan ?? []) {
+          const s = step(r.host, r.playbook, e.step);
+          s.action = e.action;
+          s.before = e.before;
+          s.after = e.after;
+          for (const w of e.warnings) if (!s.warnings.includes(w)) s.warnings.push(w);
+          if (e.reason) s.events.push({ time: r.time, event: 'planned', detail: e.reason });
+        }
+        break;
+      }
+      case 'playbook-rolled-back': {
+        const p = playbook(r.host, r.playbook);
+        p.rollbackOutcome = r.outcome;
+        if (r.drift) p.notes.push(`${r.drift.step} drifted since the run: the rollback left it alone`);
+        if (r.undoFailure) p.notes.push(`undo of ${r.undoFailure.step} failed: ${r.undoFailure.message}`);
+        break;
+      }
+      case 'step-checked':
+      case 'step-applied':
+      case 'step-verified':
+      case 'step-undone': {
+        const s = step(r.host, r.playbook, r.step);
+        // The check says what is there (before) and what the step would leave (after); verify confirms it.
+        if (r.type === 'step-checked') {
+          if (s.before === undefined && r.result.before !== undefined) s.before = r.result.before;
+          if (s.after === undefined && r.result.after !== undefined) s.after = r.result.after;
+          if (r.result.compliant !== undefined) s.compliant ??= r.result.compliant;
+        }
+        if (r.type === 'step-verified') s.verified = true;
+        if (r.type === 'step-undone') s.undone = true;
+        for (const w of r.result.warnings) if (!s.warnings.includes(w)) s.warnings.push(w);
+        s.events.push({ time: r.time, event: r.type, ...(r.result.reason ? { detail: r.result.reason } : r.type === 'step-checked' && r.result.compliant ? { detail: 'compliant' } : {}) });
+        break;
+      }
+      case 'step-checkpoint':
+      case 'undo-started':
+        step(r.host, r.playbook, r.step).events.push({ time: r.time, event: r.type });
+        break;
+      case 'step-failed':
+        step(r.host, r.playbook, r.step).events.push({ time: r.time, event: r.type, detail: `${r.phase}: ${r.category}: ${r.message}` });
+        break;
+      case 'undo-skipped':
+        step(r.host, r.playbook, r.step).events.push({ time: r.time, event: r.type, detail: r.reason });
+        break;
+      case 'undo-failed':
+        step(r.host, r.playbook, r.step).events.push({ time: r.time, event: r.type, detail: `${r.category}: ${r.message}` });
+        break;
+      case 'drift':
+        step(r.host, r.playbook, r.step).events.push({ time: r.time, event: r.type, detail: 'the host changed since the run' });
+        break;
+      case 'revert-task-arming':
+      case 'revert-task-armed':
+      case 'revert-task-confirmed':
+      case 'revert-task-kept':
+      case 'revert-task-disarming':
+      case 'revert-task-disarmed': {
+        const detail = r.type === 'revert-task-armed' ? `due ${r.dueUtc}` : r.type === 'revert-task-confirmed' ? (r.ok ? 'confirmed' : `not confirmed: ${r.problems.join('; ')}`) : r.type === 'revert-task-kept' ? `kept; fires ${r.dueUtc ?? 'at its TTL'}` : undefined;
+        step(r.host, r.playbook, r.step).events.push({ time: r.time, event: r.type, ...(detail ? { detail } : {}) });
+        break;
+      }
+      default:
+        break; // run- and host-level records: the fold has them
+    }
+  }
+  const unfixed = new Map((o.diagnosis ?? []).map((c) => [c.host, c.unfixable]));
+  // Diagnosed hosts the run left out stay in the report: healthy, or with findings no playbook fixes.
+  const leftOut = (o.diagnosis ?? []).filter((c) => !state.hosts[c.host]).map((c): HostReport => ({ host: c.host, state: c.unfixable.length ? 'unfixed' : 'healthy', playbooks: [], unfixed: c.unfixable }));
+  const hosts = Object.values(state.hosts).map((h): HostReport => ({
+    host: h.host,
+    state: h.state,
+    unfixed: unfixed.get(h.host) ?? [],
+    // A host never reached still lists the playbooks it was to run (each then reads "not finished").
+    playbooks: (h.playbooks.length ? h.playbooks : state.header.hostPlaybooks?.[h.host] ?? state.header.playbooks.map((p) => p.id)).map((id) => {
+      const p = playbook(h.host, id);
+      const progress = h.progress[id];
+      if (progress) p.revertTasksLeft = liveRevertTasks(progress, o.now);
+      return p;
+    }),
+  })).concat(leftOut);
+  const totals = Object.fromEntries([['hosts', hosts.length], ...HOST_STATES.map((s) => [s, hosts.filter((h) => h.state === s).length])]) as RunReport['totals'];
+  return {
+    schema: REPORT_SCHEMA, runId: state.header.runId, mode: state.header.mode, status: state.status, version: state.header.version,
+    ...(state.header.controller ? { controller: state.header.controller } : {}), inventory: state.header.inventory,
+    started: state.started, lastTime: state.lastTime, generated: o.now.toISOString(), totals, hosts,
+  };
+}
+
+/** A value as one short line: before → after cells. */
+export function showValue(v: unknown): string {
+  if (v === undefined) return '';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** The "after" cell: what the host holds now, as far as the journal knows. */
+export function afterText(s: StepReport): string {
+  if (s.undone) return 'undone (back to before)';
+  if (s.compliant) return 'compliant already: unchanged';
+  if (s.verified || s.action) return showValue(s.after);
+  return s.after === undefined ? '' : `not applied (would be ${showValue(s.after)})`;
+}

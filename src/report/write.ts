@@ -1,0 +1,45 @@
+import { accessSync, constants, renameSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { RdpfixError } from '../errors.js';
+import { readRun } from '../journal/journal.js';
+import { renderHtml } from './html.js';
+import { renderJunit } from './junit.js';
+import { renderMarkdown } from './markdown.js';
+import { buildReport, type DiagnosisChoice, type RunReport } from './model.js';
+
+const RENDERERS: Record<string, (r: RunReport) => string> = {
+  '.json': (r) => `${JSON.stringify(r, null, 2)}\n`,
+  '.md': renderMarkdown,
+  '.html': renderHtml,
+  '.htm': renderHtml,
+  '.xml': renderJunit,
+};
+
+/** Checks `--report` paths before a run starts: a bad extension or a folder that cannot be written changes nothing. */
+export function checkReportPaths(files: string[]): void {
+  for (const f of files) {
+    if (!RENDERERS[path.extname(f).toLowerCase()]) {
+      throw new RdpfixError('usage', `--report ${f}: the extension decides the format; use .json, .md, .html or .xml (JUnit).`);
+    }
+    const dir = path.dirname(path.resolve(f));
+    try {
+      if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+      accessSync(dir, constants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new RdpfixError('usage', `--report ${f}: cannot write in ${dir} (${code ?? (err as Error).message}).`, 'Give a path in a folder that exists and that you can write to.');
+    }
+  }
+}
+
+/** Writes each report of a run (format by extension), each atomically: a reader never sees half a report. */
+export function writeReports(files: string[], stateDir: string, runId: string, o: { now?: Date; diagnosis?: DiagnosisChoice[] } = {}): RunReport {
+  const report = buildReport(readRun(stateDir, runId).records, { now: o.now ?? new Date(), ...(o.diagnosis ? { diagnosis: o.diagnosis } : {}) });
+  for (const f of files) {
+    const render = RENDERERS[path.extname(f).toLowerCase()]!;
+    const tmp = `${f}.${process.pid}.tmp`;
+    writeFileSync(tmp, render(report));
+    renameSync(tmp, f);
+  }
+  return report;
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { buildReport } from '../../src/report/model.js';
+import { renderHtml } from '../../src/report/html.js';
+import { renderJunit } from '../../src/report/junit.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { header, hostStarted, journal, playbookStarted } from '../helpers/journal.js';
+
+const NOW = new Date('2030-01-01T00:00:00Z');
+const hostile = '<script>alert(1)</script> | `x` \u001b[31m & "q"';
+
+function sampleRun() {
+  return journal(header(['good', 'bad', 'never']),
+    hostStarted('good'), playbookStarted('good'),
+    { type: 'step-checked', host: 'good', playbook: 'p', step: 's1', result: { compliant: false, before: { category: 'Public' }, after: { category: 'Private' }, warnings: [] } },
+    { type: 'step-checkpoint', host: 'good', playbook: 'p', step: 's1', state: { category: 'Public' } },
+    { type: 'step-applied', host: 'good', playbook: 'p', step: 's1', result: { changed: true, warnings: ['session 3 survived logoff'] } },
+    { type: 'step-verified', host: 'good', playbook: 'p', step: 's1', left: 1, result: { ok: true, warnings: [] } },
+    { type: 'playbook-finished', host: 'good', playbook: 'p', outcome: 'succeeded' },
+    { type: 'host-finished', host: 'good', outcome: 'succeeded', failed: null, outcomes: { p: 'succeeded' } },
+    hostStarted('bad'), playbookStarted('bad'),
+    { type: 'step-failed', host: 'bad', playbook: 'p', step: 's1', phase: 'check', category: 'script', message: hostile },
+    { type: 'playbook-finished', host: 'bad', playbook: 'p', outcome: 'rolledBack', failure: { step: 's1', phase: 'check', category: 'script', message: hostile } },
+    { type: 'host-finished', host: 'bad', outcome: 'rolledBack', failed: 'p', outcomes: { p: 'rolledBack' } },
+    { type: 'run-finished', outcomes: { good: 'succeeded', bad: 'rolledBack' } });
+}
+
+describe('run reports', () => {
+  it('folds a journal into totals, host states, before → after and a timeline', () => {
+    const r = buildReport(sampleRun(), { now: NOW, diagnosis: [
+      { host: 'never', playbooks: ['p'], unfixable: [{ cause: 'dns-mismatch', why: 'no playbook fixes DNS' }] },
+      // Diagnosed, left out of the run: still in the report.
+      { host: 'fine', playbooks: [], unfixable: [] },
+      { host: 'dns', playbooks: [], unfixable: [{ cause: 'dns-mismatch', why: 'no playbook fixes DNS' }] },
+    ] });
+    expect(r).toMatchObject({ schema: 'rdpfix.report/1', status: 'finished', generated: NOW.toISOString() });
+    expect(r.totals).toMatchObject({ hosts: 5, succeeded: 1, failed: 1, 'not-reached': 1, healthy: 1, unfixed: 1, unknown: 0 });
+    expect(r.hosts.find((h) => h.host === 'dns')).toMatchObject({ state: 'unfixed', playbooks: [] });
+    const good = r.hosts.find((h) => h.host === 'good')!;
+    expect(good.playbooks[0]!.steps[0]).toMatchObject({ step: 's1', before: { category: 'Public' }, after: { category: 'Private' }, verified: true, undone: false, warnings: ['session 3 survived logoff'] });
+    expect(good.playbooks[0]!.steps[0]!.events.map((e) => e.event)).toEqual(['step-checked', 'step-checkpoint', 'step-applied', 'step-verified']);
+    expect(r.hosts.find((h) => h.host === 'never')).toMatchObject({ state: 'not-reached', unfixed: [{ cause: 'dns-mismatch' }] });
+  });
+
+  it('escapes journal and host text in every format', () => {
+    const r = buildReport(sampleRun(), { now: NOW });
+    const html = renderHtml(r);
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).not.toContain('\u001b');
+    expect(html).toContain('data-total="succeeded">1<');
+    const md = renderMarkdown(r);
+    expect(md).toContain('\\<script\\>');
+    expect(md).not.toMatch(/\| `x` \|/);
+    const xml = renderJunit(r);
+    expect(xml).not.toContain('\u001b');
+    expect(xml).toMatch(/<testsuites name="rdpfix" tests="3" failures="1" errors="1">/);
+    expect(xml).toContain('<testcase classname="bad" name="p"><failure type="rolledBack" message="s1 (check): &lt;script&gt;');
+  });
+});
