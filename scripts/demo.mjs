@@ -25,9 +25,10 @@ function step(title, args, { allowFailure = false, capture = false } = {}) {
 step('a lab fleet: 13 simulated Windows hosts, one fault scenario each', ['lab', 'init', dir, '--hosts', '13', '--seed', '1', '--force']);
 step('what the lab seeded, read straight from the state files', ['lab', 'show', dir]);
 step('diagnose: the cause of "0x904 / extended 0x7" on each host, with evidence and the playbook that fixes it', ['diagnose', '-i', inventory], { allowFailure: true });
-step('dry run: each host gets only the playbooks its findings need (changes nothing)', ['plan', '-i', inventory, '--from-diagnosis']);
+step('dry run: each host gets only the playbooks its findings need (changes nothing); hosts no playbook can fix stay in the recap (exit 1)', ['plan', '-i', inventory, '--from-diagnosis'], { allowFailure: true });
 const applied = JSON.parse(step('apply them (checkpoint → apply → verify per step; a failure rolls the host back). Logging off stuck sessions is irreversible, hence the explicit consent',
-  ['apply', '-i', inventory, '--from-diagnosis', '--allow-irreversible', '--yes', '--json'], { allowFailure: true, capture: true }));
+  ['apply', '-i', inventory, '--from-diagnosis', '--allow-irreversible', '--yes', '--json', '--report', path.join(work, 'report.html')], { allowFailure: true, capture: true }));
+console.log(`  HTML report: ${path.join(work, 'report.html')}`);
 console.log(applied.hosts.map((h) => `  ${h.host}: ${h.outcome} (${Object.keys(h.outcomes).join(', ')})`).join('\n'));
 step('diagnose again: every host a playbook could fix is healthy; what is left needs a fix outside the host (DNS) or a GPO change', ['diagnose', '-i', inventory], { allowFailure: true });
 step('the run, as its journal records it', ['runs', 'show', applied.runId]);

@@ -10,6 +10,8 @@ export const EXIT = {
   usage: 2,
   /** The environment is not set up (PowerShell missing, a secret not provided). */
   config: 3,
+  /** The command ran, and some host is in an unknown state (interrupted): `rdpfix resume RUN` settles it. */
+  unsettled: 4,
   internal: 70,
 } as const;
 

@@ -1,8 +1,4 @@
-import type { HostOutput } from '../../machines/host.machine.js';
-import { GOOD_STATES } from '../engine/run-state.js';
 import type { RunResult } from '../engine/run.js';
-import { describeHolder } from '../journal/leases.js';
-import { EXIT } from './exit.js';
 import { renderTable } from './table.js';
 
 const short = (v: unknown) => {
@@ -27,46 +23,9 @@ export function renderPlan(result: RunResult): string {
   return renderTable(['HOST', 'PLAYBOOK', 'STEP', 'PLAN', 'BEFORE → AFTER', 'NOTES'], rows);
 }
 
-function failureText(h: HostOutput): string {
-  for (const out of Object.values(h.results)) {
-    if (out.undoFailure) return `undo of ${out.undoFailure.step} failed (${out.undoFailure.category}): ${out.undoFailure.message}; still applied: ${out.leftUndone.join(', ')}`;
-    if (out.drift) return `drift at ${out.drift.step}: host changed since the run; left: ${out.leftUndone.join(', ')}`;
-    if (out.failure) return `${out.failure.step} ${out.failure.phase} (${out.failure.category}): ${out.failure.message}`;
-  }
-  return '';
-}
-
-const STATE_DETAIL: Record<string, string> = {
-  'not-reached': 'the run never reached this host: nothing to undo',
-  unchanged: 'nothing was applied: nothing to undo',
-  'irreversible-kept': 'irreversible steps stay applied',
-};
-
-/** One row per host the command worked on: its state as the journal now reads, then the refused hosts. */
-export function renderOutcomes(result: RunResult): string {
-  const rows = result.hosts.map((h) => {
-    const state = result.state.hosts[h.host]?.state ?? 'unknown';
-    return [
-      h.host,
-      state,
-      Object.entries(h.outcomes).map(([pb, o]) => `${pb}:${o}`).join(' '),
-      (failureText(h) || STATE_DETAIL[state] || '').replace(/\s+/g, ' ').slice(0, 160),
-    ];
-  });
-  for (const r of result.refused) rows.push([r.host, 'refused', '', `in use by ${describeHolder(r.holder)}`]);
-  return renderTable(['HOST', 'STATE', 'PLAYBOOKS', 'DETAIL'], rows);
-}
-
 /** Leases taken over, nothing to do, …: said on stderr so stdout stays the result. */
 export function renderNotes(result: RunResult, stream: NodeJS.WritableStream = process.stderr): void {
   for (const n of result.notes) stream.write(`rdpfix: ${n}\n`);
-}
-
-/** The exit code of a command, from the one fold: 1 when any host it worked on did not end well, or was refused. */
-export function exitCodeOf(result: RunResult): number {
-  const good = GOOD_STATES[result.mode];
-  const bad = result.hosts.some((h) => !good.includes(result.state.hosts[h.host]?.state ?? 'unknown'));
-  return bad || result.refused.length ? EXIT.hostsFailed : EXIT.ok;
 }
 
 /** JSON for machines: no functions, no secrets (targets never carry them into results). */

@@ -7,7 +7,9 @@ import { foldRun } from '../../engine/run-state.js';
 import { targetFor, type InventoryHost } from '../../inventory/inventory.js';
 import { askForMissingPasswords } from '../password-prompt.js';
 import { engineFrom, narrowHosts, withHostOptions, type HostFlags } from '../engine-options.js';
-import { exitCodeOf, renderNotes, renderOutcomes, resultJson } from '../render.js';
+import { renderNotes, resultJson } from '../render.js';
+import { recapExitCode, recapRows, renderRecap } from '../recap.js';
+import { buildReport } from '../../report/model.js';
 import { progressPrinter } from '../progress.js';
 
 interface PastFlags extends HostFlags {
@@ -38,12 +40,13 @@ async function runPast(kind: 'rollback' | 'resume', runId: string, flags: PastFl
       writeReports(flags.report, engine.stateDir, runId);
       for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
     }
-    if (flags.json) console.log(JSON.stringify(resultJson(result), null, 2));
+    const recap = recapRows(buildReport(readRun(engine.stateDir, runId).records, { now: new Date() }), result);
+    if (flags.json) console.log(JSON.stringify({ ...(resultJson(result) as object), recap }, null, 2));
     else {
       renderNotes(result, process.stdout);
-      if (result.hosts.length || result.refused.length) console.log(renderOutcomes(result));
+      if (recap.length) console.log(renderRecap(recap));
     }
-    process.exitCode = exitCodeOf(result);
+    process.exitCode = recapExitCode(recap, result.mode);
   } finally {
     await broker.close();
   }

@@ -10,7 +10,9 @@ import { planFromDiagnosis, type DiagnosisPlan } from '../../engine/from-diagnos
 import { RdpfixError } from '../../errors.js';
 import { engineFrom, parseParam, withHostOptions, type HostFlags, narrowHosts } from '../engine-options.js';
 import { wholeNumber } from '../options.js';
-import { exitCodeOf, renderNotes, renderOutcomes, renderPlan, resultJson } from '../render.js';
+import { renderNotes, renderPlan, resultJson } from '../render.js';
+import { recapExitCode, recapRows, renderRecap, type HostRecap } from '../recap.js';
+import { buildReport } from '../../report/model.js';
 import { progressPrinter } from '../progress.js';
 import { diagnoseFleet } from '../../diagnose/diagnose.js';
 import { renderTable } from '../table.js';
@@ -79,8 +81,12 @@ function runCommand(name: 'plan' | 'apply'): Command {
           console.error(renderTable(['HOST', 'PLAYBOOKS FROM DIAGNOSIS', 'NOT FIXED BY A PLAYBOOK'], fromDiagnosis.choices.map((c) => [c.host, c.playbooks.join(', ') || '-', c.unfixable.map((u) => `${u.cause} (${u.why})`).join('; ')])));
         }
         if (fromDiagnosis.playbookIds.length === 0) {
-          if (flags.json) console.log(JSON.stringify({ runId: null, mode: name, hosts: [], diagnosis: fromDiagnosis.choices }, null, 2));
-          else console.log('No host needs a playbook from the catalogue: nothing to do.');
+          // Nothing to run, but hosts with findings no playbook fixes are not healthy: they stay in the recap (exit 1).
+          const recap = fromDiagnosis.choices.map((c): HostRecap => ({ host: c.host, state: c.unfixable.length ? 'unfixed' : 'healthy', changed: 0, unchanged: 0, failed: 0, undone: 0,
+            detail: c.unfixable.length ? `left unfixed: ${c.unfixable.map((u) => `${u.cause} (${u.why})`).join('; ')}` : '' }));
+          if (flags.json) console.log(JSON.stringify({ runId: null, mode: name, hosts: [], recap, diagnosis: fromDiagnosis.choices }, null, 2));
+          else console.log(`No host needs a playbook from the catalogue: nothing to run.\n\n${renderRecap(recap)}`);
+          process.exitCode = recapExitCode(recap, name);
           return;
         }
       }
@@ -110,13 +116,16 @@ function runCommand(name: 'plan' | 'apply'): Command {
         writeReports(flags.report, engine.stateDir, result.runId, fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {});
         for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
       }
-      if (flags.json) console.log(JSON.stringify({ ...(resultJson(result) as object), ...(fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {}) }, null, 2));
+      // The recap and the exit code read the journal, with the hosts the diagnosis left out (healthy or unfixed).
+      const recap = recapRows(buildReport(readRun(engine.stateDir, result.runId).records, { now: new Date(), ...(fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {}) }), result);
+      if (flags.json) console.log(JSON.stringify({ ...(resultJson(result) as object), recap, ...(fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {}) }, null, 2));
       else {
         renderNotes(result);
-        console.log(name === 'plan' ? renderPlan(result) : renderOutcomes(result));
+        if (name === 'plan') console.log(`${renderPlan(result)}\n`);
+        console.log(renderRecap(recap));
         console.log(`\nRun ${result.runId}${name === 'apply' ? ` — undo it later with: rdpfix rollback ${result.runId}` : ''}`);
       }
-      process.exitCode = exitCodeOf(result);
+      process.exitCode = recapExitCode(recap, name);
     } finally {
       await broker.close();
     }
