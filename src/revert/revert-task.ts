@@ -4,7 +4,8 @@ import type { RevertTaskCall } from '../../machines/playbook.machine.js';
 import { guardTtlMinutes, type Playbook } from '../playbooks/manifest.js';
 import { withPrelude } from '../playbooks/prelude.js';
 import { projectRoot } from '../paths.js';
-import { probePorts, type PortReach } from '../probe/reach.js';
+import type { PortReach } from '../probe/reach.js';
+import { networkFor } from '../transport/network.js';
 import { remotingPort } from '../transport/targets.js';
 import { note, parametersFor, stepInput, type EngineContext, type HostJob } from '../engine/context.js';
 
@@ -34,7 +35,7 @@ export type RevertTaskMemo = Map<string, { rdpOpenBefore: boolean | null; remoti
 async function reach(ctx: EngineContext, job: HostJob): Promise<{ remoting: PortReach | null; rdp: PortReach }> {
   const remoting = remotingPort(job.target);
   const ports = remoting === null ? [job.rdpPort] : [remoting, job.rdpPort];
-  const found = await probePorts(job.target, job.address ?? job.target.host, ports, { timeoutMs: 5000, broker: ctx.broker });
+  const found = await networkFor(job.target, { timeoutMs: 5000, broker: ctx.broker }).reach(job.address ?? job.target.host, ports);
   const at = (p: number) => found.find((r) => r.port === p)!;
   return { remoting: remoting === null ? null : at(remoting), rdp: at(job.rdpPort) };
 }
