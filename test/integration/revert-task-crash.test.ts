@@ -61,7 +61,7 @@ describe('revert task when the controller dies', () => {
     expect(host()).toEqual(pre);
   }, 240_000);
 
-  it('nobody comes back: after the TTL the host restores itself; rollback then only clears the task's folder', async () => {
+  it('nobody comes back: after the TTL the host restores itself; rollback then only clears the task folder', async () => {
     const { pre, host, runId, inventory, cli } = await killedAfterArm();
     const advanced = await runCli(['lab', 'advance', '11m', '-i', inventory, '--json', '--processes', '1']);
     expect(JSON.parse(advanced.stdout).hosts[0].fired).toEqual([expect.objectContaining({ result: 0, unregistered: true })]);
