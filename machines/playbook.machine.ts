@@ -6,7 +6,7 @@ import type { Failure, FailurePhase, MachineRecord, Mode, PlanEntry, PlaybookOut
  *
  *   per step:  check → (compliant? skip) → capture → record checkpoint → apply → record applied
  *              → verify → capture the state the step left → record verified → next step
- *   guarded steps (lockout-prone, or security-weakening with an expiry): after the checkpoint, a revert task is
+ *   steps with a revert task (lockout-prone, or security-weakening with an expiry): after the checkpoint, a revert task is
  *              armed on the host before apply; after verify, the controller confirms it can still reach the host
  *              (new session, fresh RDP port probe) and disarms the task — or keeps it, for a change that expires.
  *   any failure, timeout or verify mismatch → rollingBack: undo the attempted steps newest first,
@@ -28,7 +28,7 @@ export interface StepInfo {
   irreversible: boolean;
   predictable: boolean;
   hasCapture: boolean;
-  /** Set for a step with a host-side revert task (manifest `guard:`): `expires` keeps the task armed after confirmation. */
+  /** Set for a step with a host-side revert task (manifest `revertTask:`): `expires` keeps the task armed after confirmation. */
   revertTask?: { expires: boolean } | null;
 }
 
@@ -139,7 +139,7 @@ export function createPlaybookMachine(info: PlaybookInfo) {
       record: fromPromise<void, MachineRecord>(async () => {
         throw new Error('record is supplied by the runner');
       }),
-      /** Arms, confirms, disarms or keeps a guarded step's revert task (and journals what it does). */
+      /** Arms, confirms, disarms or keeps a step's revert task (and journals what it does). */
       revertTask: fromPromise<void, RevertTaskCall>(async () => {
         throw new Error('revertTask is supplied by the runner');
       }),
@@ -322,7 +322,7 @@ export function createPlaybookMachine(info: PlaybookInfo) {
             src: 'runScript',
             input: () => ({ step: s.id, phase: 'capture' as const, checkpoint: null }),
             onDone: [
-              // Unchanged since the run, or already back at the checkpoint (e.g. a revert guard fired): not drift.
+              // Unchanged since the run, or already back at the checkpoint (e.g. a revert task fired): not drift.
               {
                 guard: ({ context, event }: WithResult) =>
                   context.force || sameJson(outputOf(event).state ?? null, context.left[s.id]) || sameJson(outputOf(event).state ?? null, context.checkpoints[s.id] ?? null),
@@ -464,7 +464,7 @@ function planEntry(s: StepInfo, r: ScriptResult): PlanEntry {
     after: r.after ?? null,
     irreversible: s.irreversible,
     predictable,
-    ...(s.revertTask ? { guard: s.revertTask.expires ? ('expires' as const) : ('confirm' as const) } : {}),
+    ...(s.revertTask ? { revertTask: s.revertTask.expires ? ('expires' as const) : ('confirm' as const) } : {}),
     ...(r.blocked ? { reason: r.blocked } : {}),
     warnings: r.warnings,
   };

@@ -14,8 +14,8 @@
     same file are the file's own and are not checked against the cmdlet tables (generic checks still apply).
 
     Suppression: a line comment '# ps51-ok: <reason>' on the same line suppresses every finding that starts on
-    that line (use it for guarded runtime checks, e.g.
-    if ($hasDateKind) { ConvertFrom-Json -DateKind String } # ps51-ok: guarded, 7.5+ only).
+    that line (use it for version-checked runtime calls, e.g.
+    if ($hasDateKind) { ConvertFrom-Json -DateKind String } # ps51-ok: version-checked, 7.5+ only).
     The reason is required; '# ps51-ok:' alone suppresses nothing.
 
     Parameter data: the 5.1 parameter sets and the 6/7 additions were taken from MicrosoftDocs/PowerShell-Docs

@@ -36,7 +36,7 @@ step('undo the run: every applied step, newest first, from its checkpoint (irrev
 step('lab-010 is back as it was (RDP disabled)', ['lab', 'show', dir, 'lab-010']);
 const nla = JSON.parse(step('NLA off for 30 minutes on lab-001, for an old client: a SYSTEM task on the host is armed first and stays armed',
   ['apply', '-i', inventory, '-p', 'nla-temporary-disable', '--hosts', 'lab-001', '--param', 'nla-temporary-disable.ttlMinutes=30', '--yes', '--json'], { capture: true }));
-step('the run shows the revert guard still on the host, and when it fires', ['runs', 'show', nla.runId]);
+step('the run shows the revert task still on the host, and when it fires', ['runs', 'show', nla.runId]);
 step('let 31 minutes pass on the lab (no controller involved): the task restores NLA by itself', ['lab', 'advance', '31m', '-i', inventory, '--hosts', 'lab-001']);
 step('lab-001: NLA is on again', ['lab', 'show', dir, 'lab-001']);
 console.log(`\nThe lab is in ${dir}; run journals in ${stateDir}.`);

@@ -46,7 +46,7 @@ export function excerpt(text: string, max = 120, { trim = true } = {}): string {
 
 /**
  * Why a YAML text did not parse, on one line: where, what, and the offending line (redacted, escaped).
- * Also covers the resource guards: too many aliases (billion laughs) and nesting too deep for the stack.
+ * Also covers the resource limits: too many aliases (billion laughs) and nesting too deep for the stack.
  */
 export function yamlProblem(err: unknown): string {
   if (err instanceof YAMLError) {

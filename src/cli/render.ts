@@ -12,8 +12,8 @@ export function renderPlan(result: RunResult): string {
   for (const h of result.hosts) {
     for (const [pb, out] of Object.entries(h.results)) {
       for (const p of out.plan) {
-        const guard = p.action !== 'apply' ? '' : p.guard === 'expires' ? 'TEMPORARY: reverts by itself at the TTL' : p.guard === 'confirm' ? 'guarded: reverts by itself unless the controller confirms it still reaches the host' : '';
-        const notes = [p.irreversible ? 'IRREVERSIBLE' : '', guard, p.predictable ? '' : 'outcome cannot be predicted by check', p.reason ?? '', ...p.warnings].filter(Boolean).join('; ');
+        const revertTask = p.action !== 'apply' ? '' : p.revertTask === 'expires' ? 'TEMPORARY: reverts by itself at the TTL' : p.revertTask === 'confirm' ? 'revert task: reverts by itself unless the controller confirms it still reaches the host' : '';
+        const notes = [p.irreversible ? 'IRREVERSIBLE' : '', revertTask, p.predictable ? '' : 'outcome cannot be predicted by check', p.reason ?? '', ...p.warnings].filter(Boolean).join('; ');
         rows.push([h.host, pb, p.step, p.action === 'apply' ? 'would change' : p.action === 'skip' ? 'compliant' : 'BLOCKED', p.action === 'skip' ? short(p.before) : `${short(p.before)} → ${short(p.after)}`, notes]);
       }
       if (out.failure && !out.plan.some((p) => p.step === out.failure!.step)) rows.push([h.host, pb, out.failure.step, `FAILED (${out.failure.phase})`, '', out.failure.message.replace(/\s+/g, ' ').slice(0, 120)]);

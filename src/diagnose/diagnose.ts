@@ -1,12 +1,11 @@
-import { promises as dns } from 'node:dns';
 import type { Broker } from '../broker/broker.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import { targetFor } from '../inventory/inventory.js';
-import { readLabHost } from '../lab/fleet.js';
 import { probeFleet } from '../probe/probe.js';
-import { probePorts, WINRM_HTTP, WINRM_HTTPS, type PortReach } from '../probe/reach.js';
+import { WINRM_HTTP, WINRM_HTTPS, type PortReach } from '../probe/reach.js';
 import type { RdpNegotiation } from '../rdp/negotiate.js';
 import { probeRdp } from '../rdp/probe.js';
+import { networkFor, type NetworkOptions } from '../transport/network.js';
 import { assess, assessUnreachable, type ControllerView, type Finding, type Note } from './findings.js';
 
 export interface HostDiagnosis {
@@ -39,19 +38,10 @@ export interface DiagnoseOptions {
   reachTimeoutMs?: number;
 }
 
-/**
- * What the controller sees of a host's name. A lab host's DNS answer is part of the simulated world (its state
- * document's network section); a real host's comes from the resolver.
- */
-async function nameView(host: InventoryHost): Promise<ControllerView> {
+/** What the controller's network (src/transport/network.ts: a lab host's is simulated) answers for a host's name. */
+async function nameView(host: InventoryHost, options: NetworkOptions): Promise<ControllerView> {
   if (!host.address) return {};
-  if (host.transport.kind === 'lab') return { expectedAddress: host.address, resolvedAddress: readLabHost(host.transport.state).network.dnsAddress };
-  try {
-    const { address } = await dns.lookup(host.name, { family: 4 });
-    return { expectedAddress: host.address, resolvedAddress: address };
-  } catch {
-    return { expectedAddress: host.address, resolvedAddress: null };
-  }
+  return { expectedAddress: host.address, resolvedAddress: await networkFor(targetFor(host), options).resolve(host.name) };
 }
 
 /** The address TCP probes dial: the inventory's address when it has one (DNS is judged apart), else the name. */
@@ -65,9 +55,9 @@ function remotingOf(host: InventoryHost): { port: number; ports: number[]; name:
   return { port, ports: [...new Set([WINRM_HTTP, WINRM_HTTPS, port])], name: 'WinRM' };
 }
 
-async function reach(host: InventoryHost, ports: number[], broker: Broker, options: { timeoutMs: number; labLockWaitMs: number }): Promise<{ ports: PortReach[]; error?: string }> {
+async function reach(host: InventoryHost, ports: number[], options: NetworkOptions): Promise<{ ports: PortReach[]; error?: string }> {
   try {
-    return { ports: await probePorts(targetFor(host), dialAddress(host), ports, { ...options, broker }) };
+    return { ports: await networkFor(targetFor(host), options).reach(dialAddress(host), ports) };
   } catch (err) {
     return { ports: [], error: (err as Error).message };
   }
@@ -81,18 +71,18 @@ async function reach(host: InventoryHost, ports: number[], broker: Broker, optio
  */
 export async function diagnoseFleet(inventory: Inventory, broker: Broker, options: DiagnoseOptions): Promise<HostDiagnosis[]> {
   // A lab host is locked while its probe runs, for as long as the probe's own timeout at most.
-  const reachOptions = { timeoutMs: options.reachTimeoutMs ?? Math.min(5000, options.timeoutMs), labLockWaitMs: options.timeoutMs + 30_000 };
+  const reachOptions = { timeoutMs: options.reachTimeoutMs ?? Math.min(5000, options.timeoutMs), labLockWaitMs: options.timeoutMs + 30_000, broker };
   const [probes, names, reaches] = await Promise.all([
     probeFleet(inventory, broker, options),
-    Promise.all(inventory.hosts.map(nameView)),
-    Promise.all(inventory.hosts.map((h) => reach(h, [h.rdpPort, WINRM_HTTP, WINRM_HTTPS, remotingOf(h).port], broker, reachOptions))),
+    Promise.all(inventory.hosts.map((h) => nameView(h, reachOptions))),
+    Promise.all(inventory.hosts.map((h) => reach(h, [h.rdpPort, WINRM_HTTP, WINRM_HTTPS, remotingOf(h).port], reachOptions))),
   ]);
   // The host's own RDP port, where it differs from the inventory's: one more round for those hosts only.
   await Promise.all(probes.map(async (p, i) => {
     const hostPort = p.ok ? (p.data.sections.rdp as { portNumber?: unknown } | undefined)?.portNumber : undefined;
     const r = reaches[i]!;
     if (typeof hostPort !== 'number' || r.error || r.ports.some((x) => x.port === hostPort)) return;
-    const more = await reach(inventory.hosts[i]!, [hostPort], broker, reachOptions);
+    const more = await reach(inventory.hosts[i]!, [hostPort], reachOptions);
     if (more.error) r.error = more.error;
     r.ports.push(...more.ports);
   }));
@@ -100,7 +90,7 @@ export async function diagnoseFleet(inventory: Inventory, broker: Broker, option
   const negotiations = await Promise.all(inventory.hosts.map(async (host, i) => {
     if (!reaches[i]!.ports.some((x) => x.port === host.rdpPort && x.open)) return {};
     try {
-      return { negotiation: await probeRdp(targetFor(host), dialAddress(host), host.rdpPort, { ...reachOptions, broker }) };
+      return { negotiation: await probeRdp(targetFor(host), dialAddress(host), host.rdpPort, reachOptions) };
     } catch (err) {
       return { negotiationError: (err as Error).message };
     }

@@ -49,7 +49,7 @@ export function reconcileInput(pb: Pick<Playbook, 'steps'>, x: PlaybookProgress)
     verified: x.verified,
     checkpoints: x.checkpoints,
     revertTasks: Object.fromEntries(recordedRevertTasks(x).map((s) => [s, { kept: x.revertTasks[s]!.state === 'kept' }])),
-    steps: Object.fromEntries(pb.steps.map((s) => [s.id, { hasCapture: !!s.capture, expires: !!s.guard?.expires }])),
+    steps: Object.fromEntries(pb.steps.map((s) => [s.id, { hasCapture: !!s.capture, expires: !!s.revertTask?.expires }])),
   };
 }
 

@@ -55,7 +55,7 @@ export interface PlaybookProgress {
   undone: string[];
   /** Irreversible steps a rollback could not undo. */
   kept: string[];
-  /** Host-side revert tasks of guarded steps, by step: armed (or being armed) until disarmed; kept ones fire at their TTL. */
+  /** Host-side revert tasks of steps, by step: armed (or being armed) until disarmed; kept ones fire at their TTL. */
   revertTasks: Record<string, RevertTaskProgress>;
   outcome: PlaybookOutcome | null;
 }

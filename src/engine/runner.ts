@@ -10,14 +10,14 @@ import { note, stepInput, type EngineContext, type HostJob } from './context.js'
 /**
  * Wires the pure machines to the world: `runScript` runs a step's .ps1 on the host through the broker,
  * `record` appends to the run journal (durably, before the machine moves on), `revertTask` arms, confirms
- * and disarms a guarded step's host-side revert task.
+ * and disarms a step's host-side revert task.
  */
 export type { EngineContext, HostJob };
 
 export function playbookInfo(pb: Playbook): PlaybookInfo {
   return {
     id: pb.id,
-    steps: pb.steps.map((s) => ({ id: s.id, title: s.title, irreversible: s.irreversible, predictable: s.predictable, hasCapture: !!s.capture, revertTask: s.guard ? { expires: s.guard.expires } : null })),
+    steps: pb.steps.map((s) => ({ id: s.id, title: s.title, irreversible: s.irreversible, predictable: s.predictable, hasCapture: !!s.capture, revertTask: s.revertTask ? { expires: s.revertTask.expires } : null })),
   };
 }
 

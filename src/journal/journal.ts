@@ -4,7 +4,7 @@ import { crc32 } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { RdpfixError } from '../errors.js';
-import { checkRecord, JOURNAL_FORMAT, type JournalRecord, type RecordBody, type RunHeader } from './records.js';
+import { checkRecord, JOURNAL_FORMAT, READABLE_JOURNAL_FORMATS, type JournalRecord, type RecordBody, type RunHeader } from './records.js';
 
 /**
  * The run journal: one append-only file per run, `<stateDir>/runs/<runId>/journal.jsonl`. Each line is
@@ -182,9 +182,9 @@ export function readJournalFile(file: string): JournalContents {
     }
     if (!/^[0-9a-f]{8}$/.test(sum) || crc32(json).toString(16).padStart(8, '0') !== sum) throw new JournalDamage(file, line, 'its checksum does not match');
     const format = (value as { header?: { format?: unknown } } | null)?.header?.format;
-    if (line === 1 && (value as { type?: unknown } | null)?.type === 'run-started' && format !== JOURNAL_FORMAT) {
+    if (line === 1 && (value as { type?: unknown } | null)?.type === 'run-started' && !READABLE_JOURNAL_FORMATS.includes(format as number)) {
       // Another format is not damage: another rdpfix wrote it. Which one, the header says.
-      throw new RdpfixError('input', `Journal ${file} is in journal format ${format === undefined ? '1 (unversioned)' : JSON.stringify(format)}; this rdpfix reads format ${JOURNAL_FORMAT}.`,
+      throw new RdpfixError('input', `Journal ${file} is in journal format ${format === undefined ? '1 (unversioned)' : JSON.stringify(format)}; this rdpfix reads format ${READABLE_JOURNAL_FORMATS.join(' and ')}.`,
         'Use the rdpfix version that wrote the run (its header names it) to roll it back or resume it.');
     }
     const checked = checkRecord(value);

@@ -6,7 +6,12 @@ import { z } from 'zod';
  * exhaustive switch: a kind added here without a case there fails to compile. Records read from disk are
  * validated against these schemas, so a line with a good checksum but the wrong content is damage, not data.
  */
-export const JOURNAL_FORMAT = 2;
+export const JOURNAL_FORMAT = 3;
+/**
+ * Formats this rdpfix reads. 2 differs from 3 only in a plan entry's `guard` field, now `revertTask` (the host-side
+ * revert task of a step; "guard" means only an XState guard): read as the new name, never written.
+ */
+export const READABLE_JOURNAL_FORMATS: readonly number[] = [2, 3];
 
 export type Mode = 'apply' | 'plan' | 'rollback';
 export type ScriptPhase = 'check' | 'capture' | 'apply' | 'verify' | 'undo';
@@ -38,7 +43,7 @@ export interface PlanEntry {
   irreversible: boolean;
   predictable: boolean;
   /** 'confirm': a revert task is armed and removed once confirmed; 'expires': the change reverts itself at the TTL. */
-  guard?: 'confirm' | 'expires';
+  revertTask?: 'confirm' | 'expires';
   reason?: string;
   warnings: string[];
 }
@@ -72,11 +77,14 @@ const planEntry = z
     action: z.enum(['skip', 'apply', 'blocked']),
     irreversible: z.boolean(),
     predictable: z.boolean(),
+    revertTask: z.enum(['confirm', 'expires']).optional(),
+    /** Format 2's name of revertTask: read into it, never passed on. */
     guard: z.enum(['confirm', 'expires']).optional(),
     reason: z.string().optional(),
     warnings: z.array(z.string()),
   })
-  .passthrough() as unknown as z.ZodType<PlanEntry>;
+  .passthrough()
+  .transform(({ guard, ...entry }) => (guard && !entry.revertTask ? { ...entry, revertTask: guard } : entry)) as unknown as z.ZodType<PlanEntry>;
 const failure = z.object({ step: id, phase, category: z.string(), message: z.string() });
 const undoFailure = z.object({ step: id, category: z.string(), message: z.string() });
 /** A TCP reach result (src/probe/reach.ts): port and open, with whatever else the probe said. */
@@ -152,7 +160,7 @@ const schemas = [
   z.object({ ...atStep, type: z.literal('undo-skipped'), reason: z.string() }),
   z.object({ ...atStep, type: z.literal('undo-failed'), category: z.string(), message: z.string(), reconciled: z.boolean().optional() }),
   z.object({ ...atStep, type: z.literal('drift'), expected: z.unknown(), actual: z.unknown() }),
-  // The host-side revert task of a guarded step (docs/playbooks.md): armed before apply, confirmed, then disarmed or kept.
+  // The host-side revert task of a step (docs/playbooks.md): armed before apply, confirmed, then disarmed or kept.
   z.object({ ...atTask, type: z.literal('revert-task-arming'), ttlMinutes: z.number(), expires: z.boolean() }),
   z.object({ ...atTask, type: z.literal('revert-task-armed'), dueUtc: z.string(), nextRunUtc: z.string().nullable(), rdpBefore: portReach, remotingBefore: portReach.nullable() }),
   z.object({ ...atTask, type: z.literal('revert-task-confirmed'), ok: z.boolean(), session: z.boolean(), ports: z.array(portReach), problems: z.array(z.string()) }),

@@ -5,7 +5,7 @@ import type { InventoryHost } from '../inventory/inventory.js';
 /**
  * The lab's clock. A lab host has no life of its own between calls, so time passing is something the controller
  * says: every scheduled task due by then fires, as Task Scheduler would fire it — its action really runs on the
- * lab host (e.g. a revert guard restoring a checkpoint while no controller is connected).
+ * lab host (e.g. a revert task restoring a checkpoint while no controller is connected).
  */
 export interface FiredTask {
   task: string;

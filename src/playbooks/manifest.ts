@@ -26,6 +26,12 @@ const parameter = z.discriminatedUnion('type', [
 ]);
 export type ParameterSpec = z.infer<typeof parameter>;
 
+/** The key that asked for a revert task before `revertTask`; playbooks written with it still load. */
+const DEPRECATED_REVERT_TASK_KEY = 'guard';
+const revertTask = z
+  .object({ ttlMinutes: z.union([z.number().int().min(1).max(10080), z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/)]), expires: z.boolean().default(false) })
+  .strict();
+
 const step = z
   .object({
     id,
@@ -46,16 +52,24 @@ const step = z
      * controller confirms over a new remoting session and a fresh RDP port probe, then disarms the task; a step
      * that `expires` (e.g. NLA off) keeps it armed, so the change reverts itself at the TTL in any case.
      */
-    guard: z
-      .object({ ttlMinutes: z.union([z.number().int().min(1).max(10080), z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/)]), expires: z.boolean().default(false) })
-      .strict()
-      .optional(),
+    revertTask: revertTask.optional(),
+    /** Deprecated alias of `revertTask` (its name before "guard" came to mean only an XState guard): still read. */
+    [DEPRECATED_REVERT_TASK_KEY]: revertTask.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
-    if (s.guard && s.irreversible) ctx.addIssue({ code: 'custom', path: ['guard'], message: 'an irreversible step cannot be guarded: the guard runs its undo' });
+    if (s.revertTask && s[DEPRECATED_REVERT_TASK_KEY]) {
+      ctx.addIssue({ code: 'custom', path: [DEPRECATED_REVERT_TASK_KEY], message: `both revertTask and its deprecated alias '${DEPRECATED_REVERT_TASK_KEY}' are given (keep revertTask only)` });
+    }
+    const task = s.revertTask ?? s[DEPRECATED_REVERT_TASK_KEY];
+    if (task && s.irreversible) ctx.addIssue({ code: 'custom', path: [s.revertTask ? 'revertTask' : DEPRECATED_REVERT_TASK_KEY], message: 'an irreversible step cannot have a revert task: the task runs its undo' });
     if (!s.irreversible && (!s.capture || !s.undo)) ctx.addIssue({ code: 'custom', message: 'a reversible step needs both capture and undo scripts (or irreversible: true)' });
     if (s.irreversible && s.undo) ctx.addIssue({ code: 'custom', path: ['undo'], message: 'an irreversible step cannot have an undo script' });
+  })
+  // Past this point only `revertTask` exists: the alias is read, never passed on.
+  .transform(({ [DEPRECATED_REVERT_TASK_KEY]: alias, ...s }) => {
+    const task = s.revertTask ?? alias;
+    return { ...s, ...(task ? { revertTask: task } : {}) };
   });
 export type StepSpec = z.infer<typeof step>;
 
@@ -104,7 +118,7 @@ const MAX_SCHEMA_PROBLEMS = 20;
 
 /**
  * Checks one playbook folder completely, collecting every problem instead of stopping at the first:
- * the manifest (YAML, schema, ids, defaults, patterns, guards) and each script it names (present, a
+ * the manifest (YAML, schema, ids, defaults, patterns, revert tasks) and each script it names (present, a
  * regular file, inside the folder even through links, small enough to send).
  */
 export function inspectPlaybook(dir: string): PlaybookInspection {
@@ -182,9 +196,11 @@ export function inspectPlaybook(dir: string): PlaybookInspection {
     }
   }
   m.steps.forEach((s, i) => {
-    const ttl = s.guard?.ttlMinutes;
+    const ttl = s.revertTask?.ttlMinutes;
     if (typeof ttl === 'string' && m.parameters[ttl]?.type !== 'integer') {
-      problem(`steps.${i}.guard.ttlMinutes`, `'${ttl}' is not an integer parameter of this playbook (give a number of minutes or the name of an integer parameter)`);
+      // Named by the key the file uses (revertTask, or its deprecated alias).
+      const key = revertTaskKeyOf(raw, i);
+      problem(`steps.${i}.${key}.ttlMinutes`, `'${ttl}' is not an integer parameter of this playbook (give a number of minutes or the name of an integer parameter)`);
     }
   });
   for (const other of [...m.order.after, ...m.order.before]) {
@@ -355,10 +371,17 @@ export function loadCatalogue(dirs: string[]): Map<string, Playbook> {
   return playbooks;
 }
 
-/** The TTL of a guarded step, in minutes, with the run's resolved parameters. */
-export function guardTtlMinutes(s: StepSpec, parameters: Record<string, unknown>): number | null {
-  if (!s.guard) return null;
-  const ttl = s.guard.ttlMinutes;
+/** The key step `i` of a raw manifest asks for its revert task with. */
+function revertTaskKeyOf(raw: unknown, i: number): string {
+  const steps = (raw as { steps?: unknown } | null)?.steps;
+  const rawStep = Array.isArray(steps) ? (steps[i] as Record<string, unknown> | null) : null;
+  return rawStep && typeof rawStep === 'object' && DEPRECATED_REVERT_TASK_KEY in rawStep ? DEPRECATED_REVERT_TASK_KEY : 'revertTask';
+}
+
+/** The TTL of a step's revert task, in minutes, with the run's resolved parameters. */
+export function revertTaskTtlMinutes(s: StepSpec, parameters: Record<string, unknown>): number | null {
+  if (!s.revertTask) return null;
+  const ttl = s.revertTask.ttlMinutes;
   return typeof ttl === 'number' ? ttl : Number(parameters[ttl]);
 }
 

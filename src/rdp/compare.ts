@@ -3,7 +3,7 @@ import { FAILURE_MEANING } from './x224.js';
 
 /**
  * Reading negotiation results: whether an offer gets a usable connection, in words, and whether a listener still
- * negotiates after a change as it did before (for the revert guard's confirm step: src/guard is not wired to it
+ * negotiates after a change as it did before (for the revert task's confirm step: src/revert is not wired to it
  * yet; it calls stillNegotiates(before, after) with two results of probeRdp/negotiateRdp).
  */
 

@@ -1,8 +1,7 @@
 import type { Broker } from '../broker/broker.js';
-import { askLabHost } from '../probe/reach.js';
+import { networkFor } from '../transport/network.js';
 import type { TransportTarget } from '../transport/targets.js';
-import { DEFAULT_OFFERS, negotiateRdp, type NegotiationAttempt, type RdpNegotiation } from './negotiate.js';
-import { protocolNames } from './x224.js';
+import type { RdpNegotiation } from './negotiate.js';
 
 export interface RdpProbeOptions {
   /** Deadline of each attempt (connect to TLS handshake). */
@@ -15,23 +14,11 @@ export interface RdpProbeOptions {
 }
 
 /**
- * The RDP negotiation of `address:port` as seen from the controller (src/rdp/negotiate.ts). Real targets get real
- * sockets; a lab host's listener is simulated from its state (src/lab/ps/commands/96-rdp-negotiation.ps1) through
- * the broker, as a local call that is not a remote call to the host. Rejects only when the lab could not be asked.
- * This is the function the revert guard's confirm can call before and after a change (with stillNegotiates).
+ * The RDP negotiation of `address:port` as the controller's network sees it (src/transport/network.ts): real sockets
+ * for real targets (src/rdp/negotiate.ts), the lab's simulated listener for a lab host. Rejects only when the lab
+ * could not be asked. The revert task's confirm can call it before and after a change (with stillNegotiates).
  */
 export async function probeRdp(target: TransportTarget, address: string, port: number, opts: RdpProbeOptions): Promise<RdpNegotiation> {
-  const offers = [...(opts.offers ?? DEFAULT_OFFERS)];
-  if (target.kind !== 'lab') return negotiateRdp(address, port, { timeoutMs: opts.timeoutMs, offers });
-  const answer = await askLabHost(target, address, [port], { timeoutMs: opts.timeoutMs, broker: opts.broker, ...(opts.labLockWaitMs !== undefined ? { labLockWaitMs: opts.labLockWaitMs } : {}) },
-    { port, offers });
-  const attempts = (answer.negotiation ?? []).map((a): NegotiationAttempt => {
-    const out: NegotiationAttempt = { offered: a.offered, offeredNames: protocolNames(a.offered), outcome: a.outcome, elapsedMs: a.elapsedMs ?? 0 };
-    if (a.selected !== null && a.selected !== undefined) Object.assign(out, { selected: a.selected, selectedNames: protocolNames(a.selected), flags: a.flags ?? 0 });
-    if (a.failureCode !== null && a.failureCode !== undefined) Object.assign(out, { failureCode: a.failureCode, failure: a.failure ?? '' });
-    if (a.tls) out.tls = a.tls;
-    if (a.error) out.error = a.error;
-    return out;
-  });
-  return { host: address, port, attempts };
+  const { offers, ...networkOptions } = opts;
+  return networkFor(target, networkOptions).negotiateRdp(address, port, offers);
 }

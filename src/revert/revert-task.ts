@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RevertTaskCall } from '../../machines/playbook.machine.js';
-import { guardTtlMinutes, type Playbook } from '../playbooks/manifest.js';
+import { revertTaskTtlMinutes, type Playbook } from '../playbooks/manifest.js';
 import { withPrelude } from '../playbooks/prelude.js';
 import { projectRoot } from '../paths.js';
-import { probePorts, type PortReach } from '../probe/reach.js';
+import type { PortReach } from '../probe/reach.js';
+import { networkFor } from '../transport/network.js';
 import { remotingPort } from '../transport/targets.js';
 import { note, parametersFor, stepInput, type EngineContext, type HostJob } from '../engine/context.js';
 
@@ -16,12 +17,11 @@ import { note, parametersFor, stepInput, type EngineContext, type HostJob } from
  * confirm, or dies, the host reverts by itself. A step that `expires` keeps its task: re-hardening is not optional.
  * Every move is journaled before it is made.
  */
-// The host-side scripts keep their historical folder (src/guard/ps) and names; their behaviour is unchanged.
-const script = (name: string) => readFileSync(path.join(projectRoot(), 'src', 'guard', 'ps', name), 'utf8');
+const script = (name: string) => readFileSync(path.join(projectRoot(), 'src', 'revert', 'ps', name), 'utf8');
 let scripts: { arm: string; disarm: string; runner: string } | undefined;
 // Arm and disarm use the shared prelude's protected %ProgramData%\rdpfix folder; the runner is plain (it runs the
 // step's undo, which carries the prelude itself).
-const taskScripts = () => (scripts ??= { arm: withPrelude(script('arm-guard.ps1')), disarm: withPrelude(script('disarm-guard.ps1')), runner: script('revert-runner.ps1') });
+const taskScripts = () => (scripts ??= { arm: withPrelude(script('arm-revert-task.ps1')), disarm: withPrelude(script('disarm-revert-task.ps1')), runner: script('revert-runner.ps1') });
 
 /** The task's name: unique per run and step; only characters that are safe in the task's command line. */
 export function revertTaskName(runId: string, playbook: string, step: string): string {
@@ -34,7 +34,7 @@ export type RevertTaskMemo = Map<string, { rdpOpenBefore: boolean | null; remoti
 async function reach(ctx: EngineContext, job: HostJob): Promise<{ remoting: PortReach | null; rdp: PortReach }> {
   const remoting = remotingPort(job.target);
   const ports = remoting === null ? [job.rdpPort] : [remoting, job.rdpPort];
-  const found = await probePorts(job.target, job.address ?? job.target.host, ports, { timeoutMs: 5000, broker: ctx.broker });
+  const found = await networkFor(job.target, { timeoutMs: 5000, broker: ctx.broker }).reach(job.address ?? job.target.host, ports);
   const at = (p: number) => found.find((r) => r.port === p)!;
   return { remoting: remoting === null ? null : at(remoting), rdp: at(job.rdpPort) };
 }
@@ -47,9 +47,9 @@ export async function runRevertTask(ctx: EngineContext, job: HostJob, pb: Playbo
   const where = { host: job.host, playbook: pb.id, step: step.id, task };
   switch (call.action) {
     case 'arm': {
-      const ttlMinutes = guardTtlMinutes(step, parametersFor(ctx, job, pb))!;
+      const ttlMinutes = revertTaskTtlMinutes(step, parametersFor(ctx, job, pb))!;
       const before = await reach(ctx, job);
-      note(ctx, { type: 'revert-task-arming', ...where, ttlMinutes, expires: step.guard!.expires });
+      note(ctx, { type: 'revert-task-arming', ...where, ttlMinutes, expires: step.revertTask!.expires });
       // The task runs the step's own undo with the same input the controller would give it.
       const input = { task, ttlMinutes, runner: taskScripts().runner, undoScript: pb.scripts[step.undo!], undoInput: stepInput(ctx, job, pb, step.id, 'undo', call.checkpoint) };
       const envelope = await ctx.broker.invoke(job.target, taskScripts().arm, [JSON.stringify(input)], { timeoutMs: 60_000 });

@@ -101,9 +101,8 @@ describe("judged by the host's clock, on any date", () => {
 
   it('host-side scripts read the time only through Get-Date, which the lab answers with the host clock', () => {
     const root = projectRoot();
-    const files = ['playbooks', 'src/probe/ps', 'src/guard/ps'].flatMap((dir) =>
-      (readdirSync(path.join(root, dir), { recursive: true }) as string[]).filter((f) => f.endsWith('.ps1')).map((f) => path.join(dir, f)))
-      .filter((f) => f !== path.join('src', 'probe', 'ps', 'lab-reach.ps1')); // controller-side
+    const files = ['playbooks', 'src/probe/ps', 'src/revert/ps'].flatMap((dir) =>
+      (readdirSync(path.join(root, dir), { recursive: true }) as string[]).filter((f) => f.endsWith('.ps1')).map((f) => path.join(dir, f)));
     expect(files.length).toBeGreaterThan(10);
     const direct = /\[(System\.)?DateTime(Offset)?\]::(UtcNow|Now|Today)|\[Environment\]::TickCount/i;
     const hits = files.flatMap((f) =>

@@ -47,7 +47,7 @@ describe('plan / apply --from-diagnosis on a mixed lab fleet', () => {
 
     const back = await runCli(['rollback', run.runId, '--json', ...state]);
     expect(back.code, back.stderr).toBe(0);
-    // Reversible playbooks: each host exactly as before the run (guards and backups removed too).
+    // Reversible playbooks: each host exactly as before the run (revert tasks and backups removed too).
     for (const h of ['lab-005', 'lab-006', 'lab-007', 'lab-008', 'lab-009', 'lab-010', 'lab-011']) {
       expect(JSON.parse(readFileSync(hostFile(h), 'utf8')), h).toEqual(JSON.parse(before[h]!));
     }

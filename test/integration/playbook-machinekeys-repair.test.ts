@@ -166,7 +166,7 @@ describe('playbook machinekeys-repair on the lab', () => {
       expect(now.sessions).toEqual(dropped(pre[k]));
     }
 
-    // An undo may run twice (a revert guard may run it unattended): the second run changes nothing.
+    // An undo may run twice (a revert task may run it unattended): the second run changes nothing.
     const cp = readRun(env.stateDir, rk.runId).records.find((x) => x.type === 'step-checkpoint' && x.host === 'lab-001' && x.step === 'rdp-key-reset')!;
     const before = f.corrupt.read();
     const again = await runLab(f.corrupt.statePath, env.catalogue.get(PB)!.scripts[`${PB}.ps1`]!, // as sent: with the shared prelude

@@ -9,7 +9,7 @@ import { loadCatalogue } from '../../src/playbooks/manifest.js';
 
 /**
  * Every PowerShell file rdpfix ships must run on Windows PowerShell 5.1 (shared reference section 12):
- * scripts/check-ps51.ps1 must find nothing in them. Guarded PowerShell 7-only calls carry `# ps51-ok: <reason>`.
+ * scripts/check-ps51.ps1 must find nothing in them. Deliberate, version-checked PowerShell 7-only calls carry `# ps51-ok: <reason>`.
  */
 
 interface Ps51Finding {
@@ -45,9 +45,9 @@ function check(folders: string[], base = root): { checked: string[]; findings: s
 }
 
 describe('Windows PowerShell 5.1 compatibility of the repository', () => {
-  it('host-side scripts (src/probe/ps, src/guard/ps, playbooks) use nothing Windows PowerShell 5.1 lacks', () => {
-    const { checked, findings } = check(['src/probe/ps', 'src/guard/ps', 'playbooks']);
-    expect(checked).toEqual(['src/probe/ps', 'src/guard/ps', 'playbooks']);
+  it('host-side scripts (src/probe/ps, src/revert/ps, playbooks) use nothing Windows PowerShell 5.1 lacks', () => {
+    const { checked, findings } = check(['src/probe/ps', 'src/revert/ps', 'playbooks']);
+    expect(checked).toEqual(['src/probe/ps', 'src/revert/ps', 'playbooks']);
     expect(findings.length, `host-side scripts with constructs Windows PowerShell 5.1 lacks:\n${findings.join('\n')}\n`).toBe(0);
   }, 180_000);
 
@@ -67,14 +67,14 @@ describe('Windows PowerShell 5.1 compatibility of the repository', () => {
     expect(findings.length, `${findings.join('\n')}\n`).toBe(0);
   }, 180_000);
 
-  it('controller-side modules (src/broker/ps, src/lab/ps) stay 5.1-compatible; PS7-only calls are guarded with # ps51-ok', () => {
+  it('controller-side modules (src/broker/ps, src/lab/ps) stay 5.1-compatible; PS7-only calls are version-checked and marked # ps51-ok', () => {
     const { checked, findings } = check(['src/broker/ps', 'src/lab/ps']);
     expect(checked.length).toBeGreaterThan(0);
     // The count, not the list, is compared, so that the list is printed once (in the message), one finding a line.
     expect(
       findings.length,
-      `${findings.length} unguarded Windows PowerShell 5.1 incompatibilities in controller-side modules ` +
-        `(fix them, or guard a deliberate PowerShell 7-only call and mark the line '# ps51-ok: <reason>'):\n${findings.join('\n')}\n`,
+      `${findings.length} unmarked Windows PowerShell 5.1 incompatibilities in controller-side modules ` +
+        `(fix them, or version-check a deliberate PowerShell 7-only call and mark the line '# ps51-ok: <reason>'):\n${findings.join('\n')}\n`,
     ).toBe(0);
   }, 180_000);
 });

@@ -111,7 +111,7 @@ suite(`the RDP negotiation probe against a real xrdp${notHere ? ` (skipped: ${no
     expect(n.attempts[0]).toMatchObject({ outcome: 'selected', selected: 1, tls: { ok: false, error: expect.any(String) } });
     expect(n.attempts[0]!.tls!.certificate).toBeUndefined();
     expect(works(n.attempts[0]!)).toBe(false);
-    // For the revert guard: a listener that negotiated before and now drops TLS does not "still negotiate".
+    // For the revert task: a listener that negotiated before and now drops TLS does not "still negotiate".
     const verdict = stillNegotiates(await probe(tlsOnly), n);
     expect(verdict.ok).toBe(false);
     expect(verdict.reasons[0]).toMatch(/then the TLS handshake fails/);

@@ -10,7 +10,8 @@ import { applyScenario, type Scenario } from '../../src/lab/scenarios.js';
 import { RDP_TCP_KEY } from '../../src/lab/base-host.js';
 import type { LabHostState } from '../../src/lab/state.js';
 import { locatePowerShell } from '../../src/powershell/locate.js';
-import { probePorts, tcpConnect } from '../../src/probe/reach.js';
+import { tcpConnect } from '../../src/probe/reach.js';
+import { networkFor } from '../../src/transport/network.js';
 import type { LabTarget } from '../../src/transport/targets.js';
 import { makeLabHost, type LabHostFixture } from '../helpers/lab.js';
 
@@ -34,12 +35,12 @@ describe('TCP reach with real sockets', () => {
       });
     });
     const broker = undefined as unknown as Broker; // real targets never use the broker
-    const [a, b] = await probePorts({ kind: 'winrm', host: 'h1' }, '127.0.0.1', [port, free, port], { timeoutMs: 3000, broker });
+    const [a, b] = await networkFor({ kind: 'winrm', host: 'h1' }, { timeoutMs: 3000, broker }).reach('127.0.0.1', [port, free, port]);
     expect(a).toEqual({ port, open: true, latencyMs: expect.any(Number) });
     expect(a!.latencyMs).toBeGreaterThanOrEqual(0);
     expect(a!.latencyMs).toBeLessThan(3000);
     expect(b).toEqual({ port: free, open: false, latencyMs: null, error: 'ECONNREFUSED' });
-    expect(await probePorts({ kind: 'local', host: 'x' }, '127.0.0.1', [], { timeoutMs: 100, broker })).toEqual([]);
+    expect(await networkFor({ kind: 'local', host: 'x' }, { timeoutMs: 100, broker }).reach('127.0.0.1', [])).toEqual([]);
   });
 
   it('a name that does not resolve is ENOTFOUND', async () => {
@@ -82,7 +83,7 @@ describe('TCP reach of lab hosts (the simulated network)', () => {
     });
   const target = (h: LabHostFixture): LabTarget => ({ kind: 'lab', host: h.state.name, statePath: h.statePath });
   const ask = (h: LabHostFixture, ports = [3389, 5985, 5986], address = h.state.network.address, timeoutMs = 2000) =>
-    probePorts(target(h), address, ports, { timeoutMs, broker });
+    networkFor(target(h), { timeoutMs, broker }).reach(address, ports);
   const noAnswer = (port: number) => ({ port, open: false, latencyMs: null, error: 'ETIMEDOUT' });
 
   it('answers for each host from its state: healthy, firewall-blocked, termservice-stopped, unreachable', async () => {
@@ -155,7 +156,7 @@ describe('TCP reach of lab hosts (the simulated network)', () => {
     const h = lab();
     writeFileSync(h.statePath, '{ not json');
     await expect(ask(h)).rejects.toThrow(/The lab could not answer the reach probe of lab-001/);
-    await expect(probePorts({ kind: 'lab', host: 'gone', statePath: path.join(tmpdir(), 'rdpfix-no-such-lab-host.json') }, '198.18.0.1', [3389], { timeoutMs: 1000, broker }))
+    await expect(networkFor({ kind: 'lab', host: 'gone', statePath: path.join(tmpdir(), 'rdpfix-no-such-lab-host.json') }, { timeoutMs: 1000, broker }).reach('198.18.0.1', [3389]))
       .rejects.toThrow(/The lab could not answer the reach probe of gone/);
   }, 120_000);
 });

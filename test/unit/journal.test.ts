@@ -6,6 +6,7 @@ import { crc32 } from 'node:zlib';
 import { JournalWriter, listRunIds, lockRun, newRunId, readRun, removeUnbornRuns, runDir, JOURNAL_FORMAT } from '../../src/journal/journal.js';
 import type { RunHeader } from '../../src/journal/records.js';
 import { runSummary } from '../../src/cli/commands/runs.command.js';
+import { foldRun } from '../../src/engine/run-state.js';
 
 const fresh = () => mkdtempSync(path.join(tmpdir(), 'rdpfix-journal-'));
 const file = (dir: string, id: string) => path.join(runDir(dir, id), 'journal.jsonl');
@@ -154,9 +155,51 @@ describe('journal', () => {
     const id = newRunId();
     mkdirSync(runDir(dir, id), { recursive: true });
     writeFileSync(file(dir, id), line({ seq: 1, time: 't', type: 'run-started', header: { ...header(id), format: 99 } }));
-    expect(() => readRun(dir, id)).toThrow(/is in journal format 99; this rdpfix reads format 2/);
+    expect(() => readRun(dir, id)).toThrow(/is in journal format 99; this rdpfix reads format 2 and 3/);
     writeFileSync(file(dir, id), line({ seq: 1, time: 't', type: 'run-started', header: header(id) }));
     expect(() => readRun(dir, id)).toThrow(/journal format 1 \(unversioned\)/);
+  });
+
+  it('writes format 3; a format-2 journal (plan entries with `guard`, the revert task\'s old name) still reads and folds', () => {
+    const dir = fresh();
+    const id = newRunId();
+    JournalWriter.create(dir, header(id)).writer.close();
+    expect(readRun(dir, id).records[0]).toMatchObject({ header: { format: 3 } });
+    expect(JOURNAL_FORMAT).toBe(3);
+
+    // As rdpfix wrote it before the rename: a plan run, then an apply run that armed and disarmed a revert task.
+    const entry = (step: string, guard?: string) => ({ step, title: step, action: 'apply', before: 0, after: 1, irreversible: false, predictable: true, ...(guard ? { guard } : {}), warnings: [] });
+    const where = { host: 'a', playbook: 'p', step: 's1', task: 'rdpfix-t' };
+    const old = (planId: string, mode: 'plan' | 'apply', body: object[]) => {
+      mkdirSync(runDir(dir, planId), { recursive: true });
+      const records = [{ type: 'run-started', header: { ...header(planId), mode, format: 2 } }, ...body].map((r, i) => line({ seq: i + 1, time: `2026-01-01T00:00:0${i}Z`, ...r }));
+      writeFileSync(file(dir, planId), records.join(''));
+    };
+    const planId = '20260101-000000-aaaaaa';
+    old(planId, 'plan', [
+      { type: 'host-started', host: 'a', playbooks: ['p'], mode: 'plan' },
+      { type: 'playbook-started', host: 'a', playbook: 'p', mode: 'plan' },
+      { type: 'playbook-finished', host: 'a', playbook: 'p', outcome: 'planned', failure: null, plan: [entry('s1', 'confirm'), entry('s2', 'expires'), entry('s3')] },
+      { type: 'host-finished', host: 'a', outcome: 'planned', failed: null, outcomes: { p: 'planned' } },
+      { type: 'run-finished', outcomes: { a: 'planned' } },
+    ]);
+    const planned = readRun(dir, planId).records;
+    const finished = planned.find((r) => r.type === 'playbook-finished')!;
+    expect(finished.type === 'playbook-finished' && finished.plan!.map((e) => [e.step, e.revertTask, 'guard' in e])).toEqual([['s1', 'confirm', false], ['s2', 'expires', false], ['s3', undefined, false]]);
+    expect(foldRun(planned)).toMatchObject({ finished: true, hosts: { a: { outcome: 'planned', state: 'planned' } } });
+
+    const applyId = '20260101-000001-bbbbbb';
+    old(applyId, 'apply', [
+      { type: 'host-started', host: 'a', playbooks: ['p'], mode: 'apply' },
+      { type: 'playbook-started', host: 'a', playbook: 'p', mode: 'apply' },
+      { type: 'step-checked', host: 'a', playbook: 'p', step: 's1', result: { compliant: false, warnings: [] } },
+      { type: 'step-checkpoint', host: 'a', playbook: 'p', step: 's1', state: 0 },
+      { type: 'revert-task-arming', ...where, ttlMinutes: 10, expires: false },
+      { type: 'revert-task-armed', ...where, dueUtc: '2026-01-01T00:10:00Z', nextRunUtc: null, rdpBefore: { port: 3389, open: true }, remotingBefore: { port: 5985, open: true } },
+    ]);
+    const applied = foldRun(readRun(dir, applyId).records);
+    expect(applied.hosts.a!.progress.p!.revertTasks.s1).toMatchObject({ rdpOpenBefore: true, remotingOpenBefore: true });
+    expect(applied.finished).toBe(false);
   });
 
   it('reports a missing record', () => {

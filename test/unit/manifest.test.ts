@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadCatalogue, loadPlaybook, orderPlaybooks, resolveParameters } from '../../src/playbooks/manifest.js';
+import { loadCatalogue, loadPlaybook, orderPlaybooks, resolveParameters, revertTaskTtlMinutes } from '../../src/playbooks/manifest.js';
 import { fixturePlaybooks } from '../helpers/engine.js';
 
 const script = 'param([string]$InputJson)\n';
@@ -52,6 +52,34 @@ describe('playbook manifests', () => {
     const root = folder({ pb: yaml });
     expect(() => loadPlaybook(path.join(root, 'pb'))).toThrow(pattern);
     expect(() => loadPlaybook(path.join(root, 'pb'))).toThrow(/playbook\.yaml/);
+  });
+
+  describe('revert task key', () => {
+    const withKeys = (keys: string) => valid('pb', 'parameters: { ttl: { type: integer, description: TTL, default: 20 } }').replace('undo: u.ps1 }', `undo: u.ps1, ${keys} }`);
+    const load = (yaml: string) => loadPlaybook(path.join(folder({ pb: yaml }), 'pb'));
+
+    it('reads revertTask', () => {
+      const step = load(withKeys('revertTask: { ttlMinutes: ttl, expires: true }')).steps[0]!;
+      expect(step.revertTask).toEqual({ ttlMinutes: 'ttl', expires: true });
+      expect(revertTaskTtlMinutes(step, { ttl: 20 })).toBe(20);
+    });
+
+    it('still reads the deprecated alias guard, as revertTask (the alias is not passed on)', () => {
+      const step = load(withKeys('guard: { ttlMinutes: 15 }')).steps[0]!;
+      expect(step.revertTask).toEqual({ ttlMinutes: 15, expires: false });
+      expect('guard' in step).toBe(false);
+    });
+
+    it('refuses both in one step, naming the file and the key', () => {
+      expect(() => load(withKeys('revertTask: { ttlMinutes: 5 }, guard: { ttlMinutes: 5 }'))).toThrow(
+        /pb[\\/]playbook\.yaml: steps\.0\.guard: both revertTask and its deprecated alias 'guard' are given \(keep revertTask only\)/);
+    });
+
+    it('names the key the file uses in its other problems', () => {
+      expect(() => load(withKeys('guard: { ttlMinutes: nope }'))).toThrow(/steps\.0\.guard\.ttlMinutes: 'nope' is not an integer parameter/);
+      expect(() => load(withKeys('revertTask: { ttlMinutes: nope }'))).toThrow(/steps\.0\.revertTask\.ttlMinutes: 'nope' is not an integer parameter/);
+      expect(() => load(withKeys('guard: { ttlMinutes: 5 }').replace('undo: u.ps1,', 'irreversible: true,').replace(', capture: k.ps1', ''))).toThrow(/steps\.0\.guard: an irreversible step cannot have a revert task/);
+    });
   });
 
   it('rejects an id that does not match its folder and order hints to unknown playbooks', () => {

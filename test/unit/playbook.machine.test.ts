@@ -33,8 +33,8 @@ function fakeWorld(initial: Record<string, string>, targets: Record<string, stri
     calls.push(`record:${input.type}:${'step' in input ? input.step : ''}`);
   });
   const revertTask = fromPromise<void, RevertTaskCall>(async ({ input }) => {
-    calls.push(`guard:${input.action}:${input.step}`);
-    faults[`${input.step}.guard-${input.action}`]?.(host);
+    calls.push(`revert-task:${input.action}:${input.step}`);
+    faults[`${input.step}.revert-task-${input.action}`]?.(host);
   });
   return { host, calls, records, faults, actors: { runScript, record, revertTask } };
 }
@@ -200,53 +200,53 @@ describe('playbook machine', () => {
     });
   });
 
-  describe('guarded steps', () => {
-    const guarded = { id: 'test', steps: [step('a'), step('b', { revertTask: { expires: false } }), step('c', { revertTask: { expires: true } })] };
+  describe('steps with a revert task', () => {
+    const withTasks = { id: 'test', steps: [step('a'), step('b', { revertTask: { expires: false } }), step('c', { revertTask: { expires: true } })] };
 
     it('arms after the checkpoint and before apply, confirms after verify, then disarms (or keeps an expiring one)', async () => {
       const w = fakeWorld({ a: 'a0', b: 'b0', c: 'c0' }, targets);
-      const out = await run(w, {}, guarded);
+      const out = await run(w, {}, withTasks);
       expect(out.outcome).toBe('succeeded');
       const at = (x: string) => w.calls.indexOf(x);
-      expect(at('record:step-checkpoint:b')).toBeLessThan(at('guard:arm:b'));
-      expect(at('guard:arm:b')).toBeLessThan(at('b.apply'));
-      expect(at('b.verify')).toBeLessThan(at('guard:confirm:b'));
-      expect(at('guard:confirm:b')).toBeLessThan(at('guard:disarm:b'));
-      expect(at('guard:disarm:b')).toBeLessThan(at('record:step-verified:b'));
-      expect(w.calls.filter((c) => c.startsWith('guard:') && c.endsWith(':c'))).toEqual(['guard:arm:c', 'guard:confirm:c', 'guard:keep:c']);
-      expect(w.calls.some((c) => c.startsWith('guard:') && c.endsWith(':a'))).toBe(false);
+      expect(at('record:step-checkpoint:b')).toBeLessThan(at('revert-task:arm:b'));
+      expect(at('revert-task:arm:b')).toBeLessThan(at('b.apply'));
+      expect(at('b.verify')).toBeLessThan(at('revert-task:confirm:b'));
+      expect(at('revert-task:confirm:b')).toBeLessThan(at('revert-task:disarm:b'));
+      expect(at('revert-task:disarm:b')).toBeLessThan(at('record:step-verified:b'));
+      expect(w.calls.filter((c) => c.startsWith('revert-task:') && c.endsWith(':c'))).toEqual(['revert-task:arm:c', 'revert-task:confirm:c', 'revert-task:keep:c']);
+      expect(w.calls.some((c) => c.startsWith('revert-task:') && c.endsWith(':a'))).toBe(false);
     });
 
-    it('a failed confirmation rolls the step back and disarms its guard after the undo', async () => {
+    it('a failed confirmation rolls the step back and disarms its revert task after the undo', async () => {
       const w = fakeWorld({ a: 'a0', b: 'b0', c: 'c0' }, targets);
-      w.faults['b.guard-confirm'] = () => {
+      w.faults['b.revert-task-confirm'] = () => {
         throw { category: 'lockout', message: 'the RDP port does not answer' };
       };
-      const out = await run(w, {}, guarded);
+      const out = await run(w, {}, withTasks);
       expect(out.outcome).toBe('rolledBack');
       expect(out.failure).toMatchObject({ step: 'b', phase: 'confirm', category: 'lockout' });
       expect(w.host).toEqual({ a: 'a0', b: 'b0', c: 'c0' });
-      expect(w.calls.indexOf('b.undo')).toBeLessThan(w.calls.indexOf('guard:disarm:b'));
+      expect(w.calls.indexOf('b.undo')).toBeLessThan(w.calls.indexOf('revert-task:disarm:b'));
       expect(w.calls).not.toContain('c.check');
     });
 
-    it('a guard that cannot be armed stops the step before its apply', async () => {
+    it('a revert task that cannot be armed stops the step before its apply', async () => {
       const w = fakeWorld({ a: 'a0', b: 'b0', c: 'c0' }, targets);
-      w.faults['b.guard-arm'] = () => {
+      w.faults['b.revert-task-arm'] = () => {
         throw { category: 'unreachable', message: 'gone' };
       };
-      const out = await run(w, {}, guarded);
+      const out = await run(w, {}, withTasks);
       expect(out.failure).toMatchObject({ step: 'b', phase: 'arm' });
       expect(w.calls).not.toContain('b.apply');
       expect(out.outcome).toBe('rolledBack');
       expect(w.host).toEqual({ a: 'a0', b: 'b0', c: 'c0' });
     });
 
-    it('a rollback of a past run disarms each guarded step after its undo; a step already back at its checkpoint is no drift', async () => {
+    it('a rollback of a past run disarms the revert task of each step after its undo; a step already back at its checkpoint is no drift', async () => {
       const w = fakeWorld({ a: 'A', b: 'B', c: 'c0' }, targets);
-      const out = await run(w, { mode: 'rollback', attempted: ['a', 'b', 'c'], checkpoints: { a: 'a0', b: 'b0', c: 'c0' }, left: { a: 'A', b: 'B', c: 'C' }, checkDrift: true }, guarded);
+      const out = await run(w, { mode: 'rollback', attempted: ['a', 'b', 'c'], checkpoints: { a: 'a0', b: 'b0', c: 'c0' }, left: { a: 'A', b: 'B', c: 'C' }, checkDrift: true }, withTasks);
       expect(out.outcome).toBe('rolledBack');
-      expect(w.calls.filter((c) => c.startsWith('guard:'))).toEqual(['guard:disarm:c', 'guard:disarm:b']);
+      expect(w.calls.filter((c) => c.startsWith('revert-task:'))).toEqual(['revert-task:disarm:c', 'revert-task:disarm:b']);
       expect(w.host).toEqual({ a: 'a0', b: 'b0', c: 'c0' });
     });
   });

@@ -174,7 +174,7 @@ if ($LASTEXITCODE -ne 0) { throw 'failed' }
 
 // Every line has a construct 5.1 lacks, and every one is suppressed with a reason.
 const suppressedScript = `$hasDateKind = $PSVersionTable.PSVersion -ge [version]'7.5'
-if ($hasDateKind) { $o = '{}' | ConvertFrom-Json -DateKind String } # ps51-ok: guarded, 7.5+ only
+if ($hasDateKind) { $o = '{}' | ConvertFrom-Json -DateKind String } # ps51-ok: version-checked, 7.5+ only
 $v = $null ?? 'x' # ps51-ok: fixture
 Get-Uptime #ps51-ok: fixture without a space after the hash
 `;

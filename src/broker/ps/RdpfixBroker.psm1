@@ -31,7 +31,7 @@ function ConvertFrom-RdpfixBase64Json {
     param([Parameter(Mandatory)][string]$Base64)
     $json = $script:Utf8.GetString([Convert]::FromBase64String($Base64))
     # PowerShell 7 would turn ISO date strings into DateTime; data must arrive exactly as sent.
-    if ($script:HasDateKind) { return (ConvertFrom-Json -InputObject $json -DateKind String) } # ps51-ok: guarded, 7.5+ only
+    if ($script:HasDateKind) { return (ConvertFrom-Json -InputObject $json -DateKind String) } # ps51-ok: version-checked, 7.5+ only
     return (ConvertFrom-Json -InputObject $json)
 }
 

@@ -71,7 +71,7 @@ export function labCommand(): Command {
   withHostOptions(
     lab
       .command('advance')
-      .description("let time pass on lab hosts: scheduled tasks due by then fire, and their actions run (e.g. a revert guard)")
+      .description("let time pass on lab hosts: scheduled tasks due by then fire, and their actions run (e.g. a revert task)")
       .argument('<duration>', 'how much time passes: 90m, 2h, 1d (a plain number is minutes)')
       .requiredOption('-i, --inventory <file>', 'the lab inventory')
       .option('--reboot', 'the hosts also restart: at-startup triggers fire', false),

@@ -18,7 +18,7 @@ $script:HasDateKind = (Get-Command ConvertFrom-Json).Parameters.ContainsKey('Dat
 function ConvertFrom-LabJson {
     param([Parameter(Mandatory)][string]$Json)
     # PowerShell 7 turns ISO date strings into DateTime unless told not to; the lab keeps them as text.
-    if ($script:HasDateKind) { return ($Json | ConvertFrom-Json -DateKind String) } # ps51-ok: guarded, 7.5+ only
+    if ($script:HasDateKind) { return ($Json | ConvertFrom-Json -DateKind String) } # ps51-ok: version-checked, 7.5+ only
     return ($Json | ConvertFrom-Json)
 }
 

@@ -418,7 +418,7 @@ function Disable-ScheduledTask {
 
 # ---------------------------------------------------------------------------------------------------
 # The lab's clock (not a Windows command): what Task Scheduler does when time passes. The controller calls it
-# (`rdpfix lab advance`) to let a host's scheduled tasks fire while nobody is connected, e.g. a revert guard.
+# (`rdpfix lab advance`) to let a host's scheduled tasks fire while nobody is connected, e.g. a revert task.
 
 function ConvertFrom-LabCommandLine {
     <# A Windows command line -> its arguments, as CommandLineToArgvW splits them (blanks outside double quotes). #>

@@ -1,5 +1,5 @@
 # What a TCP connect from the controller would see: the lab's simulated network (read-only, for rdpfix's
-# controller-side reach probe, src/probe/reach.ts). Not a Windows command: nothing on a real host calls it.
+# controller-side reach probe, src/lab/network.ts). Not a Windows command: nothing on a real host calls it.
 # Facts and sources: docs/windows-facts/diagnosis.md ("What a TCP connect sees").
 #
 # A port answers when the host is reachable at the dialled address, something listens on the port, and the

@@ -1,19 +1,19 @@
-# Written to the host by arm-guard.ps1 and run by the revert task as SYSTEM: restores a step's checkpoint with the
+# Written to the host by arm-revert-task.ps1 and run by the revert task as SYSTEM: restores a step's checkpoint with the
 # step's own undo script, records the outcome in result.json next to it, and removes the task once it succeeded
 # (after a failure the startup trigger tries again at the next boot). Needs nothing from the controller.
-param([Parameter(Mandatory)][string]$GuardDir)
+param([Parameter(Mandatory)][string]$TaskDir)
 Set-StrictMode -Version 2.0
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $result = [ordered]@{ ranUtc = (Get-Date).ToUniversalTime().ToString('o'); ok = $false; changed = $null; error = $null }
 try {
-    $undo = Get-Content -LiteralPath "$GuardDir\undo.ps1" -Raw -Encoding UTF8
-    $undoInput = Get-Content -LiteralPath "$GuardDir\input.json" -Raw -Encoding UTF8
+    $undo = Get-Content -LiteralPath "$TaskDir\undo.ps1" -Raw -Encoding UTF8
+    $undoInput = Get-Content -LiteralPath "$TaskDir\input.json" -Raw -Encoding UTF8
     $out = @(& ([scriptblock]::Create($undo)) -InputJson $undoInput)
     $reply = ConvertFrom-Json -InputObject ([string]$out[$out.Count - 1])
     $result.ok = $true
     $result.changed = [bool]$reply.changed
 }
 catch { $result.error = $_.ToString() }
-Set-Content -LiteralPath "$GuardDir\result.json" -Value (ConvertTo-Json -InputObject $result -Compress) -Encoding UTF8
-if ($result.ok) { Unregister-ScheduledTask -TaskName ($GuardDir.Substring($GuardDir.LastIndexOf('\') + 1)) -TaskPath '\rdpfix\' -Confirm:$false }
+Set-Content -LiteralPath "$TaskDir\result.json" -Value (ConvertTo-Json -InputObject $result -Compress) -Encoding UTF8
+if ($result.ok) { Unregister-ScheduledTask -TaskName ($TaskDir.Substring($TaskDir.LastIndexOf('\') + 1)) -TaskPath '\rdpfix\' -Confirm:$false }

@@ -7,27 +7,27 @@ param([Parameter(Mandatory)][string]$InputJson)
 $in = ConvertFrom-Json -InputObject $InputJson
 $task = [string]$in.task
 # The name goes into the task's command line: only a closed set of characters (the controller builds it the same way).
-if ($task -notmatch '^rdpfix-[A-Za-z0-9._-]{1,200}$') { throw "Invalid guard task name '$task'." }
+if ($task -notmatch '^rdpfix-[A-Za-z0-9._-]{1,200}$') { throw "Invalid revert task name '$task'." }
 $ttl = [int]$in.ttlMinutes
 if ($ttl -lt 1) { throw "Invalid TTL $ttl." }
 
 # The task runs these files as SYSTEM: nobody but SYSTEM and Administrators may write them. Ordinary users may
-# create folders under ProgramData, so an rdpfix or guard folder someone else made (or a junction) is refused, not
+# create folders under ProgramData, so an rdpfix or revert folder someone else made (or a junction) is refused, not
 # reused: it could swap the script the task runs (Initialize-RdpfixFolder).
-$dir = (Initialize-RdpfixFolder -Relative "guard\$task").path
+$dir = (Initialize-RdpfixFolder -Relative "revert\$task").path
 # ASCII scripts read the same in 5.1 whatever the encoding; the input may hold any text, read back as UTF-8.
 Set-Content -LiteralPath "$dir\revert.ps1" -Value ([string]$in.runner) -Encoding UTF8
 Set-Content -LiteralPath "$dir\undo.ps1" -Value ([string]$in.undoScript) -Encoding UTF8
 Set-Content -LiteralPath "$dir\input.json" -Value ([string]$in.undoInput) -Encoding UTF8
 
 $due = (Get-Date).AddMinutes($ttl)
-$argument = '-NoProfile -NonInteractive -ExecutionPolicy Bypass -File "' + "$dir\revert.ps1" + '" -GuardDir "' + $dir + '"'
+$argument = '-NoProfile -NonInteractive -ExecutionPolicy Bypass -File "' + "$dir\revert.ps1" + '" -TaskDir "' + $dir + '"'
 $action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument $argument
 $triggers = @((New-ScheduledTaskTrigger -Once -At $due), (New-ScheduledTaskTrigger -AtStartup))
 $principal = New-ScheduledTaskPrincipal -UserId 'SYSTEM' -LogonType ServiceAccount -RunLevel Highest
 # Without these opt-in switches a host on battery, or off at the due time, would not revert (reference 7.5).
 $settings = New-ScheduledTaskSettingsSet -StartWhenAvailable -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -ExecutionTimeLimit (New-TimeSpan -Minutes 10)
-Register-ScheduledTask -TaskName $task -TaskPath '\rdpfix\' -Action $action -Trigger $triggers -Principal $principal -Settings $settings -Description 'rdpfix revert guard: restores the prior state unless the change is confirmed.' -Force | Out-Null
+Register-ScheduledTask -TaskName $task -TaskPath '\rdpfix\' -Action $action -Trigger $triggers -Principal $principal -Settings $settings -Description 'rdpfix revert task: restores the prior state unless the change is confirmed.' -Force | Out-Null
 
 # The safety net must exist before the change is made: read it back.
 $registered = Get-ScheduledTask -TaskName $task -TaskPath '\rdpfix\'

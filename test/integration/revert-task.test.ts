@@ -1,5 +1,5 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeLabHost } from '../helpers/lab.js';
 import { engineSetup, labInventory } from '../helpers/engine.js';
@@ -12,20 +12,20 @@ const env = engineSetup();
 afterAll(() => env.broker.close());
 
 const records = (runId: string) => readRun(env.stateDir, runId).records as Record<string, unknown>[];
-const guardTrail = (runId: string) => records(runId).filter((r) => String(r.type).startsWith('revert-task-')).map((r) => r.type);
+const taskTrail = (runId: string) => records(runId).filter((r) => String(r.type).startsWith('revert-task-')).map((r) => r.type);
 const rule = (s: LabHostState, name: string) => s.firewall.rules.find((r) => r.Name === name)!;
-const guardFiles = (s: LabHostState) => Object.keys(s.files).filter((p) => /\\ProgramData\\rdpfix/i.test(p));
+const taskFiles = (s: LabHostState) => Object.keys(s.files).filter((p) => /\\ProgramData\\rdpfix/i.test(p));
 
 const run = (host: ReturnType<typeof makeLabHost>, playbook: string, parameters: Record<string, unknown> = {}) =>
   startRun({ mode: 'apply', inventory: labInventory([host]), catalogue: env.catalogue, playbookIds: [playbook], parameters: { [playbook]: parameters }, concurrency: 1, allowIrreversible: false, stateDir: env.stateDir, broker: env.broker });
 
-describe('revert guard (commit-confirmed changes) on the lab', () => {
+describe('revert task (commit-confirmed changes) on the lab', () => {
   it('arms a SYSTEM task before the change, confirms over a new session and an RDP probe, then disarms it', async () => {
     const host = makeLabHost((s) => (s.name = 'lab-101'), 11);
     const pre = host.read();
-    const r = await run(host, 'guarded-rule');
+    const r = await run(host, 'revert-task-rule');
     expect(r.hosts[0]!.outcome).toBe('succeeded');
-    expect(guardTrail(r.runId)).toEqual(['revert-task-arming', 'revert-task-armed', 'revert-task-confirmed', 'revert-task-disarming', 'revert-task-disarmed']);
+    expect(taskTrail(r.runId)).toEqual(['revert-task-arming', 'revert-task-armed', 'revert-task-confirmed', 'revert-task-disarming', 'revert-task-disarmed']);
     const all = records(r.runId);
     const armedAt = all.findIndex((x) => x.type === 'revert-task-armed');
     expect(armedAt).toBeLessThan(all.findIndex((x) => x.type === 'step-applied'));
@@ -36,55 +36,55 @@ describe('revert guard (commit-confirmed changes) on the lab', () => {
     const after = host.read();
     expect(rule(after, 'RemoteDesktop-UserMode-In-UDP').Enabled).toBe('False');
     expect(after.scheduledTasks).toEqual(pre.scheduledTasks);
-    expect(guardFiles(after)).toEqual([]);
+    expect(taskFiles(after)).toEqual([]);
     const back = await rollbackRun({ stateDir: env.stateDir, runId: r.runId, catalogue: env.catalogue, broker: env.broker, force: false });
     expect(back.hosts[0]!.outcome).toBe('rolledBack');
     expect(host.read()).toEqual(pre);
   });
 
-  it('refuses a %ProgramData%\\rdpfix\\guard an ordinary user made (SYSTEM would run what is in it): no task, no change', async () => {
+  it('refuses a %ProgramData%\\rdpfix\\revert an ordinary user made (SYSTEM would run what is in it): no task, no change', async () => {
     const user = 'S-1-5-21-1111111111-2222222222-3333333333-1001';
     const host = makeLabHost((s) => {
       s.name = 'lab-104';
       s.files['C:\\ProgramData\\rdpfix'] = { type: 'directory', sddl: 'O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)' };
-      s.files['C:\\ProgramData\\rdpfix\\guard'] = { type: 'directory', sddl: `O:${user}G:${user}D:PAI(A;OICI;FA;;;${user})(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)` };
+      s.files['C:\\ProgramData\\rdpfix\\revert'] = { type: 'directory', sddl: `O:${user}G:${user}D:PAI(A;OICI;FA;;;${user})(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)` };
     }, 14);
     const pre = host.read();
-    const r = await run(host, 'guarded-rule');
+    const r = await run(host, 'revert-task-rule');
     expect(r.hosts[0]!.outcome).not.toBe('succeeded');
-    expect(r.hosts[0]!.results['guarded-rule']!.failure!.message).toMatch(/Could not arm the revert task, so the change was not made: .*C:\\ProgramData\\rdpfix\\guard exists and is not rdpfix's own: its owner is S-1-5-21-/);
+    expect(r.hosts[0]!.results['revert-task-rule']!.failure!.message).toMatch(/Could not arm the revert task, so the change was not made: .*C:\\ProgramData\\rdpfix\\revert exists and is not rdpfix's own: its owner is S-1-5-21-/);
     expect(records(r.runId).some((x) => x.type === 'step-applied')).toBe(false);
     expect(host.read().firewall).toEqual(pre.firewall);
     expect(host.read().scheduledTasks).toEqual(pre.scheduledTasks);
     expect(host.read().files).toEqual(pre.files);
   });
 
-  it('a change that cuts the remoting port is not confirmed: the step is rolled back and the guard removed', async () => {
+  it('a change that cuts the remoting port is not confirmed: the step is rolled back and the task removed', async () => {
     const host = makeLabHost((s) => (s.name = 'lab-102'), 12);
     const pre = host.read();
-    const r = await run(host, 'guarded-rule', { rule: 'WINRM-HTTP-In-TCP-NoScope' });
+    const r = await run(host, 'revert-task-rule', { rule: 'WINRM-HTTP-In-TCP-NoScope' });
     const h = r.hosts[0]!;
     expect(h.outcome).toBe('rolledBack');
-    const failure = h.results['guarded-rule']!.failure!;
+    const failure = h.results['revert-task-rule']!.failure!;
     expect(failure).toMatchObject({ phase: 'confirm', category: 'lockout' });
     expect(failure.message).toMatch(/remoting port 5985 does not answer/);
-    expect(guardTrail(r.runId)).toEqual(['revert-task-arming', 'revert-task-armed', 'revert-task-confirmed', 'revert-task-disarming', 'revert-task-disarmed']);
+    expect(taskTrail(r.runId)).toEqual(['revert-task-arming', 'revert-task-armed', 'revert-task-confirmed', 'revert-task-disarming', 'revert-task-disarmed']);
     expect(host.read()).toEqual(pre);
   });
 
-  it('a temporary change keeps its guard: the host restores the checkpoint by itself when the TTL has passed', async () => {
+  it('a temporary change keeps its revert task: the host restores the checkpoint by itself when the TTL has passed', async () => {
     const host = makeLabHost((s) => (s.name = 'lab-103'), 13);
     const pre = host.read();
     const r = await run(host, 'temporary-value', { ttlMinutes: 30 });
     expect(r.hosts[0]!.results['temporary-value']!.failure).toBeNull();
     expect(r.hosts[0]!.outcome).toBe('succeeded');
-    expect(guardTrail(r.runId)).toEqual(['revert-task-arming', 'revert-task-armed', 'revert-task-confirmed', 'revert-task-kept']);
+    expect(taskTrail(r.runId)).toEqual(['revert-task-arming', 'revert-task-armed', 'revert-task-confirmed', 'revert-task-kept']);
     const applied = host.read();
     expect(applied.registry['HKEY_LOCAL_MACHINE\\SOFTWARE\\RdpfixTest']).toEqual({ Temp: { kind: 'DWord', data: 1 } });
     const task = applied.scheduledTasks.find((t) => t.TaskPath === '\\rdpfix\\')!;
     expect(task).toMatchObject({ State: 'Ready', Principal: { UserId: 'SYSTEM', LogonType: 'ServiceAccount', RunLevel: 'Highest' } });
     expect(task.Triggers.map((t) => t.Type)).toEqual(['Once', 'AtStartup']);
-    expect(guardFiles(applied).length).toBeGreaterThan(0);
+    expect(taskFiles(applied).length).toBeGreaterThan(0);
 
     // Not yet due: nothing happens. Past the TTL (no controller involved): the task runs the step's undo.
     const inventory = labInventory([host]);
@@ -100,10 +100,27 @@ describe('revert guard (commit-confirmed changes) on the lab', () => {
     expect(reverted.registry['HKEY_LOCAL_MACHINE\\SOFTWARE\\RdpfixTest']).toBeUndefined();
     expect(reverted.scheduledTasks).toEqual(pre.scheduledTasks);
 
-    // Rolling the run back later finds the step already at its checkpoint (no drift), and clears the guard's folder.
+    // Rolling the run back later finds the step already at its checkpoint (no drift), and clears the task's folder.
     const back = await rollbackRun({ stateDir: env.stateDir, runId: r.runId, catalogue: env.catalogue, broker: env.broker, force: false });
     expect(back.hosts[0]!.outcome).toBe('rolledBack');
     expect(records(r.runId).find((x) => x.type === 'revert-task-disarmed')).toMatchObject({ wasArmed: false, ran: { ok: true, changed: true } });
+    expect(host.read()).toEqual(pre);
+  });
+
+  it("rolls back a run whose task an older rdpfix armed (its folder under rdpfix\\guard, the old name): task and folder are removed", async () => {
+    const host = makeLabHost((s) => (s.name = 'lab-105'), 15);
+    const pre = host.read();
+    const r = await run(host, 'temporary-value', { ttlMinutes: 30 });
+    expect(r.hosts[0]!.outcome).toBe('succeeded');
+    // As an older version left it: the same task, its files under %ProgramData%\rdpfix\guard\<task>.
+    const applied = host.read();
+    const legacy = (p: string) => p.replace(/^C:\\ProgramData\\rdpfix\\revert/i, 'C:\\ProgramData\\rdpfix\\guard');
+    applied.files = Object.fromEntries(Object.entries(applied.files).map(([p, f]) => [legacy(p), f]));
+    writeFileSync(host.statePath, JSON.stringify(applied, null, 2));
+    expect(taskFiles(host.read()).some((p) => /\\rdpfix\\guard\\rdpfix-/i.test(p))).toBe(true);
+    const back = await rollbackRun({ stateDir: env.stateDir, runId: r.runId, catalogue: env.catalogue, broker: env.broker, force: false });
+    expect(back.hosts[0]!.outcome).toBe('rolledBack');
+    expect(records(r.runId).find((x) => x.type === 'revert-task-disarmed')).toMatchObject({ wasArmed: true });
     expect(host.read()).toEqual(pre);
   });
 });

@@ -1,4 +1,4 @@
-# Controller-side: what a TCP connect from the controller would see on lab hosts (src/probe/reach.ts).
+# Controller-side: what a TCP connect from the controller would see on lab hosts (src/lab/network.ts).
 # Runs through the broker as a *local* call, not as a call to the lab host: a lab call goes through the
 # simulated WinRM transport (unreachable host, latency, dropped and hung calls counted against the host's
 # faults), and a TCP probe of a port is not a remote command. The lab module is imported into this script's

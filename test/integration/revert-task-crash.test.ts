@@ -9,8 +9,8 @@ import { projectRoot } from '../../src/paths.js';
 import type { LabHostState } from '../../src/lab/state.js';
 
 /**
- * The controller dies right after a revert guard is armed (SIGKILL the moment `revert-task-armed` reaches the journal:
- * the change may or may not have been made). Whatever the moment, resume finishes the run and removes the guard;
+ * The controller dies right after a revert task is armed (SIGKILL the moment `revert-task-armed` reaches the journal:
+ * the change may or may not have been made). Whatever the moment, resume finishes the run and removes the task;
  * rollback restores the host exactly; and a host nobody comes back to restores itself when the TTL has passed.
  */
 async function killedAfterArm() {
@@ -21,7 +21,7 @@ async function killedAfterArm() {
   const inventory = path.join(lab, 'inventory.yaml');
   const hostFile = path.join(lab, 'hosts', 'lab-001.json');
   const pre = JSON.parse(readFileSync(hostFile, 'utf8')) as LabHostState;
-  const child = spawn(process.execPath, [path.join(projectRoot(), 'bin', 'rdpfix.js'), 'apply', '-i', inventory, '-p', 'guarded-rule', '--playbooks', fixturePlaybooks(), '--yes', '--json', '--state-dir', stateDir, '--processes', '1'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [path.join(projectRoot(), 'bin', 'rdpfix.js'), 'apply', '-i', inventory, '-p', 'revert-task-rule', '--playbooks', fixturePlaybooks(), '--yes', '--json', '--state-dir', stateDir, '--processes', '1'], { stdio: 'ignore' });
   const runs = path.join(stateDir, 'runs');
   const runId = await new Promise<string>((resolve, reject) => {
     const deadline = Date.now() + 120_000;
@@ -35,33 +35,33 @@ async function killedAfterArm() {
       } else if (Date.now() > deadline) {
         clearInterval(poll);
         child.kill('SIGKILL');
-        reject(new Error('the guard was never armed'));
+        reject(new Error('the revert task was never armed'));
       }
     }, 5);
   });
   await new Promise((r) => child.once('exit', r));
   const host = () => JSON.parse(readFileSync(hostFile, 'utf8')) as LabHostState;
-  expect(host().scheduledTasks.some((t) => t.TaskPath === '\\rdpfix\\')).toBe(true); // the guard is on the host
+  expect(host().scheduledTasks.some((t) => t.TaskPath === '\\rdpfix\\')).toBe(true); // the revert task is on the host
   const cli = (args: string[]) => runCli([...args, '--playbooks', fixturePlaybooks(), '--state-dir', stateDir, '--json', '--processes', '1']);
   return { pre, host, runId, inventory, cli };
 }
 
-const guardLeft = (s: LabHostState) => s.scheduledTasks.some((t) => t.TaskPath === '\\rdpfix\\') || Object.keys(s.files).some((p) => /\\ProgramData\\rdpfix/i.test(p));
+const taskLeft = (s: LabHostState) => s.scheduledTasks.some((t) => t.TaskPath === '\\rdpfix\\') || Object.keys(s.files).some((p) => /\\ProgramData\\rdpfix/i.test(p));
 const udpRule = (s: LabHostState) => s.firewall.rules.find((r) => r.Name === 'RemoteDesktop-UserMode-In-UDP')!.Enabled;
 
-describe('revert guard when the controller dies', () => {
-  it('resume confirms the change and removes the guard; a later rollback restores the host exactly', async () => {
+describe('revert task when the controller dies', () => {
+  it('resume confirms the change and removes the task; a later rollback restores the host exactly', async () => {
     const { pre, host, runId, cli } = await killedAfterArm();
     const resumed = await cli(['resume', runId]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout).hosts[0].outcome).toBe('succeeded');
     expect(udpRule(host())).toBe('False');
-    expect(guardLeft(host())).toBe(false);
+    expect(taskLeft(host())).toBe(false);
     expect((await cli(['rollback', runId])).code).toBe(0);
     expect(host()).toEqual(pre);
   }, 240_000);
 
-  it('nobody comes back: after the TTL the host restores itself; rollback then only clears the guard folder', async () => {
+  it('nobody comes back: after the TTL the host restores itself; rollback then only clears the task folder', async () => {
     const { pre, host, runId, inventory, cli } = await killedAfterArm();
     const advanced = await runCli(['lab', 'advance', '11m', '-i', inventory, '--json', '--processes', '1']);
     expect(JSON.parse(advanced.stdout).hosts[0].fired).toEqual([expect.objectContaining({ result: 0, unregistered: true })]);
