@@ -1,4 +1,3 @@
-import type { InventoryHost } from './inventory.js';
 
 /**
  * Passwords typed at the prompt (src/cli/password-prompt.ts), held in this process's memory only, one per credential
@@ -24,11 +23,17 @@ export function typedPassword(key: string): string | undefined {
 }
 
 /** The credential profiles of these hosts whose password is neither in the environment nor typed yet. */
-export function missingPasswords(hosts: Pick<InventoryHost, 'name' | 'transport'>[], env: NodeJS.ProcessEnv = process.env): CredentialProfile[] {
+/** What this module reads of a host (structural: the inventory module imports this one). */
+interface HostWithTransport {
+  name: string;
+  transport: { kind: string; user?: string; passwordEnv?: string };
+}
+
+export function missingPasswords(hosts: HostWithTransport[], env: NodeJS.ProcessEnv = process.env): CredentialProfile[] {
   const out = new Map<string, CredentialProfile>();
   for (const h of hosts) {
     const t = h.transport;
-    if (t.kind !== 'winrm' || !t.user) continue;
+    if (t.kind !== 'winrm' || !t.user) continue; // only WinRM takes a password
     if (t.passwordEnv && env[t.passwordEnv] !== undefined) continue;
     const key = profileKey(t.user, t.passwordEnv);
     if (typed.has(key)) continue;

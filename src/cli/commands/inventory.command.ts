@@ -32,8 +32,6 @@ export function inventoryCommand(): Command {
 export function describeTransport(h: InventoryHost): string {
   const t = h.transport;
   switch (t.kind) {
-    case 'lab':
-      return 'lab';
     case 'ssh':
       return ['ssh', t.user ? `${t.user}@` : '', `port ${t.port ?? 22}`, t.keyFile ? `key ${t.keyFile}` : ''].filter(Boolean).join(' ').replace('@ ', '@');
     case 'winrm': {
@@ -42,6 +40,8 @@ export function describeTransport(h: InventoryHost): string {
       if (t.skipCACheck || t.skipCNCheck) parts.push('certificate not checked');
       return parts.filter(Boolean).join(', ');
     }
+    default:
+      return t.kind; // a simulated host
   }
 }
 
