@@ -148,8 +148,9 @@ Read-Section 'rdpPortFirewall' {
         }
     }
     $profiles = @(Get-NetFirewallProfile -PolicyStore ActiveStore -ErrorAction Stop | ForEach-Object {
-            # In ActiveStore an unset switch means Windows' default: firewall on, inbound blocked.
-            [ordered]@{ name = [string]$_.Name; enabled = "$($_.Enabled)" -ne 'False'; defaultInboundAction = "$($_.DefaultInboundAction)" }
+            # In ActiveStore an unset switch means Windows' default: firewall on, inbound blocked, local rules merged.
+            # AllowLocalFirewallRules False: group policy's "Apply local firewall rules: No" (only GPO rules count).
+            [ordered]@{ name = [string]$_.Name; enabled = "$($_.Enabled)" -ne 'False'; defaultInboundAction = "$($_.DefaultInboundAction)"; allowLocalRules = "$($_.AllowLocalFirewallRules)" -ne 'False' }
         })
     [ordered]@{ port = $port; profiles = $profiles; rules = @($rules) }
 }
