@@ -242,7 +242,7 @@ function Get-BlockFindings($View, [int]$Port, $Required, $LocalOff) {
     # Enabled inbound block rules on the RDP port for a required profile: a full block (any remote address) stops
     # the step; one limited to some remote addresses is a warning. A local block rule on a profile where local rules
     # are not merged (Get-LocalRulesOff) blocks nothing there.
-    $blocked = @(); $warnings = @()
+    $blocked = New-Object System.Collections.ArrayList; $warnings = New-Object System.Collections.ArrayList
     foreach ($r in $View) {
         if ($r.Action -ne 'Block' -and $r.Action -ne '4') { continue }
         if (-not $r.Enabled -or -not $r.Inbound) { continue }
@@ -254,13 +254,13 @@ function Get-BlockFindings($View, [int]$Port, $Required, $LocalOff) {
         $where = "inbound TCP $Port on the $($hit -join ', ') profile(s)"
         if (@($r.RemoteAddress) -contains 'Any') {
             if ($r.FromPolicy) {
-                $blocked += "blocked by policy: the group policy firewall rule $who blocks $where. Block rules take precedence over allow rules, and a rule from a GPO cannot be changed or removed locally; change the GPO (Computer Configuration > Windows Settings > Security Settings > Windows Defender Firewall with Advanced Security > Inbound Rules)."
+                [void]$blocked.Add("blocked by policy: the group policy firewall rule $who blocks $where. Block rules take precedence over allow rules, and a rule from a GPO cannot be changed or removed locally; change the GPO (Computer Configuration > Windows Settings > Security Settings > Windows Defender Firewall with Advanced Security > Inbound Rules).")
             } else {
-                $blocked += "blocked: the local firewall rule $who blocks $where. Block rules take precedence over allow rules, so no allow rule can let RDP in while it is enabled. If it is not intended, disable it (Disable-NetFirewallRule -Name '$($r.Name)') and run again."
+                [void]$blocked.Add("blocked: the local firewall rule $who blocks $where. Block rules take precedence over allow rules, so no allow rule can let RDP in while it is enabled. If it is not intended, disable it (Disable-NetFirewallRule -Name '$($r.Name)') and run again.")
             }
         } else {
             $src = 'local'; if ($r.FromPolicy) { $src = 'group policy' }
-            $warnings += "The $src firewall rule $who blocks $where from $(@($r.RemoteAddress) -join ', '); RDP from those addresses stays blocked (block rules win)."
+            [void]$warnings.Add("The $src firewall rule $who blocks $where from $(@($r.RemoteAddress) -join ', '); RDP from those addresses stays blocked (block rules win).")
         }
     }
     return @{ Blocked = $blocked; Warnings = $warnings }

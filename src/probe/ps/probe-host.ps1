@@ -123,7 +123,7 @@ Read-Section 'rdpPortFirewall' {
     }
     $programs = @{}
     $services = @{}
-    $rules = @()
+    $rules = New-Object System.Collections.ArrayList   # not `+=`: a host may have tens of thousands of rules
     if ($ports.Count -gt 0) {
         foreach ($a in @(Get-NetFirewallApplicationFilter -PolicyStore ActiveStore -ErrorAction Stop)) {
             if ($ports.ContainsKey([string]$a.InstanceID)) { $programs[[string]$a.InstanceID] = [string]$a.Program }
@@ -134,7 +134,7 @@ Read-Section 'rdpPortFirewall' {
         foreach ($r in @(Get-NetFirewallRule -PolicyStore ActiveStore -ErrorAction Stop)) {
             $id = [string]$r.Name
             if (-not $ports.ContainsKey($id)) { continue }
-            $rules += , ([ordered]@{
+            [void]$rules.Add([ordered]@{
                     name      = $id
                     enabled   = "$($r.Enabled)" -eq 'True'
                     direction = "$($r.Direction)"
