@@ -3,7 +3,7 @@
 # (playbooks/_shared/prelude.ps1: input, result, rdpfix's protected folder) is inserted after the param block when the
 # step is sent.
 param([Parameter(Mandatory)][string]$InputJson)
-$in = Read-RdpfixInput -Json $InputJson -Steps 'export-profile-keys', 'restore-profile-key' -Parameters 'user'
+$in = Read-RdpfixInput -Json $InputJson -Steps 'export-profile-keys', 'restore-profile-key' -Parameters 'user', 'users'
 
 # ---- Shared by every phase. Facts: docs/windows-facts/profiles.md,
 # ---- shared reference section 6 (ProfileList, KB947215).
@@ -91,6 +91,39 @@ function Resolve-ProfileUser([string]$User) {
         }
     }
     return [pscustomobject]@{ user = $User; sid = $sid; names = $names; main = $main; bak = $bak }
+}
+
+function Resolve-ProfileTargets {
+    # Every user to repair: the user parameter and the users list (a diagnosis names every affected SID), each
+    # resolved once; two names for the same SID are one target.
+    $given = @()
+    foreach ($n in 'user', 'users') {
+        if ($in.parameters.PSObject.Properties[$n]) { $given += @($in.parameters.$n | Where-Object { $null -ne $_ } | ForEach-Object { [string]$_ }) }
+    }
+    $given = @($given | Where-Object { $_ -ne '' })
+    if ($given.Count -eq 0) { throw "fix-user-profile needs the user parameter (or users): whose profile to repair." }
+    $targets = New-Object System.Collections.ArrayList
+    $seen = @{}
+    foreach ($u in $given) {
+        $t = Resolve-ProfileUser $u
+        if ($seen.ContainsKey($t.sid)) { continue }
+        $seen[$t.sid] = $true
+        [void]$targets.Add($t)
+    }
+    return , $targets.ToArray()
+}
+
+function Join-PerTarget($Items) {
+    # One user: its result as it is; several: { profiles: [...] } in the order given.
+    $list = @($Items)
+    if ($list.Count -eq 1) { return $list[0] }
+    return [ordered]@{ profiles = $list }
+}
+
+function Get-CheckpointItems($Cp) {
+    # The restore step's checkpoint: one user's keys, or { profiles: [...] } for several.
+    if ($null -ne $Cp -and $Cp.PSObject.Properties['profiles']) { return , @($Cp.profiles) }
+    return , @($Cp)
 }
 
 function Get-UserSessions([string[]]$Names) {
@@ -184,7 +217,14 @@ function Get-KeyTree([string]$Path) {
 if ($in.phase -eq 'check') { . {
 # Read-only. Which KB947215 case the user's ProfileList entries are in, whether the repair can run (the user logged
 # off, the backed-up folder present), and what each step would change.
-$target = Resolve-ProfileUser ([string]$in.parameters.user)
+$describe = {
+    param($info)
+    if ($null -eq $info) { return $null }
+    return [ordered]@{ key = $info.key; profileImagePath = $info.profileImagePath; state = $info.state; refCount = $info.refCount }
+}
+$place = Get-BackupPlace ([string]$in.runId)
+$results = @()
+foreach ($target in (Resolve-ProfileTargets)) {
 $case = Get-ProfileCase $target
 $repair = @('both', 'bak-only') -contains $case
 $blocked = $null
@@ -195,13 +235,7 @@ if ($repair -or $case -eq 'temp-no-backup') {
     if ($null -eq $blocked) { $blocked = Get-RepairBlock $target $case }
     if ($null -ne $blocked) { $blocked = "blocked: $blocked" }
 }
-$describe = {
-    param($info)
-    if ($null -eq $info) { return $null }
-    return [ordered]@{ key = $info.key; profileImagePath = $info.profileImagePath; state = $info.state; refCount = $info.refCount }
-}
 if ($in.step -eq 'export-profile-keys') {
-    $place = Get-BackupPlace ([string]$in.runId)
     # A backup folder someone else made (ordinary users may create folders under ProgramData) is refused.
     if ($repair -and $null -eq $blocked) { $blocked = Get-RdpfixFolderRefusal -Relative $place.relative }
     $want = @(@($target.main, $target.bak) | Where-Object { $null -ne $_ } | ForEach-Object { "$($place.folder)\$($_.key).reg" })
@@ -234,6 +268,19 @@ if ($in.step -eq 'export-profile-keys') {
     }
 }
 if ($case -eq 'temp-no-backup') { $result.compliant = $false }
+$results += , $result
+}
+# Every affected user, not only the first: compliant when all are; blocked when any is (the reasons joined).
+$reasons = @($results | Where-Object { $null -ne $_.blocked } | ForEach-Object { [string]$_.blocked })
+$blockedAll = $null
+if ($reasons.Count -gt 0) { $blockedAll = ($reasons -join ' ') }
+$result = [ordered]@{
+    compliant = (@($results | Where-Object { -not $_.compliant }).Count -eq 0)
+    blocked   = $blockedAll
+    before    = (Join-PerTarget @($results | ForEach-Object { $_.before }))
+    after     = (Join-PerTarget @($results | ForEach-Object { $_.after }))
+    warnings  = @($results | ForEach-Object { $_.warnings } | Where-Object { $_ })
+}
 Write-RdpfixResult $result
 } }
 
@@ -251,14 +298,16 @@ if ($in.step -eq 'export-profile-keys') {
 } else {
     # Both keys exactly (every value's name, kind and data, and any subkeys), so undo restores them without the
     # .reg files; the SID and names so undo needs nothing else.
-    $target = Resolve-ProfileUser ([string]$in.parameters.user)
-    $state = [ordered]@{
-        sid        = $target.sid
-        user       = $target.user
-        names      = @($target.names)
-        profileKey = (Get-KeyTree "$ProfileList\$($target.sid)")
-        backupKey  = (Get-KeyTree "$ProfileList\$($target.sid).bak")
-    }
+    $targets = Resolve-ProfileTargets
+    $state = Join-PerTarget @($targets | ForEach-Object {
+            [ordered]@{
+                sid        = $_.sid
+                user       = $_.user
+                names      = @($_.names)
+                profileKey = (Get-KeyTree "$ProfileList\$($_.sid)")
+                backupKey  = (Get-KeyTree "$ProfileList\$($_.sid).bak")
+            }
+        })
 }
 Write-RdpfixResult ([ordered]@{ state = $state; warnings = @() }) -Depth 20
 } }
@@ -273,11 +322,11 @@ function Invoke-RegExport([string]$Key, [string]$File) {
 }
 
 if ($in.step -eq 'export-profile-keys') {
-    $target = Resolve-ProfileUser ([string]$in.parameters.user)
+    $targets = Resolve-ProfileTargets
     $place = Get-BackupPlace ([string]$in.runId)
     [void](Initialize-RdpfixFolder -Relative $place.relative)
     $files = @()
-    foreach ($info in @($target.main, $target.bak)) {
+    foreach ($info in @($targets | ForEach-Object { $_.main; $_.bak })) {
         if ($null -eq $info) { continue }
         $file = "$($place.folder)\$($info.key).reg"
         Invoke-RegExport "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\$($info.key)" $file
@@ -290,14 +339,18 @@ if ($in.step -eq 'export-profile-keys') {
 # KB947215: with <SID> and <SID>.bak, the <SID> key (the temporary profile) goes and <SID>.bak becomes <SID>; with
 # only <SID>.bak it is renamed. Then State = 0 and RefCount = 0 (DWORD) on the restored key. The checkpoint holds
 # both keys exactly, and the previous step exported them to .reg files.
-$cp = $in.checkpoint
+$items = Get-CheckpointItems $in.checkpoint
+# Every user is checked before the first change: all of them are repaired, or none.
+foreach ($cp in $items) {
+    if ([string]$cp.sid -notmatch '^S-1-5-21(-\d{1,10}){4}$') { throw "fix-user-profile: the checkpoint holds no SID; nothing was changed." }
+    $block = Get-LogonBlock ([pscustomobject]@{ user = [string]$cp.user; sid = [string]$cp.sid; names = @($cp.names) })
+    if ($null -ne $block) { throw "fix-user-profile: $block Nothing was changed." }
+}
+$changed = $false
+foreach ($cp in $items) {
 $sid = [string]$cp.sid
-if ($sid -notmatch '^S-1-5-21(-\d{1,10}){4}$') { throw "fix-user-profile: the checkpoint holds no SID; nothing was changed." }
-$block = Get-LogonBlock ([pscustomobject]@{ user = [string]$cp.user; sid = $sid; names = @($cp.names) })
-if ($null -ne $block) { throw "fix-user-profile: $block Nothing was changed." }
 $main = "$ProfileList\$sid"
 $bak = "$ProfileList\$sid.bak"
-$changed = $false
 if (Test-Path -LiteralPath $bak) {
     if (Test-Path -LiteralPath $main) { Remove-Item -LiteralPath $main -Recurse -Force; $changed = $true }
     Rename-Item -LiteralPath $bak -NewName $sid
@@ -310,6 +363,7 @@ foreach ($name in 'State', 'RefCount') {
         $changed = $true
     }
 }
+}
 Write-RdpfixResult ([ordered]@{ changed = $changed; rebootRequired = $false; warnings = @('the user gets the restored profile at the next logon (KB947215 recommends a restart)') })
 } }
 
@@ -317,10 +371,10 @@ Write-RdpfixResult ([ordered]@{ changed = $changed; rebootRequired = $false; war
 elseif ($in.phase -eq 'verify') { . {
 if ($in.step -eq 'export-profile-keys') {
     # A .reg file (regedit 5 format) for each of the user's ProfileList keys.
-    $target = Resolve-ProfileUser ([string]$in.parameters.user)
+    $targets = Resolve-ProfileTargets
     $place = Get-BackupPlace ([string]$in.runId)
     $problems = @()
-    foreach ($info in @($target.main, $target.bak)) {
+    foreach ($info in @($targets | ForEach-Object { $_.main; $_.bak })) {
         if ($null -eq $info) { continue }
         $file = "$($place.folder)\$($info.key).reg"
         if (-not (Test-Path -LiteralPath $file)) { $problems += "$file is missing"; continue }
@@ -337,8 +391,9 @@ if ($null -eq $cp) {
     Write-RdpfixResult ([ordered]@{ ok = $false; reason = 'no checkpoint to verify against'; warnings = @() })
     return
 }
-$sid = [string]$cp.sid
 $problems = @()
+foreach ($cp in (Get-CheckpointItems $cp)) {
+$sid = [string]$cp.sid
 $main = Get-ProfileKeyInfo $sid
 if ($null -ne (Get-ProfileKeyInfo "$sid.bak")) { $problems += "ProfileList\$sid.bak still exists" }
 if ($null -eq $main) {
@@ -351,6 +406,7 @@ if ($null -eq $main) {
     elseif (-not (Test-Path -LiteralPath $main.expandedPath)) { $problems += "the profile folder $($main.expandedPath) does not exist" }
     if ($main.state -ne 0) { $problems += "State is $($main.state), expected 0" }
     if ($main.refCount -ne 0) { $problems += "RefCount is $($main.refCount), expected 0" }
+}
 }
 Write-RdpfixResult ([ordered]@{ ok = ($problems.Count -eq 0); reason = ($problems -join '; '); warnings = @() })
 } }
@@ -445,17 +501,23 @@ function Test-KeyTree([string]$Path, $Tree) {
     return (ConvertTo-Json -InputObject $now -Depth 20 -Compress) -ceq (ConvertTo-Json -InputObject $Tree -Depth 20 -Compress)
 }
 
-$sid = [string]$cp.sid
-if ($sid -notmatch '^S-1-5-21(-\d{1,10}){4}$') { throw "fix-user-profile: the checkpoint holds no SID; nothing was changed." }
-$main = "$ProfileList\$sid"
-$bak = "$ProfileList\$sid.bak"
-$pending = @(@(@($bak, $cp.backupKey), @($main, $cp.profileKey)) | Where-Object { -not (Test-KeyTree $_[0] $_[1]) })
-if ($pending.Count -gt 0) {
+# Newest first is not needed here: each user's keys are independent. Every block is checked before any write.
+$work = @()
+foreach ($item in (Get-CheckpointItems $cp)) {
+    $sid = [string]$item.sid
+    if ($sid -notmatch '^S-1-5-21(-\d{1,10}){4}$') { throw "fix-user-profile: the checkpoint holds no SID; nothing was changed." }
+    $main = "$ProfileList\$sid"
+    $bak = "$ProfileList\$sid.bak"
+    $pending = @(@(@($bak, $item.backupKey), @($main, $item.profileKey)) | Where-Object { -not (Test-KeyTree $_[0] $_[1]) })
+    if ($pending.Count -eq 0) { continue }
     # Never rewrite the ProfileList entry of a loaded profile (reference 6.5: only while the user is logged off).
-    $block = Get-LogonBlock ([pscustomobject]@{ user = [string]$cp.user; sid = $sid; names = @($cp.names) })
+    $block = Get-LogonBlock ([pscustomobject]@{ user = [string]$item.user; sid = $sid; names = @($item.names) })
     if ($null -ne $block) { throw "fix-user-profile: cannot restore ProfileList\$sid now: $block" }
+    $work += , @($bak, $item.backupKey, $main, $item.profileKey)
+}
+foreach ($w in $work) {
     # The backup first: the real profile's entry is never missing from both keys at once.
-    foreach ($pair in @(@($bak, $cp.backupKey), @($main, $cp.profileKey))) {
+    foreach ($pair in @(@($w[0], $w[1]), @($w[2], $w[3]))) {
         $path = $pair[0]; $tree = $pair[1]
         if ($null -eq $tree) {
             if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $path -Recurse -Force; $changed = $true }

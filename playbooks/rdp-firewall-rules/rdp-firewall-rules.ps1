@@ -6,6 +6,9 @@
 #                     an enabled inbound allow rule of the active store (reference 4.6).
 # Block rules win over allow rules (MS-FASP 2.2.34), so an enabled block rule on the RDP port stops the step.
 # Rules that come from group policy live in the GPO store, visible in ActiveStore only, and cannot be changed locally.
+# Where group policy says "Apply local firewall rules: No" for a profile (AllowLocalFirewallRules False in the
+# ActiveStore), only its own rules are in effect there: local rules are listed but do nothing, so the step is blocked by
+# policy unless a group policy rule admits the port (docs/windows-facts/network-firewall-sessions-tasks.md section 2).
 # One script for every phase and step (the engine passes $in.phase and $in.step); the shared prelude
 # (playbooks/_shared/prelude.ps1) is inserted after the param block when the step is sent.
 param([Parameter(Mandatory)][string]$InputJson)
@@ -149,7 +152,9 @@ function Get-RdpPort {
 if ($in.phase -eq 'check' -or $in.phase -eq 'verify') { . {
 function Get-FirewallView {
     # Every rule of the active store (local and group policy) with its filters, joined on InstanceID: one bulk
-    # query per class instead of one association per rule.
+    # query per class instead of one association per rule. Hosts can hold tens of thousands of rules, so this is
+    # linear: a List (never `$array +=`, which copies the array on every add), hashtable joins, and the profile names
+    # of each distinct Profile value worked out once.
     $index = @{}
     foreach ($kind in @('Port', 'Address', 'Application', 'Service')) {
         $map = @{}
@@ -161,26 +166,56 @@ function Get-FirewallView {
         foreach ($f in $items) { $id = [string]$f.InstanceID; if (-not $map.ContainsKey($id)) { $map[$id] = $f } }
         $index[$kind] = $map
     }
-    $view = @()
+    $profileNames = @{}
+    $view = New-Object System.Collections.Generic.List[object]
     foreach ($r in @(Get-NetFirewallRule -PolicyStore ActiveStore -ErrorAction Stop)) {
         $id = [string]$r.Name
         $port = $index['Port'][$id]; $addr = $index['Address'][$id]; $app = $index['Application'][$id]; $svc = $index['Service'][$id]
         $protocol = 'Any'; $localPort = @('Any'); $remote = @('Any'); $program = 'Any'; $service = 'Any'
-        if ($null -ne $port) { $protocol = [string]$port.Protocol; $localPort = @(@($port.LocalPort) | ForEach-Object { [string]$_ }) }
-        if ($null -ne $addr) { $remote = @(@($addr.RemoteAddress) | ForEach-Object { [string]$_ } | Where-Object { $_ -ne '' }); if ($remote.Count -eq 0) { $remote = @('Any') } }
+        # Loops, not pipelines: this runs once per rule.
+        if ($null -ne $port) {
+            $protocol = [string]$port.Protocol
+            $localPort = @(); foreach ($x in @($port.LocalPort)) { $localPort += [string]$x }
+        }
+        if ($null -ne $addr) {
+            $remote = @(); foreach ($x in @($addr.RemoteAddress)) { if ([string]$x -ne '') { $remote += [string]$x } }
+            if ($remote.Count -eq 0) { $remote = @('Any') }
+        }
         if ($null -ne $app -and [string]$app.Program -ne '') { $program = [string]$app.Program }
         if ($null -ne $svc -and [string]$svc.Service -ne '') { $service = [string]$svc.Service }
-        $view += [pscustomobject]@{
+        $profileKey = [string]$r.Profile
+        if (-not $profileNames.ContainsKey($profileKey)) { $profileNames[$profileKey] = @(ConvertTo-ProfileNames $r.Profile) }
+        $view.Add([pscustomobject]@{
             Name = $id; DisplayName = [string]$r.DisplayName
             Enabled = ([string]$r.Enabled -eq 'True' -or [string]$r.Enabled -eq '1')
             Inbound = ([string]$r.Direction -eq 'Inbound' -or [string]$r.Direction -eq '1')
             Action = [string]$r.Action
-            Profiles = @(ConvertTo-ProfileNames $r.Profile)
+            Profiles = $profileNames[$profileKey]
             FromPolicy = ([string]$r.PolicyStoreSourceType -eq 'GroupPolicy' -or [string]$r.PolicyStoreSourceType -eq '2')
             Protocol = $protocol; LocalPort = $localPort; RemoteAddress = $remote; Program = $program; Service = $service
-        }
+        })
     }
-    return , $view
+    return , $view.ToArray()
+}
+
+function Get-LocalRulesOff($FwProfiles) {
+    # The firewall profiles on which local rules are not in effect: group policy's "Apply local firewall rules: No"
+    # (AllowLocalPolicyMerge 0 under HKLM\SOFTWARE\Policies\Microsoft\WindowsFirewall\<Profile>, MS-GPFAS 2.2.3.13)
+    # shows as AllowLocalFirewallRules False in the ActiveStore (GpoBoolean: False 0, True 1, NotConfigured 2).
+    # Facts: docs/windows-facts/network-firewall-sessions-tasks.md section 2.
+    $off = @{}
+    foreach ($p in @($FwProfiles)) {
+        $v = [string]$p.AllowLocalFirewallRules
+        if ($v -eq 'False' -or $v -eq '0') { $off[[string]$p.Name] = $true }
+    }
+    return $off
+}
+
+function Test-InEffect($Rule, [string]$Profile, $LocalOff) {
+    # Whether the rule applies to traffic on that profile: it covers the profile, and it is a group policy rule or
+    # local rules are merged there.
+    if (-not (Test-ProfileCovers $Rule.Profiles $Profile)) { return $false }
+    return ($Rule.FromPolicy -or -not $LocalOff.ContainsKey($Profile))
 }
 
 function Test-PortCovered($LocalPort, [int]$Port) {
@@ -203,40 +238,42 @@ function Test-TouchesRdp($Rule, [int]$Port) {
     return $true
 }
 
-function Get-BlockFindings($View, [int]$Port, $Required) {
+function Get-BlockFindings($View, [int]$Port, $Required, $LocalOff) {
     # Enabled inbound block rules on the RDP port for a required profile: a full block (any remote address) stops
-    # the step; one limited to some remote addresses is a warning.
-    $blocked = @(); $warnings = @()
+    # the step; one limited to some remote addresses is a warning. A local block rule on a profile where local rules
+    # are not merged (Get-LocalRulesOff) blocks nothing there.
+    $blocked = New-Object System.Collections.ArrayList; $warnings = New-Object System.Collections.ArrayList
     foreach ($r in $View) {
         if ($r.Action -ne 'Block' -and $r.Action -ne '4') { continue }
+        if (-not $r.Enabled -or -not $r.Inbound) { continue }
         if (-not (Test-TouchesRdp $r $Port)) { continue }
-        $hit = @($Required | Where-Object { Test-ProfileCovers $r.Profiles $_ })
-        if ($Required.Count -eq 0) { $hit = @($r.Profiles) }
+        $hit = @($Required | Where-Object { Test-InEffect $r $_ $LocalOff })
+        if ($Required.Count -eq 0) { $hit = @($r.Profiles | Where-Object { $r.FromPolicy -or -not $LocalOff.ContainsKey($_) }) }
         if ($hit.Count -eq 0) { continue }
         $who = "'$($r.DisplayName)' ($($r.Name))"
         $where = "inbound TCP $Port on the $($hit -join ', ') profile(s)"
         if (@($r.RemoteAddress) -contains 'Any') {
             if ($r.FromPolicy) {
-                $blocked += "blocked by policy: the group policy firewall rule $who blocks $where. Block rules take precedence over allow rules, and a rule from a GPO cannot be changed or removed locally; change the GPO (Computer Configuration > Windows Settings > Security Settings > Windows Defender Firewall with Advanced Security > Inbound Rules)."
+                [void]$blocked.Add("blocked by policy: the group policy firewall rule $who blocks $where. Block rules take precedence over allow rules, and a rule from a GPO cannot be changed or removed locally; change the GPO (Computer Configuration > Windows Settings > Security Settings > Windows Defender Firewall with Advanced Security > Inbound Rules).")
             } else {
-                $blocked += "blocked: the local firewall rule $who blocks $where. Block rules take precedence over allow rules, so no allow rule can let RDP in while it is enabled. If it is not intended, disable it (Disable-NetFirewallRule -Name '$($r.Name)') and run again."
+                [void]$blocked.Add("blocked: the local firewall rule $who blocks $where. Block rules take precedence over allow rules, so no allow rule can let RDP in while it is enabled. If it is not intended, disable it (Disable-NetFirewallRule -Name '$($r.Name)') and run again.")
             }
         } else {
             $src = 'local'; if ($r.FromPolicy) { $src = 'group policy' }
-            $warnings += "The $src firewall rule $who blocks $where from $(@($r.RemoteAddress) -join ', '); RDP from those addresses stays blocked (block rules win)."
+            [void]$warnings.Add("The $src firewall rule $who blocks $where from $(@($r.RemoteAddress) -join ', '); RDP from those addresses stays blocked (block rules win).")
         }
     }
     return @{ Blocked = $blocked; Warnings = $warnings }
 }
 
-function Get-BuiltinRule([string]$Name, $View) {
+function Get-BuiltinRule([string]$Name, $Named) {
     # The built-in rule as the local (persistent) store has it; or its group policy copy; or nothing.
     $r = @(Get-NetFirewallRule -Name $Name -ErrorAction SilentlyContinue)
     if ($r.Count -gt 0) {
         $af = Get-NetFirewallAddressFilter -AssociatedNetFirewallRule $r[0] -ErrorAction Stop
         return [pscustomobject]@{ Name = $Name; Exists = $true; FromPolicy = $false; Enabled = ([string]$r[0].Enabled -eq 'True' -or [string]$r[0].Enabled -eq '1'); Profiles = @(ConvertTo-ProfileNames $r[0].Profile); RemoteAddress = @(ConvertTo-AddressList $af.RemoteAddress) }
     }
-    $g = @($View | Where-Object { $_.Name -eq $Name -and $_.FromPolicy })
+    $g = @(@($Named[$Name]) | Where-Object { $null -ne $_ -and $_.FromPolicy })
     if ($g.Count -gt 0) {
         return [pscustomobject]@{ Name = $Name; Exists = $false; FromPolicy = $true; Enabled = $g[0].Enabled; Profiles = @($g[0].Profiles); RemoteAddress = @($g[0].RemoteAddress) }
     }
@@ -264,15 +301,44 @@ function Test-RuleSatisfies($Rule, $Required, $Scope) {
 $scope = Get-RequestedScope
 $required = Get-RequiredProfiles
 $view = Get-FirewallView
+$named = @{}
+foreach ($v in $view) {
+    if ($BuiltinNames -notcontains $v.Name -and $v.Name -ne $CustomName) { continue }
+    if (-not $named.ContainsKey($v.Name)) { $named[$v.Name] = New-Object System.Collections.ArrayList }
+    [void]$named[$v.Name].Add($v)
+}
+$fwProfiles = @(Get-NetFirewallProfile -PolicyStore ActiveStore -ErrorAction Stop)
+$localOff = Get-LocalRulesOff $fwProfiles
 $warnings = New-Object System.Collections.ArrayList
 $blockedReasons = New-Object System.Collections.ArrayList
 if ($required.Count -eq 0) { [void]$warnings.Add("No connected network has a connection profile, so 'active' names no firewall profile; only the rules' Enabled state (and scope) is checked.") }
 
+function Get-PolicyAdmits([int]$Port, [string]$Profile) {
+    # Whether TCP <Port> gets in on a profile where local rules are not merged: the profile's firewall is off or
+    # admits by default, or an enabled group policy allow rule covers it (and no policy block rule: that is
+    # Get-BlockFindings' verdict).
+    $fp = @($fwProfiles | Where-Object { [string]$_.Name -eq $Profile })
+    if ($fp.Count -gt 0 -and ([string]$fp[0].Enabled -eq 'False' -or [string]$fp[0].DefaultInboundAction -eq 'Allow')) { return $true }
+    foreach ($r in $view) {
+        if (-not $r.FromPolicy -or -not $r.Enabled -or -not $r.Inbound) { continue }
+        if ($r.Action -ne 'Allow' -and $r.Action -ne '2') { continue }
+        if ((Test-TouchesRdp $r $Port) -and (Test-ProfileCovers $r.Profiles $Profile)) { return $true }
+    }
+    return $false
+}
+
+function Get-PolicyOverride([int]$Port, [string]$What) {
+    # The blocked-by-policy finding when a required profile ignores local rules and nothing from policy admits the port.
+    $lost = @($required | Where-Object { $localOff.ContainsKey($_) -and -not (Get-PolicyAdmits $Port $_) })
+    if ($lost.Count -eq 0) { return $null }
+    return "blocked by policy: group policy sets 'Apply local firewall rules' to No for the $($lost -join ', ') profile(s) (AllowLocalFirewallRules False in the ActiveStore; AllowLocalPolicyMerge 0 under HKLM\SOFTWARE\Policies\Microsoft\WindowsFirewall), so local rules - $What included - are not in effect there, and no group policy rule admits TCP $Port. A local rule cannot fix this: admit RDP in the GPO (an inbound rule, or 'Windows Firewall: Allow inbound Remote Desktop exceptions'), or let it apply local rules."
+}
+
 if ($in.step -eq 'builtin-rules') {
-    $rules = @($BuiltinNames | ForEach-Object { Get-BuiltinRule $_ $view })
+    $rules = @($BuiltinNames | ForEach-Object { Get-BuiltinRule $_ $named })
     $tcp = $rules[0]
     $port = 3389
-    $tcpView = @($view | Where-Object { $_.Name -eq $tcp.Name })
+    $tcpView = @(@($named[$tcp.Name]) | Where-Object { $null -ne $_ })
     if ($tcpView.Count -gt 0) { foreach ($p in $tcpView[0].LocalPort) { if ([string]$p -match '^\d+$') { $port = [int]$p; break } } }
     $compliant = $true
     $beforeRules = @(); $afterRules = @()
@@ -300,15 +366,20 @@ if ($in.step -eq 'builtin-rules') {
         elseif (@($r.RemoteAddress) -notcontains 'Any') { [void]$warnings.Add("$($r.Name) admits only $(@($r.RemoteAddress) -join ', '); pass remoteAddresses to change that scope.") }
         $afterRules += $next
         if (-not $ok) { $compliant = $false }
+        # An enabled local rule is not enough where group policy does not merge local rules.
+        $override = Get-PolicyOverride $port "the local rule $($r.Name)"
+        if ($null -ne $override) {
+            if ($isTcp) { [void]$blockedReasons.Add($override) } else { [void]$warnings.Add($override) }
+        }
     }
-    $blocks = Get-BlockFindings $view $port $required
+    $blocks = Get-BlockFindings $view $port $required $localOff
     foreach ($b in $blocks.Blocked) { [void]$blockedReasons.Add($b) }
     foreach ($w in $blocks.Warnings) { [void]$warnings.Add($w) }
     $before = [ordered]@{ profiles = @($required); rules = @($beforeRules) }
     $after = [ordered]@{ profiles = @($required); rules = @($afterRules) }
 } else {
     $port = Get-RdpPort
-    $own = @($view | Where-Object { $_.Name -eq $CustomName -and -not $_.FromPolicy })
+    $own = @(@($named[$CustomName]) | Where-Object { $null -ne $_ -and -not $_.FromPolicy })
     $ownState = $null
     if ($own.Count -gt 0) { $ownState = [ordered]@{ name = $CustomName; enabled = $own[0].Enabled; localPort = @($own[0].LocalPort); profile = (Get-ProfileText $own[0].Profiles); remoteAddress = @($own[0].RemoteAddress) } }
     if ($port -eq 3389) {
@@ -317,11 +388,16 @@ if ($in.step -eq 'builtin-rules') {
         $after = $before
     } else {
         # Which required profiles already let TCP <port> in: the profile's firewall is off, its default inbound
-        # action is Allow, or an enabled inbound allow rule covers the port (and the requested scope).
-        $fwProfiles = @(Get-NetFirewallProfile -PolicyStore ActiveStore -ErrorAction Stop)
-        $allows = @($view | Where-Object { ($_.Action -eq 'Allow' -or $_.Action -eq '2') -and (Test-TouchesRdp $_ $port) })
-        if ($null -ne $scope -and @($scope) -notcontains 'Any') {
-            $allows = @($allows | Where-Object { $ra = @($_.RemoteAddress); ($ra -contains 'Any') -or (Test-SameAddresses $ra $scope) })
+        # action is Allow, or an enabled inbound allow rule in effect there covers the port (and the requested scope).
+        $allows = New-Object System.Collections.ArrayList
+        foreach ($r in $view) {
+            if (-not $r.Enabled -or -not $r.Inbound -or ($r.Action -ne 'Allow' -and $r.Action -ne '2')) { continue }
+            if (-not (Test-TouchesRdp $r $port)) { continue }
+            if ($null -ne $scope -and @($scope) -notcontains 'Any') {
+                $ra = @($r.RemoteAddress)
+                if (-not (($ra -contains 'Any') -or (Test-SameAddresses $ra $scope))) { continue }
+            }
+            [void]$allows.Add($r)
         }
         $admitted = @()
         $check = $required
@@ -330,7 +406,7 @@ if ($in.step -eq 'builtin-rules') {
             $fp = @($fwProfiles | Where-Object { [string]$_.Name -eq $p })
             $open = $false
             if ($fp.Count -gt 0 -and ([string]$fp[0].Enabled -eq 'False' -or [string]$fp[0].DefaultInboundAction -eq 'Allow')) { $open = $true }
-            if (@($allows | Where-Object { Test-ProfileCovers $_.Profiles $p }).Count -gt 0) { $open = $true }
+            if (@($allows | Where-Object { Test-InEffect $_ $p $localOff }).Count -gt 0) { $open = $true }
             if ($open) { $admitted += $p }
         }
         if ($required.Count -eq 0) { $compliant = ($admitted.Count -gt 0) } else { $compliant = ($admitted.Count -eq $required.Count) }
@@ -341,7 +417,12 @@ if ($in.step -eq 'builtin-rules') {
         $before = [ordered]@{ portNumber = $port; profiles = @($required); admittedOn = @($admitted); rule = $ownState }
         $after = [ordered]@{ portNumber = $port; profiles = @($required); admittedOn = @($check); rule = $desired }
         if ($compliant) { $after = $before }
-        $blocks = Get-BlockFindings $view $port $required
+        else {
+            # The rule apply would add is local: where local rules are not merged it would change nothing.
+            $override = Get-PolicyOverride $port "the rule $CustomName that this step would add"
+            if ($null -ne $override) { [void]$blockedReasons.Add($override) }
+        }
+        $blocks = Get-BlockFindings $view $port $required $localOff
         foreach ($b in $blocks.Blocked) { [void]$blockedReasons.Add($b) }
         foreach ($w in $blocks.Warnings) { [void]$warnings.Add($w) }
     }

@@ -2,7 +2,7 @@
 # reading below exists once. Each phase runs in this script's scope (dot-sourced). The shared prelude
 # (playbooks/_shared/prelude.ps1) is inserted after the param block when the step is sent.
 param([Parameter(Mandatory)][string]$InputJson)
-$in = Read-RdpfixInput -Json $InputJson -Steps 'log-off-disconnected' -Parameters 'users', 'idleMinutes'
+$in = Read-RdpfixInput -Json $InputJson -Steps 'log-off-disconnected' -Parameters 'users', 'idleMinutes', 'logoffWaitSeconds'
 
 # ---- Shared by every phase ----
 function Get-StuckSessions {
@@ -45,22 +45,34 @@ Write-RdpfixResult ([ordered]@{
 } }
 
 elseif ($in.phase -eq 'apply') { . {
-# logoff <id>; a session that is still there afterwards (a hung one) is reset (reference 2.1, 2.4). logoff and
-# rwinsta always get an explicit ID: without one, logoff logs off the caller's own session.
-$done = @()
-$warnings = @()
+# logoff <id> for each session first; a session that is still there once logoffWaitSeconds have passed on the host
+# clock (a hung one) is reset (reference 2.1, 2.4). logoff returns before the session is gone (it does not wait for
+# the logoff to finish: docs/windows-facts/network-firewall-sessions-tasks.md section 3), so the script polls before
+# it resets anything. logoff and rwinsta always get an explicit ID: without one, logoff logs off the caller's own session.
+$done = New-Object System.Collections.ArrayList
+$warnings = New-Object System.Collections.ArrayList
+$said = @{}
 foreach ($s in (Get-StuckSessions $in.parameters)) {
     $ErrorActionPreference = 'Continue'
-    $out = @(logoff ([string]$s.id) 2>&1 | ForEach-Object { "$_" })
-    $remaining = Get-StuckSessions ([pscustomobject]@{ idleMinutes = 0; users = @($s.user) })
-    $still = @($remaining | Where-Object { $_.id -eq $s.id })
-    if ($still.Count -gt 0) {
-        $warnings += "session $($s.id) ($($s.user)) survived logoff ($($out -join ' ')); reset with rwinsta"
-        $out = @(rwinsta ([string]$s.id) 2>&1 | ForEach-Object { "$_" })
-    }
-    $done += , ([ordered]@{ user = $s.user; id = $s.id })
+    $said[[string]$s.id] = (@(logoff ([string]$s.id) 2>&1 | ForEach-Object { "$_" }) -join ' ')
+    [void]$done.Add([ordered]@{ user = $s.user; id = $s.id })
 }
-Write-RdpfixResult ([ordered]@{ changed = ($done.Count -gt 0); loggedOff = $done; warnings = $warnings })
+# One bound for all of them, on the host's clock: the wait never exceeds logoffWaitSeconds however many there are.
+$deadline = (Get-Date).AddSeconds([int]$in.parameters.logoffWaitSeconds)
+$left = @()
+while ($true) {
+    $listed = @{}
+    foreach ($r in (Get-StuckSessions ([pscustomobject]@{ idleMinutes = 0; users = @() }))) { $listed[[string]$r.id] = $true }
+    $left = @($done | Where-Object { $listed.ContainsKey([string]$_.id) })
+    if ($left.Count -eq 0 -or (Get-Date) -ge $deadline) { break }
+    Start-Sleep -Milliseconds 250
+}
+foreach ($s in $left) {
+    [void]$warnings.Add("session $($s.id) ($($s.user)) was still there $([int]$in.parameters.logoffWaitSeconds) s after logoff ($($said[[string]$s.id])); reset with rwinsta")
+    $ErrorActionPreference = 'Continue'
+    $null = @(rwinsta ([string]$s.id) 2>&1 | ForEach-Object { "$_" })
+}
+Write-RdpfixResult ([ordered]@{ changed = ($done.Count -gt 0); loggedOff = @($done); warnings = @($warnings) })
 } }
 
 elseif ($in.phase -eq 'verify') { . {

@@ -131,9 +131,9 @@ export function assess(data: ProbeData, view: ControllerView = {}): Assessment {
   const temp = profiles.filter((p) => /\\TEMP(\.[^\\]*)?$/i.test(String(p.path)));
   const profileEvents = eventsOf(PROVIDER.profiles, [1511, 1515]);
   if (bak.length || temp.length) {
-    // The playbook repairs one named user: the first affected SID (the evidence names every one).
-    const sid = String((bak[0] ?? temp[0])!.key).replace(/\.bak$/, '');
-    add({ cause: 'profile-corrupt', confidence: profileEvents.length ? 'high' : 'medium', playbook: 'fix-user-profile', parameters: { user: sid },
+    // Every affected SID is repaired: the first as the user, all of them in users (the playbook merges the two).
+    const sids = [...new Set([...bak, ...temp].map((p) => String(p.key).replace(/\.bak$/, '')))];
+    add({ cause: 'profile-corrupt', confidence: profileEvents.length ? 'high' : 'medium', playbook: 'fix-user-profile', parameters: { user: sids[0]!, users: sids },
       evidence: [...bak.map((p) => `ProfileList has ${p.key}`), ...temp.map((p) => `${p.key} points at ${p.path}`), ...summarize(profileEvents)] });
   } else if (profileEvents.length && s.profileList !== undefined) {
     // The log keeps them after the profile was repaired: history, not a cause.
@@ -310,21 +310,33 @@ function firewallByPort(section: Row, categories: string[]): Finding[] {
   const enabledAllow = allow.filter((r) => r.enabled === true);
   const blocks = rules.filter((r) => r.action === 'Block' && r.enabled === true);
   if (!categories.length) return [];
+  // Group policy's "Apply local firewall rules: No" (AllowLocalFirewallRules False in the ActiveStore): on that
+  // profile only group policy rules are in effect, local ones are listed but do nothing (MS-GPFAS 2.2.3.13).
+  const localOff = (c: string) => profiles.find((x) => x.name === profileOf(c))?.allowLocalRules === false;
+  const inEffect = (r: Row, c: string) => covers(String(r.profile), c) && (r.source === 'GroupPolicy' || !localOff(c));
   const admittedOn = categories.filter((c) => {
     const p = profiles.find((x) => x.name === profileOf(c));
     if (p && p.enabled === false) return true;
-    if (blocks.some((b) => covers(String(b.profile), c))) return false;
-    if (enabledAllow.some((a) => covers(String(a.profile), c))) return true;
+    if (blocks.some((b) => inEffect(b, c))) return false;
+    if (enabledAllow.some((a) => inEffect(a, c))) return true;
     return p?.defaultInboundAction === 'Allow';
   });
   if (admittedOn.length) return [];
   const named = (r: Row) => `${r.name}${r.source === 'GroupPolicy' ? ' (group policy)' : ''}`;
-  const coversActive = (r: Row) => categories.some((c) => covers(String(r.profile), c));
+  const coversActive = (r: Row) => categories.some((c) => inEffect(r, c));
   const active = `the active network (${categories.join(', ')})`;
   const blocking = blocks.filter(coversActive);
   if (blocking.length) {
     return [{ cause: 'firewall-blocked', confidence: 'high', playbook: 'rdp-firewall-rules', blockedByPolicy: blocking.some((b) => b.source === 'GroupPolicy'),
       evidence: blocking.map((b) => `the block rule ${named(b)} covers TCP ${port} on ${b.profile}`) }];
+  }
+  const ignoring = categories.filter(localOff);
+  if (ignoring.length) {
+    // No local rule can let RDP in where local rules are not merged: the fix is the GPO's, not the host's.
+    const ignored = enabledAllow.filter((a) => a.source !== 'GroupPolicy' && ignoring.some((c) => covers(String(a.profile), c)));
+    return [{ cause: 'firewall-blocked', confidence: 'high', playbook: 'rdp-firewall-rules', blockedByPolicy: true,
+      evidence: [`group policy sets 'Apply local firewall rules' to No on the ${[...new Set(ignoring.map(profileOf))].join(', ')} profile (AllowLocalFirewallRules False): only group policy rules are in effect there, and none admits TCP ${port}`,
+        ...ignored.map((a) => `the local rule ${a.name} (TCP ${a.localPort}, ${a.profile}) is enabled but not in effect`)] }];
   }
   const disabled = (rs: Row[]) => rs.filter((r) => r.enabled !== true).map((r) => `the rule ${named(r)} (TCP ${r.localPort}, ${r.profile}) is disabled`);
   if (allow.length === 0) {

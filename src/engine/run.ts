@@ -7,6 +7,7 @@ import { JournalWriter, lockRun, newRunId, readRun, removeUnbornRuns } from '../
 import { describeHolder, releaseLease, takeLeases, type HeldLease, type LeaseHolder } from '../journal/leases.js';
 import type { JournalRecord, RunHeader } from '../journal/records.js';
 import { orderPlaybooks, resolveParameters, type Playbook } from '../playbooks/manifest.js';
+import { checkRevertTtls } from './revert-ttls.js';
 import { hostIdentity } from '../transport/targets.js';
 import { VERSION } from '../version.js';
 import type { HostOutput } from '../../machines/host.machine.js';
@@ -119,6 +120,7 @@ export function prepareRun(o: Omit<RunOptions, 'broker' | 'stateDir' | 'mode' | 
   const jobs: HostJob[] = hosts.map((h) => ({ ...jobAddress(h), target: targetFor(h), playbooks: byHost ? ordered.filter((p) => byHost[h.name]!.includes(p.id)) : ordered }));
   const hostParameters = o.hostParameters ? resolveHostParameters(jobs, o.parameters, o.hostParameters) : undefined;
   for (const j of jobs) if (hostParameters?.[j.host]) j.parameters = hostParameters[j.host];
+  checkRevertTtls(jobs, parameters);
 
   return { ordered, parameters, hosts, jobs, hostParameters };
 }

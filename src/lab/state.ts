@@ -55,6 +55,10 @@ export interface LabSession {
   LogonTime: string | null;
   /** Fault: logoff of this session hangs (a stuck session). */
   hung?: boolean;
+  /** Seconds of host time a logged-off session stays listed (logoff returns before it is gone); default 3, 0 = at once. */
+  logoffLingerSeconds?: number;
+  /** Set by logoff: the host time (ISO 8601) at which the session is gone. */
+  logoffDueAt?: string;
 }
 
 export interface LabNetProfile {
@@ -74,6 +78,11 @@ export interface LabFirewallProfile {
   Enabled: boolean;
   DefaultInboundAction: 'NotConfigured' | 'Allow' | 'Block';
   DefaultOutboundAction: 'NotConfigured' | 'Allow' | 'Block';
+  /**
+   * Group policy's "Apply local firewall rules" (AllowLocalPolicyMerge): 'False' = only rules from group policy are in
+   * effect on this profile; local rules stay listed but do nothing. Absent = not configured by policy (merged).
+   */
+  AllowLocalFirewallRules?: 'True' | 'False' | 'NotConfigured';
 }
 
 export interface LabFirewallRule {

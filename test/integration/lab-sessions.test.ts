@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { makeLabHost, runLab } from '../helpers/lab.js';
 import type { LabSession, LabHostState } from '../../src/lab/state.js';
 
@@ -194,6 +194,8 @@ describe('lab logoff / rwinsta', () => {
 
   it('logs off a disconnected session (deleted from state, audited) and refuses 0, console, listeners and unknown IDs', async () => {
     const host = seeded();
+    host.state.sessions.find((x) => x.Id === 3)!.logoffLingerSeconds = 0; // gone at once: this test is about the refusals
+    writeFileSync(host.statePath, JSON.stringify(host.state));
     const [ok, ...refused] = await nativeSteps(host, [['logoff 3 /v', null], ['logoff 0', null], ['logoff 1', null], ['logoff 65536', null], ['logoff 77', null]]);
     expect(ok.code).toBe(0);
     expect(ok.errs).toEqual([]);
@@ -206,6 +208,18 @@ describe('lab logoff / rwinsta', () => {
     });
     expect(refused[3].code).toBe(1);
     expect(host.read().sessions.map((s) => s.Id)).toEqual([0, 1, 2, 65536, 4]);
+  });
+
+  it('a logged-off session stays listed until its logoff finishes on the host clock (3 s by default)', async () => {
+    const host = seeded();
+    const [off, during, , after] = await nativeSteps(host, [['logoff 3', null], ['quser 3', null], ['Move-LabClock -Milliseconds 3000', null], ['quser 3', null]]);
+    expect(off.code).toBe(0);
+    expect(during.lines[1]).toMatch(/^ bob +3  Disc/);
+    expect(after.code).toBe(1);
+    expect(after.errs.map((e) => e.m)).toEqual(['No User exists for 3']);
+    expect(host.read().sessions.map((x) => x.Id)).not.toContain(3);
+    const cmds = readAudit(host.statePath);
+    expect(cmds.map((c) => [c.command, c.detail.effect])).toEqual([['logoff', 'logging off']]);
   });
 
   it('logoff without an ID changes nothing but records the call; a hung session survives logoff, rwinsta removes it', async () => {

@@ -207,6 +207,31 @@ describe('playbook fix-user-profile on the lab', () => {
     expect(host.read()).toEqual(pre);
   });
 
+  it('two corrupt profiles: the diagnosis names both SIDs and the run repairs both (all or nothing); rollback restores both', async () => {
+    // bob's profile broke the same way as carol's (KB947215: <SID> at TEMP, the real one as <SID>.bak).
+    const host = corruptHost((s) => {
+      const bob = Object.keys(s.registry).find((k) => k.startsWith(`${PROFILE_LIST_KEY}\\`) && /C:\\Users\\bob$/.test(String(s.registry[k]!.ProfileImagePath?.data)))!;
+      s.registry[`${bob}.bak`] = { ...s.registry[bob]!, State: { kind: 'DWord', data: 0x8000 }, RefCount: { kind: 'DWord', data: 1 } };
+      s.registry[bob] = { ...s.registry[bob]!, ProfileImagePath: { kind: 'ExpandString', data: 'C:\\Users\\TEMP.001' }, State: { kind: 'DWord', data: 0x0800 } };
+    });
+    const pre = host.read();
+    const broken = () => Object.keys(host.read().registry).filter((k) => k.startsWith(`${PROFILE_LIST_KEY}\\`) && k.endsWith('.bak')).map((k) => k.split('\\').pop()!.replace(/\.bak$/, '')).sort();
+    const sids = broken();
+    expect(sids).toHaveLength(2);
+    const [d] = await diagnoseFleet(labInventory([host]), env.broker, { timeoutMs: 60000 });
+    const finding = d!.findings.find((f) => f.cause === 'profile-corrupt')!;
+    expect([...(finding.parameters!.users as string[])].sort()).toEqual(sids);
+    const plan = (await run([host], 'plan', finding.parameters)).hosts[0]!.results['fix-user-profile']!.plan;
+    expect((plan[1]!.before as { profiles: { sid: string; case: string }[] }).profiles.map((x) => [x.sid, x.case]).sort()).toEqual(sids.map((x) => [x, 'both']));
+    const r = await run([host], 'apply', finding.parameters);
+    expect(r.hosts[0]!.results['fix-user-profile']!.failure).toBeNull();
+    expect(broken()).toEqual([]);
+    for (const sid of sids) expect(profileKey(host, sid)!.State).toEqual({ kind: 'DWord', data: 0 });
+    const back = await rollback(r.runId);
+    expect(back.hosts[0]!.outcome).toBe('rolledBack');
+    expect(host.read()).toEqual(pre);
+  });
+
   it('an unknown user is a clear error, nothing changed', async () => {
     const host = corruptHost();
     const pre = host.read();

@@ -11,10 +11,10 @@ import { applyScenario } from '../../src/lab/scenarios.js';
 import { createRng } from '../../src/lab/rng.js';
 import { RDP_TCP_KEY, TS_POLICY_KEY } from '../../src/lab/base-host.js';
 
-// Only this cause's playbooks (rdp-security-layer orders itself after nla-temporary-disable): the catalogue is not
-// held hostage by other playbooks of playbooks/.
+// Only this cause's playbooks and what rdp-security-layer orders itself after (nla-temporary-disable,
+// machinekeys-repair): the catalogue is not held hostage by other playbooks of playbooks/.
 const own = mkdtempSync(path.join(tmpdir(), 'rdpfix-nla-pb-'));
-for (const id of ['nla-temporary-disable', 'rdp-security-layer']) symlinkSync(path.join(projectRoot(), 'playbooks', id), path.join(own, id));
+for (const id of ['nla-temporary-disable', 'rdp-security-layer', 'machinekeys-repair']) symlinkSync(path.join(projectRoot(), 'playbooks', id), path.join(own, id));
 const env = engineSetup([own]);
 afterAll(() => env.broker.close());
 

@@ -201,6 +201,71 @@ describe('playbook rdp-firewall-rules on the lab', () => {
     expect(host.read()).toEqual(pre);
   });
 
+  describe("when group policy says 'Apply local firewall rules: No' (AllowLocalFirewallRules False in the ActiveStore)", () => {
+    const policyOnly = (s: LabHostState) => { s.firewall.profiles.find((p) => p.Name === 'Private')!.AllowLocalFirewallRules = 'False'; };
+
+    it('the enabled local RDP rules do nothing: check, plan and diagnosis report blocked by policy, and apply changes nothing', async () => {
+      // The network is Private; the built-in rules are enabled, local, and cover Private: compliant to a naive check.
+      const host = makeLabHost(policyOnly, 15);
+      const pre = host.read();
+      const probe = await env.broker.invoke(targetFor(labInventory([host]).hosts[0]!), 'ConvertTo-Json -Compress -InputObject @((Test-LabRdpFirewallOpen -Port 3389), [string]((Get-NetFirewallProfile -Name Private -PolicyStore ActiveStore).AllowLocalFirewallRules), [string]((Get-NetFirewallProfile -Name Private).AllowLocalFirewallRules))', [], { timeoutMs: 60000 });
+      if (!probe.ok) throw new Error(probe.error.message);
+      expect(JSON.parse(probe.data.output[0] as string)).toEqual([false, 'False', 'NotConfigured']);
+
+      const plan = await run([host], 'plan');
+      const entry = plan.hosts[0]!.results[PB]!.plan[0]!;
+      expect(entry.action).toBe('blocked');
+      expect(String(entry.reason)).toMatch(/^blocked by policy: group policy sets 'Apply local firewall rules' to No for the Private profile\(s\) \(AllowLocalFirewallRules False in the ActiveStore.*the local rule RemoteDesktop-UserMode-In-TCP included.*no group policy rule admits TCP 3389/);
+
+      const r = await run([host], 'apply');
+      expect(r.hosts[0]!.results[PB]!.failure).toMatchObject({ step: 'builtin-rules', phase: 'blocked' });
+      expect(host.read()).toEqual(pre);
+      expect(audit(host)).toEqual([]);
+
+      const [d] = await diagnoseFleet(labInventory([host]), env.broker, { timeoutMs: 60000 });
+      expect(d!.findings).toEqual([expect.objectContaining({ cause: 'firewall-blocked', playbook: PB, blockedByPolicy: true })]);
+      expect(d!.findings[0]!.evidence.join('\n')).toMatch(/'Apply local firewall rules' to No on the Private profile[\s\S]*the local rule RemoteDesktop-UserMode-In-TCP .* is enabled but not in effect/);
+    }, 180_000);
+
+    it('a custom port is not "fixed" with a local rule; a group policy rule that admits the port is enough', async () => {
+      const custom = makeLabHost((s) => { s.name = 'lab-001'; policyOnly(s); s.registry[RDP_TCP_KEY]!.PortNumber = { kind: 'DWord', data: 3390 }; }, 16);
+      const admitted = makeLabHost((s) => {
+        s.name = 'lab-002';
+        policyOnly(s);
+        s.firewall.rules.push(blockRule({ Name: 'GPO-Allow-RDP', DisplayName: 'RDP (GPO)', Action: 'Allow', PolicyStoreSourceType: 'GroupPolicy', Profile: 'Private' }));
+      }, 17);
+      const pre = [custom.read(), admitted.read()];
+      const plan = await run([custom, admitted], 'plan');
+      const by = Object.fromEntries(plan.hosts.map((h) => [h.host, h.results[PB]!.plan.map((e) => e.action)]));
+      expect(by).toEqual({ 'lab-001': ['blocked', 'blocked'], 'lab-002': ['skip', 'skip'] });
+      const r = await run([custom], 'apply');
+      expect(r.hosts[0]!.results[PB]!.failure).toMatchObject({ phase: 'blocked' });
+      expect(custom.read()).toEqual(pre[0]);
+      expect(rule(custom.read(), 'rdpfix-RDP-Custom-Port')).toBeUndefined();
+      expect(audit(custom)).toEqual([]);
+      expect(admitted.read()).toEqual(pre[1]);
+    }, 180_000);
+  });
+
+  it('checks a host with 20 000 firewall rules in well under a minute (linear, not quadratic)', async () => {
+    // Measured on the shared 2-core machine under load (issue 11): the old check (`$view +=`, per-rule pipelines) on
+    // the old lab took 493 s; now about 22 s. The bound is generous on purpose.
+    const host = makeLabHost((s) => {
+      for (let i = 0; i < 20_000; i++) {
+        s.firewall.rules.push(blockRule({ Name: `bulk-${i}`, DisplayName: `Bulk ${i}`, Action: 'Allow', LocalPort: String(10_000 + (i % 5000)), Profile: i % 2 ? 'Any' : 'Domain, Private' }));
+      }
+    }, 18);
+    const pb = env.catalogue.get(PB)!;
+    const input = JSON.stringify({ runId: 'r', host: host.state.name, playbook: PB, step: 'builtin-rules', phase: 'check', parameters: { ttlMinutes: 10, profiles: 'active', remoteAddresses: [] } });
+    const started = performance.now();
+    const e = await env.broker.invoke(targetFor(labInventory([host]).hosts[0]!), pb.scripts['rdp-firewall-rules.ps1']!, [input], { timeoutMs: 300_000 });
+    const seconds = (performance.now() - started) / 1000;
+    if (!e.ok) throw new Error(e.error.message);
+    const result = JSON.parse(e.data.output.find((o) => typeof o === 'string' && o.startsWith('{')) as string) as { compliant: boolean; blocked: string | null };
+    expect(result).toMatchObject({ compliant: true, blocked: null });
+    expect(seconds).toBeLessThan(60);
+  }, 320_000);
+
   it('rejects invalid remoteAddresses and profiles before touching any host', async () => {
     const host = makeLabHost(scenario('firewall-blocked'), 13);
     for (const bad of [['10.0.0.0/33'], ['rdp-jump.example.com'], ['10.0.0.1', '*'], ['1.2.3.999']]) {

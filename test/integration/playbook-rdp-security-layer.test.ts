@@ -11,10 +11,10 @@ import { applyScenario } from '../../src/lab/scenarios.js';
 import { createRng } from '../../src/lab/rng.js';
 import { RDP_TCP_KEY, TS_POLICY_KEY } from '../../src/lab/base-host.js';
 
-// Only this cause's playbooks (rdp-security-layer orders itself after nla-temporary-disable): the catalogue is not
-// held hostage by other playbooks of playbooks/.
+// Only this cause's playbooks and what rdp-security-layer orders itself after (nla-temporary-disable,
+// machinekeys-repair): the catalogue is not held hostage by other playbooks of playbooks/.
 const own = mkdtempSync(path.join(tmpdir(), 'rdpfix-nla-pb-'));
-for (const id of ['nla-temporary-disable', 'rdp-security-layer']) symlinkSync(path.join(projectRoot(), 'playbooks', id), path.join(own, id));
+for (const id of ['nla-temporary-disable', 'rdp-security-layer', 'machinekeys-repair']) symlinkSync(path.join(projectRoot(), 'playbooks', id), path.join(own, id));
 const env = engineSetup([own]);
 afterAll(() => env.broker.close());
 
@@ -114,6 +114,16 @@ describe('playbook rdp-security-layer on the lab', () => {
     const back = await rollbackRun({ stateDir: env.stateDir, runId: r.runId, catalogue: env.catalogue, broker: env.broker, force: false });
     expect(back.hosts[0]!.outcome).toBe('rolledBack');
     expect(host.read()).toEqual(pre);
+  });
+
+  it('a lowered layer that would outlast NLA coming back is refused at plan time, before any host is touched', async () => {
+    const host = makeLabHost((s) => (s.name = 'lab-001'), 1);
+    const params = { 'rdp-security-layer': { securityLayer: 'rdp', ttlMinutes: 60 }, 'nla-temporary-disable': { ttlMinutes: 30 } };
+    for (const mode of ['plan', 'apply'] as const) {
+      await expect(run([host], mode, params, ['rdp-security-layer', 'nla-temporary-disable']))
+        .rejects.toThrow(/Host lab-001: rdp-security-layer\.ttlMinutes \(60\) outlasts nla-temporary-disable\.ttlMinutes \(30\)/);
+    }
+    expect(audited(host)).toBe(false);
   });
 
   it('undo runs from the checkpoint alone, restores absence, and a second run changes nothing', async () => {

@@ -7,6 +7,7 @@ import { projectRoot } from '../../src/paths.js';
 import { applyScenario } from '../../src/lab/scenarios.js';
 import { createRng } from '../../src/lab/rng.js';
 import { readRun } from '../../src/journal/journal.js';
+import { existsSync, readFileSync } from 'node:fs';
 
 const env = engineSetup([path.join(projectRoot(), 'playbooks')]);
 afterAll(() => env.broker.close());
@@ -14,6 +15,10 @@ afterAll(() => env.broker.close());
 // The stuck-session scenario: bob disconnected for days (his session ignores logoff), carol disconnected for hours.
 const stuckHost = () => makeLabHost((s) => applyScenario(s, 'stuck-session', createRng(3), new Date('2026-11-25T12:00:00Z')));
 const users = (h: ReturnType<typeof stuckHost>) => h.read().sessions.filter((x) => x.UserName).map((x) => x.UserName).sort();
+const audit = (h: ReturnType<typeof stuckHost>) => {
+  const p = h.statePath.replace(/\.json$/, '.audit.jsonl');
+  return existsSync(p) ? readFileSync(p, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { command: string; detail: Record<string, unknown> }) : [];
+};
 
 const run = (host: ReturnType<typeof stuckHost>, mode: 'plan' | 'apply', allowIrreversible: boolean, parameters: Record<string, unknown> = {}) =>
   startRun({ mode, inventory: labInventory([host]), catalogue: env.catalogue, playbookIds: ['reset-stuck-sessions'], parameters: { 'reset-stuck-sessions': parameters }, concurrency: 1, allowIrreversible, stateDir: env.stateDir, broker: env.broker });
@@ -36,9 +41,11 @@ describe('playbook reset-stuck-sessions on the lab (an irreversible step)', () =
   it('with consent it logs off (resetting the hung session), and a later rollback skips it with a note', async () => {
     const host = stuckHost();
     expect(users(host)).toEqual(['alice', 'bob', 'carol']);
-    const r = await run(host, 'apply', true);
+    const r = await run(host, 'apply', true, { logoffWaitSeconds: 4 });
     expect(r.hosts[0]!.outcome).toBe('succeeded');
     expect(users(host)).toEqual(['alice', 'carol']); // carol: disconnected for less than idleMinutes (1440)
+    // bob ignores logoff: reset once the bounded wait is over.
+    expect(audit(host).map((a) => [a.command, a.detail.session])).toEqual([['logoff', 3], ['rwinsta', 3]]);
     const back = await rollbackRun({ stateDir: env.stateDir, runId: r.runId, catalogue: env.catalogue, broker: env.broker, force: false });
     expect(back.hosts[0]!.outcome).toBe('rolledBack');
     expect(readRun(env.stateDir, r.runId).records.some((x) => x.type === 'undo-skipped' && x.step === 'log-off-disconnected')).toBe(true);
@@ -51,5 +58,14 @@ describe('playbook reset-stuck-sessions on the lab (an irreversible step)', () =
     expect(r.hosts[0]!.results['reset-stuck-sessions']!.failure).toBeNull();
     expect(r.hosts[0]!.outcome).toBe('succeeded');
     expect(users(host)).toEqual(['alice', 'bob']);
+  });
+
+  it('waits (on the host clock) for a logged-off session that lingers instead of resetting it', async () => {
+    // carol's session stays listed for 3 s of host time after logoff, as a real logoff does while it runs.
+    const host = stuckHost();
+    const r = await run(host, 'apply', true, { users: ['carol'], idleMinutes: 60 });
+    expect(r.hosts[0]!.outcome).toBe('succeeded');
+    expect(users(host)).toEqual(['alice', 'bob']);
+    expect(audit(host).map((a) => a.command)).toEqual(['logoff']);
   });
 });

@@ -71,6 +71,25 @@ describe('findings: the firewall and the RDP port in use', () => {
     expect(findingsFor(d)).toEqual([expect.objectContaining({ cause: 'firewall-blocked', blockedByPolicy: true, evidence: ['the block rule GPO-Block-RDP (group policy) covers TCP 3389 on Any'] })]);
   });
 
+  it("group policy's 'Apply local firewall rules: No' on the active profile: the enabled local rule does nothing, blocked by policy", () => {
+    const d = healthy();
+    sec(d).rdpPortFirewall.profiles[1].allowLocalRules = false; // Private, the active network's profile
+    const [f, ...rest] = findingsFor(d);
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ cause: 'firewall-blocked', confidence: 'high', playbook: 'rdp-firewall-rules', blockedByPolicy: true });
+    expect(f!.evidence).toEqual([
+      "group policy sets 'Apply local firewall rules' to No on the Private profile (AllowLocalFirewallRules False): only group policy rules are in effect there, and none admits TCP 3389",
+      'the local rule RemoteDesktop-UserMode-In-TCP (TCP 3389, Domain, Private, Public) is enabled but not in effect',
+    ]);
+    // Another profile's switch does not matter; a group policy rule admitting the port does.
+    sec(d).rdpPortFirewall.profiles[1].allowLocalRules = true;
+    sec(d).rdpPortFirewall.profiles[0].allowLocalRules = false;
+    expect(findingsFor(d)).toEqual([]);
+    sec(d).rdpPortFirewall.profiles[1].allowLocalRules = false;
+    sec(d).rdpPortFirewall.rules.push(rule({ name: 'GPO-Allow-RDP', source: 'GroupPolicy', profile: 'Private' }));
+    expect(findingsFor(d)).toEqual([]);
+  });
+
   it('the rule disabled: firewall-blocked; scoped to other profiles: public-profile; both together: both', () => {
     const d = healthy();
     sec(d).rdpPortFirewall.rules[0].enabled = false;
@@ -168,7 +187,7 @@ describe('findings: profiles, NLA, pending restart', () => {
     expect(assess(d)).toEqual({ findings: [], notes: [expect.objectContaining({ topic: 'event-history', text: expect.stringMatching(/no <SID>\.bak key and no TEMP profile path now/) })] });
     sec(d).profileList.push({ key: 'S-1-5-21-1-2-3-1003.bak', path: 'C:\\Users\\carol' });
     // The finding names the user for fix-user-profile: the SID of the first affected key.
-    expect(findingsFor(d)).toEqual([expect.objectContaining({ cause: 'profile-corrupt', confidence: 'high', parameters: { user: 'S-1-5-21-1-2-3-1003' } })]);
+    expect(findingsFor(d)).toEqual([expect.objectContaining({ cause: 'profile-corrupt', confidence: 'high', parameters: { user: 'S-1-5-21-1-2-3-1003', users: ['S-1-5-21-1-2-3-1003'] } })]);
   });
 
   it('NLA over the RDP Security Layer: blocked only when policy sets SecurityLayer; AllowEncryptionOracle=0 alone has no playbook', () => {

@@ -123,7 +123,7 @@ Read-Section 'rdpPortFirewall' {
     }
     $programs = @{}
     $services = @{}
-    $rules = @()
+    $rules = New-Object System.Collections.ArrayList   # not `+=`: a host may have tens of thousands of rules
     if ($ports.Count -gt 0) {
         foreach ($a in @(Get-NetFirewallApplicationFilter -PolicyStore ActiveStore -ErrorAction Stop)) {
             if ($ports.ContainsKey([string]$a.InstanceID)) { $programs[[string]$a.InstanceID] = [string]$a.Program }
@@ -134,7 +134,7 @@ Read-Section 'rdpPortFirewall' {
         foreach ($r in @(Get-NetFirewallRule -PolicyStore ActiveStore -ErrorAction Stop)) {
             $id = [string]$r.Name
             if (-not $ports.ContainsKey($id)) { continue }
-            $rules += , ([ordered]@{
+            [void]$rules.Add([ordered]@{
                     name      = $id
                     enabled   = "$($r.Enabled)" -eq 'True'
                     direction = "$($r.Direction)"
@@ -148,8 +148,9 @@ Read-Section 'rdpPortFirewall' {
         }
     }
     $profiles = @(Get-NetFirewallProfile -PolicyStore ActiveStore -ErrorAction Stop | ForEach-Object {
-            # In ActiveStore an unset switch means Windows' default: firewall on, inbound blocked.
-            [ordered]@{ name = [string]$_.Name; enabled = "$($_.Enabled)" -ne 'False'; defaultInboundAction = "$($_.DefaultInboundAction)" }
+            # In ActiveStore an unset switch means Windows' default: firewall on, inbound blocked, local rules merged.
+            # AllowLocalFirewallRules False: group policy's "Apply local firewall rules: No" (only GPO rules count).
+            [ordered]@{ name = [string]$_.Name; enabled = "$($_.Enabled)" -ne 'False'; defaultInboundAction = "$($_.DefaultInboundAction)"; allowLocalRules = "$($_.AllowLocalFirewallRules)" -ne 'False' }
         })
     [ordered]@{ port = $port; profiles = $profiles; rules = @($rules) }
 }

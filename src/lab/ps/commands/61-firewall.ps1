@@ -9,18 +9,15 @@
 $script:LabFwNs = 'Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity'
 $script:LabFwRuleClass = 'MSFT_NetFirewallRule'
 
+# Hosts can hold tens of thousands of rules: the per-rule helpers below avoid pipelines and cache enum values, so
+# that listing every rule stays linear and cheap (one type lookup per enum value, not per rule).
+$script:LabFwEnumCache = @{}
+
 function ConvertTo-LabFwEnum {
     param([string]$Enum, $Value)
-    return ([string]$Value -as [type]"$script:LabFwNs.$Enum")
-}
-
-function ConvertTo-LabFwList {
-    <# MSFT filters hold string arrays; NetSecurity's formatter shows one element as a plain string. #>
-    param([string]$Text)
-    $parts = @(([string]$Text).Split(',') | ForEach-Object { $_.Trim() } | Where-Object { $_ -ne '' })
-    if ($parts.Count -eq 0) { return 'Any' }
-    if ($parts.Count -eq 1) { return $parts[0] }
-    return , [string[]]$parts
+    $key = $Enum + '|' + [string]$Value
+    if (-not $script:LabFwEnumCache.ContainsKey($key)) { $script:LabFwEnumCache[$key] = ([string]$Value -as [type]"$script:LabFwNs.$Enum") }
+    return $script:LabFwEnumCache[$key]
 }
 
 function Add-LabFwTypeName {
@@ -30,38 +27,13 @@ function Add-LabFwTypeName {
     return $Object
 }
 
-function Get-LabFwStoreSource {
-    param($Rule)
-    if ([string]$Rule.PolicyStoreSourceType -eq 'GroupPolicy') { return 'GroupPolicy' }   # [UNSOURCED] GPO rules name their GPO here
-    return 'PersistentStore'
-}
-
 function ConvertTo-LabFwRuleObject {
+    <# One rule as Get-NetFirewallRule shows it: property order = NetFirewallRule_Listview of NetSecurity.formats.ps1xml
+       (the reference section 4.1 list sample), enum-typed Enabled/Profile/Direction/Action/PolicyStoreSourceType,
+       PolicyStoreSource 'GroupPolicy' for GPO rules ([UNSOURCED] GPO rules name their GPO there) else 'PersistentStore'.
+       Built by [RdpfixLab.LabFirewall] (LabTypes.cs): a host can hold tens of thousands of rules. #>
     param($Rule)
-    # Property order = NetFirewallRule_Listview of NetSecurity.formats.ps1xml (the reference section 4.1 list sample).
-    $o = [pscustomobject][ordered]@{
-        Name                  = [string]$Rule.Name
-        DisplayName           = [string]$Rule.DisplayName
-        Description           = [string]$Rule.Description
-        DisplayGroup          = [string]$Rule.DisplayGroup
-        Group                 = [string]$Rule.Group
-        Enabled               = ConvertTo-LabFwEnum 'Enabled' $Rule.Enabled
-        Profile               = ConvertTo-LabFwEnum 'Profile' $Rule.Profile
-        Platform              = [string[]]@()
-        Direction             = ConvertTo-LabFwEnum 'Direction' $Rule.Direction
-        Action                = ConvertTo-LabFwEnum 'Action' $Rule.Action
-        EdgeTraversalPolicy   = ConvertTo-LabFwEnum 'EdgeTraversal' 'Block'
-        LooseSourceMapping    = $false
-        LocalOnlyMapping      = $false
-        Owner                 = $null
-        PrimaryStatus         = ConvertTo-LabFwEnum 'PrimaryStatus' 'OK'
-        Status                = 'The rule was parsed successfully from the store. (65536)'
-        EnforcementStatus     = 'NotApplicable'
-        PolicyStoreSource     = Get-LabFwStoreSource $Rule
-        PolicyStoreSourceType = ConvertTo-LabFwEnum 'PolicyStoreType' $Rule.PolicyStoreSourceType
-        InstanceID            = [string]$Rule.Name
-    }
-    return (Add-LabFwTypeName $o $script:LabFwRuleClass)
+    return [RdpfixLab.LabFirewall]::Rule($Rule)
 }
 
 function Get-LabFwRulesInStore {
@@ -69,11 +41,13 @@ function Get-LabFwRulesInStore {
     param([string]$PolicyStore)
     $all = @((Get-LabState).firewall.rules)
     $store = [string]$PolicyStore
-    if ($store -eq '' -or $store -eq 'PersistentStore' -or $store -eq 'localhost') {
-        return , @($all | Where-Object { [string]$_.PolicyStoreSourceType -ne 'GroupPolicy' })
-    }
-    if ($store -eq 'RSOP') { return , @($all | Where-Object { [string]$_.PolicyStoreSourceType -eq 'GroupPolicy' }) }
-    return , $all
+    $gpo = $null
+    if ($store -eq '' -or $store -eq 'PersistentStore' -or $store -eq 'localhost') { $gpo = $false }
+    elseif ($store -eq 'RSOP') { $gpo = $true }
+    if ($null -eq $gpo) { return , $all }
+    $kept = [System.Collections.Generic.List[object]]::new()
+    foreach ($r in $all) { if (([string]$r.PolicyStoreSourceType -eq 'GroupPolicy') -eq $gpo) { $kept.Add($r) } }
+    return , $kept.ToArray()
 }
 
 function Find-LabFwRules {
@@ -172,7 +146,7 @@ function Get-NetFirewallRule {
         }
         if ($null -ne $assoc) { $rules = Resolve-LabFwInput $assoc }
         else { $rules = Find-LabFwRules -Cmdlet $PSCmdlet -CmdletName 'Get-NetFirewallRule' -Sel (Get-LabFwSelector $PSBoundParameters) -PolicyStore $PolicyStore }
-        foreach ($r in $rules) { ConvertTo-LabFwRuleObject $r }
+        foreach ($o in [RdpfixLab.LabFirewall]::Rules(@($rules))) { $o }
     }
 }
 
@@ -483,17 +457,8 @@ function Get-NetFirewallPortFilter {
     )
     process {
         Invoke-LabFaultPoint 'Get-NetFirewallPortFilter'
-        foreach ($r in (Get-LabFwFilterRules $PSCmdlet 'Get-NetFirewallPortFilter' $PSBoundParameters $AssociatedNetFirewallRule)) {
-            $o = [pscustomobject][ordered]@{
-                Protocol      = [string]$r.Protocol
-                LocalPort     = ConvertTo-LabFwList $r.LocalPort
-                RemotePort    = ConvertTo-LabFwList $r.RemotePort
-                IcmpType      = 'Any'
-                DynamicTarget = ConvertTo-LabFwEnum 'DynamicTransport' 'Any'
-                InstanceID    = [string]$r.Name
-            }
-            Add-LabFwTypeName $o 'MSFT_NetProtocolPortFilter'
-        }
+        # Built by [RdpfixLab.LabFirewall] (LabTypes.cs): one object per rule, InstanceID = the rule's Name.
+        foreach ($o in [RdpfixLab.LabFirewall]::Filters('Port', @(Get-LabFwFilterRules $PSCmdlet 'Get-NetFirewallPortFilter' $PSBoundParameters $AssociatedNetFirewallRule))) { $o }
     }
 }
 
@@ -506,14 +471,8 @@ function Get-NetFirewallAddressFilter {
     )
     process {
         Invoke-LabFaultPoint 'Get-NetFirewallAddressFilter'
-        foreach ($r in (Get-LabFwFilterRules $PSCmdlet 'Get-NetFirewallAddressFilter' $PSBoundParameters $AssociatedNetFirewallRule)) {
-            $o = [pscustomobject][ordered]@{
-                LocalAddress  = 'Any'
-                RemoteAddress = ConvertTo-LabFwList $r.RemoteAddress
-                InstanceID    = [string]$r.Name
-            }
-            Add-LabFwTypeName $o 'MSFT_NetAddressFilter'
-        }
+        # Built by [RdpfixLab.LabFirewall] (LabTypes.cs): one object per rule, InstanceID = the rule's Name.
+        foreach ($o in [RdpfixLab.LabFirewall]::Filters('Address', @(Get-LabFwFilterRules $PSCmdlet 'Get-NetFirewallAddressFilter' $PSBoundParameters $AssociatedNetFirewallRule))) { $o }
     }
 }
 
@@ -526,12 +485,8 @@ function Get-NetFirewallApplicationFilter {
     )
     process {
         Invoke-LabFaultPoint 'Get-NetFirewallApplicationFilter'
-        foreach ($r in (Get-LabFwFilterRules $PSCmdlet 'Get-NetFirewallApplicationFilter' $PSBoundParameters $AssociatedNetFirewallRule)) {
-            $prog = [string]$r.Program
-            if ($prog -eq '') { $prog = 'Any' }
-            $o = [pscustomobject][ordered]@{ Program = $prog; Package = $null; InstanceID = [string]$r.Name }
-            Add-LabFwTypeName $o 'MSFT_NetApplicationFilter'
-        }
+        # Built by [RdpfixLab.LabFirewall] (LabTypes.cs): one object per rule, InstanceID = the rule's Name.
+        foreach ($o in [RdpfixLab.LabFirewall]::Filters('Application', @(Get-LabFwFilterRules $PSCmdlet 'Get-NetFirewallApplicationFilter' $PSBoundParameters $AssociatedNetFirewallRule))) { $o }
     }
 }
 
@@ -544,12 +499,8 @@ function Get-NetFirewallServiceFilter {
     )
     process {
         Invoke-LabFaultPoint 'Get-NetFirewallServiceFilter'
-        foreach ($r in (Get-LabFwFilterRules $PSCmdlet 'Get-NetFirewallServiceFilter' $PSBoundParameters $AssociatedNetFirewallRule)) {
-            $svc = [string]$r.Service
-            if ($svc -eq '') { $svc = 'Any' }
-            $o = [pscustomobject][ordered]@{ Service = $svc; InstanceID = [string]$r.Name }
-            Add-LabFwTypeName $o 'MSFT_NetServiceFilter'
-        }
+        # Built by [RdpfixLab.LabFirewall] (LabTypes.cs): one object per rule, InstanceID = the rule's Name.
+        foreach ($o in [RdpfixLab.LabFirewall]::Filters('Service', @(Get-LabFwFilterRules $PSCmdlet 'Get-NetFirewallServiceFilter' $PSBoundParameters $AssociatedNetFirewallRule))) { $o }
     }
 }
 
@@ -570,12 +521,19 @@ function Get-NetFirewallProfile {
         }
         foreach ($p in $items) {
             $en = 'False'; if ($p.Enabled) { $en = 'True' }
-            # The first four properties of NetFirewallProfile_Listview; the other Allow*/Log* settings are not modelled.
+            # "Apply local firewall rules" is a group policy switch (AllowLocalPolicyMerge, MS-GPFAS 2.2.3.13): the
+            # ActiveStore and RSOP show what policy set, the local (persistent) store its own NotConfigured [INFERENCE].
+            $merge = 'NotConfigured'
+            $fromPolicy = @('ActiveStore', 'RSOP') -contains [string]$PolicyStore
+            if ($fromPolicy -and $p.PSObject.Properties['AllowLocalFirewallRules'] -and [string]$p.AllowLocalFirewallRules -ne '') { $merge = [string]$p.AllowLocalFirewallRules }
+            # The first six properties of NetFirewallProfile_Listview; the other Allow*/Log* settings are not modelled.
             $o = [pscustomobject][ordered]@{
-                Name                  = [string]$p.Name
-                Enabled               = ConvertTo-LabFwEnum 'GpoBoolean' $en
-                DefaultInboundAction  = ConvertTo-LabFwEnum 'Action' $p.DefaultInboundAction
-                DefaultOutboundAction = ConvertTo-LabFwEnum 'Action' $p.DefaultOutboundAction
+                Name                    = [string]$p.Name
+                Enabled                 = ConvertTo-LabFwEnum 'GpoBoolean' $en
+                DefaultInboundAction    = ConvertTo-LabFwEnum 'Action' $p.DefaultInboundAction
+                DefaultOutboundAction   = ConvertTo-LabFwEnum 'Action' $p.DefaultOutboundAction
+                AllowInboundRules       = ConvertTo-LabFwEnum 'GpoBoolean' 'NotConfigured'
+                AllowLocalFirewallRules = ConvertTo-LabFwEnum 'GpoBoolean' $merge
             }
             Add-LabFwTypeName $o 'MSFT_NetFirewallProfile'
         }
@@ -631,7 +589,9 @@ function Test-LabRdpFirewallOpen {
         if ($cat -eq 'DomainAuthenticated') { $cat = 'Domain' }
         $fp = @($state.firewall.profiles | Where-Object { $_.Name -eq $cat }) | Select-Object -First 1
         if ($null -ne $fp -and -not $fp.Enabled) { return $true }
-        $rules = @($state.firewall.rules | Where-Object { Test-LabFwRuleApplies $_ $cat $Port $Listener })
+        # Group policy's "Apply local firewall rules: No": only its own rules are in effect on this profile.
+        $policyOnly = ($null -ne $fp -and $fp.PSObject.Properties['AllowLocalFirewallRules'] -and [string]$fp.AllowLocalFirewallRules -eq 'False')
+        $rules = @($state.firewall.rules | Where-Object { (-not $policyOnly -or [string]$_.PolicyStoreSourceType -eq 'GroupPolicy') -and (Test-LabFwRuleApplies $_ $cat $Port $Listener) })
         if (@($rules | Where-Object { $_.Action -eq 'Block' }).Count -gt 0) { continue }
         if (@($rules | Where-Object { $_.Action -eq 'Allow' }).Count -gt 0) { return $true }
         if ($null -ne $fp -and [string]$fp.DefaultInboundAction -eq 'Allow') { return $true }

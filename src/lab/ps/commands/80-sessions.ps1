@@ -5,6 +5,22 @@
 # The caller's session: $null = a non-interactive (WinRM) caller, which runs in session 0 ('services').
 $script:LabCallerSessionId = $null
 
+# logoff.exe returns before the session is gone: the session stays listed while it logs off (WTSLogoffSession with
+# bWait FALSE returns at once; docs/windows-facts/network-firewall-sessions-tasks.md section 3). The lab keeps a
+# logged-off session this many seconds of host time, unless the session says otherwise (logoffLingerSeconds).
+$script:LabLogoffLingerSeconds = 3
+
+function Complete-LabLogoffs {
+    <# Removes the sessions whose logoff has finished by the host clock (logoffDueAt reached). #>
+    $state = Get-LabState
+    $now = Get-LabUtcNow
+    $done = @($state.sessions | Where-Object {
+            $_.PSObject.Properties['logoffDueAt'] -and $null -ne $_.logoffDueAt -and
+            [DateTime]::Parse([string]$_.logoffDueAt, [Globalization.CultureInfo]::InvariantCulture, 'RoundtripKind').ToUniversalTime() -le $now
+        })
+    if ($done.Count -gt 0) { Remove-LabSessions $done }
+}
+
 function Set-LabCallerSession {
     <# Lab control: pretend the caller sits in session <Id> (an interactive quser run shows '>' on it). #>
     param([Nullable[int]]$Id)
@@ -144,6 +160,7 @@ function Select-LabSessions {
 
 function quser {
     Invoke-LabFaultPoint 'quser'
+    Complete-LabLogoffs
     $p = Get-LabSessArgs $args
     $loc = Get-LabSessLocale
     $users = @((Get-LabState).sessions | Where-Object { [string]$_.UserName -ne '' -and [string]$_.State -ne 'Listen' } | Sort-Object { [int]$_.Id })
@@ -165,6 +182,7 @@ function quser {
 
 function qwinsta {
     Invoke-LabFaultPoint 'qwinsta'
+    Complete-LabLogoffs
     $p = Get-LabSessArgs $args
     $loc = Get-LabSessLocale
     $all = @((Get-LabState).sessions | Sort-Object { [int]$_.Id })
@@ -222,6 +240,7 @@ function Remove-LabSessions {
 
 function logoff {
     Invoke-LabFaultPoint 'logoff'
+    Complete-LabLogoffs
     $p = Get-LabSessArgs $args
     if ($null -eq $p.Selector) {
         # No ID: Windows logs off the CALLER's session - under WinRM that is the remoting session itself, which
@@ -247,12 +266,23 @@ function logoff {
         Write-LabAudit -Command 'logoff' -Detail ([ordered]@{ session = [int]$s.Id; user = [string]$s.UserName; effect = 'hung: session stays' })
         return
     }
-    Remove-LabSessions @($s)
-    Write-LabAudit -Command 'logoff' -Detail ([ordered]@{ session = [int]$s.Id; user = [string]$s.UserName; effect = 'logged off' })
+    if ($s.PSObject.Properties['logoffDueAt'] -and $null -ne $s.logoffDueAt) { return }   # already logging off
+    $linger = $script:LabLogoffLingerSeconds
+    if ($s.PSObject.Properties['logoffLingerSeconds'] -and $null -ne $s.logoffLingerSeconds) { $linger = [double]$s.logoffLingerSeconds }
+    if ($linger -le 0) {
+        Remove-LabSessions @($s)
+        Write-LabAudit -Command 'logoff' -Detail ([ordered]@{ session = [int]$s.Id; user = [string]$s.UserName; effect = 'logged off' })
+        return
+    }
+    # Logging off: still listed (as it was) until the host clock reaches logoffDueAt.
+    $s | Add-Member -NotePropertyName logoffDueAt -NotePropertyValue ((Get-LabUtcNow).AddSeconds($linger).ToString('o')) -Force
+    Save-LabState
+    Write-LabAudit -Command 'logoff' -Detail ([ordered]@{ session = [int]$s.Id; user = [string]$s.UserName; effect = 'logging off'; lingerSeconds = $linger })
 }
 
 function rwinsta {
     Invoke-LabFaultPoint 'rwinsta'
+    Complete-LabLogoffs
     $p = Get-LabSessArgs $args
     if ($null -eq $p.Selector) {
         $global:LASTEXITCODE = 1
