@@ -1,8 +1,15 @@
 import { describe, it, expect, afterAll } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Broker } from '../../src/broker/broker.js';
 import { makeLabHost } from '../helpers/lab.js';
 import { engineSetup, labInventory } from '../helpers/engine.js';
 import { rollbackRun, startRun } from '../../src/engine/run.js';
+import { runHost } from '../../src/engine/runner.js';
+import type { EngineContext, HostJob } from '../../src/engine/context.js';
+import { targetFor } from '../../src/inventory/inventory.js';
+import { JournalWriter, newRunId, readRun } from '../../src/journal/journal.js';
+import { nodeFs, type DurableFs } from '../../src/journal/group-commit.js';
+import { resolveParameters } from '../../src/playbooks/manifest.js';
 import type { JournalRecord } from '../../src/journal/records.js';
 
 /**
@@ -63,5 +70,45 @@ describe('journal durability on the lab', () => {
       expect(gate.checked.filter((c) => c.startsWith('disarm ') && c.includes(h))).toHaveLength(2);
     }
     expect(gate.missing).toEqual([]);
+  });
+
+  it('a journal that cannot be made durable stops the host before the change its record announced, and undoes nothing unjournaled', async () => {
+    const host = makeLabHost((s) => (s.name = 'lab-203'), 23);
+    const inventory = labInventory([host]);
+    const pb = env.catalogue.get('registry-values')!;
+    const parameters = { [pb.id]: resolveParameters(pb, {}) };
+    const runId = newRunId();
+    // The disk fails on the batch that holds set-beta's checkpoint: set-alpha is applied by then, set-beta must not be.
+    const failing: DurableFs = {
+      ...nodeFs,
+      write: (fd, bytes, offset, length) => {
+        if (bytes.subarray(offset, offset + length).toString('utf8').includes('"type":"step-checkpoint","step":"set-beta"')) dying = true;
+        return nodeFs.write(fd, bytes, offset, length);
+      },
+      datasync: async (fd) => {
+        if (dying) throw Object.assign(new Error('i/o error'), { code: 'EIO' });
+        return nodeFs.datasync(fd);
+      },
+    };
+    let dying = false;
+    const { writer } = JournalWriter.create(env.stateDir, {
+      runId, version: 'test', mode: 'apply', inventory: inventory.path, hosts: inventory.hosts, playbooks: [{ id: pb.id, version: pb.version, digest: pb.digest }],
+      parameters, allowIrreversible: false, concurrency: 1,
+    }, { fs: failing });
+    const ctx: EngineContext = { runId, broker: env.broker, journal: writer, parameters, allowIrreversible: false };
+    const job: HostJob = { host: 'lab-203', target: targetFor(inventory.hosts[0]!), playbooks: [pb], rdpPort: 3389 };
+    await expect(runHost(ctx, job, { mode: 'apply', rollbackInput: () => ({}) })).rejects.toMatchObject({ kind: 'internal', message: expect.stringMatching(/durably \(EIO\); the run stops/) });
+    await expect(writer.close()).rejects.toThrow(/EIO/);
+    await env.broker.closeSession(job.target);
+    // Alpha was applied; Beta's apply never ran; nothing was undone without its undo-started on disk.
+    expect(host.read().registry['HKEY_LOCAL_MACHINE\\SOFTWARE\\RdpfixTest']).toEqual({ Alpha: { kind: 'DWord', data: 1 } });
+    const audit = host.statePath.replace(/\.json$/, '.audit.jsonl');
+    const commands = existsSync(audit) ? readFileSync(audit, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { command: string }).command) : [];
+    expect(commands.filter((c) => /^(New|Set|Remove)-Item/.test(c))).toEqual(['New-Item', 'New-ItemProperty']);
+    // Once the disk works again, the run reads as interrupted and rolls back from its journal.
+    expect(readRun(env.stateDir, runId).records.at(-1)).toMatchObject({ type: 'step-checkpoint', step: 'set-beta' });
+    const back = await rollbackRun({ stateDir: env.stateDir, runId, catalogue: env.catalogue, broker: env.broker, force: false });
+    expect(back.hosts[0]!.outcome).toBe('rolledBack');
+    expect(host.read().registry['HKEY_LOCAL_MACHINE\\SOFTWARE\\RdpfixTest']).toBeUndefined();
   });
 });
