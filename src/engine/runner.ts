@@ -115,20 +115,18 @@ export async function runHost(ctx: EngineContext, job: HostJob, o: HostRunOption
 export async function forEachHost<T, R>(items: T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
-  let failed = false;
+  const errors: unknown[] = [];
   const lanes = Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, async () => {
-    while (!failed && next < items.length) {
+    while (!errors.length && next < items.length) {
       const i = next++;
       try {
         results[i] = await work(items[i]!);
       } catch (err) {
-        failed = true;
-        throw err;
+        errors.push(err);
       }
     }
   });
-  const settled = await Promise.allSettled(lanes);
-  const first = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (first) throw first.reason;
+  await Promise.all(lanes);
+  if (errors.length) throw errors[0];
   return results;
 }
