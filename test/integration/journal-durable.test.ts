@@ -59,7 +59,8 @@ describe('journal durability on the lab', () => {
       mode: 'apply', inventory: labInventory(hosts), catalogue: env.catalogue, playbookIds: ['registry-values', 'guarded-rule'], parameters: {},
       concurrency: 2, allowIrreversible: false, stateDir: env.stateDir, broker: gate.broker, onRecord: gate.onRecord,
     });
-    expect(r.hosts.map((h) => h.outcome)).toEqual(['succeeded', 'succeeded']);
+    const failures = r.hosts.flatMap((h) => Object.values(h.results).map((x) => x.failure).filter(Boolean));
+    expect(r.hosts.map((h) => h.outcome), JSON.stringify(failures)).toEqual(['succeeded', 'succeeded']);
     const back = await rollbackRun({ stateDir: env.stateDir, runId: r.runId, catalogue: env.catalogue, broker: gate.broker, force: false, onRecord: gate.onRecord });
     expect(back.hosts.map((h) => h.outcome)).toEqual(['rolledBack', 'rolledBack']);
     // 4 steps applied and undone per host; the guarded step armed and disarmed (after verify, and after its undo).
