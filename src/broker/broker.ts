@@ -8,7 +8,7 @@ import { locatePowerShell } from '../powershell/locate.js';
 export interface BrokerOptions {
   /** PowerShell executable; found with locatePowerShell() when absent. */
   executable?: string;
-  /** PowerShell processes in the pool (default 2: this project's machines have 2 cores). */
+  /** PowerShell processes in the pool (default 2; the CLI passes the resolved setting, src/config/settings.ts). */
   processes?: number;
   /** Runspaces per process, i.e. concurrent calls per process (default 32). */
   runspaces?: number;

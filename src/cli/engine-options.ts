@@ -28,7 +28,7 @@ export function withHostOptions(cmd: Command, o: { waitLock?: boolean } = {}): C
   cmd
     .option('--state-dir <dir>', 'where run journals and host leases live (default: $RDPFIX_STATE_DIR, config stateDir, or ~/.local/state/rdpfix)')
     .option('--playbooks <dir>', 'an extra folder of playbooks (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--processes <n>', 'PowerShell processes to use (default: $RDPFIX_PROCESSES, config processes, or 2)', wholeNumber(1, 16))
+    .option('--processes <n>', 'PowerShell processes to use (default: $RDPFIX_PROCESSES, config processes, or cores − 1, from 1 to 4)', wholeNumber(1, 16))
     .option('--pwsh <path>', 'PowerShell executable (default: $RDPFIX_PWSH, config pwsh, or found automatically)')
     .option('--hosts <list>', 'only these hosts (comma-separated names)', list)
     .option('-l, --limit <pattern>', "only the hosts a pattern selects: names, groups, globs (web*), tag:NAME, @FILE of names, &intersect, !exclude (e.g. 'windows:&prod:!web03')")

@@ -36,14 +36,18 @@ export function stepInput(ctx: Pick<EngineContext, 'runId' | 'parameters'>, job:
   return JSON.stringify({ runId: ctx.runId, host: job.host, playbook: pb.id, step, phase, parameters: parametersFor(ctx, job, pb), checkpoint });
 }
 
-/** Journals a record durably, then tells the progress view. (Never `onRecord?.(journal.append(…))`:
- *  optional chaining would skip the append itself when nobody listens.) */
-export function noteTo(journal: JournalWriter, onRecord: EngineContext['onRecord'], fields: RecordBody): JournalRecord {
-  const record = journal.append(fields);
+/**
+ * Journals a record and resolves once it is durable, then tells the progress view. Await it before any remote
+ * change the record announces (a checkpoint before its apply, `revert-task-arming` before the arm, …): group commit
+ * makes the wait cheap, and a journal that cannot be made durable rejects it, which stops the change. (Never
+ * `onRecord?.(await journal.append(…))`: optional chaining would skip the append itself when nobody listens.)
+ */
+export async function noteTo(journal: JournalWriter, onRecord: EngineContext['onRecord'], fields: RecordBody): Promise<JournalRecord> {
+  const record = await journal.append(fields);
   onRecord?.(record);
   return record;
 }
 
-export function note(ctx: Pick<EngineContext, 'journal' | 'onRecord'>, fields: RecordBody): JournalRecord {
+export function note(ctx: Pick<EngineContext, 'journal' | 'onRecord'>, fields: RecordBody): Promise<JournalRecord> {
   return noteTo(ctx.journal, ctx.onRecord, fields);
 }

@@ -29,7 +29,7 @@ export async function rollbackHost(ctx: EngineContext, job: HostJob, progress: H
           left: Object.fromEntries(Object.entries(x.left).filter(([s]) => x.verified.includes(s))),
         });
         const reversible = x.applied.filter((s) => !pb.steps.find((st) => st.id === s)?.irreversible);
-        note(ctx, { type: 'playbook-rolled-back', host: job.host, playbook: pb.id, outcome: out.outcome, drift: out.drift, undoFailure: out.undoFailure, leftUndone: out.leftUndone, reversible });
+        await note(ctx, { type: 'playbook-rolled-back', host: job.host, playbook: pb.id, outcome: out.outcome, drift: out.drift, undoFailure: out.undoFailure, leftUndone: out.leftUndone, reversible });
         return out;
       }),
     },
@@ -37,7 +37,7 @@ export async function rollbackHost(ctx: EngineContext, job: HostJob, progress: H
   const actor = createActor(machine, { input: { host: job.host, playbooks: withChanges, mode: 'rollback' } });
   actor.start();
   const out = await toPromise(actor);
-  note(ctx, { type: 'host-rolled-back', host: job.host, outcome: out.outcome });
+  await note(ctx, { type: 'host-rolled-back', host: job.host, outcome: out.outcome });
   await ctx.broker.closeSession(job.target);
   return out;
 }
@@ -60,7 +60,7 @@ export function reconcilePlaybook(ctx: EngineContext, job: HostJob, pb: Playbook
     actors: {
       runScript: fromPromise<ScriptResult, ScriptCall>(({ input }) => runStepScript(ctx, job, pb, input)),
       revertTask: fromPromise<void, RevertTaskCall>(({ input }) => runRevertTask(ctx, job, pb, input, memo)),
-      record: fromPromise<void, MachineRecord>(async ({ input }) => void note(ctx, { ...input, host: job.host, playbook: pb.id })),
+      record: fromPromise<void, MachineRecord>(async ({ input }) => { await note(ctx, { ...input, host: job.host, playbook: pb.id }); }),
     },
   });
   const actor = createActor(machine, { input: reconcileInput(pb, x) });
@@ -87,8 +87,8 @@ export async function resumeHost(ctx: EngineContext, job: HostJob, state: RunSta
     if (settled.failure) {
       // The host cannot be brought to a known state: report it, touch nothing more.
       const outcomes = { ...done, [pb.id]: 'rollbackFailed' as const };
-      note(ctx, { type: 'host-started', host: job.host, playbooks: job.playbooks.map((p) => p.id), mode: 'apply' });
-      note(ctx, { type: 'host-finished', host: job.host, outcome: 'rollbackFailed', failed: pb.id, outcomes });
+      await note(ctx, { type: 'host-started', host: job.host, playbooks: job.playbooks.map((p) => p.id), mode: 'apply' });
+      await note(ctx, { type: 'host-finished', host: job.host, outcome: 'rollbackFailed', failed: pb.id, outcomes });
       return { host: job.host, outcome: 'rollbackFailed', failed: pb.id, outcomes, results: {} };
     }
     prior[pb.id] = { attempted: settled.applied, checkpoints: x.checkpoints };

@@ -89,9 +89,18 @@ async function leaseHosts(stateDir: string, jobs: HostJob[], runId: string, wait
   return { kept: jobs.filter((j) => names.has(j.host)), held, refused: refusedHosts, notes, release };
 }
 
-const takeoverRecords = (journal: JournalWriter, onRecord: RunOptions['onRecord'], held: HeldLease[]) => {
-  for (const l of held) if (l.tookOverFrom) noteTo(journal, onRecord, { type: 'lease-taken-over', host: l.host, previous: l.tookOverFrom });
-};
+async function takeoverRecords(journal: JournalWriter, onRecord: RunOptions['onRecord'], held: HeldLease[]): Promise<void> {
+  for (const l of held) if (l.tookOverFrom) await noteTo(journal, onRecord, { type: 'lease-taken-over', host: l.host, previous: l.tookOverFrom });
+}
+
+/** Closes a run's journal (waiting for every record to be durable), then lets go of the run and its hosts, even if that fails. */
+async function closeAndRelease(journal: JournalWriter | undefined, ...release: (() => void)[]): Promise<void> {
+  try {
+    await journal?.close();
+  } finally {
+    for (const r of release) r();
+  }
+}
 
 /** The run as its journal reads now. */
 export function runStateOf(stateDir: string, runId: string): RunState {
@@ -154,7 +163,7 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
     journal = created.writer;
     o.onRecord?.(created.first);
     unlock = lockRun(o.stateDir, runId);
-    takeoverRecords(journal, o.onRecord, leases.held);
+    await takeoverRecords(journal, o.onRecord, leases.held);
     const ctx: EngineContext = { runId, broker: o.broker, journal, parameters, allowIrreversible: o.allowIrreversible, onRecord: o.onRecord };
     const results = await forEachHost(jobs, o.concurrency, async (job) => {
       try {
@@ -163,12 +172,10 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
         await o.broker.closeSession(job.target);
       }
     });
-    note(ctx, { type: 'run-finished', outcomes: Object.fromEntries(results.map((r) => [r.host, r.outcome])) });
+    await note(ctx, { type: 'run-finished', outcomes: Object.fromEntries(results.map((r) => [r.host, r.outcome])) });
     return { runId, mode: o.mode, hosts: results, state: runStateOf(o.stateDir, runId), refused: leases.refused, notes: leases.notes };
   } finally {
-    journal?.close();
-    unlock();
-    leases.release();
+    await closeAndRelease(journal, unlock, leases.release);
   }
 }
 
@@ -231,14 +238,12 @@ async function workOnPastRun(
   try {
     leases = await leaseHosts(o.stateDir, jobs, o.runId, o.waitLockSeconds ?? 0);
     journal = JournalWriter.reopen(o.stateDir, o.runId);
-    takeoverRecords(journal, o.onRecord, leases.held);
+    await takeoverRecords(journal, o.onRecord, leases.held);
     const ctx = ctxOf(journal);
     const results = await work(ctx, leases.kept);
     return { runId: o.runId, mode, hosts: results, state: runStateOf(o.stateDir, o.runId), refused: leases.refused, notes: leases.notes };
   } finally {
-    journal?.close();
-    leases?.release();
-    unlock();
+    await closeAndRelease(journal, () => leases?.release(), unlock);
   }
 }
 
@@ -249,9 +254,9 @@ async function workOnPastRun(
 export async function rollbackRun(o: PastRunOptions): Promise<RunResult> {
   const { state, jobs, ctx } = openPastRun(o);
   return workOnPastRun(o, 'rollback', jobs, ctx, async (engine, kept) => {
-    note(engine, { type: 'rollback-started', hosts: kept.map((j) => j.host), force: o.force });
+    await note(engine, { type: 'rollback-started', hosts: kept.map((j) => j.host), force: o.force });
     const results = await forEachHost(kept, state.header.concurrency, (job) => rollbackHost(engine, job, state.hosts[job.host], o.force));
-    note(engine, { type: 'rollback-finished', outcomes: Object.fromEntries(results.map((r) => [r.host, r.outcome])) });
+    await note(engine, { type: 'rollback-finished', outcomes: Object.fromEntries(results.map((r) => [r.host, r.outcome])) });
     return results;
   });
 }
@@ -284,9 +289,9 @@ export async function resumeRun(o: PastRunOptions & { rollback: boolean }): Prom
   if (nothing) return { runId: o.runId, mode: 'resume', hosts: [], state, refused: [], notes: [nothing] };
   const pending = jobs.filter((j) => ['unknown', 'not-reached'].includes(state.hosts[j.host]!.state));
   return workOnPastRun(o, 'resume', pending, ctx, async (engine, kept) => {
-    note(engine, { type: 'resume-started', hosts: kept.map((j) => j.host) });
+    await note(engine, { type: 'resume-started', hosts: kept.map((j) => j.host) });
     const results = await forEachHost(kept, state.header.concurrency, (job) => resumeHost(engine, job, state));
-    note(engine, { type: 'run-finished', outcomes: Object.fromEntries(results.map((r) => [r.host, r.outcome])) });
+    await note(engine, { type: 'run-finished', outcomes: Object.fromEntries(results.map((r) => [r.host, r.outcome])) });
     return results;
   });
 }

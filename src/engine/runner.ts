@@ -53,7 +53,7 @@ export function runPlaybook(ctx: EngineContext, job: HostJob, pb: Playbook, inpu
     actors: {
       runScript: fromPromise<ScriptResult, ScriptCall>(({ input: call }) => runStepScript(ctx, job, pb, call)),
       revertTask: fromPromise<void, RevertTaskCall>(({ input: call }) => runRevertTask(ctx, job, pb, call, memo)),
-      record: fromPromise<void, MachineRecord>(async ({ input: r }) => void note(ctx, { ...r, host: job.host, playbook: pb.id })),
+      record: fromPromise<void, MachineRecord>(async ({ input: r }) => { await note(ctx, { ...r, host: job.host, playbook: pb.id }); }),
     },
   });
   const actor = createActor(machine, { input: { ...input, playbook: playbookInfo(pb) } });
@@ -77,11 +77,11 @@ export async function runHost(ctx: EngineContext, job: HostJob, o: HostRunOption
     actors: {
       runPlaybook: fromPromise(async ({ input }) => {
         const pb = byId.get(input.playbook)!;
-        note(ctx, { type: 'playbook-started', host: job.host, playbook: pb.id, mode: input.mode });
+        await note(ctx, { type: 'playbook-started', host: job.host, playbook: pb.id, mode: input.mode });
         const prior = o.prior?.[pb.id];
         const out = await runPlaybook(ctx, job, pb, { mode: input.mode, allowIrreversible: ctx.allowIrreversible, attempted: prior?.attempted, checkpoints: prior?.checkpoints });
         outputs.set(pb.id, out);
-        note(ctx, { type: 'playbook-finished', host: job.host, playbook: pb.id, outcome: out.outcome, failure: out.failure, undoFailure: out.undoFailure, leftUndone: out.leftUndone, plan: input.mode === 'plan' ? out.plan : undefined });
+        await note(ctx, { type: 'playbook-finished', host: job.host, playbook: pb.id, outcome: out.outcome, failure: out.failure, undoFailure: out.undoFailure, leftUndone: out.leftUndone, plan: input.mode === 'plan' ? out.plan : undefined });
         return out;
       }),
       rollbackPlaybook: fromPromise(async ({ input }) => {
@@ -93,29 +93,40 @@ export async function runHost(ctx: EngineContext, job: HostJob, o: HostRunOption
           ...base,
           ...(previous ? { attempted: previous.attempted, checkpoints: previous.checkpoints, left: previous.left } : {}),
         });
-        note(ctx, { type: 'playbook-rolled-back', host: job.host, playbook: pb.id, outcome: out.outcome, undoFailure: out.undoFailure, leftUndone: out.leftUndone });
+        await note(ctx, { type: 'playbook-rolled-back', host: job.host, playbook: pb.id, outcome: out.outcome, undoFailure: out.undoFailure, leftUndone: out.leftUndone });
         return out;
       }),
     },
   });
-  note(ctx, { type: 'host-started', host: job.host, playbooks: job.playbooks.map((p) => p.id), mode: o.mode });
+  await note(ctx, { type: 'host-started', host: job.host, playbooks: job.playbooks.map((p) => p.id), mode: o.mode });
   const actor = createActor(machine, { input: { host: job.host, playbooks: job.playbooks.map((p) => p.id), mode: o.mode, done: o.done } });
   actor.start();
   const out = await toPromise(actor);
-  note(ctx, { type: 'host-finished', host: job.host, outcome: out.outcome, failed: out.failed, outcomes: out.outcomes });
+  await note(ctx, { type: 'host-finished', host: job.host, outcome: out.outcome, failed: out.failed, outcomes: out.outcomes });
   return out;
 }
 
-/** Runs hosts `concurrency` at a time; one host's failure never stops the others. */
+/**
+ * Runs hosts `concurrency` at a time; one host's failure never stops the others (a failed host is an outcome, not a
+ * throw). A throw is the run's failure (its journal cannot be made durable): no further host starts, the hosts in
+ * flight are waited for (they stop at their next journal write), then the first error is thrown, so the journal is
+ * closed and the leases given back only once nothing works on a host any more.
+ */
 export async function forEachHost<T, R>(items: T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
+  const errors: unknown[] = [];
   const lanes = Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, async () => {
-    while (next < items.length) {
+    while (!errors.length && next < items.length) {
       const i = next++;
-      results[i] = await work(items[i]!);
+      try {
+        results[i] = await work(items[i]!);
+      } catch (err) {
+        errors.push(err);
+      }
     }
   });
   await Promise.all(lanes);
+  if (errors.length) throw errors[0];
   return results;
 }

@@ -4,12 +4,14 @@ import { crc32 } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { RdpfixError } from '../errors.js';
+import { GroupCommit, nodeFs, type DurableFs } from './group-commit.js';
 import { checkRecord, JOURNAL_FORMAT, READABLE_JOURNAL_FORMATS, type JournalRecord, type RecordBody, type RunHeader } from './records.js';
 
 /**
  * The run journal: one append-only file per run, `<stateDir>/runs/<runId>/journal.jsonl`. Each line is
- * `<json>\t<crc32 hex>`; each append is written and fsync'd before append() returns, so a checkpoint is
- * on disk before the apply that follows it starts. A run's folder appears only with its header inside
+ * `<json>\t<crc32 hex>`. Appends are group-committed (./group-commit.ts): append() resolves only once its record is
+ * written and fdatasync'd, off the event loop, so a caller that awaits it before an apply has the checkpoint on
+ * disk before the host is touched; a journal that cannot be made durable rejects that append and every later one. A run's folder appears only with its header inside
  * (written to a hidden folder, then renamed), so a journal without a header is never a crash: it is damage.
  * A torn last line (no newline, or not JSON: the process died mid-write) is ignored and cut off by the next
  * writer; a complete line whose checksum or content is wrong is damage, reported with its line number and
@@ -46,35 +48,55 @@ function encode(record: JournalRecord): string {
   return `${json}\t${crc32(json).toString(16).padStart(8, '0')}\n`;
 }
 
-function writeAll(fd: number, text: string): void {
+/** The header of a new run, written once and synchronously: no host is being worked on yet. */
+function writeDurably(fd: number, text: string): void {
   const bytes = Buffer.from(text, 'utf8');
   let off = 0;
   while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off, null);
   fsyncSync(fd);
 }
 
+export interface WriterOptions {
+  /** The file calls appends go through (tests count syncs, hold one back or make one fail). */
+  fs?: DurableFs;
+  now?: () => Date;
+}
+
+function notDurable(file: string, cause: unknown): RdpfixError {
+  const why = (cause as NodeJS.ErrnoException)?.code ?? (cause as Error)?.message ?? String(cause);
+  return new RdpfixError('internal', `Cannot write the journal ${file} durably (${why}); the run stops, since no host is changed without its journal on disk.`,
+    'Check the disk that holds the state dir (free space, I/O errors), then finish the run with `rdpfix resume RUN` or undo it with `rdpfix rollback RUN`.');
+}
+
 export class JournalWriter {
   private seq: number;
-  private closed = false;
+  private closing: Promise<void> | null = null;
+  private readonly group: GroupCommit;
+  private readonly fs: DurableFs;
+  private readonly now: () => Date;
 
   private constructor(
     readonly file: string,
     private readonly fd: number,
     lastSeq: number,
+    o: WriterOptions,
   ) {
     this.seq = lastSeq;
+    this.fs = o.fs ?? nodeFs;
+    this.now = o.now ?? (() => new Date());
+    this.group = new GroupCommit(fd, this.fs, (cause) => notDurable(file, cause));
   }
 
   /** Starts the journal of a new run: its folder appears, atomically, with the header as its first record. */
-  static create(stateDir: string, header: Omit<RunHeader, 'format'>, time = new Date()): { writer: JournalWriter; first: JournalRecord } {
+  static create(stateDir: string, header: Omit<RunHeader, 'format'>, o: WriterOptions = {}): { writer: JournalWriter; first: JournalRecord } {
     const runs = privateDir(path.join(stateDir, 'runs'));
     const dir = runDir(stateDir, header.runId);
     const tmp = path.join(runs, `.new-${header.runId}`);
     mkdirSync(tmp, { mode: 0o700 });
-    const first: JournalRecord = { seq: 1, time: time.toISOString(), type: 'run-started', header: { format: JOURNAL_FORMAT, ...header } };
+    const first: JournalRecord = { seq: 1, time: (o.now?.() ?? new Date()).toISOString(), type: 'run-started', header: { format: JOURNAL_FORMAT, ...header } };
     const tfd = openSync(path.join(tmp, 'journal.jsonl'), 'wx', 0o600);
     try {
-      writeAll(tfd, encode(first));
+      writeDurably(tfd, encode(first));
     } finally {
       closeSync(tfd);
     }
@@ -82,11 +104,11 @@ export class JournalWriter {
     renameSync(tmp, dir);
     syncDir(runs);
     const file = path.join(dir, 'journal.jsonl');
-    return { writer: new JournalWriter(file, openSync(file, 'a', 0o600), 1), first };
+    return { writer: new JournalWriter(file, openSync(file, 'a', 0o600), 1, o), first };
   }
 
   /** Appends to the journal of an existing run (rollback, resume). A torn tail is cut off first; damage refuses. */
-  static reopen(stateDir: string, runId: string): JournalWriter {
+  static reopen(stateDir: string, runId: string, o: WriterOptions = {}): JournalWriter {
     const file = path.join(runDir(stateDir, runId), 'journal.jsonl');
     const { records, validBytes, tornTail } = readJournalFile(file);
     if (tornTail) {
@@ -99,21 +121,23 @@ export class JournalWriter {
         closeSync(tfd);
       }
     }
-    return new JournalWriter(file, openSync(file, 'a', 0o600), records.at(-1)!.seq);
+    return new JournalWriter(file, openSync(file, 'a', 0o600), records.at(-1)!.seq, o);
   }
 
-  /** Writes one record durably (write + fsync). Returns it with its sequence number and time. */
-  append(fields: RecordBody): JournalRecord {
-    if (this.closed) throw new Error('journal is closed');
-    const record = { seq: ++this.seq, time: new Date().toISOString(), ...fields } as JournalRecord;
-    writeAll(this.fd, encode(record));
-    return record;
+  /**
+   * Queues one record and resolves with it (its sequence number and time) once its batch is durable. Records are
+   * numbered, and land in the file, in the order of the append calls. Await it before any remote change it gates.
+   */
+  append(fields: RecordBody): Promise<JournalRecord> {
+    if (this.closing) return Promise.reject(new Error(`journal ${this.file} is closed`));
+    const record = { seq: ++this.seq, time: this.now().toISOString(), ...fields } as JournalRecord;
+    return this.group.commit(Buffer.from(encode(record), 'utf8')).then(() => record);
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    closeSync(this.fd);
+  /** Waits until every append made so far is durable, then closes the file; rejects if the journal could not be made durable. */
+  close(): Promise<void> {
+    this.closing ??= this.group.drain().finally(() => this.fs.close(this.fd));
+    return this.closing;
   }
 }
 

@@ -49,14 +49,14 @@ export async function runRevertTask(ctx: EngineContext, job: HostJob, pb: Playbo
     case 'arm': {
       const ttlMinutes = revertTaskTtlMinutes(step, parametersFor(ctx, job, pb))!;
       const before = await reach(ctx, job);
-      note(ctx, { type: 'revert-task-arming', ...where, ttlMinutes, expires: step.revertTask!.expires });
+      await note(ctx, { type: 'revert-task-arming', ...where, ttlMinutes, expires: step.revertTask!.expires });
       // The task runs the step's own undo with the same input the controller would give it.
       const input = { task, ttlMinutes, runner: taskScripts().runner, undoScript: pb.scripts[step.undo!], undoInput: stepInput(ctx, job, pb, step.id, 'undo', call.checkpoint) };
       const envelope = await ctx.broker.invoke(job.target, taskScripts().arm, [JSON.stringify(input)], { timeoutMs: 60_000 });
       if (!envelope.ok) throw failed(envelope.error.category, `Could not arm the revert task, so the change was not made: ${envelope.error.message}`);
       const armed = JSON.parse(String(envelope.data.output.at(-1))) as { dueUtc: string; nextRunUtc: string | null };
       memo.set(step.id, { rdpOpenBefore: before.rdp.open, remotingOpenBefore: before.remoting?.open ?? null, dueUtc: armed.dueUtc });
-      note(ctx, { type: 'revert-task-armed', ...where, dueUtc: armed.dueUtc, nextRunUtc: armed.nextRunUtc, rdpBefore: before.rdp, remotingBefore: before.remoting });
+      await note(ctx, { type: 'revert-task-armed', ...where, dueUtc: armed.dueUtc, nextRunUtc: armed.nextRunUtc, rdpBefore: before.rdp, remotingBefore: before.remoting });
       return;
     }
     case 'confirm': {
@@ -70,7 +70,7 @@ export async function runRevertTask(ctx: EngineContext, job: HostJob, pb: Playbo
       // "No worse than before": a port that did not answer before the change (or is unknown) must not be held against it.
       if (now.remoting && !now.remoting.open && m?.remotingOpenBefore !== false) problems.push(`the remoting port ${now.remoting.port} does not answer${m?.remotingOpenBefore ? ' (it did before the change)' : ''}`);
       if (!now.rdp.open && m?.rdpOpenBefore !== false) problems.push(`the RDP port ${now.rdp.port} does not answer${m?.rdpOpenBefore ? ' (it did before the change)' : ''}`);
-      note(ctx, { type: 'revert-task-confirmed', ...where, ok: problems.length === 0, session: session.ok, ports: [now.remoting, now.rdp].filter((p): p is PortReach => p !== null), problems });
+      await note(ctx, { type: 'revert-task-confirmed', ...where, ok: problems.length === 0, session: session.ok, ports: [now.remoting, now.rdp].filter((p): p is PortReach => p !== null), problems });
       if (problems.length) {
         const due = m?.dueUtc ? ` at ${m.dueUtc}` : '';
         throw failed('lockout', `Not confirmed: ${problems.join('; ')}. The step is rolled back; should the controller not reach the host, its revert task restores the prior state by itself${due}.`);
@@ -78,15 +78,15 @@ export async function runRevertTask(ctx: EngineContext, job: HostJob, pb: Playbo
       return;
     }
     case 'keep': {
-      note(ctx, { type: 'revert-task-kept', ...where, dueUtc: memo.get(step.id)?.dueUtc ?? null });
+      await note(ctx, { type: 'revert-task-kept', ...where, dueUtc: memo.get(step.id)?.dueUtc ?? null });
       return;
     }
     case 'disarm': {
-      note(ctx, { type: 'revert-task-disarming', ...where });
+      await note(ctx, { type: 'revert-task-disarming', ...where });
       const envelope = await ctx.broker.invoke(job.target, taskScripts().disarm, [JSON.stringify({ task })], { timeoutMs: 60_000 });
       if (!envelope.ok) throw failed(envelope.error.category, `Could not disarm the revert task ${task}: ${envelope.error.message}`);
       const out = JSON.parse(String(envelope.data.output.at(-1))) as { wasArmed: boolean; ran: unknown };
-      note(ctx, { type: 'revert-task-disarmed', ...where, wasArmed: out.wasArmed, ran: out.ran ?? null });
+      await note(ctx, { type: 'revert-task-disarmed', ...where, wasArmed: out.wasArmed, ran: out.ran ?? null });
       return;
     }
   }

@@ -8,6 +8,7 @@ import { runCli } from '../helpers/cli.js';
 import { fixturePlaybooks } from '../helpers/engine.js';
 import { leaseFile } from '../../src/journal/leases.js';
 import { newRunId } from '../../src/journal/journal.js';
+import { defaultProcesses } from '../../src/config/settings.js';
 
 /**
  * What users saw on main (7ef7099), issue 9, each through the CLI as a user would: rollback read as INCOMPLETE,
@@ -49,7 +50,7 @@ describe('environment problems exit 3 before any host is touched', () => {
     expect(fromConfig.stderr).toMatch(/\/nonexistent\/from-config/);
     const origin = await cli(['config', 'list', '--origin']);
     expect(origin.stdout).toMatch(/^pwsh = "\/nonexistent\/from-config"  \(config: .*config\.json\)$/m);
-    expect(origin.stdout).toMatch(/^processes = 2  \(default\)$/m);
+    expect(origin.stdout).toMatch(new RegExp(`^processes = ${defaultProcesses()}  \\(default\\)$`, 'm'));
     expect((await cli(['config', 'list', '--origin'], { RDPFIX_PROCESSES: '5' })).stdout).toMatch(/^processes = 5  \(env: RDPFIX_PROCESSES\)$/m);
     expect((await cli(['config', 'unset', 'pwsh'])).code).toBe(0);
     expect(read('lab-001')).toBe(before);

@@ -19,24 +19,24 @@ const line = (record: object) => {
   return `${json}\t${crc32(json).toString(16).padStart(8, '0')}\n`;
 };
 /** A run with a header and three step records. */
-function threeRecords() {
+async function threeRecords() {
   const dir = fresh();
   const id = newRunId();
   const { writer: w } = JournalWriter.create(dir, header(id));
-  w.append({ type: 'host-started', host: 'a', playbooks: ['p'], mode: 'apply' });
-  w.append({ type: 'step-checkpoint', host: 'a', playbook: 'p', step: 's', state: 1 });
-  w.append({ type: 'step-applied', host: 'a', playbook: 'p', step: 's', result: { changed: true, warnings: [] } });
-  w.close();
+  await w.append({ type: 'host-started', host: 'a', playbooks: ['p'], mode: 'apply' });
+  await w.append({ type: 'step-checkpoint', host: 'a', playbook: 'p', step: 's', state: 1 });
+  await w.append({ type: 'step-applied', host: 'a', playbook: 'p', step: 's', result: { changed: true, warnings: [] } });
+  await w.close();
   return { dir, id };
 }
 
 describe('journal', () => {
-  it('appends numbered, checksummed records that read back in order, the header carrying the format', () => {
+  it('appends numbered, checksummed records that read back in order, the header carrying the format', async () => {
     const dir = fresh();
     const id = newRunId();
     const { writer: w } = JournalWriter.create(dir, header(id));
-    w.append({ type: 'step-checkpoint', host: 'a', playbook: 'p', step: 's', state: { quote: "it's \"x\"\n\t" } });
-    w.close();
+    await w.append({ type: 'step-checkpoint', host: 'a', playbook: 'p', step: 's', state: { quote: "it's \"x\"\n\t" } });
+    await w.close();
     const { records, tornTail } = readRun(dir, id);
     expect(tornTail).toBe(false);
     expect(records.map((r) => [r.seq, r.type])).toEqual([[1, 'run-started'], [2, 'step-checkpoint']]);
@@ -45,11 +45,11 @@ describe('journal', () => {
     expect(listRunIds(dir)).toEqual([id]);
   });
 
-  it('creates the state dir 0700 and the journal 0600 (it holds host names and checkpoints)', () => {
+  it('creates the state dir 0700 and the journal 0600 (it holds host names and checkpoints)', async () => {
     if (process.platform === 'win32') return;
     const dir = path.join(fresh(), 'state');
     const id = newRunId();
-    JournalWriter.create(dir, header(id)).writer.close();
+    await JournalWriter.create(dir, header(id)).writer.close();
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(path.join(dir, 'runs')).mode & 0o777).toBe(0o700);
     expect(statSync(runDir(dir, id)).mode & 0o777).toBe(0o700);
@@ -59,18 +59,18 @@ describe('journal', () => {
     unlock();
   });
 
-  it('a run folder appears only with its header inside (never a header-less journal after a crash)', () => {
+  it('a run folder appears only with its header inside (never a header-less journal after a crash)', async () => {
     const dir = fresh();
     const id = newRunId();
-    JournalWriter.create(dir, header(id)).writer.close();
+    await JournalWriter.create(dir, header(id)).writer.close();
     expect(readdirSync(path.join(dir, 'runs'))).toEqual([id]);
     expect(readRun(dir, id).records).toHaveLength(1);
   });
 
-  it('an unborn run (died before its header was renamed into place) is no run, and old ones are cleaned up', () => {
+  it('an unborn run (died before its header was renamed into place) is no run, and old ones are cleaned up', async () => {
     const dir = fresh();
     const id = newRunId();
-    JournalWriter.create(dir, header(id)).writer.close();
+    await JournalWriter.create(dir, header(id)).writer.close();
     mkdirSync(path.join(dir, 'runs', '.new-20261125-221500-a1b2c3'));
     expect(listRunIds(dir)).toEqual([id]);
     removeUnbornRuns(dir);
@@ -79,36 +79,36 @@ describe('journal', () => {
     expect(readdirSync(path.join(dir, 'runs'))).toEqual([id]);
   });
 
-  it('tolerates a torn last record (no newline) and reopens after it', () => {
-    const { dir, id } = threeRecords();
+  it('tolerates a torn last record (no newline) and reopens after it', async () => {
+    const { dir, id } = await threeRecords();
     appendFileSync(file(dir, id), '{"seq":5,"time":"2026-11-25T00:00:00Z","type":"step-chec'); // the crash
     const torn = readRun(dir, id);
     expect(torn.tornTail).toBe(true);
     expect(torn.records).toHaveLength(4);
     const again = JournalWriter.reopen(dir, id);
-    again.append({ type: 'resume-started', hosts: ['a'] });
-    again.close();
+    await again.append({ type: 'resume-started', hosts: ['a'] });
+    await again.close();
     const after = readRun(dir, id);
     expect(after.tornTail).toBe(false);
     expect(after.records.map((r) => r.type)).toEqual(['run-started', 'host-started', 'step-checkpoint', 'step-applied', 'resume-started']);
   });
 
-  it('a last line that ends in a newline but is not JSON is a torn tail too', () => {
-    const { dir, id } = threeRecords();
+  it('a last line that ends in a newline but is not JSON is a torn tail too', async () => {
+    const { dir, id } = await threeRecords();
     appendFileSync(file(dir, id), '{"seq":5,"ti\0\0\0\n');
     expect(readRun(dir, id)).toMatchObject({ tornTail: true });
   });
 
-  it('reports damage in the middle with the line number, never guessing around it', () => {
-    const { dir, id } = threeRecords();
+  it('reports damage in the middle with the line number, never guessing around it', async () => {
+    const { dir, id } = await threeRecords();
     const lines = readFileSync(file(dir, id), 'utf8').split('\n');
     lines[2] = lines[2]!.replace('"state":1', '"state":2');
     writeFileSync(file(dir, id), lines.join('\n'));
     expect(() => readRun(dir, id)).toThrow(/damaged at line 3: its checksum does not match/);
   });
 
-  it('a complete last line whose checksum fails is damage, not a torn tail: reopen refuses and cuts nothing', () => {
-    const { dir, id } = threeRecords();
+  it('a complete last line whose checksum fails is damage, not a torn tail: reopen refuses and cuts nothing', async () => {
+    const { dir, id } = await threeRecords();
     const before = readFileSync(file(dir, id), 'utf8');
     const lines = before.split('\n');
     lines[3] = lines[3]!.replace('"changed":true', '"changed":false');
@@ -138,14 +138,14 @@ describe('journal', () => {
     expect(() => readRun(dir, id)).toThrow(/damaged at line 1: it has no complete run header/);
   });
 
-  it('a record with a valid checksum but content that does not fit the schema is damage (exit 2), not an internal error', () => {
-    const { dir, id } = threeRecords();
+  it('a record with a valid checksum but content that does not fit the schema is damage (exit 2), not an internal error', async () => {
+    const { dir, id } = await threeRecords();
     appendFileSync(file(dir, id), line({ seq: 5, time: 't', type: 'step-undone', host: 'a', playbook: 'p' }));
     expect(() => readRun(dir, id)).toThrow(expect.objectContaining({ kind: 'input', message: expect.stringMatching(/damaged at line 5: the record does not fit the journal's schema \(step: Required\)/) }));
-    const other = threeRecords();
+    const other = await threeRecords();
     appendFileSync(file(other.dir, other.id), line({ seq: 5, time: 't', type: 'no-such-kind' }));
     expect(() => readRun(other.dir, other.id)).toThrow(/damaged at line 5: the record does not fit the journal's schema \(type: Invalid discriminator value/);
-    const third = threeRecords();
+    const third = await threeRecords();
     appendFileSync(file(third.dir, third.id), line([1, 2, 3]));
     expect(() => readRun(third.dir, third.id)).toThrow(/damaged at line 5/);
   });
@@ -160,10 +160,10 @@ describe('journal', () => {
     expect(() => readRun(dir, id)).toThrow(/journal format 1 \(unversioned\)/);
   });
 
-  it('writes format 3; a format-2 journal (plan entries with `guard`, the revert task\'s old name) still reads and folds', () => {
+  it('writes format 3; a format-2 journal (plan entries with `guard`, the revert task\'s old name) still reads and folds', async () => {
     const dir = fresh();
     const id = newRunId();
-    JournalWriter.create(dir, header(id)).writer.close();
+    await JournalWriter.create(dir, header(id)).writer.close();
     expect(readRun(dir, id).records[0]).toMatchObject({ header: { format: 3 } });
     expect(JOURNAL_FORMAT).toBe(3);
 
@@ -202,15 +202,15 @@ describe('journal', () => {
     expect(applied.finished).toBe(false);
   });
 
-  it('reports a missing record', () => {
-    const { dir, id } = threeRecords();
+  it('reports a missing record', async () => {
+    const { dir, id } = await threeRecords();
     const lines = readFileSync(file(dir, id), 'utf8').split('\n');
     writeFileSync(file(dir, id), [lines[0], lines[2], ''].join('\n'));
     expect(() => readRun(dir, id)).toThrow(/damaged at line 2: record 3 where 2 was expected/);
   });
 
-  it('runs list lists a damaged run as damaged and still lists the others', () => {
-    const { dir, id } = threeRecords();
+  it('runs list lists a damaged run as damaged and still lists the others', async () => {
+    const { dir, id } = await threeRecords();
     const bad = newRunId(new Date(Date.now() + 1000));
     mkdirSync(runDir(dir, bad), { recursive: true });
     writeFileSync(file(dir, bad), '');
@@ -224,10 +224,10 @@ describe('journal', () => {
     expect(() => readRun(fresh(), '20261125-000000-abcdef')).toThrow(/Cannot read journal .*ENOENT/);
   });
 
-  it('locks a run for one process; a dead owner\'s lock is taken over', () => {
+  it('locks a run for one process; a dead owner\'s lock is taken over', async () => {
     const dir = fresh();
     const id = newRunId();
-    JournalWriter.create(dir, header(id)).writer.close();
+    await JournalWriter.create(dir, header(id)).writer.close();
     const unlock = lockRun(dir, id);
     writeFileSync(path.join(runDir(dir, id), 'lock'), '1'); // pid 1 is alive: someone else holds it
     expect(() => lockRun(dir, id)).toThrow(/in use by process 1/);

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { resolveSettings } from '../../src/config/settings.js';
+import { defaultProcesses, resolveSettings } from '../../src/config/settings.js';
 import { configPath, setConfig } from '../../src/config/config.js';
 
 const env = (extra: NodeJS.ProcessEnv = {}) => ({ RDPFIX_CONFIG_DIR: mkdtempSync(path.join(tmpdir(), 'rdpfix-settings-')), XDG_STATE_HOME: '/xdg', ...extra });
@@ -11,9 +11,13 @@ describe('option resolver: flags > environment > config > defaults', () => {
   it('defaults, with their origin', () => {
     const s = resolveSettings({}, env());
     expect(s.stateDir).toEqual({ value: process.platform === 'win32' ? expect.any(String) : '/xdg/rdpfix', origin: 'default', from: 'default' });
-    expect(s.processes).toMatchObject({ value: 2, origin: 'default' });
+    expect(s.processes).toEqual({ value: defaultProcesses(), origin: 'default', from: 'default' });
     expect(s.concurrency).toMatchObject({ value: 32, origin: 'default' });
     expect(s.pwsh).toMatchObject({ value: undefined, origin: 'default' });
+  });
+
+  it('the default number of PowerShell processes follows the cores: one for the controller, at least 1, at most 4', () => {
+    expect([1, 2, 3, 4, 5, 8, 64].map((cores) => defaultProcesses(cores))).toEqual([1, 1, 2, 3, 4, 4, 4]);
   });
 
   it('the config file wins over defaults for every command (main: runs list/show ignored config stateDir, probe/diagnose ignored pwsh and processes)', () => {
