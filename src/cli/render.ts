@@ -1,26 +1,82 @@
 import type { RunResult } from '../engine/run.js';
 import { renderTable } from './table.js';
+import { changeText, fieldDiff, show } from './field-diff.js';
+import { escapeControlKeepLines } from '../safe-text.js';
 
-const short = (v: unknown) => {
-  if (v === null || v === undefined) return '∅';
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
-};
-
-export function renderPlan(result: RunResult): string {
+/**
+ * The plan: one row per step that would change something (or is blocked, or failed), with the change as the fields
+ * that change, and its notes (irreversible, revert task, warnings) folded under the row; then the hosts and steps
+ * that are compliant already, counted. Fits `width` columns.
+ */
+export function renderPlan(result: RunResult, width = 120): string {
   const rows: string[][] = [];
+  const folded: string[][] = [];
+  const compliantHosts: string[] = [];
+  let compliantSteps = 0;
   for (const h of result.hosts) {
+    let changes = 0;
     for (const [pb, out] of Object.entries(h.results)) {
       for (const p of out.plan) {
+        if (p.action === 'skip') {
+          compliantSteps++;
+          continue;
+        }
+        changes++;
         const revertTask = p.action !== 'apply' ? '' : p.revertTask === 'expires' ? 'TEMPORARY: reverts by itself at the TTL' : p.revertTask === 'confirm' ? 'revert task: reverts by itself unless the controller confirms it still reaches the host' : '';
-        const notes = [p.irreversible ? 'IRREVERSIBLE' : '', revertTask, p.predictable ? '' : 'outcome cannot be predicted by check', p.reason ?? '', ...p.warnings].filter(Boolean).join('; ');
-        rows.push([h.host, pb, p.step, p.action === 'apply' ? 'would change' : p.action === 'skip' ? 'compliant' : 'BLOCKED', p.action === 'skip' ? short(p.before) : `${short(p.before)} → ${short(p.after)}`, notes]);
+        const notes = [p.irreversible ? 'IRREVERSIBLE' : '', revertTask, p.predictable ? '' : 'outcome cannot be predicted by check', p.reason ?? '', ...p.warnings].filter(Boolean);
+        const diff = fieldDiff(p.before, p.after).map((c) => changeText(c));
+        rows.push([h.host, pb, p.step, p.action === 'apply' ? 'would change' : 'BLOCKED', diff[0] ?? (p.action === 'apply' ? `${show(p.before)} → ${show(p.after)}` : '')]);
+        folded.push([...diff.slice(1), ...notes]);
       }
-      if (out.failure && !out.plan.some((p) => p.step === out.failure!.step)) rows.push([h.host, pb, out.failure.step, `FAILED (${out.failure.phase})`, '', out.failure.message.replace(/\s+/g, ' ').slice(0, 120)]);
+      if (out.failure && !out.plan.some((p) => p.step === out.failure!.step)) {
+        changes++;
+        rows.push([h.host, pb, out.failure.step, `FAILED (${out.failure.phase})`, '']);
+        folded.push([out.failure.message.replace(/\s+/g, ' ')]);
+      }
     }
-    if (!Object.keys(h.results).length) rows.push([h.host, '-', '-', result.state.hosts[h.host]?.state ?? '-', '', h.failed ? `failed: ${h.failed}` : '']);
+    if (!Object.keys(h.results).length) {
+      changes++;
+      rows.push([h.host, '-', '-', result.state.hosts[h.host]?.state ?? '-', '']);
+      folded.push(h.failed ? [`failed: ${h.failed}`] : []);
+    }
+    if (!changes) compliantHosts.push(h.host);
   }
-  return renderTable(['HOST', 'PLAYBOOK', 'STEP', 'PLAN', 'BEFORE → AFTER', 'NOTES'], rows);
+  const lines: string[] = [];
+  if (rows.length) {
+    const fixed = ['HOST', 'PLAYBOOK', 'STEP', 'PLAN'].map((t, i) => Math.max(t.length, ...rows.map((r) => r[i]!.length)) + 2).reduce((a, b) => a + b, 0);
+    const room = Math.max(30, width - fixed);
+    const table = renderTable(['HOST', 'PLAYBOOK', 'STEP', 'PLAN', 'CHANGE'], rows.map((r) => [...r.slice(0, 4), cutTo(r[4]!, room)])).split('\n');
+    lines.push(table[0]!, table[1]!);
+    table.slice(2).forEach((line, i) => {
+      lines.push(line);
+      for (const note of folded[i]!) lines.push(...wrap(note, width - 4).map((l) => `    ${l}`));
+    });
+  } else lines.push('Nothing would change.');
+  if (compliantSteps || compliantHosts.length) {
+    lines.push('', `Compliant already: ${compliantSteps} step(s)${compliantHosts.length ? `; nothing to do on ${compliantHosts.length} host(s): ${compliantHosts.slice(0, 8).join(', ')}${compliantHosts.length > 8 ? ', …' : ''}` : ''}.`);
+  }
+  return escapeControlKeepLines(lines.join('\n'));
+}
+
+/** Hosts the plan would change (the confirmation counts these, not the whole selection). */
+export function hostsThatWouldChange(result: RunResult): string[] {
+  return result.hosts.filter((h) => Object.values(h.results).some((out) => out.plan.some((p) => p.action === 'apply'))).map((h) => h.host);
+}
+
+const cutTo = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = '';
+    }
+    line = line ? `${line} ${word}` : word.length > width ? word.slice(0, width - 1) + '…' : word;
+  }
+  if (line) out.push(line);
+  return out;
 }
 
 /** Leases taken over, nothing to do, …: said on stderr so stdout stays the result. */

@@ -11,11 +11,14 @@ import { renderNotes, resultJson } from '../render.js';
 import { recapExitCode, recapRows, renderRecap } from '../recap.js';
 import { buildReport } from '../../report/model.js';
 import { progressPrinter } from '../progress.js';
+import { confirm } from '../confirm.js';
+import { renderTable } from '../table.js';
 
 interface PastFlags extends HostFlags {
   host?: string[];
   force: boolean;
   rollback?: boolean;
+  yes?: boolean;
   report: string[];
 }
 
@@ -28,6 +31,19 @@ async function runPast(kind: 'rollback' | 'resume', runId: string, flags: PastFl
   pastRunPlaybooks(state, catalogue, runId);
   if (flags.host?.length && !flags.hosts?.length) flags.hosts = flags.host;
   narrowHosts(flags, state.header.hosts, `run ${runId}`);
+  if (kind === 'rollback' && !flags.yes && process.stdin.isTTY) {
+    // On a terminal a rollback says what it will undo and asks, as apply does; scripts pass --yes (or have no terminal).
+    const undo = Object.values(state.hosts).filter((h) => !flags.hosts || flags.hosts.includes(h.host))
+      .map((h) => ({ host: h.host, steps: Object.values(h.progress).flatMap((p) => [...p.applied].reverse().map((s) => `${p.playbook}/${s}`)) }))
+      .filter((h) => h.steps.length);
+    if (undo.length) {
+      console.log(renderTable(['HOST', 'WOULD UNDO (newest first)'], undo.map((h) => [h.host, h.steps.join(', ')])));
+      if (!(await confirm(`\nUndo ${undo.reduce((n, h) => n + h.steps.length, 0)} step(s) on ${undo.length} host(s)? [y/N] `))) {
+        console.log('Nothing changed.');
+        return;
+      }
+    }
+  }
   await askForMissingPasswords(state.header.hosts.filter((h) => !flags.hosts || flags.hosts.includes(h.name)) as InventoryHost[]);
   const broker = await engine.broker(state.header.hosts.map((h) => targetFor(h)));
   try {
@@ -57,7 +73,8 @@ export function rollbackCommand(): Command {
     .description('undo the applied steps of a past run, newest first; a step whose state drifted since is refused unless --force')
     .argument('<run>', 'run id (rdpfix runs list)')
     .addOption(new Option('--host <name...>', 'only these hosts (same as --hosts)').hideHelp())
-    .option('--force', 'undo even where the host changed since the run', false);
+    .option('--force', 'undo even where the host changed since the run', false)
+    .option('-y, --yes', 'do not ask on a terminal before undoing', false);
   withHostOptions(cmd, { waitLock: true });
   withReport(cmd);
   return cmd.action((runId: string, flags: PastFlags) => runPast('rollback', runId, flags));

@@ -2,7 +2,6 @@ import path from 'node:path';
 import { checkReportPaths, writeReports } from '../../report/write.js';
 import { askForMissingPasswords } from '../password-prompt.js';
 import { Command } from 'commander';
-import { createInterface } from 'node:readline/promises';
 import { warnInventoryNotes } from './inventory.command.js';
 import { loadInventory, targetFor } from '../../inventory/inventory.js';
 import { prepareRun, startRun, type RunResult } from '../../engine/run.js';
@@ -10,7 +9,8 @@ import { planFromDiagnosis, type DiagnosisPlan } from '../../engine/from-diagnos
 import { RdpfixError } from '../../errors.js';
 import { engineFrom, parseParam, withHostOptions, type HostFlags, narrowHosts } from '../engine-options.js';
 import { wholeNumber } from '../options.js';
-import { renderNotes, renderPlan, resultJson } from '../render.js';
+import { hostsThatWouldChange, renderNotes, renderPlan, resultJson } from '../render.js';
+import { confirm } from '../confirm.js';
 import { recapExitCode, recapRows, renderRecap, type HostRecap } from '../recap.js';
 import { buildReport } from '../../report/model.js';
 import { progressPrinter } from '../progress.js';
@@ -102,10 +102,13 @@ function runCommand(name: 'plan' | 'apply'): Command {
       if (name === 'apply' && !flags.yes) {
         const plan = await startRun({ ...base, mode: 'plan' });
         console.log(renderPlan(plan));
-        const rl = createInterface({ input: process.stdin, output: process.stdout });
-        const answer = await rl.question(`\nApply to ${plan.hosts.length} host(s)? [y/N] `);
-        rl.close();
-        if (!/^y(es)?$/i.test(answer.trim())) {
+        const changing = hostsThatWouldChange(plan);
+        if (!changing.length) {
+          console.log('\nNothing would change: nothing to apply.');
+          return;
+        }
+        const named = changing.length <= 5 ? `: ${changing.join(', ')}` : '';
+        if (!(await confirm(`\nApply to ${changing.length} host(s)${named}? [y/N] `))) {
           console.log('Nothing changed.');
           return;
         }
