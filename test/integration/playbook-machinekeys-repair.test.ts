@@ -233,6 +233,19 @@ $r | ConvertTo-Json -Compress`;
       expect(broken.read()).toEqual(pre.broken);
     });
 
+    it('an empty CNG key: rdp-key issues a new (CAPI) key and certificate; rollback removes it and puts the CNG key back exactly', async () => {
+      const h = host('lab-001', 37, withCngRdpKey, (s) => { s.files[`${cngKeysDir()}\\${RDP_KEY_PREFIX}_${s.machineGuid}`]!.content = ''; });
+      const pre = h.read();
+      const r = await run([h], 'apply', 'rdp-key');
+      expect(result(r, 'lab-001')).toMatchObject({ completed: ['rdp-key-reset'] });
+      const s = h.read();
+      expect(s.files[keyPath(s)]).toMatchObject({ sddl: RDP_KEY_SDDL });
+      expect(s.files[`${cngKeysDir()}\\${RDP_KEY_PREFIX}_${s.machineGuid}`]).toBeUndefined();
+      expect((await rollback(r.runId)).hosts.map((x) => x.outcome)).toEqual(['rolledBack']);
+      const back = h.read();
+      expect({ ...back, sessions: pre.sessions }).toEqual(pre);
+    });
+
     it('Windows on D: (%ProgramData% = D:\\ProgramData): the probe and the playbook find MachineKeys there, nothing on C:', async () => {
       const d1 = host('lab-001', 34, scenario, (s) => onSystemDrive(s, 'D:'));
       const d2 = host('lab-002', 35, (s) => onSystemDrive(s, 'D:'));

@@ -11,6 +11,8 @@ function Get-LabCngKeysDir { return (Get-LabSystemDrive) + '\ProgramData\Microso
 # NTE_BAD_KEYSET 'Keyset does not exist' when the CSP cannot open the key (missing, or the caller's token has no
 # read on the key file); NTE_BAD_PROV_TYPE 'Invalid provider type specified.' for a key held by a CNG KSP.
 $script:LabNteBadKeyset = [int]0x80090016
+# Certificate object -> the stored certificate it was made from (its key link), held no longer than the object.
+$script:LabCertKeyLinks = New-Object 'System.Runtime.CompilerServices.ConditionalWeakTable[object,object]'
 $script:LabNteBadProvType = [int]0x80090014
 $script:LabRdpKeyPrefix = 'f686aace6942fb7f7ceb231212eef4a4'
 # SA internal-error doc: NETWORK SERVICE Read, SYSTEM Full control, not inherited; owner an administrator.
@@ -188,14 +190,16 @@ function New-LabCertObject {
     }
     $o.PSObject.TypeNames.Insert(0, 'System.Security.Cryptography.X509Certificates.X509Certificate')
     $o.PSObject.TypeNames.Insert(0, 'System.Security.Cryptography.X509Certificates.X509Certificate2')
-    # The getter runs at access time, in the lab module's scope: it finds the certificate again by its path. Like
-    # .NET's, it throws; PowerShell turns that into $null for $cert.PrivateKey, get_PrivateKey() surfaces it.
+    # Like an X509Certificate2, the object keeps its key link (CERT_KEY_PROV_INFO) wherever the certificate goes
+    # afterwards; the key file is opened when the getter runs, in the lab module's scope. Like .NET's getter it
+    # throws; PowerShell turns that into $null for $cert.PrivateKey, get_PrivateKey() surfaces it.
+    $script:LabCertKeyLinks.Add($o, $Cert)
     $o | Add-Member -MemberType ScriptProperty -Name PrivateKey -Value {
-        $item = Get-LabCertItem ([string]$this.PSPath)
-        if ($null -eq $item -or $item.Kind -ne 'cert' -or -not [bool]$item.Cert.HasPrivateKey) { return $null }
-        $err = Get-LabCallerPrivateKeyError $item.Cert
+        $link = $null
+        if (-not $script:LabCertKeyLinks.TryGetValue($this, [ref]$link) -or -not [bool]$link.HasPrivateKey) { return $null }
+        $err = Get-LabCallerPrivateKeyError $link
         if ($null -ne $err) { throw $err }
-        return (New-LabPrivateKeyObject $item.Cert)
+        return (New-LabPrivateKeyObject $link)
     }
     $o | Add-Member -MemberType CodeMethod -Name get_PrivateKey -Value ([Rdpfix.Lab.CertificateMethods].GetMethod('get_PrivateKey'))
     $o | Add-Member -MemberType ScriptMethod -Name GetExpirationDateString -Value { $this.NotAfter.ToString() }
