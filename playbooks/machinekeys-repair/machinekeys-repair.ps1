@@ -6,8 +6,11 @@ $in = Read-RdpfixInput -Json $InputJson -Steps 'folder-acl', 'rdp-key-acl', 'rdp
 
 # ---- Shared by every phase ----
 # Facts: shared reference section 5 and docs/windows-facts/machinekeys-certificates.md.
+# %ProgramData%, never C:\ProgramData: Windows may live on another drive. CAPI machine keys are in Crypto\RSA\MachineKeys,
+# CNG (key storage provider) machine keys in Crypto\Keys (learn.microsoft.com seccng "Key Storage and Retrieval").
 $RsaDir = (Get-RdpfixProgramData) + '\Microsoft\Crypto\RSA'
 $MachineKeys = $RsaDir + '\MachineKeys'
+$CngKeys = (Get-RdpfixProgramData) + '\Microsoft\Crypto\Keys'
 # Default MachineKeys folder ACL (Azure vmassist.ps1 $machineKeysDefaultSddl; SA internal-error doc): owner SYSTEM,
 # protected, Everyone "Read, Write" (0x12019f), BUILTIN\Administrators Full control.
 $FolderSddl = 'O:SYG:SYD:PAI(A;;0x12019f;;;WD)(A;;FA;;;BA)'
@@ -18,6 +21,14 @@ $WinStations = 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStatio
 $RdpTcp = 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp'
 # Services Remote Desktop Services needs to issue its certificate (reference 5.3).
 $CertServices = @('CertPropSvc', 'KeyIso', 'CryptSvc', 'SessionEnv')
+
+# HRESULTs of the CryptographicException X509Certificate2.get_PrivateKey() throws (winerror.h): NTE_BAD_KEYSET 0x80090016
+# 'Keyset does not exist' (the key is missing, or this token may not open it), NTE_BAD_PROV_TYPE 0x80090014 (a CNG key,
+# which .NET Framework's getter cannot open). Judged by value, never by the localized message.
+$NteBadKeyset = [int]-2146893802
+$NteBadProvType = [int]-2146893804
+# The groups of this session's token (an administrator, reference 5.1): Administrators, Everyone, Authenticated Users, Users.
+$AdminSids = @('S-1-5-32-544', 'S-1-1-0', 'S-1-5-11', 'S-1-5-32-545')
 
 $SidName = @{ 'S-1-5-18' = 'NT AUTHORITY\SYSTEM'; 'S-1-5-19' = 'NT AUTHORITY\LOCAL SERVICE'; 'S-1-5-20' = 'NT AUTHORITY\NETWORK SERVICE'
     'S-1-5-32-544' = 'BUILTIN\Administrators'; 'S-1-5-32-545' = 'BUILTIN\Users'; 'S-1-1-0' = 'Everyone'; 'S-1-5-11' = 'NT AUTHORITY\Authenticated Users'
@@ -121,9 +132,63 @@ function Get-RdStoreName {
     return 'Remote Desktop'
 }
 
-function Test-KeyReadable($Cert) {
-    # The probe's test (src/probe/ps/probe-host.ps1): .PrivateKey is $null, or throws, when the key cannot be used.
-    try { return ($null -ne $Cert.PrivateKey) } catch { return $false }
+function Find-RdpKeyFile([bool]$CngFirst) {
+    # The RDP key's file, by its name (reference 5.1): CAPI in MachineKeys or CNG in Crypto\Keys; $null when in neither.
+    $name = Get-KeyName
+    $dirs = @($MachineKeys, $CngKeys)
+    if ($CngFirst) { $dirs = @($CngKeys, $MachineKeys) }
+    foreach ($d in $dirs) { if (Test-Path -LiteralPath ($d + '\' + $name) -PathType Leaf) { return ($d + '\' + $name) } }
+    return $null
+}
+
+function Get-RdpKeyPath {
+    # Where the RDP key is, or where Remote Desktop Services creates it (a CAPI key in MachineKeys).
+    $p = Find-RdpKeyFile $false
+    if ($null -eq $p) { $p = $MachineKeys + '\' + (Get-KeyName) }
+    return $p
+}
+
+function Get-CryptoHResult($ErrorRecord) {
+    $x = $ErrorRecord.Exception
+    while ($null -ne $x) {
+        if ($x -is [System.Security.Cryptography.CryptographicException]) { return [int]$x.HResult }
+        $x = $x.InnerException
+    }
+    return $null
+}
+
+function Test-KeyReadable($Cert, [string]$Store) {
+    # Whether Remote Desktop Services (TermService runs as NETWORK SERVICE; SYSTEM) can use the certificate's key -
+    # not whether this session can. The session is an administrator, whom the documented RDP key ACL grants nothing
+    # (so a healthy CAPI key gives NTE_BAD_KEYSET here), and .NET Framework cannot open CNG keys (NTE_BAD_PROV_TYPE).
+    # get_PrivateKey(), not .PrivateKey: PowerShell turns the property's exception into $null and loses its HRESULT.
+    # Either way the service's view is the key file: there, not empty, NETWORK SERVICE read and SYSTEM full control.
+    if (-not [bool]$Cert.HasPrivateKey) { return $false }
+    $hr = $null
+    $path = $null
+    try {
+        $k = $Cert.get_PrivateKey()
+        if ($null -eq $k) { return $false }
+        # Opened, so intact; whether the service may read it is the file's ACL.
+        $path = $MachineKeys + '\' + [string]$k.CspKeyContainerInfo.UniqueKeyContainerName
+    } catch { $hr = Get-CryptoHResult $_ }
+    if ($null -eq $path) {
+        if ($hr -ne $NteBadKeyset -and $hr -ne $NteBadProvType) { return $false }
+        # Only the RDP self-signed certificate's key has a known name [harsher side: any other certificate whose key
+        # this session cannot open counts as unusable].
+        if ($Store -ne (Get-RdStoreName)) { return $false }
+        $path = Find-RdpKeyFile ($hr -eq $NteBadProvType)
+        if ($null -eq $path) { return $false }
+    }
+    $item = Get-Item -LiteralPath $path -Force -ErrorAction SilentlyContinue
+    if ($null -eq $item -or [long]$item.Length -eq 0) { return $false }
+    $sddl = Read-Sd $path
+    if ($null -eq $sddl) { return $false }
+    $sd = ConvertFrom-RdpfixSddl $sddl
+    if (-not (Test-KeyAcl $sd)) { return $false }
+    # A CAPI key whose ACL lets the administrators read it, yet will not open, is damaged, not hidden.
+    if ($hr -eq $NteBadKeyset -and ((Get-Access $sd $AdminSids) -band [long]1) -eq [long]1) { return $false }
+    return $true
 }
 
 function Get-RdpTls {
@@ -143,7 +208,7 @@ function Get-RdpTls {
     $certs = @(Get-ChildItem -Path "Cert:\LocalMachine\$store" -ErrorAction SilentlyContinue | Sort-Object Thumbprint)
     $list = @($certs | ForEach-Object {
             [ordered]@{ thumbprint = $_.Thumbprint; subject = $_.Subject; notAfter = $_.NotAfter.ToUniversalTime().ToString('o')
-                hasPrivateKey = [bool]$_.HasPrivateKey; privateKeyReadable = (Test-KeyReadable $_) }
+                hasPrivateKey = [bool]$_.HasPrivateKey; privateKeyReadable = (Test-KeyReadable $_ $store) }
         })
     $bound = $null
     $boundStore = $null
@@ -164,7 +229,7 @@ function Get-RdpTls {
     $r.bound = $bound.Thumbprint
     $r.notBefore = $bound.NotBefore.ToUniversalTime().ToString('o')
     $r.inDate = ($bound.NotBefore -le $now -and $bound.NotAfter -ge $now)
-    $r.readable = Test-KeyReadable $bound
+    $r.readable = Test-KeyReadable $bound $boundStore
     $r.ready = $r.inDate -and $r.readable
     if (-not $r.inDate) { $r.reason = "certificate $($bound.Thumbprint) is not in date (valid $($bound.NotBefore.ToUniversalTime().ToString('o')) to $($bound.NotAfter.ToUniversalTime().ToString('o')))" }
     elseif (-not $r.readable) { $r.reason = "the private key of certificate $($bound.Thumbprint) cannot be read" }
@@ -321,7 +386,7 @@ if ($in.step -eq 'folder-acl') {
         }
     }
 } elseif ($in.step -eq 'rdp-key-acl') {
-    $keyPath = $MachineKeys + '\' + (Get-KeyName)
+    $keyPath = Get-RdpKeyPath
     $tls = Get-RdpTls
     if (-not (Test-Path -LiteralPath $keyPath -PathType Leaf)) {
         $result.before = [ordered]@{ path = $keyPath; exists = $false; certificate = $tls }
@@ -360,7 +425,7 @@ if ($in.step -eq 'folder-acl') {
         $tls = Get-RdpTls
         $tag = Get-RunTag $in.runId
         $keyName = Get-KeyName
-        $keyPath = $MachineKeys + '\' + $keyName
+        $keyPath = Get-RdpKeyPath
         $live = @(Get-LiveRdpConnections)
         if ($tls.ready) {
             $result.compliant = $true
@@ -372,7 +437,7 @@ if ($in.step -eq 'folder-acl') {
             $services = Read-Services
             $start = @($CertServices | Where-Object { $services[$_] -ne 'Running' })
             $store = Get-RdStoreName
-            $restart = 'restarted (Restart-Service TermService -Force): Remote Desktop Services issues a new self-signed certificate CN=' + [string](hostname) + ' (about 6 months) on a new key, and binds it'
+            $restart = 'restarted (stopped and started, each within 60 s): Remote Desktop Services issues a new self-signed certificate CN=' + [string](hostname) + ' (about 6 months) on a new key, and binds it'
             if ($in.step -eq 'rdp-key-reset') {
                 $backupDir = "$RsaDir\rdpfix-rdpkey-$tag"
                 $key = Read-FileState $keyPath
@@ -424,7 +489,7 @@ elseif ($in.phase -eq 'capture') { . {
 # compares it with the state the step left, to detect drift).
 if ($in.step -eq 'folder-acl' -or $in.step -eq 'rdp-key-acl') {
     $path = $MachineKeys
-    if ($in.step -eq 'rdp-key-acl') { $path = $MachineKeys + '\' + (Get-KeyName) }
+    if ($in.step -eq 'rdp-key-acl') { $path = Get-RdpKeyPath }
     $state = [ordered]@{ path = $path; exists = (Test-Path -LiteralPath $path); sddl = $null }
     if ($state.exists) {
         $state.sddl = Read-Sd $path
@@ -434,7 +499,8 @@ if ($in.step -eq 'folder-acl' -or $in.step -eq 'rdp-key-acl') {
     $tag = Get-RunTag $in.runId
     $keyName = Get-KeyName
     $store = Get-RdStoreName
-    $state = [ordered]@{ keyName = $keyName; keyPath = ($MachineKeys + '\' + $keyName); store = $store
+    # keyPath: the key as it is (CAPI or CNG); newKeyPath: where Remote Desktop Services creates the new one.
+    $state = [ordered]@{ keyName = $keyName; keyPath = (Get-RdpKeyPath); newKeyPath = ($MachineKeys + '\' + $keyName); store = $store
         storeExists = (Test-Path -LiteralPath "Cert:\LocalMachine\$store"); certificates = @(Read-StoreCerts $store)
         binding = Read-Binding; services = Read-Services }
     if ($in.step -eq 'rdp-key-reset') {
@@ -483,10 +549,56 @@ function Remove-BindingValue {
     if ((Read-Binding).exists) { Remove-ItemProperty -Path $RdpTcp -Name SSLCertificateSHA1Hash -ErrorAction Stop }
 }
 
+function Wait-ServiceStatus([string]$Name, [string]$Want, [datetime]$Deadline) {
+    while ($true) {
+        $st = (Get-Service -Name $Name -ErrorAction Stop).Status.ToString()
+        if ($st -eq $Want -or (Get-Date) -ge $Deadline) { return $st }
+        Start-Sleep -Milliseconds 500
+    }
+}
+
+function Start-ServiceBounded([string]$Name, [int]$Seconds) {
+    # ServiceController.Start() returns once the SCM accepted the start; poll until Running or the deadline.
+    $svc = Get-Service -Name $Name -ErrorAction Stop
+    if ($svc.Status.ToString() -eq 'Stopped') { $svc.Start() }
+    $st = Wait-ServiceStatus $Name 'Running' ((Get-Date).AddSeconds($Seconds))
+    if ($st -ne 'Running') { throw "$Name is $st $Seconds s after the start request (a hang on starting is logged as System event 7022)." }
+}
+
+function Restart-TermServiceBounded([int]$Seconds) {
+    # Windows PowerShell 5.1's Restart-Service waits without a timeout, and a hung TermService would hang it and the
+    # remote call (reference 1.4; as restart-termservice does): stop -NoWait and start, each polled to a deadline.
+    # A TermService that does not stop or start in time fails the step, which rolls back; the restart-termservice
+    # playbook is the one that ends a hung service host. Dependents that ran (UmRdpService) are started again, as
+    # Restart-Service -Force does.
+    $ts = Get-Service -Name TermService -ErrorAction Stop
+    $deps = @($ts.DependentServices | Where-Object { $_.Status.ToString() -eq 'Running' } | ForEach-Object { [string]$_.Name })
+    if ($ts.Status.ToString() -ne 'Stopped') {
+        Stop-Service -Name TermService -Force -NoWait -ErrorAction Stop
+        $st = Wait-ServiceStatus 'TermService' 'Stopped' ((Get-Date).AddSeconds($Seconds))
+        if ($st -ne 'Stopped') { throw "TermService is still $st $Seconds s after the stop request; run the restart-termservice playbook, then this one again." }
+    }
+    Start-ServiceBounded 'TermService' $Seconds
+    foreach ($d in $deps) { Start-ServiceBounded $d $Seconds }
+}
+
+function Wait-NewCertificate($Old, [int]$Seconds) {
+    # Remote Desktop Services issues the certificate while it starts; verify must judge the new one, so wait for a
+    # usable certificate that is not one of the old ones. Returns a warning, or $null.
+    $thumbs = @($Old | ForEach-Object { [string]$_.thumbprint })
+    $deadline = (Get-Date).AddSeconds($Seconds)
+    while ($true) {
+        $tls = Get-RdpTls
+        if ($tls.ready -and $thumbs -notcontains $tls.bound) { return $null }
+        if ((Get-Date) -ge $deadline) { return "no new usable RDP certificate $Seconds s after TermService started: $($tls.reason)" }
+        Start-Sleep -Seconds 1
+    }
+}
+
 if ($in.step -eq 'folder-acl') {
     Set-ExactSecurity $MachineKeys $FolderSddl
 } elseif ($in.step -eq 'rdp-key-acl') {
-    Set-ExactSecurity ($MachineKeys + '\' + (Get-KeyName)) $KeySddl
+    Set-ExactSecurity (Get-RdpKeyPath) $KeySddl
 } elseif ($in.step -eq 'rdp-key-reset') {
     Start-CertServices
     if ($cp.key.exists -and (Test-Path -LiteralPath $cp.keyPath -PathType Leaf)) {
@@ -495,7 +607,9 @@ if ($in.step -eq 'folder-acl') {
     }
     Move-CertsAside $cp.store $cp.backupStore $cp.certificates
     Remove-BindingValue
-    Restart-Service -Name TermService -Force -ErrorAction Stop
+    Restart-TermServiceBounded 60
+    $w = Wait-NewCertificate $cp.certificates 60
+    if ($null -ne $w) { $warnings += $w }
 } elseif ($in.step -eq 'folder-reset') {
     Start-CertServices
     Move-CertsAside $cp.store $cp.backupStore $cp.certificates
@@ -509,7 +623,9 @@ if ($in.step -eq 'folder-acl') {
         if ($name -ieq $cp.keyName) { continue }
         Move-Item -LiteralPath ($cp.aside + '\' + $name) -Destination ($MachineKeys + '\' + $name) -ErrorAction Stop
     }
-    Restart-Service -Name TermService -Force -ErrorAction Stop
+    Restart-TermServiceBounded 60
+    $w = Wait-NewCertificate $cp.certificates 60
+    if ($null -ne $w) { $warnings += $w }
 } else {
     throw "machinekeys-repair has no step '$($in.step)'."
 }
@@ -543,9 +659,10 @@ function Test-Reset($Tls) {
     if ($null -ne $Tls.bindingType -and $Tls.binding -and $Tls.bindingType -ne 1) { $r += "SSLCertificateSHA1HashType is $($Tls.bindingType), not 1 (self-signed)" }
     $old = @($cp.certificates | ForEach-Object { [string]$_.thumbprint })
     if ($Tls.bound -and $old -contains $Tls.bound) { $r += "the bound certificate $($Tls.bound) is the old one" }
-    if (-not (Test-Path -LiteralPath $cp.keyPath -PathType Leaf)) { $r += "no key file $($cp.keyPath)" }
+    $newKey = Find-RdpKeyFile $false
+    if ($null -eq $newKey) { $r += "no RDP key file $($cp.keyName) in $MachineKeys or $CngKeys" }
     else {
-        $sddl = Read-Sd $cp.keyPath
+        $sddl = Read-Sd $newKey
         if ($null -ne $sddl -and -not (Test-KeyAcl (ConvertFrom-RdpfixSddl $sddl))) { $r += "the new key file's ACL does not give NETWORK SERVICE read and SYSTEM full control ($sddl)" }
     }
     if (-not (Test-Listener)) { $r += 'qwinsta shows no rdp-tcp listener' }
@@ -556,7 +673,7 @@ if ($in.step -eq 'folder-acl') {
     $sddl = Read-Sd $MachineKeys
     if ($null -eq $sddl -or (Get-SdKey (ConvertFrom-RdpfixSddl $sddl)) -ne (Get-SdKey (ConvertFrom-RdpfixSddl $FolderSddl))) { $ok = $false; $reasons += "$MachineKeys has $sddl, expected $FolderSddl" }
 } elseif ($in.step -eq 'rdp-key-acl') {
-    $keyPath = $MachineKeys + '\' + (Get-KeyName)
+    $keyPath = Get-RdpKeyPath
     if (Test-Path -LiteralPath $keyPath -PathType Leaf) {
         $sddl = Read-Sd $keyPath
         if ($null -eq $sddl -or -not (Test-KeyAcl (ConvertFrom-RdpfixSddl $sddl))) { $ok = $false; $reasons += "$keyPath has $sddl, which does not give NETWORK SERVICE read and SYSTEM full control" }
@@ -670,6 +787,11 @@ if ($in.step -eq 'folder-acl' -or $in.step -eq 'rdp-key-acl') {
         }
     } elseif (Test-Path -LiteralPath $cp.keyPath) {
         Remove-Item -LiteralPath $cp.keyPath -Force -ErrorAction Stop
+        $changed = $true
+    }
+    # A CNG key was moved aside: the CAPI key Remote Desktop Services created in MachineKeys goes too (none was there).
+    if ($cp.PSObject.Properties['newKeyPath'] -and $cp.newKeyPath -and $cp.newKeyPath -ne $cp.keyPath -and (Test-Path -LiteralPath $cp.newKeyPath)) {
+        Remove-Item -LiteralPath $cp.newKeyPath -Force -ErrorAction Stop
         $changed = $true
     }
     if (Test-Path -LiteralPath $cp.backupDir) {

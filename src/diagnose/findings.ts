@@ -380,6 +380,27 @@ function firewallByBuiltInRule(rules: Row[], categories: string[]): Finding[] {
 // Certificate and MachineKeys (reference 5): the state decides; Schannel 36870 / TermService 1057-1058
 // corroborate it, and are history once the state is healthy (the log keeps them after a repair).
 
+/** HRESULTs of X509Certificate2.get_PrivateKey() (winerror.h): the key cannot be opened by this token / is a CNG key. */
+const NTE_BAD_KEYSET = 0x80090016 | 0;
+const NTE_BAD_PROV_TYPE = 0x80090014 | 0;
+
+/**
+ * Whether Remote Desktop Services can use a certificate's key that the probe (an administrator) could not open —
+ * the judgement machinekeys-repair makes (Test-KeyReadable). The documented RDP key ACL (NETWORK SERVICE Read,
+ * SYSTEM Full) grants administrators nothing, so their NTE_BAD_KEYSET is explained by the ACL; .NET Framework's
+ * getter cannot open CNG keys at all (NTE_BAD_PROV_TYPE). Either way the service's view is the key file: there, not
+ * empty, NETWORK SERVICE read and SYSTEM full control. A key administrators may read that still will not open is damaged.
+ */
+function keyUsableByService(cert: Record<string, unknown>, key: Record<string, unknown> | undefined): boolean {
+  const hr = cert.privateKeyError;
+  if (hr !== NTE_BAD_KEYSET && hr !== NTE_BAD_PROV_TYPE) return false;
+  if (!key || key.exists !== true || key.length === 0 || !str(key.sddl)) return false;
+  const sd = parseSddl(String(key.sddl));
+  if (!sd) return false;
+  if (!has(effectiveRights(sd, TOKENS.networkService), FILE_READ) || !has(effectiveRights(sd, TOKENS.system), FILE_ALL)) return false;
+  return hr === NTE_BAD_PROV_TYPE || !has(effectiveRights(sd, TOKENS.administrator), 0x1);
+}
+
 function machineKeys(s: Record<string, unknown>, keyEvents: Row[], now: number): { finding?: Finding; note?: Note } {
   const certs = list(s.certificate);
   const binding = obj(s.rdpCertificateBinding);
@@ -391,7 +412,9 @@ function machineKeys(s: Record<string, unknown>, keyEvents: Row[], now: number):
   const medium: string[] = [];
 
   if (certs.length === 0 && s.certificate !== undefined) high.push('no certificate in Cert:\\LocalMachine\\Remote Desktop');
-  const unreadable = certs.filter((x) => x.privateKeyReadable === false).map((c) => `the RDP certificate ${c.thumbprint} claims a private key that cannot be read`);
+  const rdpKey = folder ? obj(folder.rdpKey) : undefined;
+  const failed = certs.filter((x) => x.privateKeyReadable === false && !keyUsableByService(x, rdpKey));
+  const unreadable = failed.map((c) => `the RDP certificate ${c.thumbprint} claims a private key that cannot be read`);
   const expiry = current ? time(current.notAfter) : null;
   if (current && expiry !== null && expiry < now) high.push(`the RDP certificate ${current.thumbprint} expired on ${current.notAfter}: the service failed to renew it`);
   if (bound && binding?.inRemoteDesktopStore === false && binding?.inMyStore === false) {
@@ -424,7 +447,9 @@ function machineKeys(s: Record<string, unknown>, keyEvents: Row[], now: number):
   // (which every failing connection logs), "cannot be read" alone is the probe's view, not the service's: a note.
   const key = folder ? obj(folder.rdpKey) : undefined;
   const keyAclAsDocumented = !!key && key.exists === true && str(key.sddl) !== null && !high.some((h) => h.startsWith("the RDP key file's ACL"));
-  if (unreadable.length && keyAclAsDocumented && !keyEvents.length && !high.length && !medium.length) {
+  // Only a probe that could not say why (no HRESULT) leaves that doubt; with one, keyUsableByService decided.
+  const unexplained = failed.every((c) => typeof c.privateKeyError !== 'number');
+  if (unreadable.length && unexplained && keyAclAsDocumented && !keyEvents.length && !high.length && !medium.length) {
     return { note: { topic: 'rdp-key', confidence: 'low', evidence: unreadable,
       text: "the probe (an administrator) could not open the RDP certificate's key, but its ACL is as Windows sets it (NETWORK SERVICE Read, SYSTEM Full) and no key event is logged: not a cause by itself" } };
   }

@@ -78,6 +78,8 @@ export function parseSddl(sddl: string): SecurityDescriptor | null {
 export const TOKENS = {
   system: ['S-1-5-18', 'S-1-5-32-544', 'S-1-1-0', 'S-1-5-11'],
   networkService: ['S-1-5-20', 'S-1-1-0', 'S-1-5-11', 'S-1-5-6', 'S-1-5-32-545'],
+  /** The probe's and the playbooks' remoting session: an administrator (its own user SID aside). */
+  administrator: ['S-1-5-32-544', 'S-1-1-0', 'S-1-5-11', 'S-1-5-32-545'],
 };
 
 /** Rights a token with these SIDs gets on the object (deny entries first, as in a canonical DACL). */

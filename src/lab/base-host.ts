@@ -252,3 +252,38 @@ export function labUsers(state: LabHostState): LabUser[] {
     .filter(([k]) => k.toLowerCase().startsWith(prefix) && /S-1-5-21-/.test(k))
     .map(([k, v]) => ({ sid: k.slice(prefix.length).replace(/\.bak$/, ''), name: String(v.ProfileImagePath?.data ?? '').split('\\').pop() ?? '' }));
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Host options: real hosts that differ from the default install in ways scripts must not assume away.
+
+/** Where a CNG (key storage provider) machine key lives, beside the CAPI MachineKeys folder (learn.microsoft.com
+ *  seccng "Key Storage and Retrieval": shared private keys in %ALLUSERSPROFILE%\Application Data\Microsoft\Crypto\Keys). */
+export const cngKeysDir = (drive = 'C:') => `${drive}\\ProgramData\\Microsoft\\Crypto\\Keys`;
+export const machineKeysDir = (drive = 'C:') => `${drive}\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys`;
+
+/** Windows installed on another drive: %SystemDrive% is `drive`, and every file the host has on C: moves there
+ *  (%ProgramData%, %SystemRoot%, the profiles). Apply after any scenario: scenarios address C: paths. */
+export function onSystemDrive(s: LabHostState, drive: string): void {
+  if (!/^[D-Z]:$/.test(drive)) throw new Error(`onSystemDrive: '${drive}' is not a drive letter D: to Z:`);
+  const move = (p: string) => (/^C:\\/i.test(p) ? drive + p.slice(2) : p);
+  s.systemDrive = drive;
+  s.files = Object.fromEntries(Object.entries(s.files).map(([p, f]) => [move(p), f.reparseTarget ? { ...f, reparseTarget: move(f.reparseTarget) } : f]));
+  for (const values of Object.values(s.registry)) {
+    for (const v of Object.values(values)) if (typeof v.data === 'string') v.data = move(v.data);
+  }
+}
+
+/** The RDP certificate's key held by the Microsoft Software Key Storage Provider (CNG) instead of a CAPI CSP: the
+ *  key file sits in Crypto\Keys, with the same ACL. The file keeps its name [LAB: a CNG key file's name is the
+ *  provider's hash of the key name; the lab reuses the CAPI name so that one name finds it in either folder]. */
+export function withCngRdpKey(s: LabHostState): void {
+  const drive = s.systemDrive ?? 'C:';
+  const cert = s.certificates['LocalMachine\\Remote Desktop']![0]!;
+  const from = `${machineKeysDir(drive)}\\${cert.KeyContainer}`;
+  const file = s.files[from];
+  if (!file) throw new Error(`withCngRdpKey: no RDP key file ${from}`);
+  delete s.files[from];
+  s.files[cngKeysDir(drive)] = { type: 'directory', sddl: 'O:SYG:SYD:PAI(A;;0x12019f;;;WD)(A;;FA;;;BA)' };
+  s.files[`${cngKeysDir(drive)}\\${cert.KeyContainer}`] = file;
+  cert.KeyStorage = 'cng';
+}

@@ -128,8 +128,11 @@ export interface LabCertificate {
   SerialNumber: string;
   FriendlyName: string;
   HasPrivateKey: boolean;
-  /** UniqueKeyContainerName: the key file name under MachineKeys. */
+  /** UniqueKeyContainerName: the key file name (under MachineKeys for a CAPI key, under Crypto\\Keys for a CNG key). */
   KeyContainer: string | null;
+  /** Who holds the key: a CAPI CSP (%ProgramData%\\Microsoft\\Crypto\\RSA\\MachineKeys; the default when absent) or a
+   *  CNG key storage provider (%ProgramData%\\Microsoft\\Crypto\\Keys). .NET Framework's .PrivateKey cannot open a CNG key. */
+  KeyStorage?: 'capi' | 'cng';
 }
 
 export interface LabEvent {
@@ -208,6 +211,8 @@ export interface LabHostState {
   events: LabEvent[];
   scheduledTasks: LabScheduledTask[];
   faults: LabFaults;
+  /** The drive Windows is installed on ('D:': %SystemRoot% D:\\Windows, %ProgramData% D:\\ProgramData). Absent = 'C:'. */
+  systemDrive?: string;
   /** The host's own clock. Absent on lab states made before it: such a host reads the controller's time. */
   clock?: { now: string };
 }

@@ -22,11 +22,12 @@ describe('diagnose and the RDP negotiation of lab hosts', () => {
       mutate?.(s);
     });
 
-  it('reports what each offer gets and the certificate; a corrupt key the probe only notes is a finding once the listener drops TLS', async () => {
+  it('reports what each offer gets and the certificate; a corrupt key hidden from the probe is a finding once the listener drops TLS', async () => {
     const hosts = [
       host('healthy', []),
-      // The key file is corrupt (NTE_BAD_KEYSET) but its ACL is as documented and no event was logged yet: the probe,
-      // which cannot tell its own (administrator's) view from TermService's, only notes it; the listener shows it.
+      // The key file is corrupt, but its ACL is as documented (nothing for Administrators) and no event was logged
+      // yet: the probe's NTE_BAD_KEYSET is what that ACL gives any healthy key too, so the state shows nothing; the
+      // listener dropping TLS does (medium: it says the key is unusable, not why).
       host('corrupt-key', [], (s) => { const k = Object.keys(s.files).find((p) => p.includes('\\MachineKeys\\f686aace'))!; s.files[k]!.corrupt = true; }),
       host('nla-mismatch', ['nla-mismatch']),
       host('rdp-disabled', ['rdp-disabled']),
@@ -41,7 +42,7 @@ describe('diagnose and the RDP negotiation of lab hosts', () => {
       expect(by.healthy!.reach.negotiation!.attempts[0]!.tls!.certificate).toMatchObject({ subject: cert.Subject, thumbprint: cert.Thumbprint, notAfter: new Date(cert.NotAfter).toISOString(), selfSigned: true });
 
       expect(by['corrupt-key']!.notes).toEqual([]);
-      expect(by['corrupt-key']!.findings).toEqual([expect.objectContaining({ cause: 'machinekeys-corrupt', confidence: 'high', playbook: 'machinekeys-repair' })]);
+      expect(by['corrupt-key']!.findings).toEqual([expect.objectContaining({ cause: 'machinekeys-corrupt', confidence: 'medium', playbook: 'machinekeys-repair' })]);
       expect(by['corrupt-key']!.findings[0]!.evidence).toContain("from the controller, the listener selects PROTOCOL_HYBRID and then drops the TLS handshake (the server reset the connection during the TLS handshake): it cannot use its certificate's private key — the 0x904 pattern");
 
       expect(by['nla-mismatch']!.findings.map((f) => [f.cause, f.confidence])).toEqual([['nla-mismatch', 'high']]);

@@ -19,7 +19,7 @@ const START_AND_READ = `param($svc)
     Days = @($certs | ForEach-Object { [int]($_.NotAfter - (Get-Date)).TotalDays }) }`;
 
 describe('lab certificate store: shapes', () => {
-  it('Get-ChildItem Cert:\\LocalMachine\\Remote Desktop returns X509Certificate2-shaped certs with a usable key', async () => {
+  it('Get-ChildItem Cert:\\LocalMachine\\Remote Desktop returns X509Certificate2-shaped certs; the service can use the key, the admin session cannot open it', async () => {
     const host = makeLabHost();
     const cert = host.state.certificates[STORE][0];
     const r = await runLab(host.statePath, `
@@ -28,7 +28,8 @@ describe('lab certificate store: shapes', () => {
       $e = $null; try { Get-Item -Path 'Cert:\\LocalMachine\\Remote Desktop\\0000' } catch { $e = $_ }
       [pscustomobject]@{ Count = $c.Count; Type = $c[0].PSObject.TypeNames[0]; Thumb = $c[0].Thumbprint; Subject = $c[0].Subject
         NotAfterType = $c[0].NotAfter.GetType().FullName; NotAfter = $c[0].NotAfter.ToUniversalTime().ToString('o'); HasKey = $c[0].HasPrivateKey
-        PSPath = $c[0].PSPath; Unique = $c[0].PrivateKey.CspKeyContainerInfo.UniqueKeyContainerName; Same = $one.Thumbprint
+        PSPath = $c[0].PSPath; KeyNull = ($null -eq $c[0].PrivateKey); Same = $one.Thumbprint
+        KeyError = $(try { $null = $c[0].get_PrivateKey(); $null } catch { @($_.Exception.GetType().FullName, $_.Exception.InnerException.GetType().FullName, $_.Exception.InnerException.HResult) })
         Exists = Test-Path -Path 'Cert:\\LocalMachine\\Remote Desktop'; Ready = Test-LabRdpTlsReady
         Err = $e.FullyQualifiedErrorId; Msg = $e.ToString() }`);
     expect(r.error).toBeNull();
@@ -37,7 +38,10 @@ describe('lab certificate store: shapes', () => {
       Count: 1, Type: 'System.Security.Cryptography.X509Certificates.X509Certificate2', Thumb: cert.Thumbprint, Subject: 'CN=LAB-001',
       NotAfterType: 'System.DateTime', HasKey: true, Same: cert.Thumbprint, Exists: true, Ready: true,
       PSPath: `Microsoft.PowerShell.Security\\Certificate::LocalMachine\\Remote Desktop\\${cert.Thumbprint}`,
-      Unique: cert.KeyContainer,
+      // The documented RDP key ACL (NETWORK SERVICE Read, SYSTEM Full) grants the remoting administrator nothing: the
+      // property hides the getter's exception, the getter method surfaces NTE_BAD_KEYSET (0x80090016).
+      KeyNull: true,
+      KeyError: ['System.Management.Automation.MethodInvocationException', 'System.Security.Cryptography.CryptographicException', 0x80090016 | 0],
       Err: 'PathNotFound,Microsoft.PowerShell.Commands.GetItemCommand',
       Msg: "Cannot find path 'Cert:\\LocalMachine\\Remote Desktop\\0000' because it does not exist.",
     });
@@ -85,7 +89,8 @@ describe('lab certificate store: removal', () => {
 
 describe('lab certificate store: New-Item (stores) and Move-Item (certificates)', () => {
   it('moves a certificate with its key link to a new LocalMachine store; refuses what CertificateProvider.cs refuses', async () => {
-    const host = makeLabHost();
+    // Administrators may read this key too, so the session can see the key link.
+    const host = makeLabHost((s) => { s.files[keyPath(s)].sddl = 'O:BAG:SYD:P(A;;FR;;;NS)(A;;FA;;;SY)(A;;FR;;;BA)'; });
     const cert = host.state.certificates[STORE][0];
     const r = await runLab(host.statePath, `param($t)
       $store = New-Item -Path 'Cert:\\LocalMachine\\rdpfix-test'

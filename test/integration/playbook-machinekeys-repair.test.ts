@@ -8,7 +8,7 @@ import { readRun } from '../../src/journal/journal.js';
 import { projectRoot } from '../../src/paths.js';
 import { applyScenario } from '../../src/lab/scenarios.js';
 import { createRng } from '../../src/lab/rng.js';
-import { MACHINE_KEYS_DIR, MACHINE_KEYS_SDDL, RDP_KEY_PREFIX, RDP_KEY_SDDL, RDP_TCP_KEY, thumbprintBytes } from '../../src/lab/base-host.js';
+import { MACHINE_KEYS_DIR, MACHINE_KEYS_SDDL, RDP_KEY_PREFIX, RDP_KEY_SDDL, RDP_TCP_KEY, cngKeysDir, machineKeysDir, onSystemDrive, thumbprintBytes, withCngRdpKey } from '../../src/lab/base-host.js';
 import { labHostNow, type LabHostState } from '../../src/lab/state.js';
 
 const env = engineSetup([path.join(projectRoot(), 'playbooks')]);
@@ -26,7 +26,11 @@ type Mutation = (s: LabHostState) => void;
 const host = (name: string, seed: number, ...mutations: Mutation[]) => makeLabHost((s) => { s.name = name; for (const m of mutations) m(s); }, seed);
 /** The lab scenario: the RDP key lost NETWORK SERVICE, the folder ACL was replaced; TermService 1057, Schannel 36870 in the log. */
 const scenario: Mutation = (s) => applyScenario(s, 'machinekeys-corrupt', createRng(7), NOW);
-const corruptKey: Mutation = (s) => { s.files[keyPath(s)]!.corrupt = true; };
+/** A damaged key the administrators may read (they open it and it fails): unusable, and the playbook can tell. A
+ *  damaged key behind the documented ACL (NETWORK SERVICE and SYSTEM only) is out of an administrator's sight. */
+const damagedKey: Mutation = (s) => { s.files[keyPath(s)]!.corrupt = true; s.files[keyPath(s)]!.sddl = 'O:BAG:SYD:P(A;;FR;;;NS)(A;;FA;;;SY)(A;;FR;;;BA)'; };
+/** An empty key file holds no key: the service cannot load it, and its length shows that to anyone. */
+const emptyKey: Mutation = (s) => { s.files[keyPath(s)]!.content = ''; };
 const deleteKey: Mutation = (s) => { delete s.files[keyPath(s)]; };
 
 const run = (hosts: LabHostFixture[], mode: 'plan' | 'apply', strategy?: string) =>
@@ -40,7 +44,7 @@ const dropped = (s: LabHostState) => s.sessions.map((x) => (x.SessionName.starts
 
 describe('playbook machinekeys-repair on the lab', () => {
   it('plans the ACL repair ACE by ACE, skips a healthy host, and blocks the ACL strategy where only a reset helps', async () => {
-    const f = { corrupt: host('lab-001', 1, scenario), healthy: host('lab-002', 2), key: host('lab-003', 3, corruptKey) };
+    const f = { corrupt: host('lab-001', 1, scenario), healthy: host('lab-002', 2), key: host('lab-003', 3, damagedKey) };
     const pre = snapshot(f);
     const plan = await run(Object.values(f), 'plan');
     const p = Object.fromEntries(plan.hosts.map((h) => [h.host, h.results[PB]!.plan]));
@@ -66,7 +70,7 @@ describe('playbook machinekeys-repair on the lab', () => {
   });
 
   it('strategy acl: repairs the scenario, a second diagnosis finds the key readable, rollback restores it exactly', async () => {
-    const f = { corrupt: host('lab-001', 4, scenario), healthy: host('lab-002', 5), hopeless: host('lab-003', 6, scenario, corruptKey) };
+    const f = { corrupt: host('lab-001', 4, scenario), healthy: host('lab-002', 5), hopeless: host('lab-003', 6, scenario, emptyKey) };
     const pre = snapshot(f);
     const started = labHostNow(f.corrupt.state, f.corrupt.statePath).getTime(); // by the host's clock
     const r = await run(Object.values(f), 'apply');
@@ -101,7 +105,7 @@ describe('playbook machinekeys-repair on the lab', () => {
 
   it('strategies rdp-key and folder: a new self-signed certificate, other keys carried over, rollback restores every file, ACL, certificate and binding', async () => {
     const f = {
-      corrupt: host('lab-001', 11, corruptKey),
+      corrupt: host('lab-001', 11, emptyKey),
       deleted: host('lab-002', 12, deleteKey),
       // Bound to a custom certificate in LocalMachine\My whose key is unusable: not this playbook's certificate.
       custom: host('lab-004', 14, (s) => {
@@ -109,7 +113,7 @@ describe('playbook machinekeys-repair on the lab', () => {
         s.registry[RDP_TCP_KEY]!.SSLCertificateSHA1Hash = { kind: 'Binary', data: thumbprintBytes(my.Thumbprint) };
         s.files[`${MACHINE_KEYS_DIR}\\${my.KeyContainer}`]!.corrupt = true;
       }),
-      folder: host('lab-003', 13, corruptKey),
+      folder: host('lab-003', 13, emptyKey),
     };
     const pre = snapshot(f);
     const [rk, fo] = await Promise.all([run([f.corrupt, f.deleted, f.custom], 'apply', 'rdp-key'), run([f.folder], 'apply', 'folder')]);
@@ -118,7 +122,7 @@ describe('playbook machinekeys-repair on the lab', () => {
     expect(result(rk, 'lab-004').failure!.message).toMatch(/bound to a custom or group-policy certificate/);
     expect(f.custom.read()).toEqual(pre.custom);
 
-    // rdp-key on a corrupt key: the key moved aside (same bytes, same ACL), the old certificate to a backup store, a new one bound.
+    // rdp-key on an unusable key: the key moved aside (same bytes, same ACL), the old certificate to a backup store, a new one bound.
     const c = f.corrupt.read();
     const oldCert = pre.corrupt.certificates[RD]![0]!;
     const cert = c.certificates[RD]![0]!;
@@ -181,5 +185,99 @@ describe('playbook machinekeys-repair on the lab', () => {
     const pre = h.read();
     await expect(run([h], 'apply', 'everything')).rejects.toThrow(/machinekeys-repair\.strategy must be one of acl, rdp-key, folder/);
     expect(h.read()).toEqual(pre);
+  });
+
+  describe('judges the key as Remote Desktop Services sees it, not as the remote administrator', () => {
+    // What an administrator's session gets from the RDP certificate: the property hides the exception ($null), the
+    // getter method surfaces the CryptographicException and its HRESULT.
+    const keyProbe = `$c = @(Get-ChildItem -Path 'Cert:\\LocalMachine\\Remote Desktop')[0]
+$r = [ordered]@{ property = ($null -ne $c.PrivateKey); hresult = $null; inner = $null }
+try { $null = $c.get_PrivateKey() } catch { $r.inner = $_.Exception.InnerException.GetType().FullName; $r.hresult = $_.Exception.InnerException.HResult }
+$r | ConvertTo-Json -Compress`;
+    const adminView = async (h: LabHostFixture) => JSON.parse((await runLab(h.statePath, keyProbe)).output[0] as string) as { property: boolean; hresult: number; inner: string };
+    const NTE_BAD_KEYSET = 0x80090016 | 0;
+    const NTE_BAD_PROV_TYPE = 0x80090014 | 0;
+    const plans = async (hosts: LabHostFixture[], strategy: string) =>
+      Object.fromEntries((await run(hosts, 'plan', strategy)).hosts.map((h) => [h.host, h.results[PB]!.plan!.map((e) => e.action)]));
+
+    it('a healthy CAPI key (NETWORK SERVICE read, SYSTEM full, nothing for Administrators): the admin gets NTE_BAD_KEYSET, yet nothing is repaired or reset', async () => {
+      const h = host('lab-001', 31);
+      const pre = h.read();
+      expect(await adminView(h)).toEqual({ property: false, hresult: NTE_BAD_KEYSET, inner: 'System.Security.Cryptography.CryptographicException' });
+      expect(await plans([h], 'acl')).toEqual({ 'lab-001': ['skip', 'skip', 'skip', 'skip'] });
+      expect(await plans([h], 'rdp-key')).toEqual({ 'lab-001': ['skip', 'skip', 'skip', 'skip'] });
+      const r = await run([h], 'apply', 'rdp-key');
+      expect(result(r, 'lab-001').skipped).toEqual(STEPS);
+      expect(h.read()).toEqual(pre);
+      const [d] = await diagnoseFleet(labInventory([h]), env.broker, { timeoutMs: 60000 });
+      expect(d!.findings).toEqual([]);
+      expect(d!.notes.filter((n) => n.topic === 'rdp-key')).toEqual([]);
+    });
+
+    it('a healthy CNG key in Crypto\\Keys: .NET Framework cannot open it (NTE_BAD_PROV_TYPE), it is judged healthy; a broken ACL on it is repaired there', async () => {
+      const healthy = host('lab-001', 32, withCngRdpKey);
+      const broken = host('lab-002', 33, withCngRdpKey, (s) => { s.files[`${cngKeysDir()}\\${RDP_KEY_PREFIX}_${s.machineGuid}`]!.sddl = 'O:BAG:SYD:P(A;;FA;;;BA)'; });
+      const pre = snapshot({ healthy, broken });
+      expect(await adminView(healthy)).toEqual({ property: false, hresult: NTE_BAD_PROV_TYPE, inner: 'System.Security.Cryptography.CryptographicException' });
+      expect(await plans([healthy], 'rdp-key')).toEqual({ 'lab-001': ['skip', 'skip', 'skip', 'skip'] });
+      const r = await run([healthy, broken], 'apply');
+      expect(result(r, 'lab-001').skipped).toEqual(STEPS);
+      expect(healthy.read()).toEqual(pre.healthy);
+      expect(result(r, 'lab-002')).toMatchObject({ completed: ['rdp-key-acl'], skipped: ['folder-acl', 'rdp-key-reset', 'folder-reset'] });
+      const b = broken.read();
+      expect(b.files[`${cngKeysDir()}\\${RDP_KEY_PREFIX}_${b.machineGuid}`]!.sddl).toBe(RDP_KEY_SDDL);
+      expect(b.files[keyPath(b)]).toBeUndefined(); // no CAPI key was made up beside it
+      const d = await diagnoseFleet(labInventory([healthy, broken]), env.broker, { timeoutMs: 60000 });
+      expect(d.map((x) => [x.host, x.findings])).toEqual([['lab-001', []], ['lab-002', []]]);
+      expect((await rollback(r.runId)).hosts.map((x) => x.outcome)).toEqual(['rolledBack', 'rolledBack']);
+      expect(broken.read()).toEqual(pre.broken);
+    });
+
+    it('an empty CNG key: rdp-key issues a new (CAPI) key and certificate; rollback removes it and puts the CNG key back exactly', async () => {
+      const h = host('lab-001', 37, withCngRdpKey, (s) => { s.files[`${cngKeysDir()}\\${RDP_KEY_PREFIX}_${s.machineGuid}`]!.content = ''; });
+      const pre = h.read();
+      const r = await run([h], 'apply', 'rdp-key');
+      expect(result(r, 'lab-001')).toMatchObject({ completed: ['rdp-key-reset'] });
+      const s = h.read();
+      expect(s.files[keyPath(s)]).toMatchObject({ sddl: RDP_KEY_SDDL });
+      expect(s.files[`${cngKeysDir()}\\${RDP_KEY_PREFIX}_${s.machineGuid}`]).toBeUndefined();
+      expect((await rollback(r.runId)).hosts.map((x) => x.outcome)).toEqual(['rolledBack']);
+      const back = h.read();
+      expect({ ...back, sessions: pre.sessions }).toEqual(pre);
+    });
+
+    it('Windows on D: (%ProgramData% = D:\\ProgramData): the probe and the playbook find MachineKeys there, nothing on C:', async () => {
+      const d1 = host('lab-001', 34, scenario, (s) => onSystemDrive(s, 'D:'));
+      const d2 = host('lab-002', 35, (s) => onSystemDrive(s, 'D:'));
+      expect(Object.keys(d1.state.files).filter((k) => /^C:/i.test(k))).toEqual([]);
+      const pre = snapshot({ d1, d2 });
+      const before = await diagnoseFleet(labInventory([d1, d2]), env.broker, { timeoutMs: 60000 });
+      expect(before.find((x) => x.host === 'lab-002')!.findings).toEqual([]);
+      expect(before.find((x) => x.host === 'lab-001')!.findings.map((x) => x.cause)).toContain('machinekeys-corrupt');
+      const r = await run([d1, d2], 'apply');
+      expect(r.hosts.map((x) => x.outcome)).toEqual(['succeeded', 'succeeded']);
+      expect(result(r, 'lab-001')).toMatchObject({ completed: ['folder-acl', 'rdp-key-acl'] });
+      const fixed = d1.read();
+      expect(fixed.files[machineKeysDir('D:')]!.sddl).toBe(MACHINE_KEYS_SDDL);
+      expect(fixed.files[`${machineKeysDir('D:')}\\${RDP_KEY_PREFIX}_${fixed.machineGuid}`]!.sddl).toBe(RDP_KEY_SDDL);
+      expect(Object.keys(fixed.files).filter((k) => /^C:/i.test(k))).toEqual([]);
+      expect(d2.read()).toEqual(pre.d2);
+      const after = await diagnoseFleet(labInventory([d1]), env.broker, { timeoutMs: 60000 });
+      expect(after[0]!.findings.filter((x) => x.cause !== 'machinekeys-corrupt')).toEqual([]);
+      expect((after[0]!.findings.find((x) => x.cause === 'machinekeys-corrupt')?.evidence ?? []).filter((e) => !/^event /.test(e))).toEqual([]);
+    });
+
+    it('strategy rdp-key on Windows on D: restarts TermService within bounds and waits for the new certificate, which verify then judges', async () => {
+      const h = host('lab-001', 36, emptyKey, (s) => onSystemDrive(s, 'D:'));
+      const r = await run([h], 'apply', 'rdp-key');
+      expect(result(r, 'lab-001')).toMatchObject({ completed: ['rdp-key-reset'] });
+      const s = h.read();
+      const key = `${machineKeysDir('D:')}\\${RDP_KEY_PREFIX}_${s.machineGuid}`;
+      expect(s.files[key]).toMatchObject({ sddl: RDP_KEY_SDDL });
+      expect(s.files[`D:\\ProgramData\\Microsoft\\Crypto\\RSA\\rdpfix-rdpkey-${r.runId}\\${RDP_KEY_PREFIX}_${s.machineGuid}`]).toBeDefined();
+      expect(s.services.filter((x) => ['TermService', 'UmRdpService'].includes(x.Name)).map((x) => x.Status)).toEqual(['Running', 'Running']);
+      const [d] = await diagnoseFleet(labInventory([h]), env.broker, { timeoutMs: 60000 });
+      expect(d!.findings).toEqual([]);
+    });
   });
 });

@@ -64,7 +64,10 @@ describe('rdpfix probe on a lab fleet of every scenario', () => {
     expect(by['lab-001']!.sections.rdpCertificateBinding).toEqual({ thumbprint: thumb, inRemoteDesktopStore: true, inMyStore: null });
     const mk = (h: string) => by[h]!.sections.machineKeys as Section & { rdpKey: Section };
     expect(mk('lab-001')).toMatchObject({ exists: true, sddl: 'O:SYG:SYD:PAI(A;;0x12019f;;;WD)(A;;FA;;;BA)', aclError: null });
-    expect(mk('lab-001').rdpKey).toEqual({ name: `f686aace6942fb7f7ceb231212eef4a4_${mk('lab-001').machineGuid}`, exists: true, sddl: 'O:BAG:SYD:P(A;;FR;;;NS)(A;;FA;;;SY)', aclError: null });
+    const keyName = `f686aace6942fb7f7ceb231212eef4a4_${mk('lab-001').machineGuid}`;
+    expect(mk('lab-001').rdpKey).toEqual({ name: keyName, path: `${MACHINE_KEYS_DIR}\\${keyName}`, storage: 'capi', exists: true, length: expect.any(Number), sddl: 'O:BAG:SYD:P(A;;FR;;;NS)(A;;FA;;;SY)', aclError: null });
+    // The probe is an administrator: the documented key ACL shuts it out (NTE_BAD_KEYSET), which the diagnosis explains.
+    expect((by['lab-001']!.sections.certificate as Section[])[0]).toMatchObject({ privateKeyReadable: false, privateKeyError: 0x80090016 | 0 });
     expect(mk('lab-007').rdpKey.sddl).toBe('O:BAG:SYD:P(A;;FA;;;BA)');
     expect(mk('lab-007').sddl).toBe('O:BAG:SYD:PAI(A;OICI;FA;;;BA)');
     expect(by['lab-001']!.sections.pendingReboot).toEqual({ componentBasedServicing: false, windowsUpdate: false, pendingFileRenameOperations: 0 });

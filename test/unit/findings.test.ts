@@ -148,6 +148,30 @@ describe('findings: certificate and MachineKeys', () => {
     expect(findingsFor(d)).toEqual([expect.objectContaining({ cause: 'machinekeys-corrupt', confidence: 'high' })]);
   });
 
+  describe('a key the probe (an administrator) could not open is judged as Remote Desktop Services sees it, as machinekeys-repair does', () => {
+    const NTE_BAD_KEYSET = 0x80090016 | 0;
+    const NTE_BAD_PROV_TYPE = 0x80090014 | 0;
+    const failed = (hr: number) => { const d = healthy(); sec(d).certificate[0].privateKeyReadable = false; sec(d).certificate[0].privateKeyError = hr; return d; };
+
+    it('NTE_BAD_KEYSET behind the documented ACL (nothing for Administrators), or a CNG key (NTE_BAD_PROV_TYPE): healthy, no note', () => {
+      expect(assess(failed(NTE_BAD_KEYSET))).toEqual({ findings: [], notes: [] });
+      const cng = failed(NTE_BAD_PROV_TYPE);
+      Object.assign(sec(cng).machineKeys.rdpKey, { storage: 'cng', path: 'D:\\ProgramData\\Microsoft\\Crypto\\Keys\\x' });
+      expect(assess(cng)).toEqual({ findings: [], notes: [] });
+    });
+
+    it('a key the administrators may read that still does not open, an empty key file, or another error: a cause', () => {
+      const damaged = failed(NTE_BAD_KEYSET);
+      sec(damaged).machineKeys.rdpKey.sddl = 'O:BAG:SYD:P(A;;FR;;;NS)(A;;FA;;;SY)(A;;FR;;;BA)';
+      const empty = failed(NTE_BAD_KEYSET);
+      sec(empty).machineKeys.rdpKey.length = 0;
+      const other = failed(0x8009000d | 0); // NTE_NO_KEY
+      for (const d of [damaged, empty, other]) {
+        expect(findingsFor(d)).toEqual([expect.objectContaining({ cause: 'machinekeys-corrupt', confidence: 'high', evidence: [`the RDP certificate ${THUMB} claims a private key that cannot be read`] })]);
+      }
+    });
+  });
+
   it('Schannel 36870 with a broken key is high; once the state is healthy the old events are history, a note', () => {
     const d = healthy();
     sec(d).events = [schannel('2026-11-24T09:00:00.0000000Z'), schannel('2026-11-24T09:30:00.0000000Z')];

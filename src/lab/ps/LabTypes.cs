@@ -139,3 +139,21 @@ namespace RdpfixLab
         }
     }
 }
+
+namespace Rdpfix.Lab {
+    // X509Certificate2.get_PrivateKey() for the lab's certificate objects (71-certificates.ps1). PowerShell hides an
+    // exception a property getter throws ($cert.PrivateKey is then $null), but a method call surfaces it as a
+    // MethodInvocationException whose InnerException is the CryptographicException with the Windows HRESULT.
+    // A CodeMethod does the same; a ScriptMethod would wrap it in a RuntimeException instead.
+    public static class CertificateMethods {
+        public static object get_PrivateKey(System.Management.Automation.PSObject instance) {
+            try { return instance.Properties["PrivateKey"].Value; }
+            catch (System.Management.Automation.GetValueInvocationException e) {
+                System.Exception x = e;
+                while (x != null && !(x is System.Security.Cryptography.CryptographicException)) x = x.InnerException;
+                if (x != null) throw (System.Security.Cryptography.CryptographicException)x;
+                throw;
+            }
+        }
+    }
+}

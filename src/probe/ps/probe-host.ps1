@@ -167,11 +167,23 @@ Read-Section 'listener' {
     [ordered]@{ exitCode = $LASTEXITCODE; lines = $lines }
 }
 Read-Section 'certificate' -List {
-    # .PrivateKey is $null (or throws) when the key file is missing or unreadable: that is the signal (reference 5.1).
+    # privateKeyReadable: whether THIS session (an administrator, not TermService's NETWORK SERVICE) opened the key;
+    # privateKeyError: the HRESULT of the CryptographicException when it did not (NTE_BAD_KEYSET 0x80090016: missing,
+    # or the ACL shuts this token out - as the documented RDP key ACL does; NTE_BAD_PROV_TYPE 0x80090014: a CNG key,
+    # which .NET Framework cannot open). The diagnosis judges the service's view from these and the key file
+    # (machineKeys section), as machinekeys-repair does. get_PrivateKey(): the property would hide the exception.
     @(Get-ChildItem -Path 'Cert:\LocalMachine\Remote Desktop' -ErrorAction Stop | ForEach-Object {
         $readable = $false
-        try { $readable = ($null -ne $_.PrivateKey) } catch { $readable = $false }
-        [ordered]@{ thumbprint = $_.Thumbprint; notBefore = $_.NotBefore.ToUniversalTime().ToString('o'); notAfter = $_.NotAfter.ToUniversalTime().ToString('o'); hasPrivateKey = [bool]$_.HasPrivateKey; privateKeyReadable = $readable }
+        $hr = $null
+        if ($_.HasPrivateKey) {
+            try { $readable = ($null -ne $_.get_PrivateKey()) }
+            catch {
+                $x = $_.Exception
+                while ($null -ne $x -and -not ($x -is [System.Security.Cryptography.CryptographicException])) { $x = $x.InnerException }
+                if ($null -ne $x) { $hr = [int]$x.HResult }
+            }
+        }
+        [ordered]@{ thumbprint = $_.Thumbprint; notBefore = $_.NotBefore.ToUniversalTime().ToString('o'); notAfter = $_.NotAfter.ToUniversalTime().ToString('o'); hasPrivateKey = [bool]$_.HasPrivateKey; privateKeyReadable = $readable; privateKeyError = $hr }
     })
 }
 Read-Section 'rdpCertificateBinding' {
@@ -190,7 +202,14 @@ Read-Section 'rdpCertificateBinding' {
 Read-Section 'machineKeys' {
     # The folder and the RDP key file f686aace..._<MachineGuid>, with their ACLs as SDDL (owner included; reference 5.3).
     # Get-Acl first; Test-Path only when it fails, to tell a missing item from one whose ACL cannot be read.
-    $dir = 'C:\ProgramData\Microsoft\Crypto\RSA\MachineKeys'
+    # %ProgramData%, never C:\ProgramData (Windows may be on another drive); without the variable, the value Windows
+    # derives it from (ProfileList's ProgramData, reference 6.1), as the playbooks' prelude does.
+    $programData = [string]$env:ProgramData
+    if (-not $programData) { $programData = [string](Get-RegValue 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList' 'ProgramData') }
+    if (-not $programData) { throw 'Cannot find the ProgramData folder: neither %ProgramData% nor ProfileList\ProgramData is set.' }
+    $dir = $programData + '\Microsoft\Crypto\RSA\MachineKeys'
+    # A CNG key (key storage provider) of the certificate is in Crypto\Keys instead (learn.microsoft.com seccng).
+    $cngDir = $programData + '\Microsoft\Crypto\Keys'
     $guid = [string](Get-RegValue 'HKLM:\SOFTWARE\Microsoft\Cryptography' 'MachineGuid')
     $info = [ordered]@{ path = $dir; exists = $true; sddl = $null; aclError = $null; machineGuid = $guid; rdpKey = $null }
     try { $info.sddl = (Get-Acl -LiteralPath $dir -ErrorAction Stop).Sddl }
@@ -198,10 +217,14 @@ Read-Section 'machineKeys' {
         $info.exists = [bool](Test-Path -LiteralPath $dir -PathType Container)
         if ($info.exists) { $info.aclError = $_.ToString() }
     }
-    if ($guid -and $info.exists) {
+    if ($guid -and ($info.exists -or (Test-Path -LiteralPath $cngDir -PathType Container))) {
         $name = 'f686aace6942fb7f7ceb231212eef4a4_' + $guid
         $file = $dir + '\' + $name
-        $key = [ordered]@{ name = $name; exists = $true; sddl = $null; aclError = $null }
+        $storage = 'capi'
+        if (-not (Test-Path -LiteralPath $file -PathType Leaf) -and (Test-Path -LiteralPath ($cngDir + '\' + $name) -PathType Leaf)) { $file = $cngDir + '\' + $name; $storage = 'cng' }
+        $key = [ordered]@{ name = $name; path = $file; storage = $storage; exists = $true; length = $null; sddl = $null; aclError = $null }
+        $fi = Get-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
+        if ($null -ne $fi) { $key.length = [long]$fi.Length }
         try { $key.sddl = (Get-Acl -LiteralPath $file -ErrorAction Stop).Sddl }
         catch {
             # A key whose ACL shuts the administrators out cannot have its ACL read either: that is evidence too.

@@ -11,11 +11,21 @@ $script:LabRegHives = @{
 }
 $script:LabRegProviderPrefix = 'Microsoft.PowerShell.Core\Registry::'
 $script:LabRegDefaultName = '(default)'
-# What %VAR% expands to on a lab host (REG_EXPAND_SZ reads expand, as RegistryKey.GetValue does).
-$script:LabRegEnvironment = @{
-    SystemDrive = 'C:'; SystemRoot = 'C:\Windows'; windir = 'C:\Windows'; ProgramData = 'C:\ProgramData'
-    ProgramFiles = 'C:\Program Files'; 'ProgramFiles(x86)' = 'C:\Program Files (x86)'; ALLUSERSPROFILE = 'C:\ProgramData'
-    PUBLIC = 'C:\Users\Public'; USERPROFILE = 'C:\Windows\system32\config\systemprofile'
+# What %VAR% expands to on a lab host (REG_EXPAND_SZ reads expand, as RegistryKey.GetValue does). Windows may be
+# installed on another drive than C: (state.systemDrive): every value follows it.
+function Get-LabSystemDrive {
+    $s = Get-LabState
+    if ($s.PSObject.Properties['systemDrive'] -and $s.systemDrive) { return [string]$s.systemDrive }
+    return 'C:'
+}
+
+function Get-LabEnvironment {
+    $d = Get-LabSystemDrive
+    return @{
+        SystemDrive = $d; SystemRoot = "$d\Windows"; windir = "$d\Windows"; ProgramData = "$d\ProgramData"
+        ProgramFiles = "$d\Program Files"; 'ProgramFiles(x86)' = "$d\Program Files (x86)"; ALLUSERSPROFILE = "$d\ProgramData"
+        PUBLIC = "$d\Users\Public"; USERPROFILE = "$d\Windows\system32\config\systemprofile"
+    }
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -147,7 +157,8 @@ function Expand-LabRegString {
     if ($null -eq $Text) { return $null }
     return [regex]::Replace($Text, '%([^%]+)%', {
             param($m)
-            foreach ($k in $script:LabRegEnvironment.Keys) { if ($k -ieq $m.Groups[1].Value) { return $script:LabRegEnvironment[$k] } }
+            $envVars = Get-LabEnvironment
+            foreach ($k in $envVars.Keys) { if ($k -ieq $m.Groups[1].Value) { return $envVars[$k] } }
             return $m.Value
         })
 }

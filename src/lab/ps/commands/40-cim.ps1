@@ -233,7 +233,7 @@ function Get-LabCimOperatingSystem {
     [ordered]@{
         Caption = [string]$s.os.caption; Version = [string]$s.os.version; BuildNumber = [string]$s.os.buildNumber
         CSName = [string]$s.computerName; LastBootUpTime = $boot; LocalDateTime = (Get-Date); OSArchitecture = '64-bit'
-        ProductType = $ptype; OSType = [uint16]18; SystemDrive = 'C:'; WindowsDirectory = 'C:\Windows'; Locale = '0409'
+        ProductType = $ptype; OSType = [uint16]18; SystemDrive = (Get-LabSystemDrive); WindowsDirectory = ((Get-LabSystemDrive) + '\Windows'); Locale = '0409'
     }
 }
 

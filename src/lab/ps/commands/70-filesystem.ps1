@@ -1509,7 +1509,7 @@ function ConvertTo-LabDocumentsPath {
     param([string]$Path)
     if ($Path -match '^[A-Za-z]:') { return ConvertTo-LabFsPath $Path }
     $user = (Get-LabSidName (Get-LabCallerSid)).Split('\')[-1]
-    return ConvertTo-LabFsPath ("C:\Users\$user\Documents\" + $Path)
+    return ConvertTo-LabFsPath ((Get-LabSystemDrive) + "\Users\$user\Documents\" + $Path)
 }
 
 function Invoke-LabIcacls {

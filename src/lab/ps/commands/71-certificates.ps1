@@ -3,7 +3,17 @@
 # Desktop service regenerates on start. Needs 70-filesystem.ps1 (MachineKeys files and ACLs).
 # Windows facts and sources: docs/windows-facts/machinekeys-certificates.md.
 
-$script:LabMachineKeysDir = 'C:\ProgramData\Microsoft\Crypto\RSA\MachineKeys'
+# Machine keys live under %ProgramData% (Windows' drive, state.systemDrive): CAPI (CSP) keys in Crypto\RSA\MachineKeys,
+# CNG (Microsoft Software Key Storage Provider) keys in Crypto\Keys (learn.microsoft.com seccng key-storage-and-retrieval).
+function Get-LabMachineKeysDir { return (Get-LabSystemDrive) + '\ProgramData\Microsoft\Crypto\RSA\MachineKeys' }
+function Get-LabCngKeysDir { return (Get-LabSystemDrive) + '\ProgramData\Microsoft\Crypto\Keys' }
+# HRESULTs .NET Framework's X509Certificate2.PrivateKey getter throws as CryptographicException (winerror.h):
+# NTE_BAD_KEYSET 'Keyset does not exist' when the CSP cannot open the key (missing, or the caller's token has no
+# read on the key file); NTE_BAD_PROV_TYPE 'Invalid provider type specified.' for a key held by a CNG KSP.
+$script:LabNteBadKeyset = [int]0x80090016
+# Certificate object -> the stored certificate it was made from (its key link), held no longer than the object.
+$script:LabCertKeyLinks = New-Object 'System.Runtime.CompilerServices.ConditionalWeakTable[object,object]'
+$script:LabNteBadProvType = [int]0x80090014
 $script:LabRdpKeyPrefix = 'f686aace6942fb7f7ceb231212eef4a4'
 # SA internal-error doc: NETWORK SERVICE Read, SYSTEM Full control, not inherited; owner an administrator.
 $script:LabRdpKeySddl = 'O:BAG:SYD:P(A;;FR;;;NS)(A;;FA;;;SY)'
@@ -66,10 +76,41 @@ function Set-LabStoreCerts {
 # ---------------------------------------------------------------------------------------------------
 # Private keys
 
+function Test-LabCertKeyIsCng {
+    param($Cert)
+    return ($Cert.PSObject.Properties['KeyStorage'] -and [string]$Cert.KeyStorage -eq 'cng')
+}
+
 function Get-LabCertKeyFile {
     param($Cert)
     if (-not $Cert.PSObject.Properties['KeyContainer'] -or [string]::IsNullOrEmpty([string]$Cert.KeyContainer)) { return $null }
-    return Get-LabFsItem (Join-LabFsPath $script:LabMachineKeysDir ([string]$Cert.KeyContainer))
+    $dir = Get-LabMachineKeysDir
+    if (Test-LabCertKeyIsCng $Cert) { $dir = Get-LabCngKeysDir }
+    return Get-LabFsItem (Join-LabFsPath $dir ([string]$Cert.KeyContainer))
+}
+
+function New-LabCryptoException {
+    <# A CryptographicException carrying the HRESULT Windows returns (its message is the system text of that code). #>
+    param([int]$HResult, [string]$Message)
+    $ex = New-Object System.Security.Cryptography.CryptographicException($Message)
+    $ex.GetType().GetProperty('HResult').SetValue($ex, $HResult)
+    return $ex
+}
+
+function Get-LabCallerPrivateKeyError {
+    <# Why .PrivateKey, read in the remoting session (an administrator's token, not SYSTEM or NETWORK SERVICE),
+       throws, or $null when it returns the key. The RDP key's documented ACL grants the administrators nothing,
+       so on a healthy host this is NTE_BAD_KEYSET; .NET Framework's getter only speaks CAPI, so a CNG key gives
+       NTE_BAD_PROV_TYPE whatever its ACL. #>
+    param($Cert)
+    if (Test-LabCertKeyIsCng $Cert) { return New-LabCryptoException $script:LabNteBadProvType 'Invalid provider type specified.' }
+    $item = Get-LabCertKeyFile $Cert
+    $denied = New-LabCryptoException $script:LabNteBadKeyset 'Keyset does not exist'
+    if ($null -eq $item -or $item.Type -eq 'directory' -or $null -eq $item.Entry) { return $denied }
+    # FILE_READ_DATA for the caller's token; a corrupt or empty file cannot be loaded either [INFERENCE: same code].
+    if (((Get-LabEffectiveAccess (Get-LabFsSd $item) (Get-LabCallerSids)) -band 0x1) -ne 0x1) { return $denied }
+    if (($item.Entry.PSObject.Properties['corrupt'] -and [bool]$item.Entry.corrupt) -or (Get-LabFsBytes $item.Entry).Length -eq 0) { return $denied }
+    return $null
 }
 
 function Test-LabKeyFileUsable {
@@ -119,11 +160,10 @@ function New-LabPrivateKeyObject {
 }
 
 function New-LabCertObject {
-    <# X509Certificate2-shaped. PrivateKey: the key object when the key is usable, else $null (ref section 5.1). #>
+    <# X509Certificate2-shaped. PrivateKey: a getter evaluated as the caller (see Get-LabCallerPrivateKeyError):
+       $null without a key, the key object, or a thrown CryptographicException, as .NET Framework 4.x does. #>
     param($Cert, [string]$Location, [string]$Store)
     $parent = 'Microsoft.PowerShell.Security\Certificate::' + $Location + '\' + $Store
-    $pk = $null
-    if (Test-LabCertKeyReadable $Cert) { $pk = New-LabPrivateKeyObject $Cert }
     $cn = ([string]$Cert.Subject -replace '^CN=', '').Split(',')[0]
     $o = [pscustomobject][ordered]@{
         PSPath = $parent + '\' + $Cert.Thumbprint
@@ -141,7 +181,6 @@ function New-LabCertObject {
         NotAfter = ConvertTo-LabLocalTime ([string]$Cert.NotAfter)
         NotBefore = ConvertTo-LabLocalTime ([string]$Cert.NotBefore)
         HasPrivateKey = [bool]$Cert.HasPrivateKey
-        PrivateKey = $pk
         SerialNumber = [string]$Cert.SerialNumber
         SubjectName = [string]$Cert.Subject
         Thumbprint = [string]$Cert.Thumbprint
@@ -151,6 +190,18 @@ function New-LabCertObject {
     }
     $o.PSObject.TypeNames.Insert(0, 'System.Security.Cryptography.X509Certificates.X509Certificate')
     $o.PSObject.TypeNames.Insert(0, 'System.Security.Cryptography.X509Certificates.X509Certificate2')
+    # Like an X509Certificate2, the object keeps its key link (CERT_KEY_PROV_INFO) wherever the certificate goes
+    # afterwards; the key file is opened when the getter runs, in the lab module's scope. Like .NET's getter it
+    # throws; PowerShell turns that into $null for $cert.PrivateKey, get_PrivateKey() surfaces it.
+    $script:LabCertKeyLinks.Add($o, $Cert)
+    $o | Add-Member -MemberType ScriptProperty -Name PrivateKey -Value {
+        $link = $null
+        if (-not $script:LabCertKeyLinks.TryGetValue($this, [ref]$link) -or -not [bool]$link.HasPrivateKey) { return $null }
+        $err = Get-LabCallerPrivateKeyError $link
+        if ($null -ne $err) { throw $err }
+        return (New-LabPrivateKeyObject $link)
+    }
+    $o | Add-Member -MemberType CodeMethod -Name get_PrivateKey -Value ([Rdpfix.Lab.CertificateMethods].GetMethod('get_PrivateKey'))
     $o | Add-Member -MemberType ScriptMethod -Name GetExpirationDateString -Value { $this.NotAfter.ToString() }
     $o | Add-Member -MemberType ScriptMethod -Name Verify -Value { $false }
     return $o
@@ -538,9 +589,9 @@ function Update-LabRdpCertificateOnServiceStart {
         if ($null -eq $s -or $s.Status -ne 'Running') { return }
     }
     $hadCert = $certs.Count -gt 0
-    $mk = Get-LabFsItem $script:LabMachineKeysDir
+    $mk = Get-LabFsItem (Get-LabMachineKeysDir)
     $keyName = $script:LabRdpKeyPrefix + '_' + $state.machineGuid
-    $keyPath = Join-LabFsPath $script:LabMachineKeysDir $keyName
+    $keyPath = Join-LabFsPath (Get-LabMachineKeysDir) $keyName
     $sysWrite = $null -ne $mk -and (((Get-LabEffectiveAccess (Get-LabFsSd $mk) (Get-LabServiceSids 'SYSTEM')) -band 0x2) -eq 0x2)
     $keyItem = Get-LabFsItem $keyPath
     if ($null -ne $keyItem -and -not (Test-LabKeyFileUsable $keyItem)) {
