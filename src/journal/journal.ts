@@ -91,7 +91,8 @@ export class JournalWriter {
   static create(stateDir: string, header: Omit<RunHeader, 'format'>, o: WriterOptions = {}): { writer: JournalWriter; first: JournalRecord } {
     const runs = privateDir(path.join(stateDir, 'runs'));
     const dir = runDir(stateDir, header.runId);
-    const tmp = path.join(runs, `.new-${header.runId}`);
+    // The unborn folder names its creator, so that only a dead creator's is cleaned up (removeUnbornRuns).
+    const tmp = path.join(runs, `.new-${header.runId}.${process.pid}@${os.hostname()}`);
     mkdirSync(tmp, { mode: 0o700 });
     const first: JournalRecord = { seq: 1, time: (o.now?.() ?? new Date()).toISOString(), type: 'run-started', header: { format: JOURNAL_FORMAT, ...header } };
     const tfd = openSync(path.join(tmp, 'journal.jsonl'), 'wx', 0o600);
@@ -239,15 +240,20 @@ export function listRunIds(stateDir: string): string[] {
 }
 
 /**
- * Leftovers of runs that died before their header was on disk (no host was touched by them). Only old ones:
- * a younger one may be a run being created right now.
+ * Leftovers of runs that died before their header was on disk (no host was touched by them): those whose creating
+ * process (on this machine) is dead; others only once old, as they may be a run another controller creates now.
  */
 export function removeUnbornRuns(stateDir: string, olderThanMs = 10 * 60_000, now = Date.now()): void {
   const dir = path.join(stateDir, 'runs');
   if (!existsSync(dir)) return;
   for (const d of readdirSync(dir).filter((d) => d.startsWith('.new-'))) {
     try {
-      if (now - statSync(path.join(dir, d)).mtimeMs > olderThanMs) rmSync(path.join(dir, d), { recursive: true, force: true });
+      // A folder this machine's process is still creating stays, whatever the clocks say; a dead creator's goes.
+      // Another controller's (a shared state dir), or one named by an older rdpfix, goes only once it is old.
+      const creator = /\.(\d+)@(.+)$/.exec(d);
+      const mine = creator && creator[2] === os.hostname();
+      const gone = mine ? !processAlive(Number(creator[1])) : now - statSync(path.join(dir, d)).mtimeMs > olderThanMs;
+      if (gone) rmSync(path.join(dir, d), { recursive: true, force: true });
     } catch {
       // gone meanwhile
     }

@@ -56,7 +56,7 @@ describe('journal durability on the lab', () => {
     const hosts = [makeLabHost((s) => (s.name = 'lab-201'), 21), makeLabHost((s) => (s.name = 'lab-202'), 22)];
     const gate = gatedBroker(env.broker);
     const r = await startRun({
-      mode: 'apply', inventory: labInventory(hosts), catalogue: env.catalogue, playbookIds: ['registry-values', 'guarded-rule'], parameters: {},
+      mode: 'apply', inventory: labInventory(hosts), catalogue: env.catalogue, playbookIds: ['registry-values', 'revert-task-rule'], parameters: {},
       concurrency: 2, allowIrreversible: false, stateDir: env.stateDir, broker: gate.broker, onRecord: gate.onRecord,
     });
     const failures = r.hosts.flatMap((h) => Object.values(h.results).map((x) => x.failure).filter(Boolean));

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { JournalWriter, listRunIds, lockRun, newRunId, readRun, removeUnbornRuns, runDir, JOURNAL_FORMAT } from '../../src/journal/journal.js';
@@ -28,6 +29,11 @@ async function threeRecords() {
   await w.append({ type: 'step-applied', host: 'a', playbook: 'p', step: 's', result: { changed: true, warnings: [] } });
   await w.close();
   return { dir, id };
+}
+
+/** The pid of a process that has ended. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '0']).pid!;
 }
 
 describe('journal', () => {
@@ -71,12 +77,20 @@ describe('journal', () => {
     const dir = fresh();
     const id = newRunId();
     await JournalWriter.create(dir, header(id)).writer.close();
-    mkdirSync(path.join(dir, 'runs', '.new-20261125-221500-a1b2c3'));
+    const runs = path.join(dir, 'runs');
+    // Named by its creator: this live process keeps it, a dead one's goes, whatever either clock says.
+    const alive = `.new-20261125-221500-a1b2c3.${process.pid}@${hostname()}`;
+    const dead = `.new-20261125-221501-a1b2c3.${deadPid()}@${hostname()}`;
+    // Another controller's (or an older rdpfix's, without a creator): judged by age, on the file's own clock.
+    const other = '.new-20261125-221502-a1b2c3.123@some-other-controller';
+    const legacy = '.new-20261125-221503-a1b2c3';
+    for (const d of [alive, dead, other, legacy]) mkdirSync(path.join(runs, d));
     expect(listRunIds(dir)).toEqual([id]);
-    removeUnbornRuns(dir);
-    expect(readdirSync(path.join(dir, 'runs')).sort()).toEqual(['.new-20261125-221500-a1b2c3', id]); // young: may be being created
-    removeUnbornRuns(dir, 10 * 60_000, Date.now() + 11 * 60_000);
-    expect(readdirSync(path.join(dir, 'runs'))).toEqual([id]);
+    const made = statSync(path.join(runs, legacy)).mtimeMs;
+    removeUnbornRuns(dir, 10 * 60_000, made + 60_000);
+    expect(readdirSync(runs).sort()).toEqual([alive, other, legacy, id].sort());
+    removeUnbornRuns(dir, 10 * 60_000, made + 11 * 60_000);
+    expect(readdirSync(runs).sort()).toEqual([alive, id].sort());
   });
 
   it('tolerates a torn last record (no newline) and reopens after it', async () => {
