@@ -46,6 +46,8 @@ export interface RunOptions {
   onRecord?: (record: JournalRecord) => void;
   /** Apply only: waves, canary, failure threshold (src/engine/rollout.ts). */
   rollout?: Rollout;
+  /** Aborted (Ctrl-C): no host starts any more; hosts in flight finish, or roll back, as they would. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -180,8 +182,16 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
     const notes = [...leases.notes];
     let rollBack: HostJob[] = [];
     for (const [i, wave] of waves.entries()) {
-      const done = await forEachHost(wave, o.concurrency, work);
+      const done = await forEachHost(wave, o.concurrency, work, () => !o.signal?.aborted);
       results.push(...done);
+      if (o.signal?.aborted) {
+        const notStarted = waves.slice(i).flat().map((j) => j.host).filter((h) => !results.some((r) => r.host === h));
+        if (notStarted.length) {
+          await note(ctx, { type: 'rollout-stopped', wave: i + 1, reason: 'interrupted (Ctrl-C)', notStarted });
+          notes.push(`Interrupted: ${notStarted.length} host(s) never started (rdpfix apply --retry ${runId} runs them).`);
+        }
+        break;
+      }
       const failed = done.filter((h) => h.outcome !== 'succeeded').map((h) => h.host);
       let stop = waveStops(i + 1, failed, wave.length, o.rollout?.maxFailPercent);
       if (!stop && i === 0 && o.rollout?.canary && waves.length > 1) {
