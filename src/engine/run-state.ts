@@ -88,6 +88,8 @@ export interface RunState {
   records: number;
   started: string;
   lastTime: string;
+  /** Set when a rollout stopped the run after a wave: why, and the hosts that never started. */
+  rolloutStopped: { wave: number; reason: string; notStarted: string[] } | null;
 }
 
 const remove = (list: string[], x: string) => list.filter((y) => y !== x);
@@ -103,6 +105,7 @@ export function foldRun(records: JournalRecord[]): RunState {
   const header = first.header;
   const state: RunState = {
     header, hosts: {}, commands: [], status: 'interrupted', finished: false, records: records.length, started: first.time, lastTime: records.at(-1)!.time,
+    rolloutStopped: null,
   };
   const host = (h: string) => (state.hosts[h] ??= { host: h, started: false, playbooks: [], progress: {}, outcome: null, rollback: null, state: 'not-reached' });
   const pb = (h: string, p: string) => (host(h).progress[p] ??= newPlaybook(p));
@@ -127,6 +130,9 @@ export function foldRun(records: JournalRecord[]): RunState {
         for (const h of r.hosts) host(h).rollback = { outcome: null };
         break;
       case 'lease-taken-over':
+        break;
+      case 'rollout-stopped':
+        state.rolloutStopped = { wave: r.wave, reason: r.reason, notStarted: r.notStarted };
         break;
       case 'host-started': {
         const x = host(r.host);

@@ -15,6 +15,7 @@ import { note, noteTo, type EngineContext, type HostJob } from './context.js';
 import { forEachHost, runHost } from './runner.js';
 import { foldRun, type RunState } from './run-state.js';
 import { resumeHost, rollbackHost } from './past-run.js';
+import { planWaves, waveStops, type Rollout } from './rollout.js';
 
 /** A host this run did not work on because another run holds its lease. */
 export interface RefusedHost {
@@ -43,6 +44,10 @@ export interface RunOptions {
   /** How long to wait for hosts another run holds (seconds; default 0: refuse them at once). */
   waitLockSeconds?: number;
   onRecord?: (record: JournalRecord) => void;
+  /** Apply only: waves, canary, failure threshold (src/engine/rollout.ts). */
+  rollout?: Rollout;
+  /** Aborted (Ctrl-C): no host starts any more; hosts in flight finish, or roll back, as they would. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -165,15 +170,54 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
     unlock = lockRun(o.stateDir, runId);
     await takeoverRecords(journal, o.onRecord, leases.held);
     const ctx: EngineContext = { runId, broker: o.broker, journal, parameters, allowIrreversible: o.allowIrreversible, onRecord: o.onRecord };
-    const results = await forEachHost(jobs, o.concurrency, async (job) => {
+    const work = async (job: HostJob) => {
       try {
         return await runHost(ctx, job, { mode: o.mode, rollbackInput: () => ({}) });
       } finally {
         await o.broker.closeSession(job.target);
       }
-    });
+    };
+    const waves = planWaves(jobs, o.mode === 'apply' ? o.rollout : undefined);
+    const results: HostOutput[] = [];
+    const notes = [...leases.notes];
+    let rollBack: HostJob[] = [];
+    for (const [i, wave] of waves.entries()) {
+      const done = await forEachHost(wave, o.concurrency, work, () => !o.signal?.aborted);
+      results.push(...done);
+      if (o.signal?.aborted) {
+        const notStarted = waves.slice(i).flat().map((j) => j.host).filter((h) => !results.some((r) => r.host === h));
+        if (notStarted.length) {
+          await note(ctx, { type: 'rollout-stopped', wave: i + 1, reason: 'interrupted (Ctrl-C)', notStarted });
+          notes.push(`Interrupted: ${notStarted.length} host(s) never started (rdpfix apply --retry ${runId} runs them).`);
+        }
+        break;
+      }
+      const failed = done.filter((h) => h.outcome !== 'succeeded').map((h) => h.host);
+      let stop = waveStops(i + 1, failed, wave.length, o.rollout?.maxFailPercent);
+      if (!stop && i === 0 && o.rollout?.canary && waves.length > 1) {
+        // The canary goes on only if every canary host ended well and is healthy by a second look.
+        const verdicts = failed.length ? [] : await o.rollout.checkCanary?.(wave.map((j) => j.host)) ?? [];
+        const sick = verdicts.filter((v) => !v.healthy);
+        if (failed.length || sick.length) stop = `canary: ${failed.length ? `${failed.join(', ')} failed` : sick.map((v) => `${v.host} is not healthy${v.why ? ` (${v.why})` : ''}`).join('; ')}`;
+      }
+      if (stop && i < waves.length - 1) {
+        const notStarted = waves.slice(i + 1).flat().map((j) => j.host);
+        await note(ctx, { type: 'rollout-stopped', wave: i + 1, reason: stop, notStarted });
+        notes.push(`The rollout stopped after ${stop}; ${notStarted.length} host(s) never started (rdpfix apply --retry ${runId} runs them).`);
+        if (o.rollout?.rollbackWave) rollBack = wave.filter((j) => done.find((h) => h.host === j.host)?.outcome === 'succeeded');
+        break;
+      }
+    }
     await note(ctx, { type: 'run-finished', outcomes: Object.fromEntries(results.map((r) => [r.host, r.outcome])) });
-    return { runId, mode: o.mode, hosts: results, state: runStateOf(o.stateDir, runId), refused: leases.refused, notes: leases.notes };
+    if (rollBack.length) {
+      // --rollback-wave: the stopping wave's hosts that changed go back to their checkpoints, as `rdpfix rollback` would.
+      const state = runStateOf(o.stateDir, runId);
+      await note(ctx, { type: 'rollback-started', hosts: rollBack.map((j) => j.host), force: false });
+      const undone = await forEachHost(rollBack, o.concurrency, (job) => rollbackHost(ctx, job, state.hosts[job.host], false));
+      await note(ctx, { type: 'rollback-finished', outcomes: Object.fromEntries(undone.map((r) => [r.host, r.outcome])) });
+      notes.push(`--rollback-wave: ${undone.map((r) => `${r.host} ${r.outcome}`).join(', ')}.`);
+    }
+    return { runId, mode: o.mode, hosts: results, state: runStateOf(o.stateDir, runId), refused: leases.refused, notes };
   } finally {
     await closeAndRelease(journal, unlock, leases.release);
   }

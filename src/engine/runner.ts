@@ -112,12 +112,12 @@ export async function runHost(ctx: EngineContext, job: HostJob, o: HostRunOption
  * flight are waited for (they stop at their next journal write), then the first error is thrown, so the journal is
  * closed and the leases given back only once nothing works on a host any more.
  */
-export async function forEachHost<T, R>(items: T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function forEachHost<T, R>(items: T[], concurrency: number, work: (item: T) => Promise<R>, mayStart: () => boolean = () => true): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const errors: unknown[] = [];
   const lanes = Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, async () => {
-    while (!errors.length && next < items.length) {
+    while (!errors.length && next < items.length && mayStart()) {
       const i = next++;
       try {
         results[i] = await work(items[i]!);
@@ -128,5 +128,6 @@ export async function forEachHost<T, R>(items: T[], concurrency: number, work: (
   });
   await Promise.all(lanes);
   if (errors.length) throw errors[0];
-  return results;
+  // Items never started (mayStart said no) have no result.
+  return results.filter((r) => r !== undefined);
 }

@@ -6,12 +6,13 @@ import { z } from 'zod';
  * exhaustive switch: a kind added here without a case there fails to compile. Records read from disk are
  * validated against these schemas, so a line with a good checksum but the wrong content is damage, not data.
  */
-export const JOURNAL_FORMAT = 3;
+export const JOURNAL_FORMAT = 4;
 /**
  * Formats this rdpfix reads. 2 differs from 3 only in a plan entry's `guard` field, now `revertTask` (the host-side
- * revert task of a step; "guard" means only an XState guard): read as the new name, never written.
+ * revert task of a step; "guard" means only an XState guard): read as the new name, never written. 4 adds the
+ * `rollout-stopped` record (waves, canary, failure threshold); an older rdpfix refuses such a journal by its format.
  */
-export const READABLE_JOURNAL_FORMATS: readonly number[] = [2, 3];
+export const READABLE_JOURNAL_FORMATS: readonly number[] = [2, 3, 4];
 
 export type Mode = 'apply' | 'plan' | 'rollback';
 export type ScriptPhase = 'check' | 'capture' | 'apply' | 'verify' | 'undo';
@@ -136,6 +137,8 @@ const schemas = [
   z.object({ ...base, type: z.literal('resume-started'), hosts: z.array(id) }),
   z.object({ ...base, type: z.literal('rollback-started'), hosts: z.array(id), force: z.boolean() }),
   z.object({ ...base, type: z.literal('rollback-finished'), outcomes }),
+  /** A rollout stopped the run after a wave (a failed canary, or failures past --max-fail): these hosts never start. */
+  z.object({ ...base, type: z.literal('rollout-stopped'), wave: z.number().int().min(1), reason: z.string(), notStarted: z.array(id) }),
   /** A host's lease was held by a process that no longer runs; this run took it over. */
   z.object({ ...atHost, type: z.literal('lease-taken-over'), previous: lease }),
   z.object({ ...atHost, type: z.literal('host-started'), playbooks: z.array(id), mode: z.enum(['apply', 'plan']) }),

@@ -32,4 +32,17 @@ describe('forEachHost', () => {
       expect(finished).toContain(2); // the host in flight ended before the error came out
     });
   });
+
+  it('when told to stop starting (Ctrl-C), lets the items in flight finish and returns only theirs', async () => {
+    let stop = false;
+    const finished: number[] = [];
+    const results = await forEachHost([1, 2, 3, 4, 5], 2, async (n) => {
+      if (n === 2) stop = true;
+      for (let i = 0; i < 5; i++) await tick();
+      finished.push(n);
+      return n * 10;
+    }, () => !stop);
+    expect(results).toEqual([10, 20]);
+    expect(finished.sort()).toEqual([1, 2]);
+  });
 });
