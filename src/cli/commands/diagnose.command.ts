@@ -1,6 +1,6 @@
 import { askForMissingPasswords } from '../password-prompt.js';
 import { Command } from 'commander';
-import { warnInventoryNotes } from './inventory.command.js';
+import { warnInventoryNotes } from './inventory.action.js';
 import { loadInventory, targetFor } from '../../inventory/inventory.js';
 import { RdpfixError } from '../../errors.js';
 import { engineFrom, withHostOptions, narrowHosts } from '../engine-options.js';

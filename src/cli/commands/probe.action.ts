@@ -1,5 +1,5 @@
 import { askForMissingPasswords } from '../password-prompt.js';
-import { warnInventoryNotes } from './inventory.command.js';
+import { warnInventoryNotes } from './inventory.action.js';
 import { loadInventory, targetFor } from '../../inventory/inventory.js';
 import { RdpfixError } from '../../errors.js';
 import { engineFrom, narrowHosts } from '../engine-options.js';

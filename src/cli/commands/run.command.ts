@@ -2,7 +2,7 @@ import path from 'node:path';
 import { checkReportPaths, writeReports } from '../../report/write.js';
 import { askForMissingPasswords } from '../password-prompt.js';
 import { Command } from 'commander';
-import { warnInventoryNotes } from './inventory.command.js';
+import { warnInventoryNotes } from './inventory.action.js';
 import { loadInventory, targetFor } from '../../inventory/inventory.js';
 import { prepareRun, startRun, type RunResult } from '../../engine/run.js';
 import { planFromDiagnosis, type DiagnosisPlan } from '../../engine/from-diagnosis.js';
