@@ -1,4 +1,4 @@
-import { YAMLError } from 'yaml';
+import type { YAMLError } from 'yaml';
 
 /**
  * File content that reaches a terminal (inventory and playbook excerpts in errors, host output in tables)
@@ -45,11 +45,19 @@ export function excerpt(text: string, max = 120, { trim = true } = {}): string {
 }
 
 /**
+ * The yaml library's YAMLParseError / YAMLWarning (both set `name` so), recognised without importing the library:
+ * it costs ~100 ms to load, and exit.ts / table.ts (which reach this module) must stay light for `--help`.
+ */
+function isYamlError(err: unknown): err is YAMLError {
+  return err instanceof Error && /^YAML(ParseError|Warning)$/.test(err.name) && typeof (err as { code?: unknown }).code === 'string';
+}
+
+/**
  * Why a YAML text did not parse, on one line: where, what, and the offending line (redacted, escaped).
  * Also covers the resource limits: too many aliases (billion laughs) and nesting too deep for the stack.
  */
 export function yamlProblem(err: unknown): string {
-  if (err instanceof YAMLError) {
+  if (isYamlError(err)) {
     const lines = err.message.split('\n');
     const what = lines[0]!.replace(/ at line \d+, column \d+:?\s*$/, '');
     const pos = err.linePos?.[0];

@@ -5,6 +5,7 @@ import Conf from 'conf';
 import { z } from 'zod';
 import { RdpfixError } from '../errors.js';
 import { escapeControl } from '../safe-text.js';
+import { CONFIG_KEYS as KEYS } from './keys.js';
 
 /**
  * User settings (conf: ~/.config/rdpfix/config.json, or $RDPFIX_CONFIG_DIR). Only these keys exist;
@@ -20,7 +21,9 @@ const schema = z
   })
   .strict();
 export type Config = z.infer<typeof schema>;
-export const CONFIG_KEYS = Object.keys(schema.shape) as (keyof Config)[];
+export const CONFIG_KEYS = KEYS as readonly (keyof Config)[];
+// keys.ts is what help text reads without loading conf; it must list exactly the schema's keys.
+if (Object.keys(schema.shape).join() !== KEYS.join()) throw new Error('src/config/keys.ts is out of step with the config schema');
 
 /** The folder conf would pick (env-paths' config dir for 'rdpfix'), computed without reading the file. */
 function configDir(env: NodeJS.ProcessEnv): string {

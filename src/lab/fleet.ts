@@ -17,7 +17,9 @@ export interface LabInitOptions {
   now?: Date;
 }
 
-export const MAX_LAB_HOSTS = 5000;
+import { MAX_LAB_HOSTS } from './limits.js';
+
+export { MAX_LAB_HOSTS };
 
 /** Validates lab init options before anything is written. */
 export function checkLabInitOptions(o: { hosts: number; seed: number; scenarios: string[]; combine: number }): asserts o is LabInitOptions {

@@ -5,7 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import { Broker } from '../../src/broker/broker.js';
 import { diagnoseFleet } from '../../src/diagnose/diagnose.js';
-import { renderDiagnosis } from '../../src/cli/commands/diagnose.command.js';
+import { renderDiagnosis } from '../../src/cli/commands/diagnose.action.js';
 import { createRng } from '../../src/lab/rng.js';
 import { applyScenario, type Scenario } from '../../src/lab/scenarios.js';
 import type { LabHostState } from '../../src/lab/state.js';

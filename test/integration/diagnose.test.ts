@@ -7,7 +7,7 @@ import { makeLabHost } from '../helpers/lab.js';
 import { labInventory } from '../helpers/engine.js';
 import { Broker } from '../../src/broker/broker.js';
 import { diagnoseFleet, type HostDiagnosis } from '../../src/diagnose/diagnose.js';
-import { renderDiagnosis } from '../../src/cli/commands/diagnose.command.js';
+import { renderDiagnosis } from '../../src/cli/commands/diagnose.action.js';
 import { createRng } from '../../src/lab/rng.js';
 import { applyScenario, type Scenario } from '../../src/lab/scenarios.js';
 import { HKLM, MACHINE_KEYS_DIR, MACHINE_KEYS_SDDL, PROFILE_LIST_KEY, RDP_KEY_SDDL, RDP_TCP_KEY } from '../../src/lab/base-host.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { JournalWriter, listRunIds, lockRun, newRunId, readRun, removeUnbornRuns, runDir, JOURNAL_FORMAT } from '../../src/journal/journal.js';
 import type { RunHeader } from '../../src/journal/records.js';
-import { runSummary } from '../../src/cli/commands/runs.command.js';
+import { runSummary } from '../../src/cli/commands/runs.action.js';
 import { foldRun } from '../../src/engine/run-state.js';
 
 const fresh = () => mkdtempSync(path.join(tmpdir(), 'rdpfix-journal-'));

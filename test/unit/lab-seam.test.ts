@@ -26,7 +26,7 @@ export function labComparisons(text: string): string[] {
  * Outside src/lab/ and src/transport/, only these may name the lab kind: where an inventory's `kind: lab` entry
  * becomes a target (its state path checked and resolved), and the `rdpfix lab` command, which works on lab hosts only.
  */
-const ALLOWED = ['src/inventory/inventory.ts', 'src/cli/commands/lab.command.ts'];
+const ALLOWED = ['src/inventory/inventory.ts', 'src/cli/commands/lab.action.ts'];
 
 describe('the lab behind the transport seam', () => {
   it('finds a comparison with the lab kind when there is one (the check can fail)', () => {

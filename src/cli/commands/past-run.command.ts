@@ -1,72 +1,8 @@
-import path from 'node:path';
-import { checkReportPaths, writeReports } from '../../report/write.js';
 import { Command, Option } from 'commander';
-import { pastRunPlaybooks, rollbackRun, resumeRun, type RunResult } from '../../engine/run.js';
-import { readRun } from '../../journal/journal.js';
-import { foldRun } from '../../engine/run-state.js';
-import { targetFor, type InventoryHost } from '../../inventory/inventory.js';
-import { askForMissingPasswords } from '../password-prompt.js';
-import { engineFrom, narrowHosts, withHostOptions, type HostFlags } from '../engine-options.js';
-import { renderNotes, resultJson } from '../render.js';
-import { recapExitCode, recapRows, renderRecap } from '../recap.js';
-import { buildReport } from '../../report/model.js';
-import { progressPrinter } from '../progress.js';
-import { confirm } from '../confirm.js';
-import { renderTable } from '../table.js';
+import { withHostOptions } from '../host-options.js';
+import type { PastFlags } from './past-run.action.js';
 
-interface PastFlags extends HostFlags {
-  host?: string[];
-  force: boolean;
-  rollback?: boolean;
-  yes?: boolean;
-  report: string[];
-}
-
-async function runPast(kind: 'rollback' | 'resume', runId: string, flags: PastFlags): Promise<void> {
-  checkReportPaths(flags.report);
-  const engine = engineFrom(flags);
-  // The journal and the run's playbooks are checked before PowerShell starts: a damaged, unknown or planned run changes nothing.
-  const state = foldRun(readRun(engine.stateDir, runId).records);
-  const catalogue = engine.catalogue();
-  pastRunPlaybooks(state, catalogue, runId);
-  if (flags.host?.length && !flags.hosts?.length) flags.hosts = flags.host;
-  narrowHosts(flags, state.header.hosts, `run ${runId}`);
-  if (kind === 'rollback' && !flags.yes && process.stdin.isTTY) {
-    // On a terminal a rollback says what it will undo and asks, as apply does; scripts pass --yes (or have no terminal).
-    const undo = Object.values(state.hosts).filter((h) => !flags.hosts || flags.hosts.includes(h.host))
-      .map((h) => ({ host: h.host, steps: Object.values(h.progress).flatMap((p) => [...p.applied].reverse().map((s) => `${p.playbook}/${s}`)) }))
-      .filter((h) => h.steps.length);
-    if (undo.length) {
-      console.log(renderTable(['HOST', 'WOULD UNDO (newest first)'], undo.map((h) => [h.host, h.steps.join(', ')])));
-      if (!(await confirm(`\nUndo ${undo.reduce((n, h) => n + h.steps.length, 0)} step(s) on ${undo.length} host(s)? [y/N] `))) {
-        console.log('Nothing changed.');
-        return;
-      }
-    }
-  }
-  await askForMissingPasswords(state.header.hosts.filter((h) => !flags.hosts || flags.hosts.includes(h.name)) as InventoryHost[]);
-  const broker = await engine.broker(state.header.hosts.map((h) => targetFor(h)));
-  try {
-    const options = {
-      stateDir: engine.stateDir, runId, catalogue, broker, force: flags.force, waitLockSeconds: flags.waitLock,
-      hostFilter: flags.hosts, onRecord: flags.json ? undefined : progressPrinter(),
-    };
-    const result: RunResult = kind === 'rollback' ? await rollbackRun(options) : await resumeRun({ ...options, rollback: !!flags.rollback });
-    if (flags.report.length) {
-      writeReports(flags.report, engine.stateDir, runId);
-      for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
-    }
-    const recap = recapRows(buildReport(readRun(engine.stateDir, runId).records, { now: new Date() }), result);
-    if (flags.json) console.log(JSON.stringify({ ...(resultJson(result) as object), recap }, null, 2));
-    else {
-      renderNotes(result, process.stdout);
-      if (recap.length) console.log(renderRecap(recap));
-    }
-    process.exitCode = recapExitCode(recap, result.mode);
-  } finally {
-    await broker.close();
-  }
-}
+const runPast = async (kind: 'rollback' | 'resume', runId: string, flags: PastFlags) => (await import('./past-run.action.js')).runPast(kind, runId, flags);
 
 export function rollbackCommand(): Command {
   const cmd = new Command('rollback')

@@ -1,36 +1,7 @@
-import path from 'node:path';
-import { checkReportPaths, writeReports } from '../../report/write.js';
-import { askForMissingPasswords } from '../password-prompt.js';
 import { Command } from 'commander';
-import { warnInventoryNotes } from './inventory.command.js';
-import { loadInventory, targetFor } from '../../inventory/inventory.js';
-import { prepareRun, startRun, type RunResult } from '../../engine/run.js';
-import { planFromDiagnosis, type DiagnosisPlan } from '../../engine/from-diagnosis.js';
-import { RdpfixError } from '../../errors.js';
-import { engineFrom, parseParam, withHostOptions, type HostFlags, narrowHosts } from '../engine-options.js';
+import { parseParam, withHostOptions } from '../host-options.js';
 import { wholeNumber } from '../options.js';
-import { hostsThatWouldChange, renderNotes, renderPlan, resultJson } from '../render.js';
-import { confirm } from '../confirm.js';
-import { recapExitCode, recapRows, renderRecap, type HostRecap } from '../recap.js';
-import { buildReport } from '../../report/model.js';
-import { progressPrinter } from '../progress.js';
-import { diagnoseFleet } from '../../diagnose/diagnose.js';
-import { renderTable } from '../table.js';
-import { readRun } from '../../journal/journal.js';
-import { foldRun } from '../../engine/run-state.js';
-import { retryHosts } from '../../engine/retry.js';
-
-interface RunFlags extends HostFlags {
-  inventory: string;
-  playbook?: string[];
-  fromDiagnosis: boolean;
-  param: Record<string, Record<string, unknown>>;
-  concurrency?: number;
-  allowIrreversible: boolean;
-  yes: boolean;
-  retry?: string;
-  report: string[];
-}
+import type { RunFlags } from './run.action.js';
 
 function runCommand(name: 'plan' | 'apply'): Command {
   const cmd = new Command(name)
@@ -45,94 +16,7 @@ function runCommand(name: 'plan' | 'apply'): Command {
   cmd.option('--report <file>', 'write a report when the run ends: .html, .md, .json or .xml (JUnit), by extension (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[]);
   cmd.option('--retry <run>', 'only the hosts that failed or were not reached in that run (rdpfix runs list)');
   withHostOptions(cmd, { waitLock: name === 'apply' });
-  return cmd.action(async (flags: RunFlags) => {
-    // Without playbooks named, the diagnosis chooses them: each host gets what its findings need.
-    if (!flags.playbook?.length) flags.fromDiagnosis = true;
-    if (name === 'apply' && !flags.yes && !process.stdin.isTTY) {
-      throw new RdpfixError('usage', 'apply changes hosts and asks first; there is no terminal to ask on.', 'Pass --yes to apply without asking (e.g. in scripts and CI), or run rdpfix plan first.');
-    }
-    checkReportPaths(flags.report);
-    const engine = engineFrom(flags);
-    const inventory = loadInventory(flags.inventory);
-    warnInventoryNotes(inventory);
-    const catalogue = engine.catalogue();
-    let selected = narrowHosts(flags, inventory.hosts, inventory.path);
-    if (flags.retry !== undefined) {
-      const again = retryHosts(foldRun(readRun(engine.stateDir, flags.retry).records), flags.retry);
-      const missing = again.filter((n) => !inventory.hosts.some((h) => h.name.toLowerCase() === n.toLowerCase()));
-      if (missing.length) throw new RdpfixError('usage', `--retry ${flags.retry}: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not in ${inventory.path}.`, 'Use the inventory that run used.');
-      selected = selected.filter((h) => again.some((n) => n.toLowerCase() === h.name.toLowerCase()));
-      if (!selected.length) {
-        console.log(again.length ? `Run ${flags.retry}: none of its failed or unreached hosts is selected: nothing to do.` : `Run ${flags.retry}: no host failed or went unreached: nothing to retry.`);
-        return;
-      }
-      flags.hosts = selected.map((h) => h.name);
-    }
-    // Playbooks and parameters named on the command line are checked before PowerShell starts: bad input costs nothing.
-    if (!flags.fromDiagnosis) prepareRun({ inventory, catalogue, playbookIds: flags.playbook!, parameters: flags.param, hostFilter: flags.hosts });
-    await askForMissingPasswords(selected);
-    const broker = await engine.broker(selected.map((h) => targetFor(h)));
-    try {
-      let fromDiagnosis: DiagnosisPlan | undefined;
-      if (flags.fromDiagnosis) {
-        const diagnosis = await diagnoseFleet({ ...inventory, hosts: selected }, broker, { timeoutMs: 60_000 });
-        fromDiagnosis = planFromDiagnosis(diagnosis, catalogue, { only: flags.playbook, parameters: flags.param, hosts: flags.hosts });
-        if (!flags.json) {
-          console.error(renderTable(['HOST', 'PLAYBOOKS FROM DIAGNOSIS', 'NOT FIXED BY A PLAYBOOK'], fromDiagnosis.choices.map((c) => [c.host, c.playbooks.join(', ') || '-', c.unfixable.map((u) => `${u.cause} (${u.why})`).join('; ')])));
-        }
-        if (fromDiagnosis.playbookIds.length === 0) {
-          // Nothing to run, but hosts with findings no playbook fixes are not healthy: they stay in the recap (exit 1).
-          const recap = fromDiagnosis.choices.map((c): HostRecap => ({ host: c.host, state: c.unfixable.length ? 'unfixed' : 'healthy', changed: 0, unchanged: 0, failed: 0, undone: 0,
-            detail: c.unfixable.length ? `left unfixed: ${c.unfixable.map((u) => `${u.cause} (${u.why})`).join('; ')}` : '' }));
-          if (flags.json) console.log(JSON.stringify({ runId: null, mode: name, hosts: [], recap, diagnosis: fromDiagnosis.choices }, null, 2));
-          else console.log(`No host needs a playbook from the catalogue: nothing to run.\n\n${renderRecap(recap)}`);
-          process.exitCode = recapExitCode(recap, name);
-          return;
-        }
-      }
-      const base = {
-        inventory, catalogue, hostFilter: flags.hosts,
-        playbookIds: fromDiagnosis?.playbookIds ?? flags.playbook!,
-        parameters: fromDiagnosis?.parameters ?? flags.param,
-        playbooksByHost: fromDiagnosis?.playbooksByHost,
-        hostParameters: fromDiagnosis?.hostParameters,
-        concurrency: flags.concurrency ?? engine.concurrency, allowIrreversible: flags.allowIrreversible, stateDir: engine.stateDir, broker,
-        waitLockSeconds: flags.waitLock,
-      };
-      if (name === 'apply' && !flags.yes) {
-        const plan = await startRun({ ...base, mode: 'plan' });
-        console.log(renderPlan(plan));
-        const changing = hostsThatWouldChange(plan);
-        if (!changing.length) {
-          console.log('\nNothing would change: nothing to apply.');
-          return;
-        }
-        const named = changing.length <= 5 ? `: ${changing.join(', ')}` : '';
-        if (!(await confirm(`\nApply to ${changing.length} host(s)${named}? [y/N] `))) {
-          console.log('Nothing changed.');
-          return;
-        }
-      }
-      const progress = flags.json ? undefined : progressPrinter();
-      const result: RunResult = await startRun({ ...base, mode: name, onRecord: progress });
-      if (flags.report.length) {
-        writeReports(flags.report, engine.stateDir, result.runId, fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {});
-        for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
-      }
-      // The recap and the exit code read the journal, with the hosts the diagnosis left out (healthy or unfixed).
-      const recap = recapRows(buildReport(readRun(engine.stateDir, result.runId).records, { now: new Date(), ...(fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {}) }), result);
-      if (flags.json) console.log(JSON.stringify({ ...(resultJson(result) as object), recap, ...(fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {}) }, null, 2));
-      else {
-        renderNotes(result);
-        if (name === 'plan') console.log(`${renderPlan(result)}\n`);
-        console.log(renderRecap(recap));
-        console.log(`\nRun ${result.runId}${name === 'apply' ? ` — undo it later with: rdpfix rollback ${result.runId}` : ''}`);
-      }
-      process.exitCode = recapExitCode(recap, name);
-    } finally {
-      await broker.close();
-    }
-  });
+  return cmd.action(async (flags: RunFlags) => (await import('./run.action.js')).runAction(name, flags));
 }
 
 export const planCommand = () => runCommand('plan');

@@ -1,53 +1,7 @@
-import path from 'node:path';
-import { checkReportPaths, writeReports } from '../../report/write.js';
 import { Command } from 'commander';
-import { listRunIds, readRun } from '../../journal/journal.js';
-import { RdpfixError } from '../../errors.js';
-import { firedRevertTasks, foldRun, inDoubt, liveRevertTasks, type RunState } from '../../engine/run-state.js';
-import { resolveSettings } from '../../config/settings.js';
-import { renderTable } from '../table.js';
+import type { RunsFlags } from './runs.action.js';
 
-interface RunsFlags {
-  stateDir?: string;
-  json: boolean;
-}
-
-/** One run as `runs list` shows it: from the fold, or, for a journal that cannot be read, why not. */
-export function runSummary(stateDir: string, runId: string, now = new Date()) {
-  let s: RunState;
-  let tornTail: boolean;
-  try {
-    const read = readRun(stateDir, runId);
-    s = foldRun(read.records);
-    tornTail = read.tornTail;
-  } catch (err) {
-    if (!(err instanceof RdpfixError)) throw err;
-    return { runId, status: 'damaged' as const, damage: err.message };
-  }
-  const states: Record<string, number> = {};
-  for (const h of s.header.hosts) states[s.hosts[h.name]!.state] = (states[s.hosts[h.name]!.state] ?? 0) + 1;
-  const unknown = s.header.hosts.filter((h) => s.hosts[h.name]!.state === 'unknown').length;
-  const revertTasksDue = Object.values(s.hosts).reduce((n, h) => n + Object.values(h.progress).reduce((m, x) => m + liveRevertTasks(x, now).length, 0), 0);
-  return {
-    runId, mode: s.header.mode, status: s.status, lastCommand: s.commands.at(-1)!.command, started: s.started, lastRecord: s.lastTime,
-    hosts: s.header.hosts.length, playbooks: s.header.playbooks.map((p) => p.id), unknownHosts: unknown, states, revertTasksDue, tornTail, version: s.header.version,
-  };
-}
-
-function statusText(r: Exclude<ReturnType<typeof runSummary>, { status: 'damaged' }>): string {
-  switch (r.status) {
-    case 'interrupted':
-      return r.lastCommand === 'rollback'
-        ? `INTERRUPTED during rollback (rdpfix rollback ${r.runId})`
-        : `INTERRUPTED (${r.unknownHosts} host${r.unknownHosts === 1 ? '' : 's'} unknown; rdpfix resume ${r.runId})`;
-    case 'rolled-back':
-      return 'rolled back';
-    case 'partly-rolled-back':
-      return 'partly rolled back';
-    case 'finished':
-      return 'finished';
-  }
-}
+const action = () => import('./runs.action.js');
 
 export function runsCommand(now: () => Date = () => new Date()): Command {
   const runs = new Command('runs').description('past runs, from their journals');
@@ -56,18 +10,7 @@ export function runsCommand(now: () => Date = () => new Date()): Command {
     .description('every run in the state directory (a damaged journal is listed as damaged)')
     .option('--state-dir <dir>', 'where run journals live (default: $RDPFIX_STATE_DIR, config stateDir, or ~/.local/state/rdpfix)')
     .option('--json', 'print JSON', false)
-    .action((flags: RunsFlags) => {
-      const dir = resolveSettings({ stateDir: flags.stateDir }).stateDir.value;
-      const rows = listRunIds(dir).map((id) => runSummary(dir, id, now()));
-      if (flags.json) return console.log(JSON.stringify(rows, null, 2));
-      if (!rows.length) return console.log(`No runs in ${dir}.`);
-      console.log(renderTable(['RUN', 'MODE', 'STARTED', 'HOSTS', 'PLAYBOOKS', 'STATE', 'HOST STATES'], rows.map((r) => r.status === 'damaged'
-        ? [r.runId, '?', '?', '?', '?', 'DAMAGED', r.damage.replace(/\s+/g, ' ')]
-        : [
-          r.runId, r.mode, r.started.slice(0, 19).replace('T', ' '), String(r.hosts), r.playbooks.join(','), statusText(r),
-          Object.entries(r.states).map(([k, v]) => `${k}:${v}`).join(' '),
-        ])));
-    });
+    .action(async (flags: RunsFlags) => (await action()).runsListAction(flags, now));
   runs
     .command('show')
     .description('one run: hosts, playbooks and steps as the journal records them')
@@ -75,34 +18,6 @@ export function runsCommand(now: () => Date = () => new Date()): Command {
     .option('--state-dir <dir>', 'where run journals live (default: $RDPFIX_STATE_DIR, config stateDir, or ~/.local/state/rdpfix)')
     .option('--json', 'print JSON (every record)', false)
     .option('--report <file>', 'also write a report: .html, .md, .json or .xml (JUnit), by extension (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .action((runId: string, flags: RunsFlags & { report: string[] }) => {
-      const dir = resolveSettings({ stateDir: flags.stateDir }).stateDir.value;
-      checkReportPaths(flags.report);
-      const { records, tornTail } = readRun(dir, runId);
-      const s = foldRun(records);
-      const head = runSummary(dir, runId, now());
-      if (head.status === 'damaged') throw new RdpfixError('input', head.damage);
-      for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
-      if (flags.report.length) writeReports(flags.report, dir, runId, { now: now() });
-      if (flags.json) return console.log(JSON.stringify({ ...head, header: s.header, hosts: s.hosts, records }, null, 2));
-      console.log(`Run ${runId} (${head.mode}, rdpfix ${head.version}), started ${head.started}; ${statusText(head)}${tornTail ? '; the last record was torn by a crash and is ignored' : ''}.`);
-      const rows: string[][] = [];
-      for (const h of s.header.hosts) {
-        const p = s.hosts[h.name]!;
-        for (const id of p.playbooks) {
-          const x = p.progress[id];
-          rows.push([h.name, p.state, id, x?.outcome ?? (x?.started ? 'unfinished' : 'not started'), x?.applied.join(',') || '-', x ? inDoubt(x).join(',') || '-' : '-', x?.undone.join(',') || '-']);
-        }
-        if (!p.playbooks.length) rows.push([h.name, p.state, '-', '-', '-', '-', '-']);
-      }
-      console.log(renderTable(['HOST', 'HOST STATE', 'PLAYBOOK', 'OUTCOME', 'APPLIED', 'IN DOUBT', 'UNDONE'], rows));
-      // Revert tasks still on hosts: they restore their step's checkpoint at the due time, controller or not.
-      const at = now();
-      const tasks = s.header.hosts.flatMap((h) => Object.values(s.hosts[h.name]!.progress).flatMap((x) => [
-        ...liveRevertTasks(x, at).map((step) => [h.name, `${x.playbook}/${step}`, x.revertTasks[step]!.state === 'kept' ? 'kept (expires)' : x.revertTasks[step]!.state, x.revertTasks[step]!.dueUtc ?? '?']),
-        ...firedRevertTasks(x, at).map((step) => [h.name, `${x.playbook}/${step}`, 'due time passed: has run on the host', x.revertTasks[step]!.dueUtc ?? '?']),
-      ]));
-      if (tasks.length) console.log(`\nRevert tasks on hosts (each restores its step's prior state at the due time):\n${renderTable(['HOST', 'STEP', 'REVERT TASK', 'DUE (UTC)'], tasks)}`);
-    });
+    .action(async (runId: string, flags: RunsFlags & { report: string[] }) => (await action()).runsShowAction(runId, flags, now));
   return runs;
 }
