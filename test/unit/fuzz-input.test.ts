@@ -121,8 +121,15 @@ function expectCleanError(o: Outcome, label: string): void {
   expect(o.text, label).not.toMatch(/\n\s+at |internal error/);
   expect(o.text!.length, label).toBeLessThan(8_000);
   expect(lines[0]!.length, label).toBeLessThan(3_000);
-  expect(o.ms, label).toBeLessThan(1_000);
+  expect(o.ms, label).toBeLessThan(HANG_MS);
 }
+
+/**
+ * A hang guard, not a speed target (benchmarks measure speed): an input that makes a reader loop or backtrack for
+ * ever (an alias bomb, a pathological pattern) takes minutes; a normal one milliseconds, and a few seconds on a
+ * machine loaded by the rest of the suite.
+ */
+const HANG_MS = 15_000;
 
 let sandbox: string;
 beforeAll(() => {
@@ -154,7 +161,7 @@ describe('fuzzed inventories', () => {
       if (!o.ok) {
         errors++;
         expectCleanError(o, `inventory case ${i}`);
-      } else expect(o.ms, `inventory case ${i}`).toBeLessThan(1_000);
+      } else expect(o.ms, `inventory case ${i}`).toBeLessThan(HANG_MS);
       expect(readdirSync(dir).sort()).toEqual(['hosts', 'inventory.yaml']);
       expect(readdirSync(path.join(dir, 'hosts'))).toEqual(['lab-001.json']);
     });
@@ -178,7 +185,7 @@ describe('fuzzed playbook manifests', () => {
       if (!o.ok) {
         errors++;
         expectCleanError(o, `manifest case ${i}`);
-      } else expect(o.ms, `manifest case ${i}`).toBeLessThan(1_000);
+      } else expect(o.ms, `manifest case ${i}`).toBeLessThan(HANG_MS);
       expect(readdirSync(dir).sort()).toEqual(['a.ps1', 'c.ps1', 'k.ps1', 'playbook.yaml', 'u.ps1', 'v.ps1']);
     });
     expect(errors / cases.length).toBeGreaterThan(0.8);

@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { readSmallTextFile } from '../../read-file.js';
-import { YAML_READ_OPTIONS, yamlProblem } from '../../safe-text.js';
+import { YAML_READ_OPTIONS, yamlNestingProblem, yamlProblem } from '../../safe-text.js';
 import { parseAnsibleIni } from './ansible-ini.js';
 import { isAnsibleYaml, parseAnsibleYaml } from './ansible-yaml.js';
 import { parseCsv } from './csv.js';
@@ -26,6 +26,8 @@ export function detectFormat(text: string, file: string): InventoryFormat {
     if (lines[0] && lines[0].includes(',') && !lines[0].includes(':')) return 'csv';
     if (lines.length && lines.every((l) => /^[^\s:{}[\],]+$/.test(l))) return 'list';
   }
+  // Too deep for the parser's stack (or its memory): the rdpfix reader refuses it with the line, before parsing.
+  if (yamlNestingProblem(text)) return 'rdpfix';
   let doc: unknown;
   try {
     doc = parseYaml(text, YAML_READ_OPTIONS);
@@ -49,6 +51,8 @@ export function importInventory(text: string, file: string, format: Exclude<Inve
       return { entries: r.entries, notes: [...notes, ...r.notes] };
     }
     case 'ansible-yaml': {
+      const tooDeep = yamlNestingProblem(text);
+      if (tooDeep) throw new ImportProblem(`not valid YAML: ${tooDeep}`);
       let doc: unknown;
       try {
         doc = parseYaml(text, YAML_READ_OPTIONS);
@@ -86,6 +90,8 @@ function varFolders(file: string): { layer: VarLayer; notes: string[] } {
           notes.push(`${path.relative(dir, f)} is vault-encrypted and was not read (rdpfix reads no secrets from files).`);
           continue;
         }
+        const tooDeep = yamlNestingProblem(text);
+        if (tooDeep) throw new ImportProblem(`${path.relative(dir, f)}: not valid YAML: ${tooDeep}`);
         let doc: unknown;
         try {
           doc = parseYaml(text, YAML_READ_OPTIONS);
