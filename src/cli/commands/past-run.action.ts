@@ -56,7 +56,7 @@ export async function runPast(kind: 'rollback' | 'resume', runId: string, flags:
       writeReports(flags.report, engine.stateDir, runId);
       for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
     }
-    const recap = recapRows(buildReport(readRun(engine.stateDir, runId).records, { now: new Date() }), result);
+    const recap = recapRows(buildReport(readRun(engine.stateDir, runId).records, { now: new Date() }), result, { onlyWorkedOn: true });
     if (flags.json) console.log(JSON.stringify({ ...(resultJson(result) as object), recap }, null, 2));
     else {
       renderNotes(result, process.stdout);

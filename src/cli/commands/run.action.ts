@@ -4,6 +4,8 @@ import { askForMissingPasswords } from '../password-prompt.js';
 import { warnInventoryNotes } from './inventory.action.js';
 import { loadInventory, targetFor } from '../../inventory/inventory.js';
 import { prepareRun, startRun, type RunResult } from '../../engine/run.js';
+import type { Rollout } from '../../engine/rollout.js';
+import { canaryByDiagnosis } from '../../engine/canary.js';
 import { planFromDiagnosis, type DiagnosisPlan } from '../../engine/from-diagnosis.js';
 import { RdpfixError } from '../../errors.js';
 import { engineFrom, type HostFlags, narrowHosts } from '../engine-options.js';
@@ -28,6 +30,10 @@ export interface RunFlags extends HostFlags {
   yes: boolean;
   retry?: string;
   report: string[];
+  serial?: Rollout['serial'];
+  canary?: number;
+  maxFail?: number;
+  rollbackWave?: boolean;
 }
 
 /** `rdpfix plan` / `apply`: loaded only when one runs (see run.command.ts). */
@@ -100,7 +106,24 @@ export async function runAction(name: 'plan' | 'apply', flags: RunFlags): Promis
       }
     }
     const progress = flags.json ? undefined : progressPrinter();
-    const result: RunResult = await startRun({ ...base, mode: name, onRecord: progress });
+    const rollout: Rollout | undefined = name === 'apply' && (flags.serial || flags.canary || flags.maxFail !== undefined) ? {
+      ...(flags.serial ? { serial: flags.serial } : {}), ...(flags.canary ? { canary: flags.canary } : {}),
+      ...(flags.maxFail !== undefined ? { maxFailPercent: flags.maxFail } : {}), rollbackWave: !!flags.rollbackWave,
+      checkCanary: canaryByDiagnosis({ ...inventory, hosts: selected }, broker, (host) => {
+        const ids = fromDiagnosis?.playbooksByHost[host] ?? flags.playbook ?? [];
+        return ids.map((id) => catalogue.get(id)).filter((p): p is NonNullable<typeof p> => !!p);
+      }),
+    } : undefined;
+    const interrupt = name === 'apply' ? onInterrupt() : undefined;
+    let result: RunResult;
+    try {
+      result = await startRun({ ...base, mode: name, rollout, ...(interrupt ? { signal: interrupt.signal } : {}), onRecord: (r) => {
+        if (r.type === 'run-started') interrupt?.started(r.header.runId);
+        progress?.(r);
+      } });
+    } finally {
+      interrupt?.dispose();
+    }
     if (flags.report.length) {
       writeReports(flags.report, engine.stateDir, result.runId, fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {});
       for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
@@ -118,4 +141,39 @@ export async function runAction(name: 'plan' | 'apply', flags: RunFlags): Promis
   } finally {
     await broker.close();
   }
+}
+
+/**
+ * Ctrl-C during apply. The first: no host starts any more; hosts in flight finish, or roll back, as they would, and
+ * the journal says where each stands. The second: leave at once; steps in flight become in-doubt, and `resume`
+ * reconciles them (never re-applying blindly). Either way the run and the command that settles it are named.
+ */
+function onInterrupt() {
+  const controller = new AbortController();
+  let runId: string | undefined;
+  const settle = () => (runId ? `rdpfix resume ${runId} (or rdpfix rollback ${runId})` : 'no run had started');
+  let first = 0;
+  const handler = () => {
+    if (!controller.signal.aborted) {
+      first = Date.now();
+      controller.abort();
+      process.stderr.write(`\nrdpfix: stopping: no new host starts; hosts in flight finish or roll back. Ctrl-C again to leave at once${runId ? ` (then ${settle()} settles it)` : ''}.\n`);
+      return;
+    }
+    // One key press can arrive as two signals (seen here: twice within a millisecond); a second Ctrl-C is a later one.
+    if (Date.now() - first < 1000) return;
+    process.stderr.write(`\nrdpfix: left at once; steps in flight are in doubt: ${settle()}.\n`);
+    process.exit(130);
+  };
+  process.on('SIGINT', handler);
+  return {
+    signal: controller.signal,
+    started: (id: string) => {
+      runId = id;
+    },
+    dispose: () => {
+      process.off('SIGINT', handler);
+      if (controller.signal.aborted && runId) process.stderr.write(`rdpfix: interrupted: run ${runId} stopped starting hosts; rdpfix apply --retry ${runId} runs the ones never started.\n`);
+    },
+  };
 }
