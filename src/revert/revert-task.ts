@@ -5,7 +5,7 @@ import { revertTaskTtlMinutes, type Playbook } from '../playbooks/manifest.js';
 import { withPrelude } from '../playbooks/prelude.js';
 import { projectRoot } from '../paths.js';
 import type { PortReach } from '../probe/reach.js';
-import { stillNegotiates } from '../rdp/compare.js';
+import { stillNegotiates, works } from '../rdp/compare.js';
 import type { RdpNegotiation } from '../rdp/negotiate.js';
 import { probeRdp } from '../rdp/probe.js';
 import { networkFor } from '../transport/network.js';
@@ -86,7 +86,9 @@ export async function runRevertTask(ctx: EngineContext, job: HostJob, pb: Playbo
       if (m?.rdpBefore && now.rdp.open) {
         const after = await negotiation(ctx, job, true);
         const compared = after ? stillNegotiates(m.rdpBefore, after) : { ok: false, reasons: ['the RDP listener could not be probed'], changes: [] };
-        if (!compared.ok) problems.push(`the RDP listener on port ${now.rdp.port} no longer negotiates as it did before the change (${compared.reasons.join('; ')})`);
+        // A step may mean to change which offer works (the RDP Security Layer for old clients refuses TLS): that is
+        // journaled, not held against it. Locked out is a listener that negotiated before and negotiates nothing now.
+        if (!compared.ok && !after?.attempts.some(works)) problems.push(`the RDP listener on port ${now.rdp.port} no longer negotiates as it did before the change (${compared.reasons.join('; ')})`);
         rdpNegotiation = [...compared.reasons, ...compared.changes];
       }
       await note(ctx, { type: 'revert-task-confirmed', ...where, ok: problems.length === 0, session: session.ok, rdpNegotiation, ports: [now.remoting, now.rdp].filter((p): p is PortReach => p !== null), problems });
