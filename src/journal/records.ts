@@ -166,7 +166,7 @@ const schemas = [
   // The host-side revert task of a step (docs/playbooks.md): armed before apply, confirmed, then disarmed or kept.
   z.object({ ...atTask, type: z.literal('revert-task-arming'), ttlMinutes: z.number(), expires: z.boolean() }),
   z.object({ ...atTask, type: z.literal('revert-task-armed'), dueUtc: z.string(), nextRunUtc: z.string().nullable(), rdpBefore: portReach, remotingBefore: portReach.nullable() }),
-  z.object({ ...atTask, type: z.literal('revert-task-confirmed'), ok: z.boolean(), session: z.boolean(), ports: z.array(portReach), problems: z.array(z.string()) }),
+  z.object({ ...atTask, type: z.literal('revert-task-confirmed'), ok: z.boolean(), session: z.boolean(), ports: z.array(portReach), rdpNegotiation: z.array(z.string()).optional(), problems: z.array(z.string()) }),
   z.object({ ...atTask, type: z.literal('revert-task-kept'), dueUtc: z.string().nullable() }),
   z.object({ ...atTask, type: z.literal('revert-task-disarming') }),
   z.object({ ...atTask, type: z.literal('revert-task-disarmed'), wasArmed: z.boolean(), ran: z.unknown() }),

@@ -5,6 +5,9 @@ import { revertTaskTtlMinutes, type Playbook } from '../playbooks/manifest.js';
 import { withPrelude } from '../playbooks/prelude.js';
 import { projectRoot } from '../paths.js';
 import type { PortReach } from '../probe/reach.js';
+import { stillNegotiates, works } from '../rdp/compare.js';
+import type { RdpNegotiation } from '../rdp/negotiate.js';
+import { probeRdp } from '../rdp/probe.js';
 import { networkFor } from '../transport/network.js';
 import { remotingPort } from '../transport/targets.js';
 import { note, parametersFor, stepInput, type EngineContext, type HostJob } from '../engine/context.js';
@@ -29,7 +32,14 @@ export function revertTaskName(runId: string, playbook: string, step: string): s
 }
 
 /** What the revert task of one playbook run remembers between arm and confirm: the ports as they were before. */
-export type RevertTaskMemo = Map<string, { rdpOpenBefore: boolean | null; remotingOpenBefore?: boolean | null; dueUtc: string | null }>;
+export type RevertTaskMemo = Map<string, { rdpOpenBefore: boolean | null; remotingOpenBefore?: boolean | null; rdpBefore?: RdpNegotiation | null; dueUtc: string | null }>;
+
+/** The RDP negotiation of the host's listener (null when the port is closed or it could not be asked): an open port
+ *  whose TLS handshake fails locks users out as surely as a closed one. */
+async function negotiation(ctx: EngineContext, job: HostJob, open: boolean | null): Promise<RdpNegotiation | null> {
+  if (!open) return null;
+  return probeRdp(job.target, job.address ?? job.target.host, job.rdpPort, { timeoutMs: 5000, broker: ctx.broker }).catch(() => null);
+}
 
 async function reach(ctx: EngineContext, job: HostJob): Promise<{ remoting: PortReach | null; rdp: PortReach }> {
   const remoting = remotingPort(job.target);
@@ -49,13 +59,14 @@ export async function runRevertTask(ctx: EngineContext, job: HostJob, pb: Playbo
     case 'arm': {
       const ttlMinutes = revertTaskTtlMinutes(step, parametersFor(ctx, job, pb))!;
       const before = await reach(ctx, job);
+      const rdpBefore = await negotiation(ctx, job, before.rdp.open);
       await note(ctx, { type: 'revert-task-arming', ...where, ttlMinutes, expires: step.revertTask!.expires });
       // The task runs the step's own undo with the same input the controller would give it.
       const input = { task, ttlMinutes, runner: taskScripts().runner, undoScript: pb.scripts[step.undo!], undoInput: stepInput(ctx, job, pb, step.id, 'undo', call.checkpoint) };
       const envelope = await ctx.broker.invoke(job.target, taskScripts().arm, [JSON.stringify(input)], { timeoutMs: 60_000 });
       if (!envelope.ok) throw failed(envelope.error.category, `Could not arm the revert task, so the change was not made: ${envelope.error.message}`);
       const armed = JSON.parse(String(envelope.data.output.at(-1))) as { dueUtc: string; nextRunUtc: string | null };
-      memo.set(step.id, { rdpOpenBefore: before.rdp.open, remotingOpenBefore: before.remoting?.open ?? null, dueUtc: armed.dueUtc });
+      memo.set(step.id, { rdpOpenBefore: before.rdp.open, remotingOpenBefore: before.remoting?.open ?? null, rdpBefore, dueUtc: armed.dueUtc });
       await note(ctx, { type: 'revert-task-armed', ...where, dueUtc: armed.dueUtc, nextRunUtc: armed.nextRunUtc, rdpBefore: before.rdp, remotingBefore: before.remoting });
       return;
     }
@@ -70,7 +81,17 @@ export async function runRevertTask(ctx: EngineContext, job: HostJob, pb: Playbo
       // "No worse than before": a port that did not answer before the change (or is unknown) must not be held against it.
       if (now.remoting && !now.remoting.open && m?.remotingOpenBefore !== false) problems.push(`the remoting port ${now.remoting.port} does not answer${m?.remotingOpenBefore ? ' (it did before the change)' : ''}`);
       if (!now.rdp.open && m?.rdpOpenBefore !== false) problems.push(`the RDP port ${now.rdp.port} does not answer${m?.rdpOpenBefore ? ' (it did before the change)' : ''}`);
-      await note(ctx, { type: 'revert-task-confirmed', ...where, ok: problems.length === 0, session: session.ok, ports: [now.remoting, now.rdp].filter((p): p is PortReach => p !== null), problems });
+      // At the protocol level where it can: a listener that negotiated before the change must still negotiate.
+      let rdpNegotiation: string[] = [];
+      if (m?.rdpBefore && now.rdp.open) {
+        const after = await negotiation(ctx, job, true);
+        const compared = after ? stillNegotiates(m.rdpBefore, after) : { ok: false, reasons: ['the RDP listener could not be probed'], changes: [] };
+        // A step may mean to change which offer works (the RDP Security Layer for old clients refuses TLS): that is
+        // journaled, not held against it. Locked out is a listener that negotiated before and negotiates nothing now.
+        if (!compared.ok && !after?.attempts.some(works)) problems.push(`the RDP listener on port ${now.rdp.port} no longer negotiates as it did before the change (${compared.reasons.join('; ')})`);
+        rdpNegotiation = [...compared.reasons, ...compared.changes];
+      }
+      await note(ctx, { type: 'revert-task-confirmed', ...where, ok: problems.length === 0, session: session.ok, rdpNegotiation, ports: [now.remoting, now.rdp].filter((p): p is PortReach => p !== null), problems });
       if (problems.length) {
         const due = m?.dueUtc ? ` at ${m.dueUtc}` : '';
         throw failed('lockout', `Not confirmed: ${problems.join('; ')}. The step is rolled back; should the controller not reach the host, its revert task restores the prior state by itself${due}.`);

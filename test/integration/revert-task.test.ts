@@ -72,6 +72,23 @@ describe('revert task (commit-confirmed changes) on the lab', () => {
     expect(host.read()).toEqual(pre);
   });
 
+  it('a change that leaves the RDP port open but breaks its TLS negotiation is not confirmed: rolled back, task removed', async () => {
+    const host = makeLabHost((s) => (s.name = 'lab-105'), 15);
+    const pre = host.read();
+    // SecurityLayer 0: TCP 3389 still answers, but every TLS/CredSSP offer is refused (SSL_NOT_ALLOWED_BY_SERVER).
+    const r = await run(host, 'revert-task-layer', { layer: 0 });
+    const h = r.hosts[0]!;
+    expect(h.outcome).toBe('rolledBack');
+    const failure = h.results['revert-task-layer']!.failure!;
+    expect(failure).toMatchObject({ phase: 'confirm', category: 'lockout' });
+    expect(failure.message).toMatch(/RDP listener on port 3389 no longer negotiates as it did before the change/);
+    const confirmed = records(r.runId).find((x) => x.type === 'revert-task-confirmed')!;
+    expect(confirmed).toMatchObject({ ok: false, session: true });
+    expect(confirmed.ports).toContainEqual(expect.objectContaining({ port: 3389, open: true }));
+    expect(taskTrail(r.runId)).toEqual(['revert-task-arming', 'revert-task-armed', 'revert-task-confirmed', 'revert-task-disarming', 'revert-task-disarmed']);
+    expect(host.read()).toEqual(pre);
+  });
+
   it('a temporary change keeps its revert task: the host restores the checkpoint by itself when the TTL has passed', async () => {
     const host = makeLabHost((s) => (s.name = 'lab-103'), 13);
     const pre = host.read();
