@@ -124,7 +124,7 @@ describe('playbooks commands', () => {
   it('validate accepts a good folder and names the file and field of a bad one', async () => {
     const ok = await runCli(['playbooks', 'validate', fixturePlaybooks()]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/3 playbook\(s\) valid: registry-values, revert-task-rule, temporary-value/);
+    expect(ok.stdout).toMatch(/4 playbook\(s\) valid: registry-values, revert-task-layer, revert-task-rule, temporary-value/);
     const dir = mkdtempSync(path.join(tmpdir(), 'rdpfix-badpb-'));
     mkdirSync(path.join(dir, 'broken'));
     writeFileSync(path.join(dir, 'broken', 'playbook.yaml'), 'id: broken\nversion: 1\ntitle: t\ndescription: d\ncauses: [x]\nrisk: low\nsteps: []\n');
