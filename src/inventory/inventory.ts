@@ -7,7 +7,7 @@ import type { TransportTarget } from '../transport/targets.js';
 import { checkLabStatePath, labStatePathProblem } from './lab-state-path.js';
 import { readSmallTextFile, readStdinText } from '../read-file.js';
 import { ImportProblem, type InventoryFormat } from './imports/imported.js';
-import { detectFormat, importInventory } from './imports/load.js';
+import { importInventory, sniffInventory, type SniffedInventory } from './imports/load.js';
 import { SSH_OPTION_HELP, sshOptions } from './ssh-options.js';
 import { profileKey, typedPassword } from './secrets.js';
 
@@ -119,15 +119,17 @@ export function loadInventory(file: string): Inventory {
   return inventory;
 }
 
-export function parseInventory(text: string, file: string, format: InventoryFormat = detectFormat(text, file)): Inventory {
-  if (format !== 'rdpfix') return parseImported(text, file, format);
-  let raw: unknown;
-  const tooDeep = yamlNestingProblem(text);
-  if (tooDeep) throw new RdpfixError('input', `Inventory ${file} is not valid YAML: ${tooDeep}.`, 'An inventory needs a few levels; see docs/inventory.md.');
-  try {
-    raw = parseYaml(text, YAML_READ_OPTIONS);
-  } catch (err) {
-    throw new RdpfixError('input', `Inventory ${file} is not valid YAML: ${yamlProblem(err)}.`, 'Fix the syntax at the line shown.');
+export function parseInventory(text: string, file: string, sniffed: SniffedInventory = sniffInventory(text, file)): Inventory {
+  if (sniffed.format !== 'rdpfix') return parseImported(text, file, sniffed.format, sniffed.doc);
+  let raw: unknown = sniffed.doc;
+  if (raw === undefined) {
+    const tooDeep = yamlNestingProblem(text);
+    if (tooDeep) throw new RdpfixError('input', `Inventory ${file} is not valid YAML: ${tooDeep}.`, 'An inventory needs a few levels; see docs/inventory.md.');
+    try {
+      raw = parseYaml(text, YAML_READ_OPTIONS);
+    } catch (err) {
+      throw new RdpfixError('input', `Inventory ${file} is not valid YAML: ${yamlProblem(err)}.`, 'Fix the syntax at the line shown.');
+    }
   }
   const parsed = safeParse(inventoryFile, raw);
   if (!parsed.success) {
@@ -142,11 +144,11 @@ export function parseInventory(text: string, file: string, format: InventoryForm
 }
 
 /** Another format: imported into rdpfix host entries, then checked by the same schema as rdpfix's own. */
-function parseImported(text: string, file: string, format: Exclude<InventoryFormat, 'rdpfix'>): Inventory {
+function parseImported(text: string, file: string, format: Exclude<InventoryFormat, 'rdpfix'>, doc: unknown): Inventory {
   const label = `Inventory ${file} (${FORMAT_NAMES[format]})`;
   let imported: ReturnType<typeof importInventory>;
   try {
-    imported = importInventory(text, file, format);
+    imported = importInventory(text, file, format, doc);
   } catch (err) {
     if (err instanceof ImportProblem) throw new RdpfixError('input', `${label}: ${excerpt(err.message, 600)}.`, FORMAT_FIX[format]);
     throw err;

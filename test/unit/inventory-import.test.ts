@@ -143,6 +143,29 @@ describe('Ansible YAML inventories', () => {
     expect(inv.notes).toContain('owner (1 host: web9.corp) is not used by rdpfix.');
     expect(problem(() => parseInventory('all:\n  hosts: [a, b]\n', '/x/i.yml')).message).toMatch(/all\.hosts: must be a mapping/);
   });
+
+  it('merges groups exactly as the INI form does (one merge for both): depth, ancestors, ungrouped', () => {
+    const ini = `[all:vars]\nansible_connection=winrm\n[dc]\nd1 ansible_port=5999\n[site_a:children]\ndc\n[site_a:vars]\nansible_winrm_scheme=http\nansible_port=5000\n[dc:vars]\nansible_winrm_transport=ntlm\n[ungrouped]\nd1\nloner\n`;
+    const yaml = `all:
+  vars: { ansible_connection: winrm }
+  children:
+    site_a:
+      vars: { ansible_winrm_scheme: http, ansible_port: 5000 }
+      children:
+        dc:
+          vars: { ansible_winrm_transport: ntlm }
+          hosts: { d1: { ansible_port: 5999 } }
+    ungrouped:
+      hosts: { d1: , loner: }
+`;
+    const shape = (inv: Inventory) => inv.hosts.map((h) => [h.name, h.groups, h.transport]);
+    const fromIni = parseInventory(ini, '/x/hosts.ini');
+    expect(shape(parseInventory(yaml, '/x/hosts.yml'))).toEqual(shape(fromIni));
+    expect(shape(fromIni)).toEqual([
+      ['d1', ['site_a', 'dc'], { kind: 'winrm', useSsl: false, port: 5999, authentication: 'Negotiate' }],
+      ['loner', [], { kind: 'winrm', useSsl: true, port: 5986 }],
+    ]);
+  });
 });
 
 describe('CSV inventories', () => {

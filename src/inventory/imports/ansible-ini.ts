@@ -1,24 +1,25 @@
 import { expandHostPattern } from './host-patterns.js';
+import { mergeAnsibleGroups, type AnsibleGroup } from './ansible-groups.js';
 import { ImportProblem, bag, type ImportedHost, type VarLayer } from './imported.js';
 
 /**
  * An Ansible INI inventory (https://docs.ansible.com/ansible/latest/inventory_guide/intro_inventory.html):
  * `[group]` host lines (`name key=value ...`, `name:port`, ranges), `[group:vars]`, `[group:children]`; hosts
- * before any section are `ungrouped`; every host is in `all`. Variables merge as Ansible merges them: `all`, then
- * groups from the outermost parent to the innermost child (same depth: by name), then the host's own line.
+ * before any section are `ungrouped`; every host is in `all`. Variables merge as Ansible merges them
+ * (`mergeAnsibleGroups`).
  */
 export function parseAnsibleIni(text: string, layer?: VarLayer): ImportedHost[] {
-  interface Group { hosts: Map<string, Record<string, unknown>>; vars: Record<string, unknown>; children: Set<string>; line: number }
+  interface Group { hosts: Map<string, Record<string, unknown>>; vars: Record<string, unknown>; children: Set<string> }
   const groups = new Map<string, Group>();
-  const group = (name: string, line: number) => {
+  const group = (name: string) => {
     let g = groups.get(name);
-    if (!g) groups.set(name, (g = { hosts: new Map(), vars: bag(), children: new Set(), line }));
+    if (!g) groups.set(name, (g = { hosts: new Map(), vars: bag(), children: new Set() }));
     return g;
   };
   const firstLine = new Map<string, number>();
   const order: string[] = [];
-  group('all', 0);
-  group('ungrouped', 0);
+  group('all');
+  group('ungrouped');
   let section: { name: string; kind: 'hosts' | 'vars' | 'children' } = { name: 'ungrouped', kind: 'hosts' };
 
   text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw, i) => {
@@ -31,11 +32,11 @@ export function parseAnsibleIni(text: string, layer?: VarLayer): ImportedHost[] 
       if (!name || !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name) || extra.length || !['hosts', 'vars', 'children'].includes(kind)) {
         throw new ImportProblem(`line ${lineNo}: [${excerptOf(header[1]!)}] is not a section (use [group], [group:vars] or [group:children]; group names are letters, digits, '_' and '-')`);
       }
-      group(name, lineNo);
+      group(name);
       section = { name, kind: kind as 'hosts' | 'vars' | 'children' };
       return;
     }
-    const g = group(section.name, lineNo);
+    const g = group(section.name);
     if (section.kind === 'vars') {
       const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
       if (!m) throw new ImportProblem(`line ${lineNo}: [${section.name}:vars] takes lines of the form name=value`);
@@ -44,7 +45,7 @@ export function parseAnsibleIni(text: string, layer?: VarLayer): ImportedHost[] 
     }
     if (section.kind === 'children') {
       if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(line)) throw new ImportProblem(`line ${lineNo}: [${section.name}:children] lists group names, one per line`);
-      group(line, lineNo);
+      group(line);
       g.children.add(line);
       return;
     }
@@ -78,41 +79,9 @@ export function parseAnsibleIni(text: string, layer?: VarLayer): ImportedHost[] 
   });
 
   // A child listed under a group that is not defined anywhere else is an empty group, as in Ansible.
-  const depth = new Map<string, number>([['all', 0]]);
-  const parents = new Map<string, string[]>();
-  for (const [name, g] of groups) for (const c of g.children) parents.set(c, [...(parents.get(c) ?? []), name]);
-  const depthOf = (name: string, seen: string[] = []): number => {
-    if (depth.has(name)) return depth.get(name)!;
-    if (seen.includes(name)) throw new ImportProblem(`group ${name} is its own ancestor (${[...seen, name].join(' → ')})`);
-    const ps = parents.get(name) ?? ['all'];
-    const d = 1 + Math.max(...ps.map((p) => depthOf(p, [...seen, name])));
-    depth.set(name, d);
-    return d;
-  };
-  for (const name of groups.keys()) depthOf(name);
-
-  /** Every group a host is in: the groups that list it, their ancestors, and `all`. */
-  const ancestors = (name: string, acc = new Set<string>()): Set<string> => {
-    acc.add(name);
-    for (const p of parents.get(name) ?? []) if (!acc.has(p)) ancestors(p, acc);
-    return acc;
-  };
-  return order.map((host) => {
-    const direct = [...groups].filter(([, g]) => g.hosts.has(host)).map(([n]) => n);
-    const all = new Set<string>(['all']);
-    for (const d of direct) ancestors(d, all);
-    // Listed under a named group, a host is not `ungrouped` (Ansible's rule).
-    if (direct.some((d) => d !== 'ungrouped')) all.delete('ungrouped');
-    const inOrder = [...all].sort((a, b) => depthOf(a) - depthOf(b) || a.localeCompare(b));
-    const vars = bag();
-    // Ansible's precedence: the file's group vars, then group_vars/ files (all first), then the file's host vars,
-    // then host_vars/ files; among groups the parent before the child.
-    for (const g of inOrder) Object.assign(vars, groups.get(g)!.vars);
-    for (const g of inOrder) Object.assign(vars, layer?.group(g) ?? {});
-    for (const g of inOrder) Object.assign(vars, groups.get(g)!.hosts.get(host) ?? {});
-    Object.assign(vars, layer?.host(host) ?? {});
-    return { name: host, vars, groups: inOrder.filter((g) => g !== 'all' && g !== 'ungrouped'), where: `line ${firstLine.get(host)}` };
-  });
+  const table = new Map<string, AnsibleGroup>([...groups].map(([name, g]) => [name, { hosts: g.hosts, vars: g.vars, parents: new Set<string>() }]));
+  for (const [name, g] of groups) for (const c of g.children) table.get(c)!.parents.add(name);
+  return mergeAnsibleGroups(table, order, (host) => `line ${firstLine.get(host)}`, layer);
 }
 
 /** `#` and `;` start a comment at the line's start; `#` also after whitespace, outside quotes. */

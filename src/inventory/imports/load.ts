@@ -15,31 +15,41 @@ import { fromAnsible, fromCsv, fromList, type Imported } from './to-rdpfix.js';
  * YAML; a header line with commas → CSV; otherwise a plain list of names (or host lines of an INI inventory).
  */
 export function detectFormat(text: string, file: string): InventoryFormat {
+  return sniffInventory(text, file).format;
+}
+
+/** An inventory's format, with the YAML document when telling the format needed it parsed (so it is parsed once). */
+export interface SniffedInventory {
+  format: InventoryFormat;
+  doc?: unknown;
+}
+
+export function sniffInventory(text: string, file: string): SniffedInventory {
+  const of = (format: InventoryFormat): SniffedInventory => ({ format });
   const ext = path.extname(file).toLowerCase();
-  if (ext === '.csv') return 'csv';
-  if (ext === '.ini' || ext === '.cfg') return 'ansible-ini';
-  if (ext === '.txt' || ext === '.list') return 'list';
+  if (ext === '.csv') return of('csv');
+  if (ext === '.ini' || ext === '.cfg') return of('ansible-ini');
+  if (ext === '.txt' || ext === '.list') return of('list');
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#') && !l.startsWith(';'));
   if (ext !== '.yaml' && ext !== '.yml' && ext !== '.json') {
-    if (lines.some((l) => /^\[[^\]]+\]$/.test(l))) return 'ansible-ini';
-    if (lines.some((l) => /^\S+(\s+[A-Za-z_][A-Za-z0-9_]*=\S*)+$/.test(l))) return 'ansible-ini';
-    if (lines[0] && lines[0].includes(',') && !lines[0].includes(':')) return 'csv';
-    if (lines.length && lines.every((l) => /^[^\s:{}[\],]+$/.test(l))) return 'list';
+    if (lines.some((l) => /^\[[^\]]+\]$/.test(l))) return of('ansible-ini');
+    if (lines.some((l) => /^\S+(\s+[A-Za-z_][A-Za-z0-9_]*=\S*)+$/.test(l))) return of('ansible-ini');
+    if (lines[0] && lines[0].includes(',') && !lines[0].includes(':')) return of('csv');
+    if (lines.length && lines.every((l) => /^[^\s:{}[\],]+$/.test(l))) return of('list');
   }
   // Too deep for the parser's stack (or its memory): the rdpfix reader refuses it with the line, before parsing.
-  if (yamlNestingProblem(text)) return 'rdpfix';
+  if (yamlNestingProblem(text)) return of('rdpfix');
   let doc: unknown;
   try {
     doc = parseYaml(text, YAML_READ_OPTIONS);
   } catch {
-    return 'rdpfix'; // the rdpfix reader reports the YAML error with its line
+    return of('rdpfix'); // the rdpfix reader reports the YAML error with its line
   }
-  if (isAnsibleYaml(doc)) return 'ansible-yaml';
-  return 'rdpfix';
+  return { format: isAnsibleYaml(doc) ? 'ansible-yaml' : 'rdpfix', doc };
 }
 
 /** Reads an inventory of another format into rdpfix host entries, with notes on what it did not use. */
-export function importInventory(text: string, file: string, format: Exclude<InventoryFormat, 'rdpfix'>): Imported {
+export function importInventory(text: string, file: string, format: Exclude<InventoryFormat, 'rdpfix'>, parsedDoc?: unknown): Imported {
   switch (format) {
     case 'list':
       return fromList(text);
@@ -51,18 +61,21 @@ export function importInventory(text: string, file: string, format: Exclude<Inve
       return { entries: r.entries, notes: [...notes, ...r.notes] };
     }
     case 'ansible-yaml': {
-      const tooDeep = yamlNestingProblem(text);
-      if (tooDeep) throw new ImportProblem(`not valid YAML: ${tooDeep}`);
-      let doc: unknown;
-      try {
-        doc = parseYaml(text, YAML_READ_OPTIONS);
-      } catch (err) {
-        throw new ImportProblem(`not valid YAML: ${yamlProblem(err)}`);
-      }
+      const doc = parsedDoc === undefined ? parseYamlDocument(text) : parsedDoc;
       const { layer, notes } = varFolders(file);
       const r = fromAnsible(parseAnsibleYaml(doc as Record<string, unknown>, layer));
       return { entries: r.entries, notes: [...notes, ...r.notes] };
     }
+  }
+}
+
+function parseYamlDocument(text: string): unknown {
+  const tooDeep = yamlNestingProblem(text);
+  if (tooDeep) throw new ImportProblem(`not valid YAML: ${tooDeep}`);
+  try {
+    return parseYaml(text, YAML_READ_OPTIONS);
+  } catch (err) {
+    throw new ImportProblem(`not valid YAML: ${yamlProblem(err)}`);
   }
 }
 
