@@ -7,7 +7,11 @@ import type { TransportTarget } from '../transport/targets.js';
 import { list } from './options.js';
 import type { HostFlags } from './host-options.js';
 import { RdpfixError } from '../errors.js';
-import { selectHosts } from '../inventory/inventory.js';
+import { loadInventory, selectHosts, targetFor, type Inventory } from '../inventory/inventory.js';
+import type { Broker } from '../broker/broker.js';
+import type { FleetReadFlags } from './options.js';
+import { askForMissingPasswords } from './password-prompt.js';
+import { warnInventoryNotes } from './commands/inventory.action.js';
 import { selectByLimit, type Selectable } from '../inventory/limit.js';
 
 export const builtInPlaybooks = () => path.join(projectRoot(), 'playbooks');
@@ -44,3 +48,16 @@ export function engineFrom(flags: Partial<HostFlags> & { concurrency?: number })
 // The option builders live in host-options.ts (light, for --help); re-exported for the actions.
 export { withHostOptions, parseParam, type HostFlags } from './host-options.js';
 export { list };
+
+/**
+ * What every read-only command that reaches hosts starts with: the inventory (its notes warned about), narrowed to
+ * `--hosts`/`--limit`, passwords asked for on a terminal, and a broker for exactly those hosts. The caller closes it.
+ */
+export async function openFleet(flags: FleetReadFlags): Promise<{ inventory: Inventory; broker: Broker }> {
+  const whole = loadInventory(flags.inventory);
+  warnInventoryNotes(whole);
+  const inventory = { ...whole, hosts: narrowHosts(flags, whole.hosts, whole.path) };
+  await askForMissingPasswords(inventory.hosts);
+  const broker = await engineFrom(flags).broker(inventory.hosts.map((h) => targetFor(h)));
+  return { inventory, broker };
+}

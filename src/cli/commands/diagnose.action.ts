@@ -1,8 +1,4 @@
-import { askForMissingPasswords } from '../password-prompt.js';
-import { warnInventoryNotes } from './inventory.action.js';
-import { loadInventory, targetFor } from '../../inventory/inventory.js';
-import { RdpfixError } from '../../errors.js';
-import { engineFrom, narrowHosts } from '../engine-options.js';
+import { openFleet } from '../engine-options.js';
 import { diagnoseFleet, type HostDiagnosis } from '../../diagnose/diagnose.js';
 import type { PortReach } from '../../probe/reach.js';
 import type { NegotiationAttempt, RdpNegotiation } from '../../rdp/negotiate.js';
@@ -79,11 +75,7 @@ export function renderDiagnosis(result: HostDiagnosis[]): string {
 
 /** `rdpfix diagnose`: loaded only when the command runs (see diagnose.command.ts). */
 export async function diagnoseAction(o: FleetReadFlags): Promise<void> {
-  const whole = loadInventory(o.inventory);
-  warnInventoryNotes(whole);
-  const inventory = { ...whole, hosts: narrowHosts(o, whole.hosts, whole.path) };
-  await askForMissingPasswords(inventory.hosts);
-  const broker = await engineFrom(o).broker(inventory.hosts.map((h) => targetFor(h)));
+  const { inventory, broker } = await openFleet(o);
   try {
     const result = await diagnoseFleet(inventory, broker, { timeoutMs: o.timeout });
     if (o.json) console.log(JSON.stringify({ inventory: inventory.path, hosts: result }, null, 2));

@@ -1,8 +1,4 @@
-import { askForMissingPasswords } from '../password-prompt.js';
-import { warnInventoryNotes } from './inventory.action.js';
-import { loadInventory, targetFor } from '../../inventory/inventory.js';
-import { RdpfixError } from '../../errors.js';
-import { engineFrom, narrowHosts } from '../engine-options.js';
+import { openFleet } from '../engine-options.js';
 import { probeFleet, type ProbeResult } from '../../probe/probe.js';
 import { renderTable } from '../table.js';
 import type { FleetReadFlags } from '../options.js';
@@ -34,11 +30,7 @@ function row(r: ProbeResult): string[] {
 
 /** `rdpfix probe`: loaded only when the command runs (see probe.command.ts). */
 export async function probeAction(o: FleetReadFlags): Promise<void> {
-  const whole = loadInventory(o.inventory);
-  warnInventoryNotes(whole);
-  const inventory = { ...whole, hosts: narrowHosts(o, whole.hosts, whole.path) };
-  await askForMissingPasswords(inventory.hosts);
-  const broker = await engineFrom(o).broker(inventory.hosts.map((h) => targetFor(h)));
+  const { inventory, broker } = await openFleet(o);
   const started = Date.now();
   try {
     const results = await probeFleet(inventory, broker, { timeoutMs: o.timeout });
