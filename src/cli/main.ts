@@ -9,6 +9,7 @@ import { playbooksCommand } from './commands/playbooks.command.js';
 import { configCommand } from './commands/config.command.js';
 import { diagnoseCommand } from './commands/diagnose.command.js';
 import { inventoryCommand } from './commands/inventory.command.js';
+import { conformCommand } from './commands/conform.command.js';
 import { describeError, exitCodeFor, EXIT } from './exit.js';
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   program.addCommand(playbooksCommand());
   program.addCommand(configCommand());
   program.addCommand(inventoryCommand());
+  program.addCommand(conformCommand());
   for (const c of program.commands) c.exitOverride();
   for (const c of program.commands.flatMap((c) => c.commands)) c.exitOverride();
   return program;

@@ -45,9 +45,9 @@ function check(folders: string[], base = root): { checked: string[]; findings: s
 }
 
 describe('Windows PowerShell 5.1 compatibility of the repository', () => {
-  it('host-side scripts (src/probe/ps, src/revert/ps, playbooks) use nothing Windows PowerShell 5.1 lacks', () => {
-    const { checked, findings } = check(['src/probe/ps', 'src/revert/ps', 'playbooks']);
-    expect(checked).toEqual(['src/probe/ps', 'src/revert/ps', 'playbooks']);
+  it('host-side scripts (src/probe/ps, src/revert/ps, src/conform/ps, playbooks) use nothing Windows PowerShell 5.1 lacks', () => {
+    const { checked, findings } = check(['src/probe/ps', 'src/revert/ps', 'src/conform/ps', 'playbooks']);
+    expect(checked).toEqual(['src/probe/ps', 'src/revert/ps', 'src/conform/ps', 'playbooks']);
     expect(findings.length, `host-side scripts with constructs Windows PowerShell 5.1 lacks:\n${findings.join('\n')}\n`).toBe(0);
   }, 180_000);
 

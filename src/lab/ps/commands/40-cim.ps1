@@ -1,5 +1,6 @@
 # CIM/WMI: Get-CimInstance, Get-WmiObject, Invoke-CimMethod over the lab state.
-# Classes: Win32_Service, Win32_OperatingSystem, Win32_ComputerSystem, Win32_UserProfile (root\cimv2) and
+# Classes: Win32_Service, Win32_OperatingSystem, Win32_ComputerSystem, Win32_UserProfile, Win32_SystemAccount and
+# Win32_Group (the well-known ones, 41-accounts.ps1) (root\cimv2) and
 # Win32_TSGeneralSetting, Win32_TerminalServiceSetting (root\cimv2\TerminalServices, ref C.3/C.4, section 7-section 9).
 # The TS classes are views of the registry (local value vs policy value, ref C.2); their setters write the
 # local value and fail with WBEM_E_INVALID_OPERATION when the policy value exists.
@@ -9,7 +10,7 @@ $script:LabRdpTcpKey = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Term
 $script:LabTsPolicyKey = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
 $script:LabProfileListKey = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList'
 $script:LabCimClasses = @{
-    'root\cimv2'                  = @('Win32_Service', 'Win32_OperatingSystem', 'Win32_ComputerSystem', 'Win32_UserProfile')
+    'root\cimv2'                  = @('Win32_Service', 'Win32_OperatingSystem', 'Win32_ComputerSystem', 'Win32_UserProfile', 'Win32_SystemAccount', 'Win32_Group')
     'root\cimv2\TerminalServices' = @('Win32_TSGeneralSetting', 'Win32_TerminalServiceSetting')
 }
 
@@ -263,6 +264,8 @@ function Get-LabCimInstances {
         'Win32_UserProfile' { Get-LabCimUserProfile }
         'Win32_OperatingSystem' { Get-LabCimOperatingSystem }
         'Win32_ComputerSystem' { Get-LabCimComputerSystem }
+        'Win32_SystemAccount' { Get-LabCimAccounts -Class 'Win32_SystemAccount' }
+        'Win32_Group' { Get-LabCimAccounts -Class 'Win32_Group' }
     }
 }
 

@@ -11,6 +11,15 @@ $script:LabEventLogs = @(
     'Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational',
     'Microsoft-Windows-User Profile Service/Operational'
 )
+# Providers (with the event IDs their manifests declare) that diagnosis queries; -ListProvider answers from this.
+# The lab's belief about real hosts: `rdpfix conform` checks it there.
+$script:LabEventProviders = [ordered]@{
+    'Schannel'                                                    = @(36870, 36871, 36874, 36887, 36888)
+    'Microsoft-Windows-TerminalServices-RemoteConnectionManager' = @(1057, 1058, 1149, 20499)
+    'Service Control Manager'                                     = @(7000, 7001, 7009, 7011, 7022, 7023, 7024, 7031, 7034, 7036)
+    'Microsoft-Windows-User Profiles Service'                     = @(1500, 1511, 1515, 1530)
+    'Microsoft-Windows-GroupPolicy'                               = @(1058, 1129, 1500, 1502)
+}
 
 function New-LabEventRecord {
     <# An EventLogRecord look-alike (System.Diagnostics.Eventing.Reader.EventLogRecord) with the Message note
@@ -61,6 +70,7 @@ function Get-WinEvent {
     param(
         [Parameter(ParameterSetName = 'GetLogSet', Position = 0)][string[]]$LogName,
         [Parameter(ParameterSetName = 'ListLogSet', Mandatory, Position = 0)][string[]]$ListLog,
+        [Parameter(ParameterSetName = 'ListProviderSet', Mandatory, Position = 0)][string[]]$ListProvider,
         [Parameter(ParameterSetName = 'GetProviderSet', Mandatory, Position = 0)][string[]]$ProviderName,
         [Parameter(ParameterSetName = 'HashQuerySet', Mandatory, Position = 0)][hashtable[]]$FilterHashtable,
         [Parameter(ParameterSetName = 'XmlQuerySet', Mandatory, Position = 0)][xml]$FilterXml,
@@ -70,6 +80,19 @@ function Get-WinEvent {
     Invoke-LabFaultPoint 'Get-WinEvent'
     Use-LabCallerPreference $PSCmdlet
     $suffix = Get-LabCmdletFqidSuffix 'Get-WinEvent'
+    if ($PSCmdlet.ParameterSetName -eq 'ListProviderSet') {
+        foreach ($p in $ListProvider) {
+            $names = @($script:LabEventProviders.Keys | Where-Object { $_ -like $p })
+            if ($names.Count -eq 0) {
+                $ex = New-Object System.Exception("There is not an event provider on the localhost computer that matches `"$p`".")
+                $PSCmdlet.WriteError((New-LabErrorRecord -Exception $ex -ErrorId "NoMatchingProvidersFound,$suffix" -Category ObjectNotFound -Target $p))
+            }
+            foreach ($n in $names) {
+                [pscustomobject]@{ Name = $n; Events = @($script:LabEventProviders[$n] | ForEach-Object { [pscustomobject]@{ Id = [long]$_ } }) }
+            }
+        }
+        return
+    }
     if ($PSCmdlet.ParameterSetName -in 'ListLogSet', 'XmlQuerySet' -or $FilterXPath) { throw "not implemented in the lab: Get-WinEvent -$($PSCmdlet.ParameterSetName)" }
     $filters = @()
     switch ($PSCmdlet.ParameterSetName) {
