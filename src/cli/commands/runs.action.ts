@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { checkReportPaths, writeReports } from '../../report/write.js';
+import { checkReportPaths, runReport, writeReports } from '../../report/write.js';
 import { listRunIds, readRun } from '../../journal/journal.js';
 import { RdpfixError } from '../../errors.js';
 import { firedRevertTasks, foldRun, inDoubt, liveRevertTasks, type RunState } from '../../engine/run-state.js';
@@ -71,7 +71,7 @@ export function runsShowAction(runId: string, flags: RunsFlags & { report: strin
   const head = runSummary(dir, runId, now());
   if (head.status === 'damaged') throw new RdpfixError('input', head.damage);
   for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
-  if (flags.report.length) writeReports(flags.report, dir, runId, { now: now() });
+  if (flags.report.length) writeReports(flags.report, runReport(dir, runId, { now: now() }));
   if (flags.json) return console.log(JSON.stringify({ ...head, header: s.header, hosts: s.hosts, records }, null, 2));
   console.log(`Run ${runId} (${head.mode}, rdpfix ${head.version}), started ${head.started}; ${statusText(head)}${tornTail ? '; the last record was torn by a crash and is ignored' : ''}.`);
   const rows: string[][] = [];
