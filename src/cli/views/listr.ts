@@ -109,7 +109,11 @@ export class ListrView {
         }
         return;
       case 'diagnosis-finished':
-        this.diagnosis?.done.resolve();
+        if (this.diagnosis) {
+          this.diagnosis.probed = e.hosts;
+          this.diagnosis.done.resolve();
+          this.diagnosis = null;
+        }
         return;
       case 'run-started':
         this.startPhase(`${e.mode} ${e.runId}`, e.hosts);
@@ -122,6 +126,7 @@ export class ListrView {
         return;
       case 'run-finished':
       case 'rollback-finished':
+        this.tick();
         this.phase?.end();
         this.phase = null;
         return;
@@ -174,6 +179,7 @@ export class ListrView {
         row.waiting = null;
         this.draw(row);
         row.finished.resolve();
+        this.tick();
         return;
     }
     this.draw(row);
@@ -188,23 +194,25 @@ export class ListrView {
     clearInterval(this.ticker);
   }
 
+  /** Draws one Listr after the one before it has finished (each takes over the stream while it draws). */
   private run(tasks: Row[], clear: boolean, after?: () => string): void {
-    const list = new Listr<unknown, 'default', 'simple'>(tasks, {
-      renderer: 'default',
-      fallbackRendererCondition: false,
-      silentRendererCondition: false,
-      // Ctrl-C is the command's (stop starting hosts, then leave); listr2 must not exit on it.
-      registerSignalListeners: false,
-      exitOnError: false,
-      concurrent: false,
-      rendererOptions: {
-        collapseSubtasks: false,
-        clearOutput: clear,
-        formatOutput: 'truncate',
-        logger: new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(this.stream, this.stream, { leaveEmptyLine: false }) }),
-      },
-    });
     this.chain = this.chain.then(async () => {
+      // Built only now: its ProcessOutput keeps the stream's write method, which the previous Listr held until it ended.
+      const list = new Listr<unknown, 'default', 'simple'>(tasks, {
+        renderer: 'default',
+        fallbackRendererCondition: false,
+        silentRendererCondition: false,
+        // Ctrl-C is the command's (stop starting hosts, then leave); listr2 must not exit on it.
+        registerSignalListeners: false,
+        exitOnError: false,
+        concurrent: false,
+        rendererOptions: {
+          collapseSubtasks: false,
+          clearOutput: clear,
+          formatOutput: 'truncate',
+          logger: new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(this.stream, this.stream, { leaveEmptyLine: false }) }),
+        },
+      });
       await list.run().catch(() => undefined);
       if (after) this.stream.write(`${after()}\n`);
     });
@@ -213,13 +221,14 @@ export class ListrView {
   private startDiagnosis(total: number): void {
     const d = { total, probed: 0, done: deferred() } as NonNullable<ListrView['diagnosis']>;
     this.diagnosis = d;
+    const since = this.now();
     this.run([{
       title: `Diagnosing ${total} host(s)`,
       task: async (_, task) => {
         d.task = task;
         this.tick();
         await d.done.promise;
-        task.title = `Diagnosed ${d.probed}/${total} host(s)`;
+        task.title = `Diagnosed ${d.probed}/${total} host(s) · ${seconds(this.now() - since)}`;
       },
     }], false);
   }
@@ -238,39 +247,47 @@ export class ListrView {
     }], !phase.rowPerHost, phase.rowPerHost ? undefined : () => `✔ ${label}: ${phase.tally.line()}${failedList(phase)}`);
   }
 
-  /** A small fleet: one row per host, hidden (no title) until the host starts, kept with its outcome when done. */
+  /**
+   * A small fleet: one row per host, kept with its outcome when done. The row appears once the host starts: a task
+   * without a title draws nothing, and its subtask (the host's row) is created then, with its title (listr2 decides
+   * where a task's output goes when it first draws it: under the row only if it has a title by then).
+   */
   private hostTask(phase: Phase, name: string): Row {
     return {
-      task: async (_, task) => {
+      task: async (_, wrapper) => {
         const row = await phase.startOf(name);
-        if (!row) {
-          task.title = name;
-          task.skip(`${name}: not started`);
-          return;
-        }
-        row.task = task;
-        this.draw(row);
-        await row.finished.promise;
-        task.title = `${name}: ${row.outcome ?? 'stopped'} · ${seconds(this.now() - row.since)}${ended(row)}`;
-        if (!good(row.outcome)) throw new Error(task.title);
+        if (!row) return wrapper.newListr([{ title: name, skip: `${name}: not started`, task: () => undefined }]);
+        return wrapper.newListr([{
+          title: name,
+          task: async (__, task) => {
+            row.task = task;
+            this.draw(row);
+            await row.finished.promise;
+            task.title = `${name}: ${row.outcome ?? 'stopped'} · ${seconds(this.now() - row.since)}${ended(row)}`;
+            if (!good(row.outcome)) throw new Error(task.title);
+          },
+          rendererOptions: { outputBar: 1, persistentOutput: false },
+        }], { exitOnError: false });
       },
-      rendererOptions: { outputBar: Infinity, persistentOutput: false },
     };
   }
 
   /** A large fleet: a row that shows one running host after another. */
   private laneTask(phase: Phase): Row {
     return {
+      title: '…',
       task: async (_, task) => {
         for (let row = await phase.next(); row; row = await phase.next()) {
           row.task = task;
           this.draw(row);
           await row.finished.promise;
           row.task = undefined;
+          task.output = '';
+          task.title = '…';
           this.tick();
         }
       },
-      rendererOptions: { outputBar: Infinity, persistentOutput: false },
+      rendererOptions: { outputBar: 1, persistentOutput: false },
     };
   }
 
@@ -288,7 +305,7 @@ export class ListrView {
       }
     }
     lines.push(...row.notes.slice(-MAX_NOTES).map((n) => `  ${n}`));
-    task.output = lines.join('\n');
+    if (lines.length || task.output) task.output = lines.join('\n');
   }
 
   private tick(): void {
