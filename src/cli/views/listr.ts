@@ -30,6 +30,8 @@ interface HostRow {
   waiting: number | null;
   notes: string[];
   outcome: string | null;
+  /** A step of it changed the host (verified) or was undone. */
+  changed: boolean;
   task?: Task;
   finished: Deferred;
 }
@@ -137,7 +139,7 @@ export class ListrView {
     if (!('host' in e)) return;
     let row = phase.hosts.get(e.host);
     if (!row && (e.type === 'host-started' || e.type === 'playbook-started')) {
-      row = { name: e.host, since: this.now(), playbooks: [], ended: new Map(), current: null, waiting: null, notes: [], outcome: null, finished: deferred() };
+      row = { name: e.host, since: this.now(), playbooks: [], ended: new Map(), current: null, waiting: null, notes: [], outcome: null, changed: false, finished: deferred() };
       phase.started(row);
     }
     if (!row) return;
@@ -157,6 +159,10 @@ export class ListrView {
         break;
       case 'step-phase-ended':
         row.waiting = null;
+        break;
+      case 'step-verified':
+      case 'step-undone':
+        row.changed = true;
         break;
       case 'warning':
         row.notes.push(`⚠ ${e.step}: ${e.message}`);
@@ -242,6 +248,7 @@ export class ListrView {
       title: `${label}: ${phase.tally.line()}`,
       task: (_, task) => {
         phase.root = task;
+        this.tick();
         return task.newListr(rows, { concurrent: true, exitOnError: false });
       },
     }], !phase.rowPerHost, phase.rowPerHost ? undefined : () => `✔ ${label}: ${phase.tally.line()}${failedList(phase)}`);
@@ -263,7 +270,7 @@ export class ListrView {
             row.task = task;
             this.draw(row);
             await row.finished.promise;
-            task.title = `${name}: ${row.outcome ?? 'stopped'} · ${seconds(this.now() - row.since)}${ended(row)}`;
+            task.title = `${name}: ${said(row)} · ${seconds(this.now() - row.since)}${ended(row)}`;
             if (!good(row.outcome)) throw new Error(task.title);
           },
           rendererOptions: { outputBar: 1, persistentOutput: false },
@@ -323,6 +330,8 @@ export class ListrView {
   }
 }
 
+/** A host's end as the recap words it: changed or unchanged when it went well, else its outcome. */
+const said = (row: HostRow) => (row.outcome === 'succeeded' ? (row.changed ? 'changed' : 'unchanged') : row.outcome ?? 'stopped');
 const good = (outcome: string | null) => outcome === 'succeeded' || outcome === 'planned';
 const ended = (row: HostRow) => (row.ended.size ? ` (${[...row.ended].map(([pb, o]) => `${pb} ${o}`).join(', ')})` : '');
 
