@@ -54,7 +54,7 @@ describe('plan / apply / runs / rollback through the CLI', () => {
   });
 
   it('lists and shows the run', async () => {
-    const list = JSON.parse((await runCli(['runs', 'list', '--json', '--state-dir', state])).stdout);
+    const list = JSON.parse((await runCli(['runs', 'list', '--json', '--state-dir', state])).stdout).runs;
     expect(list.map((r: { runId: string }) => r.runId)).toContain(runId);
     const show = await runCli(['runs', 'show', runId, '--state-dir', state]);
     expect(show.stdout).toMatch(/lab-001\s+succeeded\s+registry-values\s+succeeded\s+set-alpha,set-beta,set-gamma/);

@@ -89,7 +89,7 @@ describe('one state dir for every command', () => {
       const runId = summaryOf(plan.stdout).runId;
       expect(readdirSync(path.join(state, 'runs'))).toEqual([runId]);
       const list = await cli(['runs', 'list', '--json']);
-      expect(JSON.parse(list.stdout).map((r: { runId: string }) => r.runId)).toEqual([runId]);
+      expect(JSON.parse(list.stdout).runs.map((r: { runId: string }) => r.runId)).toEqual([runId]);
       expect((await cli(['runs', 'show', runId])).code).toBe(0);
       if (process.platform !== 'win32') expect(statSync(state).mode & 0o777).toBe(0o700);
     } finally {

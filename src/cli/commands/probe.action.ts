@@ -1,3 +1,4 @@
+import { versioned } from '../../json-schema.js';
 import { askForMissingPasswords } from '../password-prompt.js';
 import { warnInventoryNotes } from './inventory.action.js';
 import { loadInventory, targetFor } from '../../inventory/inventory.js';
@@ -44,7 +45,7 @@ export async function probeAction(o: FleetReadFlags): Promise<void> {
     const results = await probeFleet(inventory, broker, { timeoutMs: o.timeout });
     const failed = results.filter((r) => !r.ok).length;
     if (o.json) {
-      console.log(JSON.stringify({ inventory: inventory.path, hosts: results.length, failed, durationMs: Date.now() - started, results }, null, 2));
+      console.log(JSON.stringify(versioned('probe', { inventory: inventory.path, hosts: results.length, failed, durationMs: Date.now() - started, results }), null, 2));
     } else {
       console.log(renderTable(['HOST', 'PROBE', 'FACTS'], results.map(row)));
       console.log(`\n${results.length} hosts probed in ${((Date.now() - started) / 1000).toFixed(1)} s; ${failed} could not be read.`);
