@@ -121,10 +121,13 @@ const remediated = (state) => {
   return expected;
 };
 
+/** The summary of a run command's --json: the last line (the lines before it are its events, NDJSON). */
+const summaryOf = (stdout) => JSON.parse(stdout.trim().split('\n').at(-1));
+
 /** Host failures in a rollback/resume JSON result, in one line each. */
 function failures(stdout) {
   try {
-    return JSON.parse(stdout).hosts.filter((h) => !['rolled-back', 'succeeded', 'unchanged', 'not-reached'].includes(h.state))
+    return summaryOf(stdout).hosts.filter((h) => !['rolled-back', 'succeeded', 'unchanged', 'not-reached'].includes(h.state))
       .map((h) => `${h.host} ${h.state}: ${Object.values(h.results).map((r) => r.undoFailure?.message ?? r.failure?.message ?? r.drift?.step ?? '').join(' ')}`.slice(0, 160));
   } catch {
     return [stdout.slice(0, 200)];
@@ -195,8 +198,8 @@ for (let k = 1; k <= contend; k++) {
   const problems = [];
   for (const r of [a, b]) if (![0, 1, 2].includes(r.code)) problems.push(`apply exited ${r.code}: ${r.err.slice(0, 200)}`);
   // A host the other run held is refused with who holds it; one run that came after the other finished finds every host compliant.
-  const hostsOf = (r) => (r.code === 2 ? [] : JSON.parse(r.out).hosts.map((h) => h.host));
-  const refusedOf = (r) => (r.code === 2 ? Object.keys(pre).length : JSON.parse(r.out).refused.length);
+  const hostsOf = (r) => (r.code === 2 ? [] : summaryOf(r.out).hosts.map((h) => h.host));
+  const refusedOf = (r) => (r.code === 2 ? Object.keys(pre).length : summaryOf(r.out).refused.length);
   for (const r of [a, b]) if (r.code === 2 && !/in use by another run/.test(r.err)) problems.push(`exit 2 without naming the holder: ${r.err.slice(0, 200)}`);
   if (hostsOf(a).length + hostsOf(b).length < Object.keys(pre).length) problems.push(`hosts worked on: ${hostsOf(a).length} + ${hostsOf(b).length} of ${Object.keys(pre).length}`);
   for (const [file, state] of Object.entries(readHosts(dir))) if (!isDeepStrictEqual(state, remediated(pre[file]))) problems.push(`${file}: not remediated exactly`);

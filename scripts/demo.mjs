@@ -3,7 +3,7 @@
 // diagnosed, then the playbooks each host needs planned, applied, checked by a second diagnosis and rolled
 // back; then a temporary, security-weakening change that reverts itself on the host — all through real PowerShell. Run with `npm run demo` (which provisions PowerShell and builds first).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,9 @@ const work = mkdtempSync(path.join(tmpdir(), 'rdpfix-demo-'));
 const dir = process.argv[2] ?? path.join(work, 'lab');
 const stateDir = path.join(work, 'state');
 const inventory = path.join(dir, 'inventory.yaml');
+
+/** The summary of a run command's --json: its last line (the lines before it are the run's events). */
+const summaryOf = (stdout) => JSON.parse(stdout.trim().split('\n').at(-1));
 
 function step(title, args, { allowFailure = false, capture = false } = {}) {
   console.log(`\n$ rdpfix ${args.join(' ')}\n# ${title}`);
@@ -26,15 +29,19 @@ step('a lab fleet: 13 simulated Windows hosts, one fault scenario each', ['lab',
 step('what the lab seeded, read straight from the state files', ['lab', 'show', dir]);
 step('diagnose: the cause of "0x904 / extended 0x7" on each host, with evidence and the playbook that fixes it', ['diagnose', '-i', inventory], { allowFailure: true });
 step('dry run: each host gets only the playbooks its findings need (changes nothing); hosts no playbook can fix stay in the recap (exit 1)', ['plan', '-i', inventory, '--from-diagnosis'], { allowFailure: true });
-const applied = JSON.parse(step('apply them (checkpoint → apply → verify per step; a failure rolls the host back). Logging off stuck sessions is irreversible, hence the explicit consent',
-  ['apply', '-i', inventory, '--from-diagnosis', '--allow-irreversible', '--yes', '--json', '--report', path.join(work, 'report.html')], { allowFailure: true, capture: true }));
-console.log(`  HTML report: ${path.join(work, 'report.html')}`);
-console.log(applied.hosts.map((h) => `  ${h.host}: ${h.outcome} (${Object.keys(h.outcomes).join(', ')})`).join('\n'));
+// No --json here: in a terminal the apply draws its live view (listr2: hosts, steps, waits, warnings, counts);
+// piped or in CI it prints plain lines. The run id comes from the JSON report written next to the HTML one.
+const html = path.join(work, 'report.html');
+const jsonReport = path.join(work, 'report.json');
+step('apply them (checkpoint → apply → verify per step; a failure rolls the host back). Logging off stuck sessions is irreversible, hence the explicit consent',
+  ['apply', '-i', inventory, '--from-diagnosis', '--allow-irreversible', '--yes', '--report', html, '--report', jsonReport], { allowFailure: true });
+const applied = JSON.parse(readFileSync(jsonReport, 'utf8'));
+console.log(`\n  HTML report (open it in a browser): ${html}`);
 step('diagnose again: every host a playbook could fix is healthy; what is left needs a fix outside the host (DNS) or a GPO change', ['diagnose', '-i', inventory], { allowFailure: true });
 step('the run, as its journal records it', ['runs', 'show', applied.runId]);
 step('undo the run: every applied step, newest first, from its checkpoint (irreversible steps are skipped, with a note)', ['rollback', applied.runId]);
 step('lab-010 is back as it was (RDP disabled)', ['lab', 'show', dir, 'lab-010']);
-const nla = JSON.parse(step('NLA off for 30 minutes on lab-001, for an old client: a SYSTEM task on the host is armed first and stays armed',
+const nla = summaryOf(step('NLA off for 30 minutes on lab-001, for an old client: a SYSTEM task on the host is armed first and stays armed',
   ['apply', '-i', inventory, '-p', 'nla-temporary-disable', '--hosts', 'lab-001', '--param', 'nla-temporary-disable.ttlMinutes=30', '--yes', '--json'], { capture: true }));
 step('the run shows the revert task still on the host, and when it fires', ['runs', 'show', nla.runId]);
 step('let 31 minutes pass on the lab (no controller involved): the task restores NLA by itself', ['lab', 'advance', '31m', '-i', inventory, '--hosts', 'lab-001']);

@@ -40,3 +40,17 @@ export function parseParam(value: string, prev: Record<string, Record<string, un
   }
   return { ...prev, [m[1]!]: { ...(prev[m[1]!] ?? {}), [m[2]!]: parsed } };
 }
+
+/**
+ * How a command that works through a fleet shows its progress (src/cli/views/choose.ts): the listr2 view on a
+ * terminal, plain lines elsewhere; with `--json`, events as NDJSON on stdout and the summary as the last line.
+ */
+export function withProgressOptions(cmd: Command, o: { events?: boolean } = {}): Command {
+  if (o.events) {
+    const json = cmd.options.find((x) => x.long === '--json');
+    if (json) json.description = 'stream events as NDJSON on stdout, one per line; the summary document is the last line (docs/json.md)';
+  }
+  return cmd
+    .option('--plain', 'plain progress lines (also when stderr is not a terminal or CI is set)', false)
+    .option('-q, --quiet', 'no progress: print only the result', false);
+}

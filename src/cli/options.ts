@@ -24,6 +24,8 @@ export interface FleetReadFlags {
   hosts?: string[];
   timeout: number;
   json: boolean;
+  quiet?: boolean;
+  plain?: boolean;
 }
 
 export function withFleetReadOptions(cmd: Command, withHostOptions: (c: Command) => Command): Command {

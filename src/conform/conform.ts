@@ -9,8 +9,6 @@ import type { LabHostState } from '../lab/state.js';
 import { compareFacts, type Difference, type LabModel } from './compare.js';
 import { readFacts, type FactsResult } from './facts.js';
 
-/** Schema of `conform --json`. */
-export const CONFORM_SCHEMA = 'rdpfix.conform/1';
 
 /** The display languages lab hosts can speak (state.locale), and the builds they answer as. */
 export const LAB_LOCALES: readonly LabHostState['locale'][] = ['en-US', 'de-DE', 'fr-FR', 'es-ES'];

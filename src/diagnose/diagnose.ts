@@ -36,6 +36,8 @@ export interface DiagnoseOptions {
   timeoutMs: number;
   /** TCP connect timeout of the reach probes (default: 5 s, or timeoutMs when shorter). */
   reachTimeoutMs?: number;
+  /** Told as each host's probe returns (the progress views count hosts probed). */
+  onProbed?: (host: string, reached: boolean) => void;
 }
 
 /** What the controller's network (src/transport/network.ts: a lab host's is simulated) answers for a host's name. */
@@ -73,7 +75,7 @@ export async function diagnoseFleet(inventory: Inventory, broker: Broker, option
   // A lab host is locked while its probe runs, for as long as the probe's own timeout at most.
   const reachOptions = { timeoutMs: options.reachTimeoutMs ?? Math.min(5000, options.timeoutMs), labLockWaitMs: options.timeoutMs + 30_000, broker };
   const [probes, names, reaches] = await Promise.all([
-    probeFleet(inventory, broker, options),
+    probeFleet(inventory, broker, { timeoutMs: options.timeoutMs, ...(options.onProbed ? { onResult: (r: { host: string; ok: boolean }) => options.onProbed!(r.host, r.ok) } : {}) }),
     Promise.all(inventory.hosts.map((h) => nameView(h, reachOptions))),
     Promise.all(inventory.hosts.map((h) => reach(h, [h.rdpPort, WINRM_HTTP, WINRM_HTTPS, remotingOf(h).port], reachOptions))),
   ]);

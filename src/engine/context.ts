@@ -3,6 +3,7 @@ import type { JournalWriter } from '../journal/journal.js';
 import type { JournalRecord, RecordBody, ScriptPhase } from '../journal/records.js';
 import type { Playbook } from '../playbooks/manifest.js';
 import type { TransportTarget } from '../transport/targets.js';
+import type { ActivityEvent } from './events.js';
 
 /** What the engine's actors share while a run works on hosts: where to write, how to reach hosts. */
 export interface EngineContext {
@@ -12,6 +13,8 @@ export interface EngineContext {
   parameters: Record<string, Record<string, unknown>>;
   allowIrreversible: boolean;
   onRecord?: (record: JournalRecord) => void;
+  /** What the journal does not keep: a script phase started or ended, a call still running (src/engine/events.ts). */
+  onActivity?: (event: ActivityEvent) => void;
 }
 
 /** One host of a run: how to reach it and what it runs. */

@@ -44,6 +44,7 @@ export interface RunOptions {
   /** How long to wait for hosts another run holds (seconds; default 0: refuse them at once). */
   waitLockSeconds?: number;
   onRecord?: (record: JournalRecord) => void;
+  onActivity?: EngineContext['onActivity'];
   /** Apply only: waves, canary, failure threshold (src/engine/rollout.ts). */
   rollout?: Rollout;
   /** Aborted (Ctrl-C): no host starts any more; hosts in flight finish, or roll back, as they would. */
@@ -169,7 +170,7 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
     o.onRecord?.(created.first);
     unlock = lockRun(o.stateDir, runId);
     await takeoverRecords(journal, o.onRecord, leases.held);
-    const ctx: EngineContext = { runId, broker: o.broker, journal, parameters, allowIrreversible: o.allowIrreversible, onRecord: o.onRecord };
+    const ctx: EngineContext = { runId, broker: o.broker, journal, parameters, allowIrreversible: o.allowIrreversible, onRecord: o.onRecord, onActivity: o.onActivity };
     const work = async (job: HostJob) => {
       try {
         return await runHost(ctx, job, { mode: o.mode, rollbackInput: () => ({}) });
@@ -232,6 +233,7 @@ export interface PastRunOptions {
   force: boolean;
   waitLockSeconds?: number;
   onRecord?: (record: JournalRecord) => void;
+  onActivity?: EngineContext['onActivity'];
 }
 
 /**
@@ -266,7 +268,7 @@ function openPastRun(o: PastRunOptions) {
     ...(state.header.hostParameters?.[h.name] ? { parameters: state.header.hostParameters[h.name] } : {}),
   }));
   const ctx = (journal: JournalWriter): EngineContext => ({
-    runId: o.runId, broker: o.broker, journal, parameters: state.header.parameters, allowIrreversible: state.header.allowIrreversible, onRecord: o.onRecord,
+    runId: o.runId, broker: o.broker, journal, parameters: state.header.parameters, allowIrreversible: state.header.allowIrreversible, onRecord: o.onRecord, onActivity: o.onActivity,
   });
   return { state, jobs, ctx, tornTail };
 }

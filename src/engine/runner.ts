@@ -35,7 +35,8 @@ export async function runStepScript(ctx: EngineContext, job: { host: string; tar
   const file = step[call.phase];
   if (!file) throw { category: 'script', message: `Step ${pb.id}/${step.id} has no ${call.phase} script.` };
   const input = stepInput(ctx, job, pb, step.id, call.phase, call.checkpoint);
-  const envelope = await ctx.broker.invoke(job.target, pb.scripts[file]!, [input], { timeoutMs: step.timeoutSeconds * 1000 });
+  const envelope = await watchCall(ctx, { host: job.host, playbook: pb.id, step: step.id, phase: call.phase },
+    () => ctx.broker.invoke(job.target, pb.scripts[file]!, [input], { timeoutMs: step.timeoutSeconds * 1000 }));
   if (!envelope.ok) throw { category: envelope.error.category, message: envelope.error.message };
   try {
     const result = parseStepResult(call.phase, envelope.data.output);
@@ -44,6 +45,28 @@ export async function runStepScript(ctx: EngineContext, job: { host: string; tar
   } catch (err) {
     if (err instanceof StepResultError) throw { category: 'script', message: err.message };
     throw err;
+  }
+}
+
+/** How often a script still running is reported (a hung TermService shows as "waiting … 12s"). */
+export const WAITING_EVERY_MS = 5000;
+
+/** Tells the watchers a script phase started, is still running every few seconds, and ended. */
+async function watchCall<T extends { ok: boolean }>(ctx: EngineContext, at: { host: string; playbook: string; step: string; phase: ScriptCall['phase'] }, call: () => Promise<T>): Promise<T> {
+  if (!ctx.onActivity) return call();
+  const tell = ctx.onActivity;
+  const started = Date.now();
+  tell({ type: 'step-phase-started', ...at });
+  const timer = setInterval(() => tell({ type: 'waiting', ...at, seconds: Math.max(1, Math.round((Date.now() - started) / 1000)) }), WAITING_EVERY_MS);
+  timer.unref();
+  let ok = false;
+  try {
+    const out = await call();
+    ok = out.ok;
+    return out;
+  } finally {
+    clearInterval(timer);
+    tell({ type: 'step-phase-ended', ...at, ok, ms: Date.now() - started });
   }
 }
 

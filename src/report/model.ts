@@ -1,8 +1,9 @@
+import { schemaId } from '../json-schema.js';
 import type { JournalRecord } from '../journal/records.js';
 import { foldRun, liveRevertTasks, type HostState, type RunState } from '../engine/run-state.js';
 
 /** Schema of the JSON report (docs/reports.md); the HTML, Markdown and JUnit reports are views of the same model. */
-export const REPORT_SCHEMA = 'rdpfix.report/1';
+export const REPORT_SCHEMA = schemaId('report');
 
 export interface StepEvent {
   time: string;

@@ -32,9 +32,13 @@ export function checkReportPaths(files: string[]): void {
   }
 }
 
-/** Writes each report of a run (format by extension), each atomically: a reader never sees half a report. */
-export function writeReports(files: string[], stateDir: string, runId: string, o: { now?: Date; diagnosis?: DiagnosisChoice[] } = {}): RunReport {
-  const report = buildReport(readRun(stateDir, runId).records, { now: o.now ?? new Date(), ...(o.diagnosis ? { diagnosis: o.diagnosis } : {}) });
+/** A run's report, built from its journal (once per command: the report files and the recap share it). */
+export function runReport(stateDir: string, runId: string, o: { now?: Date; diagnosis?: DiagnosisChoice[] } = {}): RunReport {
+  return buildReport(readRun(stateDir, runId).records, { now: o.now ?? new Date(), ...(o.diagnosis ? { diagnosis: o.diagnosis } : {}) });
+}
+
+/** Writes each report file (format by extension), each atomically: a reader never sees half a report. */
+export function writeReports(files: string[], report: RunReport): RunReport {
   for (const f of files) {
     const render = RENDERERS[path.extname(f).toLowerCase()]!;
     const tmp = `${f}.${process.pid}.tmp`;

@@ -28,3 +28,17 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeo
     });
   });
 }
+
+/**
+ * The summary document of plan/apply/rollback/resume `--json`: the last line of stdout (the lines before it are the
+ * run's events, NDJSON).
+ */
+export function summaryOf(stdout: string): any {
+  const lines = stdout.split('\n').filter((l) => l.trim());
+  return JSON.parse(lines.at(-1) ?? 'null');
+}
+
+/** The events before the summary line. */
+export function eventsOf(stdout: string): Record<string, unknown>[] {
+  return stdout.split('\n').filter((l) => l.trim()).slice(0, -1).map((l) => JSON.parse(l) as Record<string, unknown>);
+}

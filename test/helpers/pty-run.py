@@ -4,7 +4,7 @@
 usage: pty-run.py PROMPT_REGEX ANSWER [PROMPT_REGEX ANSWER ...] -- COMMAND [ARG...]
 Each answer (followed by a carriage return, as a terminal's Enter) is typed once its prompt has appeared.
 """
-import json, os, pty, re, select, sys, time
+import fcntl, json, os, pty, re, select, struct, sys, termios, time
 
 split = sys.argv.index('--')
 pairs = sys.argv[1:split]
@@ -14,6 +14,8 @@ answers = [(re.compile(pairs[i]), pairs[i + 1]) for i in range(0, len(pairs), 2)
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp(command[0], command)
+# A terminal has a size (a fresh pseudo-terminal's is 0x0, which a renderer would take as no room at all).
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', int(os.environ.get('PTY_ROWS', '40')), int(os.environ.get('PTY_COLUMNS', '120')), 0, 0))
 
 output = b''
 deadline = time.time() + float(os.environ.get('PTY_RUN_TIMEOUT', '120'))

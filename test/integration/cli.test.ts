@@ -39,7 +39,7 @@ describe('rdpfix CLI', () => {
     expect(show.code).toBe(0);
     for (const s of SCENARIOS) expect(show.stdout).toContain(s);
     const one = await runCli(['lab', 'show', dir, 'lab-010', '--json']);
-    const state = JSON.parse(one.stdout);
+    const state = JSON.parse(one.stdout).host;
     expect(state.scenarios).toEqual(['rdp-disabled']);
     const missing = await runCli(['lab', 'show', dir, 'nosuch']);
     expect(missing.code).toBe(2);

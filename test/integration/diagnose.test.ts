@@ -22,7 +22,7 @@ const causeOf = (scenario: string) => ({ 'nla-policy': 'nla-mismatch' } as Recor
 async function diagnose(args: string[]): Promise<{ by: Record<string, Diagnosis>; show: { name: string; scenarios: string[] }[] }> {
   const dir = path.join(mkdtempSync(path.join(tmpdir(), 'rdpfix-diag-')), 'lab');
   expect((await runCli(['lab', 'init', dir, ...args])).code).toBe(0);
-  const show = JSON.parse((await runCli(['lab', 'show', dir, '--json'])).stdout) as { name: string; scenarios: string[] }[];
+  const show = JSON.parse((await runCli(['lab', 'show', dir, '--json'])).stdout).hosts as { name: string; scenarios: string[] }[];
   const r = await runCli(['diagnose', '-i', path.join(dir, 'inventory.yaml'), '--json']);
   expect(r.code, r.stderr).toBe(1); // some hosts have findings
   return { by: Object.fromEntries((JSON.parse(r.stdout).hosts as Diagnosis[]).map((h) => [h.host, h])), show };

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { runCli, summaryOf } from '../helpers/cli.js';
 import { fixturePlaybooks } from '../helpers/engine.js';
 
 const KEY = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\RdpfixTest';
@@ -47,14 +47,14 @@ describe('plan / apply / runs / rollback through the CLI', () => {
     pre = { 'lab-001': read('lab-001'), 'lab-002': read('lab-002'), 'lab-003': read('lab-003') };
     const r = await runCli(['apply', '-i', inventory, '-p', 'registry-values', '--yes', '--json', ...pb()]);
     expect(r.code, r.stderr).toBe(0);
-    const doc = JSON.parse(r.stdout);
+    const doc = summaryOf(r.stdout);
     runId = doc.runId;
     expect(doc.hosts.map((h: { outcome: string }) => h.outcome)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     expect(read('lab-002').registry[KEY].Gamma).toEqual({ kind: 'DWord', data: 3 });
   });
 
   it('lists and shows the run', async () => {
-    const list = JSON.parse((await runCli(['runs', 'list', '--json', '--state-dir', state])).stdout);
+    const list = JSON.parse((await runCli(['runs', 'list', '--json', '--state-dir', state])).stdout).runs;
     expect(list.map((r: { runId: string }) => r.runId)).toContain(runId);
     const show = await runCli(['runs', 'show', runId, '--state-dir', state]);
     expect(show.stdout).toMatch(/lab-001\s+succeeded\s+registry-values\s+succeeded\s+set-alpha,set-beta,set-gamma/);
@@ -70,7 +70,7 @@ describe('plan / apply / runs / rollback through the CLI', () => {
     writeFileSync(hostFile('lab-002'), JSON.stringify(drifted, null, 2));
     const r = await runCli(['rollback', runId, '--json', ...pb()]);
     expect(r.code).toBe(1);
-    const doc = JSON.parse(r.stdout);
+    const doc = summaryOf(r.stdout);
     const byHost = Object.fromEntries(doc.hosts.map((h: { host: string; outcome: string }) => [h.host, h]));
     expect(byHost['lab-001'].outcome).toBe('rolledBack');
     expect(byHost['lab-002'].outcome).toBe('rollbackRefused');
@@ -96,7 +96,7 @@ describe('plan / apply / runs / rollback through the CLI', () => {
 
 describe('bad input to rollback, resume and runs', () => {
   it('refuses to resume or roll back a plan, and reports a damaged journal with its line', async () => {
-    const plan = JSON.parse((await runCli(['plan', '-i', inventory, '-p', 'registry-values', '--json', ...pb()])).stdout);
+    const plan = summaryOf((await runCli(['plan', '-i', inventory, '-p', 'registry-values', '--json', ...pb()])).stdout);
     const resume = await runCli(['resume', plan.runId, ...pb()]);
     expect(resume.code).toBe(2);
     expect(resume.stderr).toMatch(/was a plan; there is nothing to roll back or resume/);

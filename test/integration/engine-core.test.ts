@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { projectRoot } from '../../src/paths.js';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { runCli, summaryOf } from '../helpers/cli.js';
 import { fixturePlaybooks } from '../helpers/engine.js';
 import { leaseFile } from '../../src/journal/leases.js';
 import { newRunId } from '../../src/journal/journal.js';
@@ -86,10 +86,10 @@ describe('one state dir for every command', () => {
     try {
       const plan = await cli(['plan', '-i', inventory, '-p', 'registry-values', '--json', ...pb]);
       expect(plan.code, plan.stderr).toBe(0);
-      const runId = JSON.parse(plan.stdout).runId;
+      const runId = summaryOf(plan.stdout).runId;
       expect(readdirSync(path.join(state, 'runs'))).toEqual([runId]);
       const list = await cli(['runs', 'list', '--json']);
-      expect(JSON.parse(list.stdout).map((r: { runId: string }) => r.runId)).toEqual([runId]);
+      expect(JSON.parse(list.stdout).runs.map((r: { runId: string }) => r.runId)).toEqual([runId]);
       expect((await cli(['runs', 'show', runId])).code).toBe(0);
       if (process.platform !== 'win32') expect(statSync(state).mode & 0o777).toBe(0o700);
     } finally {
@@ -115,7 +115,7 @@ describe('host leases', () => {
     // With another host free, that one runs; the held one is reported, and the exit code says not all ran.
     const both = await cli(['apply', '-i', inventory, '-p', 'registry-values', '--yes', '--json', ...pb, '--state-dir', state]);
     expect(both.code, both.stderr).toBe(1);
-    const doc = JSON.parse(both.stdout);
+    const doc = summaryOf(both.stdout);
     expect(doc.hosts.map((h: { host: string; state: string }) => [h.host, h.state])).toEqual([['lab-002', 'succeeded']]);
     expect(doc.refused).toMatchObject([{ host: 'lab-001', holder: { pid: process.pid } }]);
     expect(read('lab-001')).toBe(before);
@@ -143,7 +143,7 @@ describe('run states after rollback, and damaged journals', () => {
     const before = host();
     const apply = await cli(['apply', '-i', path.join(inv2, 'inventory.yaml'), '-p', 'registry-values', '--yes', '--json', ...pb, '--state-dir', state]);
     expect(apply.code, apply.stderr).toBe(0);
-    runId = JSON.parse(apply.stdout).runId;
+    runId = summaryOf(apply.stdout).runId;
     const back = await cli(['rollback', runId, ...pb, '--state-dir', state]);
     expect(back.code, back.stderr).toBe(0);
     expect(back.stdout).toMatch(/lab-001\s+rolled-back/);

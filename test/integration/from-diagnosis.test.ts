@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { eventsOf, runCli, summaryOf } from '../helpers/cli.js';
+import { EVENT_SCHEMA, engineEvent } from '../../src/engine/events.js';
 import type { LabHostState } from '../../src/lab/state.js';
 
 describe('plan / apply --from-diagnosis on a mixed lab fleet', () => {
@@ -18,7 +19,7 @@ describe('plan / apply --from-diagnosis on a mixed lab fleet', () => {
     const names = Array.from({ length: 13 }, (_, i) => `lab-${String(i + 1).padStart(3, '0')}`);
     const before = Object.fromEntries(names.map((h) => [h, readFileSync(hostFile(h), 'utf8')]));
 
-    const plan = JSON.parse((await runCli(['plan', '-i', inv, '--from-diagnosis', '--json', ...state])).stdout);
+    const plan = summaryOf((await runCli(['plan', '-i', inv, '--from-diagnosis', '--json', ...state])).stdout);
     const chosen = Object.fromEntries(plan.diagnosis.map((c: { host: string; playbooks: string[] }) => [c.host, c.playbooks]));
     expect(chosen).toEqual({
       'lab-001': [], 'lab-002': ['restart-termservice'], 'lab-003': ['restart-termservice'], 'lab-004': ['reset-stuck-sessions'],
@@ -35,7 +36,20 @@ describe('plan / apply --from-diagnosis on a mixed lab fleet', () => {
     // Every host a playbook fixes succeeded; two keep findings no playbook fixes, so the run is not all well: exit 1,
     // and they stay in the recap (with the healthy host).
     expect(apply.code, apply.stderr).toBe(1);
-    const run = JSON.parse(apply.stdout);
+    const run = summaryOf(apply.stdout);
+    expect(run.schema).toBe('rdpfix.run-summary/1');
+    // Before the summary, one event per line (NDJSON): each one fits the documented schema (docs/json.md).
+    const events = eventsOf(apply.stdout);
+    for (const e of events) expect(engineEvent.safeParse(e).error?.issues ?? [], JSON.stringify(e)).toEqual([]);
+    expect(new Set(events.map((e) => e.schema))).toEqual(new Set([EVENT_SCHEMA]));
+    const types = events.map((e) => e.type);
+    expect(types[0]).toBe('diagnosis-started');
+    expect(types.filter((t) => t === 'diagnosis-progress')).toHaveLength(13);
+    expect(types.at(-1)).toBe('run-finished');
+    for (const t of ['run-started', 'host-started', 'step-phase-started', 'step-phase-ended', 'step-verified', 'host-finished']) expect(types, t).toContain(t);
+    // The hung TermService (lab-003) and the session that survives logoff (lab-004) show as waits and warnings.
+    expect(events.some((e) => e.type === 'waiting' && e.host === 'lab-003' && e.step === 'restart')).toBe(true);
+    expect(events.some((e) => e.type === 'warning' && e.host === 'lab-004' && /rwinsta/.test(String(e.message)))).toBe(true);
     expect(run.hosts.map((h: { outcome: string }) => h.outcome)).toEqual(Array(10).fill('succeeded'));
     const recap = Object.fromEntries(run.recap.map((r: { host: string; state: string }) => [r.host, r.state]));
     expect(recap).toMatchObject({ 'lab-001': 'healthy', 'lab-002': 'succeeded', 'lab-012': 'unfixed', 'lab-013': 'unfixed' });
@@ -59,7 +73,7 @@ describe('plan / apply --from-diagnosis on a mixed lab fleet', () => {
     const host = (h: string) => JSON.parse(readFileSync(hostFile(h), 'utf8')) as LabHostState;
     for (const h of ['lab-002', 'lab-003']) expect(host(h).services.find((x) => x.Name === 'TermService')!.Status, h).toBe('Running');
     expect(host('lab-004').sessions.filter((x) => x.State === 'Disc' && x.UserName && (x.IdleMinutes ?? 0) >= 1440)).toEqual([]); // logged off: gone for good
-    const skipped = JSON.parse(back.stdout).hosts.filter((h: { host: string }) => ['lab-002', 'lab-003', 'lab-004'].includes(h.host));
+    const skipped = summaryOf(back.stdout).hosts.filter((h: { host: string }) => ['lab-002', 'lab-003', 'lab-004'].includes(h.host));
     expect(skipped.map((h: { outcome: string }) => h.outcome)).toEqual(['rolledBack', 'rolledBack', 'rolledBack']);
     const journal = readFileSync(path.join(root, 'state', 'runs', run.runId, 'journal.jsonl'), 'utf8');
     expect(journal.match(/"type":"undo-skipped"[^\n]*"reason":"irreversible step: nothing to undo"/g)?.length).toBe(3);
@@ -70,7 +84,7 @@ describe('plan / apply --from-diagnosis on a mixed lab fleet', () => {
     expect((await runCli(['lab', 'init', lab, '--hosts', '2', '--scenarios', 'healthy,rdp-disabled'])).code).toBe(0);
     const r = await runCli(['plan', '-i', path.join(lab, 'inventory.yaml'), '--json', '--state-dir', path.join(lab, '..', 'state')]);
     expect(r.code, r.stderr).toBe(0);
-    const plan = JSON.parse(r.stdout);
+    const plan = summaryOf(r.stdout);
     expect(plan.diagnosis.map((c: { host: string; playbooks: string[] }) => [c.host, c.playbooks])).toEqual([['lab-001', []], ['lab-002', ['enable-remote-desktop']]]);
     expect(plan.hosts.map((h: { host: string }) => h.host)).toEqual(['lab-002']);
   });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/paths.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, summaryOf } from '../helpers/cli.js';
 
 /** Starts `rdpfix apply`, sends SIGINT `times` times (1.5 s apart) once the first host has finished, and waits for the end. */
 function applyInterrupted(args: string[], times: 1 | 2): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -67,7 +67,7 @@ describe('apply: Ctrl-C and rollout flags', () => {
     // The hosts never started run with --retry.
     const again = await runCli(['apply', '-i', l.inventory, '-p', 'enable-remote-desktop', '--yes', '--retry', runId!, '--processes', '1', '--state-dir', l.state, '--json']);
     expect(again.code, again.stderr).toBe(0);
-    expect((JSON.parse(again.stdout).hosts as { host: string }[]).map((h) => h.host).sort()).toEqual(notReached.sort());
+    expect((summaryOf(again.stdout).hosts as { host: string }[]).map((h) => h.host).sort()).toEqual(notReached.sort());
   }, 180_000);
 
   it('two Ctrl-C: leaves at once (exit 130) and names resume, which finishes the run', async () => {

@@ -2,7 +2,8 @@
 import { describe, it, expect } from 'vitest';
 import { escapeControl, excerpt, redactSecrets, yamlNestingProblem } from '../../src/safe-text.js';
 import { renderTable } from '../../src/cli/table.js';
-import { progressPrinter } from '../../src/cli/progress.js';
+import { plainView } from '../../src/cli/views/plain.js';
+import { EventStream } from '../../src/engine/events.js';
 import { describeError } from '../../src/cli/exit.js';
 import { RdpfixError } from '../../src/errors.js';
 
@@ -31,9 +32,10 @@ describe('terminal-safe text', () => {
     expect(table).not.toMatch(RAW_CONTROL);
     expect(table).toContain('h\\x1b]0;x\\x07');
     let out = '';
-    const printer = progressPrinter({ write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream);
-    printer({ type: 'undo-failed', host: 'h', playbook: 'p', step: 's', category: 'script', message: 'boom \u001b[2J\rhidden' });
-    expect(out).toMatch(/UNDO FAILED \(script\): boom \\x1b\[2J\\rhidden\n$/);
+    const events = new EventStream().subscribe(plainView({ write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream, { colour: true }));
+    events.emit({ type: 'undo-failed', host: 'h\u001b[2J', playbook: 'p', step: 's', category: 'script', message: 'boom \u001b[2J\rhidden' });
+    expect(out).toMatch(/UNDO FAILED.*\(script\): boom \\x1b\[2J\\rhidden\n$/);
+    expect(out).toContain('h\\x1b[2J / p / s');
   });
 
   it('counts YAML nesting before parsing, outside quotes and comments', () => {

@@ -1,3 +1,4 @@
+import { versioned } from '../../json-schema.js';
 import { CONFIG_KEYS, configPath, loadConfig, setConfig, unsetConfig } from '../../config/config.js';
 import { RdpfixError } from '../../errors.js';
 import { resolveSettings } from '../../config/settings.js';
@@ -8,12 +9,12 @@ export function configListAction(o: { json: boolean; origin: boolean }): void {
   if (o.origin) {
     const s = resolveSettings();
     const rows = Object.entries(s).map(([k, r]) => ({ key: k, value: r.value ?? null, origin: r.origin, from: r.from }));
-    if (o.json) return console.log(JSON.stringify(rows, null, 2));
+    if (o.json) return console.log(JSON.stringify(versioned('settings', { settings: rows }), null, 2));
     for (const r of rows) console.log(`${r.key} = ${r.value === null ? '(found automatically)' : JSON.stringify(r.value)}  (${r.origin}${r.from !== r.origin && r.from !== 'default' ? `: ${r.from}` : ''})`);
     return;
   }
   const c = loadConfig();
-  if (o.json) return console.log(JSON.stringify(c, null, 2));
+  if (o.json) return console.log(JSON.stringify(versioned('config', { config: c }), null, 2));
   for (const k of CONFIG_KEYS) console.log(`${k} = ${c[k] === undefined ? '(unset)' : JSON.stringify(c[k])}`);
 }
 

@@ -1,5 +1,6 @@
 import { openFleet } from '../engine-options.js';
-import { conformFleet, CONFORM_SCHEMA, labModel } from '../../conform/conform.js';
+import { conformFleet, labModel } from '../../conform/conform.js';
+import { versioned } from '../../json-schema.js';
 import { renderTable } from '../table.js';
 import type { FleetReadFlags } from '../options.js';
 import { EXIT } from '../exit.js';
@@ -15,7 +16,7 @@ export async function conformAction(o: FleetReadFlags): Promise<void> {
   try {
     const result = await conformFleet(inventory, broker, { timeoutMs: o.timeout });
     if (o.json) {
-      console.log(JSON.stringify({ schema: CONFORM_SCHEMA, inventory: inventory.path, model: labModel(), hosts: result }, null, 2));
+      console.log(JSON.stringify(versioned('conform', { inventory: inventory.path, model: labModel(), hosts: result }), null, 2));
     } else {
       const rows = result.flatMap((h) => (h.error
         ? [[h.host, 'not read', '', `${h.error.category}: ${h.error.message}`, '']]

@@ -5,6 +5,8 @@ import type { NegotiationAttempt, RdpNegotiation } from '../../rdp/negotiate.js'
 import { renderTable } from '../table.js';
 import type { FleetReadFlags } from '../options.js';
 import { EXIT } from '../exit.js';
+import { diagnosisEvents, openProgress } from '../views/open.js';
+import { versioned } from '../../json-schema.js';
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
 
@@ -77,8 +79,17 @@ export function renderDiagnosis(result: HostDiagnosis[]): string {
 export async function diagnoseAction(o: FleetReadFlags): Promise<void> {
   const { inventory, broker } = await openFleet(o);
   try {
-    const result = await diagnoseFleet(inventory, broker, { timeoutMs: o.timeout });
-    if (o.json) console.log(JSON.stringify({ inventory: inventory.path, hosts: result }, null, 2));
+    // --json prints one document: no progress then (its events are for the run commands).
+    const progress = await openProgress({ ...o, quiet: o.quiet || o.json, json: false });
+    const told = diagnosisEvents(progress.events, inventory.hosts.length);
+    let result: HostDiagnosis[];
+    try {
+      result = await diagnoseFleet(inventory, broker, { timeoutMs: o.timeout, onProbed: told.onProbed });
+      told.finished(result);
+    } finally {
+      await progress.close();
+    }
+    if (o.json) console.log(JSON.stringify(versioned('diagnosis', { inventory: inventory.path, hosts: result }), null, 2));
     else console.log(renderDiagnosis(result));
     if (result.some((h) => !h.healthy)) process.exitCode = EXIT.hostsFailed;
   } finally {

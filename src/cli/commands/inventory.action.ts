@@ -1,9 +1,10 @@
+import { schemaId } from '../../json-schema.js';
 import { loadInventory, type Inventory, type InventoryHost } from '../../inventory/inventory.js';
 import { escapeControl } from '../../safe-text.js';
 import { renderTable } from '../table.js';
 
 /** Schema of `inventory show --json`. */
-export const INVENTORY_SHOW_SCHEMA = 'rdpfix.inventory-show/1';
+export const INVENTORY_SHOW_SCHEMA = schemaId('inventory-show');
 
 const FORMAT_LABEL: Record<Inventory['format'], string> = { rdpfix: 'rdpfix YAML/JSON', list: 'a plain host list', csv: 'CSV', 'ansible-ini': 'an Ansible INI inventory', 'ansible-yaml': 'an Ansible YAML inventory' };
 

@@ -1,3 +1,4 @@
+import { versioned } from '../../json-schema.js';
 import path from 'node:path';
 import { checkLabInitOptions, inventoryPath, readLabHost, writeLabFleet } from '../../lab/fleet.js';
 import { summarizeLabHost } from '../../lab/summary.js';
@@ -19,7 +20,7 @@ export function labInitAction(dir: string, o: LabInitFlags): void {
   checkLabInitOptions(options);
   const { inventory, hosts } = writeLabFleet(dir, { ...options, force: o.force });
   if (o.json) {
-    console.log(JSON.stringify({ inventory: path.resolve(inventory), hosts: hosts.map((h) => ({ name: h.name, scenarios: h.scenarios })) }, null, 2));
+    console.log(JSON.stringify(versioned('lab-init', { inventory: path.resolve(inventory), hosts: hosts.map((h) => ({ name: h.name, scenarios: h.scenarios })) }), null, 2));
     return;
   }
   console.log(`Wrote ${hosts.length} lab hosts to ${dir} (seed ${o.seed}).`);
@@ -40,7 +41,7 @@ export function labShowAction(dir: string, hostName: string | undefined, o: { js
   });
   const states = labHosts.map((h) => h.state);
   if (o.json) {
-    console.log(JSON.stringify(hostName ? states[0] : states, null, 2));
+    console.log(JSON.stringify(hostName ? versioned('lab-host', { host: states[0] }) : versioned('lab-hosts', { hosts: states }), null, 2));
     return;
   }
   const rows = labHosts.map(({ path: statePath, state: s }) => {
@@ -58,7 +59,7 @@ export async function labAdvanceAction(duration: string, o: LabAdvanceFlags): Pr
   const broker = await engineFrom(o).broker(hosts.map((h) => targetFor(h)));
   try {
     const result = await advanceLab(broker, hosts, durationMs, { startup: o.reboot });
-    if (o.json) return console.log(JSON.stringify({ movedMs: durationMs, hosts: result }, null, 2));
+    if (o.json) return console.log(JSON.stringify(versioned('lab-advance', { movedMs: durationMs, hosts: result }), null, 2));
     const rows = result.flatMap((r) => r.fired.map((f) => [r.host, f.task, f.result === 0 ? 'ok' : `exit ${f.result}`, f.unregistered ? 'removed itself' : 'still registered']));
     const clocks = [...new Set(result.map((r) => r.now.slice(0, 16).replace('T', ' ')))];
     console.log(`Lab clock moved on ${duration}${o.reboot ? ' (and the hosts restarted)' : ''}; host time ${clocks.length === 1 ? clocks[0] : `${clocks[0]} … ${clocks.at(-1)}`} UTC. ${rows.length} task(s) fired.`);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { checkReportPaths, writeReports } from '../../report/write.js';
+import { checkReportPaths, runReport, writeReports } from '../../report/write.js';
 import { pastRunPlaybooks, rollbackRun, resumeRun, type RunResult } from '../../engine/run.js';
 import { readRun } from '../../journal/journal.js';
 import { foldRun } from '../../engine/run-state.js';
@@ -8,8 +8,8 @@ import { askForMissingPasswords } from '../password-prompt.js';
 import { engineFrom, narrowHosts, type HostFlags } from '../engine-options.js';
 import { renderNotes, resultJson } from '../render.js';
 import { recapExitCode, recapRows, renderRecap } from '../recap.js';
-import { buildReport } from '../../report/model.js';
-import { progressPrinter } from '../progress.js';
+import { openProgress } from '../views/open.js';
+import { versioned } from '../../json-schema.js';
 import { confirm } from '../confirm.js';
 import { renderTable } from '../table.js';
 
@@ -19,6 +19,8 @@ export interface PastFlags extends HostFlags {
   rollback?: boolean;
   yes?: boolean;
   report: string[];
+  quiet?: boolean;
+  plain?: boolean;
 }
 
 /** `rdpfix rollback` / `resume`: loaded only when one runs (see past-run.command.ts). */
@@ -46,18 +48,26 @@ export async function runPast(kind: 'rollback' | 'resume', runId: string, flags:
   }
   await askForMissingPasswords(state.header.hosts.filter((h) => !flags.hosts || flags.hosts.includes(h.name)) as InventoryHost[]);
   const broker = await engine.broker(state.header.hosts.map((h) => targetFor(h)));
+  const progress = await openProgress(flags);
   try {
     const options = {
       stateDir: engine.stateDir, runId, catalogue, broker, force: flags.force, waitLockSeconds: flags.waitLock,
-      hostFilter: flags.hosts, onRecord: flags.json ? undefined : progressPrinter(),
+      hostFilter: flags.hosts, onRecord: progress.events.record, onActivity: progress.events.activity,
     };
-    const result: RunResult = kind === 'rollback' ? await rollbackRun(options) : await resumeRun({ ...options, rollback: !!flags.rollback });
+    let result: RunResult;
+    try {
+      result = kind === 'rollback' ? await rollbackRun(options) : await resumeRun({ ...options, rollback: !!flags.rollback });
+    } finally {
+      await progress.close();
+    }
+    // Built once: the report files and the recap share it.
+    const report = runReport(engine.stateDir, runId);
     if (flags.report.length) {
-      writeReports(flags.report, engine.stateDir, runId);
+      writeReports(flags.report, report);
       for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
     }
-    const recap = recapRows(buildReport(readRun(engine.stateDir, runId).records, { now: new Date() }), result, { onlyWorkedOn: true });
-    if (flags.json) console.log(JSON.stringify({ ...(resultJson(result) as object), recap }, null, 2));
+    const recap = recapRows(report, result, { onlyWorkedOn: true });
+    if (flags.json) console.log(JSON.stringify(versioned('run-summary', { ...(resultJson(result) as object), recap })));
     else {
       renderNotes(result, process.stdout);
       if (recap.length) console.log(renderRecap(recap));

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { withHostOptions } from '../host-options.js';
+import { withHostOptions, withProgressOptions } from '../host-options.js';
 import type { PastFlags } from './past-run.action.js';
 
 const runPast = async (kind: 'rollback' | 'resume', runId: string, flags: PastFlags) => (await import('./past-run.action.js')).runPast(kind, runId, flags);
@@ -12,6 +12,7 @@ export function rollbackCommand(): Command {
     .option('--force', 'undo even where the host changed since the run', false)
     .option('-y, --yes', 'do not ask on a terminal before undoing', false);
   withHostOptions(cmd, { waitLock: true });
+  withProgressOptions(cmd, { events: true });
   withReport(cmd);
   return cmd.action((runId: string, flags: PastFlags) => runPast('rollback', runId, flags));
 }
@@ -23,6 +24,7 @@ export function resumeCommand(): Command {
     .option('--rollback', 'roll the run back instead of finishing it', false)
     .option('--force', 'with --rollback: undo even where the host changed since the run', false);
   withHostOptions(cmd, { waitLock: true });
+  withProgressOptions(cmd, { events: true });
   withReport(cmd);
   return cmd.action((runId: string, flags: PastFlags) => runPast('resume', runId, flags));
 }

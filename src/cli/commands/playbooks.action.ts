@@ -1,3 +1,4 @@
+import { versioned } from '../../json-schema.js';
 import { loadCatalogue } from '../../playbooks/manifest.js';
 import { createPlaybookMachine } from '../../../machines/playbook.machine.js';
 import { toMermaid } from '../../../machines/mermaid.js';
@@ -21,7 +22,7 @@ export interface Flags {
 
 export function playbooksListAction(f: Flags): void {
   const all = [...loadCatalogue(playbookDirs(resolveSettings({ playbooks: f.playbooks }))).values()];
-  if (f.json) return console.log(JSON.stringify(all.map(({ scripts: _s, ...p }) => p), null, 2));
+  if (f.json) return console.log(JSON.stringify(versioned('playbooks', { playbooks: all.map(({ scripts: _s, ...p }) => p) }), null, 2));
   if (!all.length) return console.log('No playbooks found.');
   console.log(renderTable(['ID', 'RISK', 'STEPS', 'CAUSES', 'TITLE'], all.map((p) => [p.id, p.risk, String(p.steps.length), p.causes.join(','), p.title])));
 }
@@ -32,7 +33,7 @@ export function playbooksShowAction(id: string, f: Flags): void {
   if (!p) throw new RdpfixError('usage', `Unknown playbook '${id}'.`, `Known: ${[...cat.keys()].join(', ') || 'none'}.`);
   if (f.graph) return console.log(toMermaid(createPlaybookMachine(playbookInfo(p))));
   const { scripts: _s, ...rest } = p;
-  if (f.json) return console.log(JSON.stringify(rest, null, 2));
+  if (f.json) return console.log(JSON.stringify(versioned('playbook', rest), null, 2));
   // Manifest text reaches the terminal: control characters escaped (renderTable does the same for cells).
   console.log(escapeControlKeepLines(`${p.id} v${p.version}: ${escapeControl(p.title)}\n${p.description}\nrisk ${p.risk}; causes ${escapeControl(p.causes.join(', '))}; digest ${p.digest.slice(0, 16)}`));
   console.log(renderTable(['STEP', 'TITLE', 'UNDO', 'TIMEOUT'], p.steps.map((s) => [s.id, s.title, s.irreversible ? 'IRREVERSIBLE' : 'yes', `${s.timeoutSeconds}s`])));
@@ -41,7 +42,7 @@ export function playbooksShowAction(id: string, f: Flags): void {
 export function playbooksValidateAction(dir: string, f: Flags): void {
   const report = validatePlaybooks(dir, { builtInDir: builtInPlaybooks(), pwsh: locatePowerShell(resolveSettings().pwsh.value).executable });
   const ok = report.problems.length === 0;
-  if (f.json) console.log(JSON.stringify({ ok, playbooks: report.playbooks, problems: report.problems }, null, 2));
+  if (f.json) console.log(JSON.stringify(versioned('playbooks-validate', { ok, playbooks: report.playbooks, problems: report.problems }), null, 2));
   else if (ok) console.log(`${dir}: ${report.playbooks.length} playbook(s) valid: ${report.playbooks.join(', ') || 'none'}.`);
   if (!ok && !f.json) {
     throw new RdpfixError('input', `${dir}: ${report.problems.length} problem(s):\n${report.problems.map((p) => `  - ${p}`).join('\n')}`, 'Fix each problem listed; docs/playbooks.md describes the format.');

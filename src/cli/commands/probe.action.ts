@@ -1,4 +1,5 @@
 import { openFleet } from '../engine-options.js';
+import { versioned } from '../../json-schema.js';
 import { probeFleet, type ProbeResult } from '../../probe/probe.js';
 import { renderTable } from '../table.js';
 import type { FleetReadFlags } from '../options.js';
@@ -36,7 +37,7 @@ export async function probeAction(o: FleetReadFlags): Promise<void> {
     const results = await probeFleet(inventory, broker, { timeoutMs: o.timeout });
     const failed = results.filter((r) => !r.ok).length;
     if (o.json) {
-      console.log(JSON.stringify({ inventory: inventory.path, hosts: results.length, failed, durationMs: Date.now() - started, results }, null, 2));
+      console.log(JSON.stringify(versioned('probe', { inventory: inventory.path, hosts: results.length, failed, durationMs: Date.now() - started, results }), null, 2));
     } else {
       console.log(renderTable(['HOST', 'PROBE', 'FACTS'], results.map(row)));
       console.log(`\n${results.length} hosts probed in ${((Date.now() - started) / 1000).toFixed(1)} s; ${failed} could not be read.`);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { checkReportPaths, writeReports } from '../../report/write.js';
+import { checkReportPaths, runReport, writeReports } from '../../report/write.js';
 import { askForMissingPasswords } from '../password-prompt.js';
 import { warnInventoryNotes } from './inventory.action.js';
 import { loadInventory, targetFor } from '../../inventory/inventory.js';
@@ -12,12 +12,12 @@ import { engineFrom, type HostFlags, narrowHosts } from '../engine-options.js';
 import { hostsThatWouldChange, renderNotes, renderPlan, resultJson } from '../render.js';
 import { confirm } from '../confirm.js';
 import { recapExitCode, recapRows, renderRecap, type HostRecap } from '../recap.js';
-import { buildReport } from '../../report/model.js';
-import { progressPrinter } from '../progress.js';
+import { diagnosisEvents, openProgress, type Progress } from '../views/open.js';
+import { versioned } from '../../json-schema.js';
 import { diagnoseFleet } from '../../diagnose/diagnose.js';
 import { renderTable } from '../table.js';
-import { readRun } from '../../journal/journal.js';
 import { foldRun } from '../../engine/run-state.js';
+import { readRun } from '../../journal/journal.js';
 import { retryHosts } from '../../engine/retry.js';
 
 export interface RunFlags extends HostFlags {
@@ -34,6 +34,8 @@ export interface RunFlags extends HostFlags {
   canary?: number;
   maxFail?: number;
   rollbackWave?: boolean;
+  quiet?: boolean;
+  plain?: boolean;
 }
 
 /** `rdpfix plan` / `apply`: loaded only when one runs (see run.command.ts). */
@@ -64,19 +66,27 @@ export async function runAction(name: 'plan' | 'apply', flags: RunFlags): Promis
   if (!flags.fromDiagnosis) prepareRun({ inventory, catalogue, playbookIds: flags.playbook!, parameters: flags.param, hostFilter: flags.hosts });
   await askForMissingPasswords(selected);
   const broker = await engine.broker(selected.map((h) => targetFor(h)));
+  let progress: Progress | undefined;
   try {
     let fromDiagnosis: DiagnosisPlan | undefined;
     if (flags.fromDiagnosis) {
-      const diagnosis = await diagnoseFleet({ ...inventory, hosts: selected }, broker, { timeoutMs: 60_000 });
+      // The diagnosis shows its own progress; an apply that asks first opens the run's view after the answer.
+      const early = await openProgress(flags);
+      const told = diagnosisEvents(early.events, selected.length);
+      const diagnosis = await diagnoseFleet({ ...inventory, hosts: selected }, broker, { timeoutMs: 60_000, onProbed: told.onProbed });
+      told.finished(diagnosis);
+      if (name === 'apply' && !flags.yes) await early.close();
+      else progress = early;
       fromDiagnosis = planFromDiagnosis(diagnosis, catalogue, { only: flags.playbook, parameters: flags.param, hosts: flags.hosts });
-      if (!flags.json) {
+      if (!flags.json && !flags.quiet) {
         console.error(renderTable(['HOST', 'PLAYBOOKS FROM DIAGNOSIS', 'NOT FIXED BY A PLAYBOOK'], fromDiagnosis.choices.map((c) => [c.host, c.playbooks.join(', ') || '-', c.unfixable.map((u) => `${u.cause} (${u.why})`).join('; ')])));
       }
       if (fromDiagnosis.playbookIds.length === 0) {
         // Nothing to run, but hosts with findings no playbook fixes are not healthy: they stay in the recap (exit 1).
         const recap = fromDiagnosis.choices.map((c): HostRecap => ({ host: c.host, state: c.unfixable.length ? 'unfixed' : 'healthy', changed: 0, unchanged: 0, failed: 0, undone: 0,
           detail: c.unfixable.length ? `left unfixed: ${c.unfixable.map((u) => `${u.cause} (${u.why})`).join('; ')}` : '' }));
-        if (flags.json) console.log(JSON.stringify({ runId: null, mode: name, hosts: [], recap, diagnosis: fromDiagnosis.choices }, null, 2));
+        await progress?.close();
+        if (flags.json) console.log(JSON.stringify(versioned('run-summary', { runId: null, mode: name, hosts: [], recap, diagnosis: fromDiagnosis.choices })));
         else console.log(`No host needs a playbook from the catalogue: nothing to run.\n\n${renderRecap(recap)}`);
         process.exitCode = recapExitCode(recap, name);
         return;
@@ -105,7 +115,8 @@ export async function runAction(name: 'plan' | 'apply', flags: RunFlags): Promis
         return;
       }
     }
-    const progress = flags.json ? undefined : progressPrinter();
+    progress ??= await openProgress(flags);
+    const events = progress.events;
     const rollout: Rollout | undefined = name === 'apply' && (flags.serial || flags.canary || flags.maxFail !== undefined) ? {
       ...(flags.serial ? { serial: flags.serial } : {}), ...(flags.canary ? { canary: flags.canary } : {}),
       ...(flags.maxFail !== undefined ? { maxFailPercent: flags.maxFail } : {}), rollbackWave: !!flags.rollbackWave,
@@ -117,20 +128,22 @@ export async function runAction(name: 'plan' | 'apply', flags: RunFlags): Promis
     const interrupt = name === 'apply' ? onInterrupt() : undefined;
     let result: RunResult;
     try {
-      result = await startRun({ ...base, mode: name, rollout, ...(interrupt ? { signal: interrupt.signal } : {}), onRecord: (r) => {
+      result = await startRun({ ...base, mode: name, rollout, ...(interrupt ? { signal: interrupt.signal } : {}), onActivity: events.activity, onRecord: (r) => {
         if (r.type === 'run-started') interrupt?.started(r.header.runId);
-        progress?.(r);
+        events.record(r);
       } });
     } finally {
       interrupt?.dispose();
+      await progress.close();
     }
+    // The report files, the recap and the exit code read the journal once, with the hosts the diagnosis left out (healthy or unfixed).
+    const report = runReport(engine.stateDir, result.runId, fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {});
     if (flags.report.length) {
-      writeReports(flags.report, engine.stateDir, result.runId, fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {});
+      writeReports(flags.report, report);
       for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
     }
-    // The recap and the exit code read the journal, with the hosts the diagnosis left out (healthy or unfixed).
-    const recap = recapRows(buildReport(readRun(engine.stateDir, result.runId).records, { now: new Date(), ...(fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {}) }), result);
-    if (flags.json) console.log(JSON.stringify({ ...(resultJson(result) as object), recap, ...(fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {}) }, null, 2));
+    const recap = recapRows(report, result);
+    if (flags.json) console.log(JSON.stringify(versioned('run-summary', { ...(resultJson(result) as object), recap, ...(fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {}) })));
     else {
       renderNotes(result);
       if (name === 'plan') console.log(`${renderPlan(result)}\n`);
@@ -139,6 +152,7 @@ export async function runAction(name: 'plan' | 'apply', flags: RunFlags): Promis
     }
     process.exitCode = recapExitCode(recap, name);
   } finally {
+    await progress?.close();
     await broker.close();
   }
 }

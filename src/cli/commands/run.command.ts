@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { parseParam, withHostOptions } from '../host-options.js';
+import { parseParam, withHostOptions, withProgressOptions } from '../host-options.js';
 import { InvalidArgumentError } from 'commander';
 import { wholeNumber } from '../options.js';
 import { parsePercent, parseSerial } from '../../engine/rollout.js';
@@ -24,6 +24,7 @@ function runCommand(name: 'plan' | 'apply'): Command {
   cmd.option('--report <file>', 'write a report when the run ends: .html, .md, .json or .xml (JUnit), by extension (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[]);
   cmd.option('--retry <run>', 'only the hosts that failed or were not reached in that run (rdpfix runs list)');
   withHostOptions(cmd, { waitLock: name === 'apply' });
+  withProgressOptions(cmd, { events: true });
   return cmd.action(async (flags: RunFlags) => (await import('./run.action.js')).runAction(name, flags));
 }
 

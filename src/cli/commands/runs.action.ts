@@ -1,5 +1,6 @@
+import { versioned } from '../../json-schema.js';
 import path from 'node:path';
-import { checkReportPaths, writeReports } from '../../report/write.js';
+import { checkReportPaths, runReport, writeReports } from '../../report/write.js';
 import { listRunIds, readRun } from '../../journal/journal.js';
 import { RdpfixError } from '../../errors.js';
 import { firedRevertTasks, foldRun, inDoubt, liveRevertTasks, type RunState } from '../../engine/run-state.js';
@@ -53,7 +54,7 @@ function statusText(r: Exclude<ReturnType<typeof runSummary>, { status: 'damaged
 export function runsListAction(flags: RunsFlags, now: () => Date): void {
   const dir = resolveSettings({ stateDir: flags.stateDir }).stateDir.value;
   const rows = listRunIds(dir).map((id) => runSummary(dir, id, now()));
-  if (flags.json) return console.log(JSON.stringify(rows, null, 2));
+  if (flags.json) return console.log(JSON.stringify(versioned('runs', { runs: rows }), null, 2));
   if (!rows.length) return console.log(`No runs in ${dir}.`);
   console.log(renderTable(['RUN', 'MODE', 'STARTED', 'HOSTS', 'PLAYBOOKS', 'STATE', 'HOST STATES'], rows.map((r) => r.status === 'damaged'
     ? [r.runId, '?', '?', '?', '?', 'DAMAGED', r.damage.replace(/\s+/g, ' ')]
@@ -71,8 +72,8 @@ export function runsShowAction(runId: string, flags: RunsFlags & { report: strin
   const head = runSummary(dir, runId, now());
   if (head.status === 'damaged') throw new RdpfixError('input', head.damage);
   for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
-  if (flags.report.length) writeReports(flags.report, dir, runId, { now: now() });
-  if (flags.json) return console.log(JSON.stringify({ ...head, header: s.header, hosts: s.hosts, records }, null, 2));
+  if (flags.report.length) writeReports(flags.report, runReport(dir, runId, { now: now() }));
+  if (flags.json) return console.log(JSON.stringify(versioned('run', { ...head, header: s.header, hosts: s.hosts, records }), null, 2));
   console.log(`Run ${runId} (${head.mode}, rdpfix ${head.version}), started ${head.started}; ${statusText(head)}${tornTail ? '; the last record was torn by a crash and is ignored' : ''}.`);
   const rows: string[][] = [];
   for (const h of s.header.hosts) {
