@@ -213,6 +213,9 @@ export interface LabHostState {
   faults: LabFaults;
   /** The drive Windows is installed on ('D:': %SystemRoot% D:\\Windows, %ProgramData% D:\\ProgramData). Absent = 'C:'. */
   systemDrive?: string;
+  /** Executables a WDAC/AppLocker/SRP rule blocks for every account ('powershell.exe'): a scheduled task running one
+   *  never starts (LastTaskResult 0x800704EC). Absent = none. */
+  blockedExecutables?: string[];
   /** The host's own clock. Absent on lab states made before it: such a host reads the controller's time. */
   clock?: { now: string };
 }

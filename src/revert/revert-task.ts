@@ -21,10 +21,19 @@ import { note, parametersFor, stepInput, type EngineContext, type HostJob } from
  * Every move is journaled before it is made.
  */
 const script = (name: string) => readFileSync(path.join(projectRoot(), 'src', 'revert', 'ps', name), 'utf8');
-let scripts: { arm: string; disarm: string; runner: string } | undefined;
+let scripts: { arm: string; disarm: string; runner: string; bootstrap: string } | undefined;
 // Arm and disarm use the shared prelude's protected %ProgramData%\rdpfix folder; the runner is plain (it runs the
 // step's undo, which carries the prelude itself).
-const taskScripts = () => (scripts ??= { arm: withPrelude(script('arm-revert-task.ps1')), disarm: withPrelude(script('disarm-revert-task.ps1')), runner: script('revert-runner.ps1') });
+// The bootstrap becomes the task's -EncodedCommand: only its code, so the task's argument string stays short.
+const taskScripts = () => (scripts ??= {
+  arm: withPrelude(script('arm-revert-task.ps1')), disarm: withPrelude(script('disarm-revert-task.ps1')), runner: script('revert-runner.ps1'),
+  bootstrap: revertBootstrap(),
+});
+
+/** The code of revert-bootstrap.ps1 without its comment lines: the fixed text the revert task runs as -EncodedCommand. */
+export function revertBootstrap(): string {
+  return script('revert-bootstrap.ps1').split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#')).join('\n');
+}
 
 /** The task's name: unique per run and step; only characters that are safe in the task's command line. */
 export function revertTaskName(runId: string, playbook: string, step: string): string {
@@ -62,7 +71,7 @@ export async function runRevertTask(ctx: EngineContext, job: HostJob, pb: Playbo
       const rdpBefore = await negotiation(ctx, job, before.rdp.open);
       await note(ctx, { type: 'revert-task-arming', ...where, ttlMinutes, expires: step.revertTask!.expires });
       // The task runs the step's own undo with the same input the controller would give it.
-      const input = { task, ttlMinutes, runner: taskScripts().runner, undoScript: pb.scripts[step.undo!], undoInput: stepInput(ctx, job, pb, step.id, 'undo', call.checkpoint) };
+      const input = { task, ttlMinutes, bootstrap: taskScripts().bootstrap, runner: taskScripts().runner, undoScript: pb.scripts[step.undo!], undoInput: stepInput(ctx, job, pb, step.id, 'undo', call.checkpoint) };
       const envelope = await ctx.broker.invoke(job.target, taskScripts().arm, [JSON.stringify(input)], { timeoutMs: 60_000 });
       if (!envelope.ok) throw failed(envelope.error.category, `Could not arm the revert task, so the change was not made: ${envelope.error.message}`);
       const armed = JSON.parse(String(envelope.data.output.at(-1))) as { dueUtc: string; nextRunUtc: string | null };

@@ -68,8 +68,12 @@ describe('lab scheduled tasks', () => {
     expect(t.Settings).toMatchObject({ StartWhenAvailable: true, DisallowStartIfOnBatteries: false, ExecutionTimeLimit: 'PT10M' });
   });
 
-  it('not-found errors, Start / Disable / Unregister', async () => {
-    const host = makeLabHost();
+  it('not-found errors, Start / Disable / Unregister; Start really runs the action as Windows would', async () => {
+    // A group policy sets AllSigned ("Turn on Script Execution": Allow only signed scripts), and cmd.exe is blocked.
+    const host = makeLabHost((s) => {
+      s.registry['HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\PowerShell'] = { EnableScripts: { kind: 'DWord', data: 1 }, ExecutionPolicy: { kind: 'String', data: 'AllSigned' } };
+      s.blockedExecutables = ['cmd.exe'];
+    });
     const r = await runLab(host.statePath, `${ERR}
       ${REGISTER}
       Get-ScheduledTask -TaskName 'Nope' -ErrorAction SilentlyContinue -ErrorVariable e1
@@ -79,8 +83,26 @@ describe('lab scheduled tasks', () => {
       $start = @(Start-ScheduledTask -TaskName 'Tool-RevertNLA-123' -TaskPath '\\Tool\\')
       $info = Get-ScheduledTask -TaskName 'Tool-RevertNLA-123' | Get-ScheduledTaskInfo
       $dis = Disable-ScheduledTask -TaskName 'Tool-RevertNLA-123' -TaskPath '\\Tool\\'
+      # An unsigned script file under AllSigned (group policy outranks -ExecutionPolicy Bypass) vs the same text as a command.
+      New-Item -ItemType Directory -Path 'C:\\ProgramData\\Tool' | Out-Null
+      Set-Content -LiteralPath 'C:\\ProgramData\\Tool\\probe.ps1' -Value 'Set-Content -LiteralPath "$((Get-Location).ProviderPath)\\ran.txt" -Value x'
+      $system = New-ScheduledTaskPrincipal -UserId 'S-1-5-18' -LogonType ServiceAccount -RunLevel Highest
+      $file = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument '-NoProfile -ExecutionPolicy Bypass -File "C:\\ProgramData\\Tool\\probe.ps1"' -WorkingDirectory 'C:\\ProgramData\\Tool'
+      Register-ScheduledTask -TaskName 'ByFile' -TaskPath '\\Tool\\' -Action $file -Principal $system | Out-Null
+      Start-ScheduledTask -TaskName 'ByFile' -TaskPath '\\Tool\\'
+      $byFile = @((Get-ScheduledTaskInfo -TaskName 'ByFile' -TaskPath '\\Tool\\').LastTaskResult, (Test-Path -LiteralPath 'C:\\ProgramData\\Tool\\ran.txt'))
+      $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes((Get-Content -LiteralPath 'C:\\ProgramData\\Tool\\probe.ps1' -Raw)))
+      $enc = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument ('-NoProfile -EncodedCommand ' + $encoded) -WorkingDirectory 'C:\\ProgramData\\Tool'
+      $byEnc = Register-ScheduledTask -TaskName 'ByEncodedCommand' -TaskPath '\\Tool\\' -Action $enc -Principal $system
+      Start-ScheduledTask -TaskName 'ByEncodedCommand' -TaskPath '\\Tool\\'
+      $byEncResult = @((Get-ScheduledTaskInfo -TaskName 'ByEncodedCommand' -TaskPath '\\Tool\\').LastTaskResult, (Test-Path -LiteralPath 'C:\\ProgramData\\Tool\\ran.txt'))
+      Register-ScheduledTask -TaskName 'Blocked' -TaskPath '\\Tool\\' -Action (New-ScheduledTaskAction -Execute 'cmd.exe' -Argument '/c exit') -Principal $system | Out-Null
+      Start-ScheduledTask -TaskName 'Blocked' -TaskPath '\\Tool\\'
+      $blocked = (Get-ScheduledTaskInfo -TaskName 'Blocked' -TaskPath '\\Tool\\').LastTaskResult
+      Register-ScheduledTask -TaskName 'Nobody' -TaskPath '\\Tool\\' -Action $enc -Principal (New-ScheduledTaskPrincipal -UserId 'NoSuchAccount') -ErrorAction SilentlyContinue -ErrorVariable e5
       [pscustomobject]@{ e1 = Show-Err $e1; e2 = Show-Err $e2; wild = @($e3).Count + $wild.Count; e4 = Show-Err $e4; start = $start.Count
-        result = $info.LastTaskResult; ran = ((Get-Date) - $info.LastRunTime).TotalMinutes -lt 5; disabled = [string]$dis.State } | ConvertTo-Json -Depth 5 -Compress`);
+        result = $info.LastTaskResult; ran = ((Get-Date) - $info.LastRunTime).TotalMinutes -lt 5; disabled = [string]$dis.State
+        byFile = $byFile; byEnc = $byEncResult; blocked = $blocked; systemBySid = @($system.UserId, $byEnc.Principal.UserId); e5 = Show-Err $e5 } | ConvertTo-Json -Depth 5 -Compress`);
     expect(r.error).toBeNull();
     const o = JSON.parse(r.output[0] as string);
     expect(o.e1).toEqual([{ m: "No MSFT_ScheduledTask objects found with property 'TaskName' equal to 'Nope'.  Verify the value of the property and retry.", fqid: 'CmdletizationQuery_NotFound_TaskName,Get-ScheduledTask', cat: 'ObjectNotFound', ex: 'Microsoft.PowerShell.Cmdletization.Cim.CimJobException' }]);
@@ -89,15 +111,24 @@ describe('lab scheduled tasks', () => {
     expect(o.wild).toBe(0);
     expect(o.e4[0]).toMatchObject({ m: 'The system cannot find the file specified.', fqid: 'HRESULT 0x80070002,Start-ScheduledTask' });
     expect(o.start).toBe(0);
-    expect(o.result).toBe(0);
+    // Its -File script does not exist: powershell.exe exits 0xFFFD0000, which Task Scheduler records.
+    expect(o.result).toBe(0xfffd0000);
     expect(o.ran).toBe(true);
     expect(o.disabled).toBe('Disabled');
+    // AllSigned by group policy: the unsigned -File script never runs (exit 1); the same text as -EncodedCommand does,
+    // in the action's working directory. A blocked executable never starts: ERROR_ACCESS_DISABLED_BY_POLICY.
+    expect(o.byFile).toEqual([1, false]);
+    expect(o.byEnc).toEqual([0, true]);
+    expect(o.blocked).toBe(0x800704ec);
+    // A principal given by SID reads back by name; an account that does not map is refused.
+    expect(o.systemBySid).toEqual(['S-1-5-18', 'SYSTEM']);
+    expect(o.e5[0]).toMatchObject({ m: 'No mapping between account names and security IDs was done.', fqid: 'HRESULT 0x80070534,Register-ScheduledTask' });
     const t = host.read().scheduledTasks[0];
     expect(t.State).toBe('Disabled');
-    expect(t.LastTaskResult).toBe(0);
+    expect(t.LastTaskResult).toBe(0xfffd0000);
     expect(t.NextRunTime).toBeNull();
 
-    const u = await runLab(host.statePath, `Unregister-ScheduledTask -TaskName 'Tool-RevertNLA-123' -Confirm:$false; @(Get-ScheduledTask -TaskPath '\\Tool\\*' -ErrorAction SilentlyContinue).Count`);
+    const u = await runLab(host.statePath, `Unregister-ScheduledTask -TaskPath '\\Tool\\' -Confirm:$false; @(Get-ScheduledTask -TaskPath '\\Tool\\*' -ErrorAction SilentlyContinue).Count`);
     expect(u.error).toBeNull();
     expect(u.output).toEqual([0]);
     expect(host.read().scheduledTasks).toEqual([]);

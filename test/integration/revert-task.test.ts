@@ -59,6 +59,21 @@ describe('revert task (commit-confirmed changes) on the lab', () => {
     expect(host.read().files).toEqual(pre.files);
   });
 
+  it('a host where the task cannot run (powershell.exe blocked by policy) fails the arm self-test: no task, no change', async () => {
+    const host = makeLabHost((s) => {
+      s.name = 'lab-106';
+      s.blockedExecutables = ['powershell.exe'];
+    }, 16);
+    const pre = host.read();
+    const r = await run(host, 'revert-task-rule');
+    expect(r.hosts[0]!.outcome).not.toBe('succeeded');
+    expect(r.hosts[0]!.results['revert-task-rule']!.failure!.message).toMatch(/Could not arm the revert task, so the change was not made: .*could not run on this host \(self-test: the task ran but did not answer \(last result 0x800704EC\)\)/);
+    expect(records(r.runId).some((x) => x.type === 'step-applied')).toBe(false);
+    expect(host.read().firewall).toEqual(pre.firewall);
+    expect(host.read().scheduledTasks).toEqual(pre.scheduledTasks);
+    expect(host.read().files).toEqual(pre.files);
+  });
+
   it('a change that cuts the remoting port is not confirmed: the step is rolled back and the task removed', async () => {
     const host = makeLabHost((s) => (s.name = 'lab-102'), 12);
     const pre = host.read();
@@ -89,8 +104,12 @@ describe('revert task (commit-confirmed changes) on the lab', () => {
     expect(host.read()).toEqual(pre);
   });
 
-  it('a temporary change keeps its revert task: the host restores the checkpoint by itself when the TTL has passed', async () => {
-    const host = makeLabHost((s) => (s.name = 'lab-103'), 13);
+  it('a temporary change keeps its revert task: the host restores the checkpoint by itself when the TTL has passed, even where a group policy sets AllSigned', async () => {
+    // "Turn on Script Execution: Allow only signed scripts": -ExecutionPolicy Bypass -File would never run the undo.
+    const host = makeLabHost((s) => {
+      s.name = 'lab-103';
+      s.registry['HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\PowerShell'] = { EnableScripts: { kind: 'DWord', data: 1 }, ExecutionPolicy: { kind: 'String', data: 'AllSigned' } };
+    }, 13);
     const pre = host.read();
     const r = await run(host, 'temporary-value', { ttlMinutes: 30 });
     expect(r.hosts[0]!.results['temporary-value']!.failure).toBeNull();
@@ -100,6 +119,14 @@ describe('revert task (commit-confirmed changes) on the lab', () => {
     expect(applied.registry['HKEY_LOCAL_MACHINE\\SOFTWARE\\RdpfixTest']).toEqual({ Temp: { kind: 'DWord', data: 1 } });
     const task = applied.scheduledTasks.find((t) => t.TaskPath === '\\rdpfix\\')!;
     expect(task).toMatchObject({ State: 'Ready', Principal: { UserId: 'SYSTEM', LogonType: 'ServiceAccount', RunLevel: 'Highest' } });
+    // Registered by SID (the name is localized on some systems), launched as a command, not a script file; the
+    // self-test at arm time ran it once and it answered (nothing of it is left).
+    const audit = readFileSync(host.statePath.replace(/\.json$/, '.audit.jsonl'), 'utf8');
+    expect(audit).toMatch(/"command":"Register-ScheduledTask".*"principal":"S-1-5-18"/);
+    expect(audit).toMatch(/"command":"Start-ScheduledTask".*"result":0/);
+    expect(task.Actions[0]!.Arguments).toMatch(/^-NoProfile -NonInteractive -EncodedCommand [A-Za-z0-9+/=]+$/);
+    expect(task.Actions[0]!.Arguments!.length).toBeLessThanOrEqual(480);
+    expect(taskFiles(applied).filter((p) => /selftest/i.test(p))).toEqual([]);
     expect(task.Triggers.map((t) => t.Type)).toEqual(['Once', 'AtStartup']);
     expect(taskFiles(applied).length).toBeGreaterThan(0);
 

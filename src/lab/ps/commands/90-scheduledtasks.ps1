@@ -1,6 +1,6 @@
 # ScheduledTasks CDXML module (Root/Microsoft/Windows/TaskScheduler: MSFT_ScheduledTask, PS_ScheduledTask) over
-# state.scheduledTasks. Start-ScheduledTask records the run only; the lab's clock (Invoke-LabDueTasks, at the end,
-# driven by `rdpfix lab advance`) fires due tasks and really runs their powershell.exe -File actions.
+# state.scheduledTasks. Start-ScheduledTask and the lab's clock (Invoke-LabDueTasks, at the end, driven by
+# `rdpfix lab advance`) really run a task's powershell.exe actions (-File or -EncodedCommand).
 # Uses the CDXML helpers of 60-netprofile.ps1. Facts: docs/windows-facts/network-firewall-sessions-tasks.md.
 
 # Enums of MSFT_ScheduledTask_v1.0.cdxml (EnumName="ScheduledTask.StateEnum" ...).
@@ -304,10 +304,24 @@ function Register-ScheduledTask {
         }
         $prin = $Principal
         if ($null -eq $prin -and $User) { $prin = [pscustomobject]@{ UserId = $User; LogonType = $(if ($Password) { 'Password' } else { 'Interactive' }); RunLevel = $RunLevel.ToString() } }
+        $asGiven = $null
+        if ($null -ne $prin) { $asGiven = [string]$prin.UserId }
+        if ($null -ne $prin -and [string]$prin.UserId) {
+            # Task Scheduler looks the account up (LookupAccountName / a SID string as is) and shows it by name: a task
+            # registered as S-1-5-18 reads back as SYSTEM. An account that does not map is refused.
+            $sid = ConvertTo-LabSid ([string]$prin.UserId)
+            if ($null -eq $sid) {
+                $PSCmdlet.WriteError((New-LabNfsCimError -Message 'No mapping between account names and security IDs was done.' -MessageId 'HRESULT 0x80070534' -Category NotSpecified -Target 'PS_ScheduledTask'))
+                return
+            }
+            $uid = [string]$prin.UserId
+            if ($uid -match '^\*?S-1-') { $name = Get-LabSidName $sid; if ($name) { $uid = $name.Split('\')[-1] } }
+            $prin = [pscustomobject]@{ UserId = $uid; LogonType = [string]$prin.LogonType; RunLevel = [string]$prin.RunLevel }
+        }
         $rec = ConvertTo-LabTaskRecord -TaskName $TaskName -TaskPath $path -Action $Action -Trigger $Trigger -Principal $prin -Settings $Settings -Description $Description -Author $author
         $state.scheduledTasks = @($state.scheduledTasks | Where-Object { $existing -notcontains $_ }) + $rec
         Save-LabState
-        Write-LabAudit -Command 'Register-ScheduledTask' -Detail ([ordered]@{ taskPath = $path; taskName = $TaskName; replaced = ($existing.Count -gt 0) })
+        Write-LabAudit -Command 'Register-ScheduledTask' -Detail ([ordered]@{ taskPath = $path; taskName = $TaskName; replaced = ($existing.Count -gt 0); principal = $asGiven })
         ConvertTo-LabTaskObject $rec
     }
 }
@@ -387,11 +401,16 @@ function Start-ScheduledTask {
         Invoke-LabFaultPoint 'Start-ScheduledTask'
         $t = Find-LabTaskByName $PSCmdlet $TaskName $TaskPath $InputObject
         if ($null -eq $t) { return }
-        # The lab records a finished, successful run; executing the action is another component's job.
-        $t.LastRunTime = ([DateTimeOffset](Get-LabUtcNow)).ToString('o')
-        $t.LastTaskResult = 0
+        # Task Scheduler starts the actions and returns at once; the lab runs them to the end before it returns (a run
+        # the caller polls for has then finished). The action may unregister its own task.
+        $runAt = ([DateTimeOffset](Get-LabUtcNow)).ToString('o')
+        $code = 0
+        foreach ($a in @($t.Actions)) { $code = Invoke-LabTaskAction $a }
+        foreach ($s in @((Get-LabState).scheduledTasks | Where-Object { $_.TaskName -ieq $t.TaskName -and $_.TaskPath -ieq $t.TaskPath })) {
+            $s.LastRunTime = $runAt; $s.LastTaskResult = $code
+        }
         Save-LabState
-        Write-LabAudit -Command 'Start-ScheduledTask' -Detail ([ordered]@{ task = "$($t.TaskPath)$($t.TaskName)"; actions = @($t.Actions) })
+        Write-LabAudit -Command 'Start-ScheduledTask' -Detail ([ordered]@{ task = "$($t.TaskPath)$($t.TaskName)"; actions = @($t.Actions); result = $code })
     }
 }
 
@@ -441,19 +460,87 @@ function ConvertFrom-LabCommandLine {
     return , $list.ToArray()
 }
 
+# What Task Scheduler's launch of powershell.exe meets on the host (docs/windows-facts/network-firewall-sessions-tasks.md,
+# "How the revert task is launched"):
+# - the execution policy a group policy sets ("Turn on Script Execution": HKLM\SOFTWARE\Policies\Microsoft\Windows\
+#   PowerShell, EnableScripts / ExecutionPolicy) outranks -ExecutionPolicy on the command line; it governs script
+#   files (-File), not the text of -Command / -EncodedCommand;
+# - an executable a WDAC/AppLocker/SRP rule blocks (state.blockedExecutables, a lab host option) never starts: the task
+#   records ERROR_ACCESS_DISABLED_BY_POLICY (0x800704EC).
+$script:LabTaskBlockedByPolicy = [uint32]2147943660
+# powershell.exe -File <missing script>: "The argument '...' to the -File parameter does not exist.", exit code 0xFFFD0000.
+$script:LabTaskFileMissing = [uint32]4294770688
+# The working directory of the action being run (Get-Location below answers it while a task action runs).
+$script:LabTaskWorkingDirectory = $null
+
+function Get-LabGroupPolicyExecutionPolicy {
+    <# The MachinePolicy execution policy of Windows PowerShell, or $null when no group policy sets one. #>
+    $values = (Get-LabState).registry.PSObject.Properties['HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\PowerShell']
+    if ($null -eq $values) { return $null }
+    $enable = $values.Value.PSObject.Properties['EnableScripts']
+    if ($null -eq $enable) { return $null }
+    # "Turn on Script Execution" Disabled writes EnableScripts 0: no scripts at all (Restricted).
+    if ([int]$enable.Value.data -eq 0) { return 'Restricted' }
+    $policy = $values.Value.PSObject.Properties['ExecutionPolicy']
+    if ($null -eq $policy) { return $null }
+    return [string]$policy.Value.data
+}
+
+function Test-LabScriptFileAllowed {
+    <# Whether the effective policy lets powershell.exe run an unsigned script file written on the host itself (no
+       Zone.Identifier): AllSigned and Restricted refuse it, RemoteSigned and Unrestricted allow it. The lab signs
+       nothing, so every lab script is unsigned. #>
+    $policy = Get-LabGroupPolicyExecutionPolicy
+    return @('AllSigned', 'Restricted') -notcontains $policy
+}
+
+function Get-Location {
+    <# While a lab task action runs: its working directory (the action's WorkingDirectory, as Task Scheduler starts the
+       process in it). Otherwise the real Get-Location. #>
+    [CmdletBinding()]
+    param([switch]$PSProvider, [string[]]$PSDrive, [switch]$Stack, [string[]]$StackName)
+    if ($null -eq $script:LabTaskWorkingDirectory) { return (Microsoft.PowerShell.Management\Get-Location @PSBoundParameters) }
+    $dir = [string]$script:LabTaskWorkingDirectory
+    return [pscustomobject]@{ Path = $dir; ProviderPath = $dir; Drive = $dir.Substring(0, 1); Provider = 'Microsoft.PowerShell.Core\FileSystem' }
+}
+
 function Invoke-LabTaskAction {
-    <# Runs one exec action the way powershell.exe -File would: the script from the lab file system, the arguments
-       after it bound to its parameters. Returns the exit code powershell.exe would give (0, or 1 after a throw). #>
+    <# Runs one exec action the way powershell.exe would: -EncodedCommand (base64 of UTF-16LE text) as a command in the
+       action's working directory, or -File <script> bound to the arguments after it, from the lab file system. Returns
+       the result Task Scheduler records: powershell.exe's exit code (0, or 1 after a throw), or why it did not run. #>
     param($Action)
     $exe = [string]$Action.Execute
+    $blocked = @()
+    $s = Get-LabState
+    if ($s.PSObject.Properties['blockedExecutables']) { $blocked = @($s.blockedExecutables) }
+    $leaf = $exe.Split('\')[-1]
+    if (-not $leaf.EndsWith('.exe', [StringComparison]::OrdinalIgnoreCase)) { $leaf = "$leaf.exe" }
+    if ($blocked | Where-Object { [string]$_ -ieq $leaf }) { return $script:LabTaskBlockedByPolicy }
     if ($exe -notmatch '(^|\\)powershell(\.exe)?$') { throw "The lab runs only powershell.exe actions; '$exe' is not simulated." }
     $argv = ConvertFrom-LabCommandLine ([string]$Action.Arguments)
-    $i = [array]::IndexOf([string[]]$argv, '-File')
-    if ($i -lt 0 -or $i + 1 -ge $argv.Count) { throw "The lab runs only 'powershell.exe ... -File <script>' actions: '$($Action.Arguments)'." }
+    $lower = @($argv | ForEach-Object { $_.ToLowerInvariant() })
+    $e = [array]::IndexOf([string[]]$lower, '-encodedcommand')
+    if ($e -ge 0 -and $e + 1 -lt $argv.Count) {
+        $text = [Text.Encoding]::Unicode.GetString([Convert]::FromBase64String($argv[$e + 1]))
+        $where = [string]$Action.WorkingDirectory
+        if ([string]::IsNullOrEmpty($where)) { $where = (Get-LabEnvironment).SystemRoot + '\System32' }
+        $script:LabTaskWorkingDirectory = $where
+        try { [void](& ([scriptblock]::Create($text))); return 0 }
+        catch { Write-Warning "Task action (encoded command) failed: $_"; return 1 }
+        finally { $script:LabTaskWorkingDirectory = $null }
+    }
+    $i = [array]::IndexOf([string[]]$lower, '-file')
+    if ($i -lt 0 -or $i + 1 -ge $argv.Count) { throw "The lab runs only 'powershell.exe ... -File <script>' or '-EncodedCommand <base64>' actions: '$($Action.Arguments)'." }
     $path = $argv[$i + 1]
     $named = @{}
     for ($k = $i + 2; $k -lt $argv.Count; $k++) {
         if ($argv[$k].StartsWith('-') -and $k + 1 -lt $argv.Count) { $named[$argv[$k].Substring(1)] = $argv[$k + 1]; $k++ }
+    }
+    if (-not (Test-Path -LiteralPath $path)) { return $script:LabTaskFileMissing }
+    # -ExecutionPolicy Bypass on the command line is the Process scope: a group policy outranks it.
+    if (-not (Test-LabScriptFileAllowed)) {
+        Write-Warning "Task action ${path}: File $path cannot be loaded. The execution policy set by group policy ($(Get-LabGroupPolicyExecutionPolicy)) does not let this unsigned script run."
+        return 1
     }
     $text = Get-Content -LiteralPath $path -Raw -ErrorAction Stop
     try { [void](& ([scriptblock]::Create($text)) @named); return 0 }
