@@ -1,4 +1,5 @@
-import { assign, fromPromise, setup, type AnyStateNodeConfig } from 'xstate';
+import { assign, setup, type AnyStateNodeConfig } from 'xstate';
+import { stepActors, type RevertTaskAction, type RevertTaskCall, type ScriptCall } from './step-actors.js';
 import type { Failure, FailurePhase, MachineRecord, Mode, PlanEntry, PlaybookOutcome, ScriptPhase, ScriptResult } from '../src/journal/records.js';
 
 /**
@@ -37,19 +38,7 @@ export interface PlaybookInfo {
   steps: StepInfo[];
 }
 
-export interface ScriptCall {
-  step: string;
-  phase: ScriptPhase;
-  checkpoint: unknown;
-}
-
-export type RevertTaskAction = 'arm' | 'confirm' | 'disarm' | 'keep';
-
-export interface RevertTaskCall {
-  step: string;
-  action: RevertTaskAction;
-  checkpoint: unknown;
-}
+export type { ScriptCall, RevertTaskAction, RevertTaskCall };
 
 export interface PlaybookInput {
   playbook: PlaybookInfo;
@@ -132,18 +121,7 @@ export function createPlaybookMachine(info: PlaybookInfo) {
       context: {} as PlaybookContext,
       output: {} as PlaybookOutput,
     },
-    actors: {
-      runScript: fromPromise<ScriptResult, ScriptCall>(async () => {
-        throw new Error('runScript is supplied by the runner');
-      }),
-      record: fromPromise<void, MachineRecord>(async () => {
-        throw new Error('record is supplied by the runner');
-      }),
-      /** Arms, confirms, disarms or keeps a step's revert task (and journals what it does). */
-      revertTask: fromPromise<void, RevertTaskCall>(async () => {
-        throw new Error('revertTask is supplied by the runner');
-      }),
-    },
+    actors: stepActors,
   });
 
   const nextAfter = (i: number) => (i + 1 < steps.length ? `#pb.${stepKey(i + 1)}` : '#pb.finishing');
