@@ -12,6 +12,8 @@ export interface EngineContext {
   parameters: Record<string, Record<string, unknown>>;
   allowIrreversible: boolean;
   onRecord?: (record: JournalRecord) => void;
+  /** Aborted (first Ctrl-C): the machines get STOP: no further step or playbook starts (src/engine/runner.ts). */
+  signal?: AbortSignal;
 }
 
 /** One host of a run: how to reach it and what it runs. */

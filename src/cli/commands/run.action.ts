@@ -144,7 +144,7 @@ export async function runAction(name: 'plan' | 'apply', flags: RunFlags): Promis
 }
 
 /**
- * Ctrl-C during apply. The first: no host starts any more; hosts in flight finish, or roll back, as they would, and
+ * Ctrl-C during apply. The first: no host or step starts any more; steps in flight finish, or roll back, as they would, and
  * the journal says where each stands. The second: leave at once; steps in flight become in-doubt, and `resume`
  * reconciles them (never re-applying blindly). Either way the run and the command that settles it are named.
  */
@@ -157,7 +157,7 @@ function onInterrupt() {
     if (!controller.signal.aborted) {
       first = Date.now();
       controller.abort();
-      process.stderr.write(`\nrdpfix: stopping: no new host starts; hosts in flight finish or roll back. Ctrl-C again to leave at once${runId ? ` (then ${settle()} settles it)` : ''}.\n`);
+      process.stderr.write(`\nrdpfix: stopping: no new host starts; hosts in flight finish or roll back their step in flight, then start no further step. Ctrl-C again to leave at once${runId ? ` (then ${settle()} settles it)` : ''}.\n`);
       return;
     }
     // One key press can arrive as two signals (seen here: twice within a millisecond); a second Ctrl-C is a later one.
@@ -173,7 +173,7 @@ function onInterrupt() {
     },
     dispose: () => {
       process.off('SIGINT', handler);
-      if (controller.signal.aborted && runId) process.stderr.write(`rdpfix: interrupted: run ${runId} stopped starting hosts; rdpfix apply --retry ${runId} runs the ones never started.\n`);
+      if (controller.signal.aborted && runId) process.stderr.write(`rdpfix: interrupted: run ${runId} stopped; rdpfix resume ${runId} finishes it (hosts stopped between steps and hosts never started), rdpfix apply --retry ${runId} runs only the ones never started.\n`);
     },
   };
 }
