@@ -2,6 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { makeLabHost } from '../helpers/lab.js';
 import { engineSetup, labInventory } from '../helpers/engine.js';
 import { readRun } from '../../src/journal/journal.js';
+import { buildReport } from '../../src/report/model.js';
+import { recapExitCode, recapRows } from '../../src/cli/recap.js';
 import { resumeRun, rollbackRun, startRun } from '../../src/engine/run.js';
 import type { Rollout } from '../../src/engine/rollout.js';
 
@@ -71,6 +73,10 @@ describe('rollout safety on the lab', () => {
       expect(r.state.hosts.stop1!.progress['registry-values']).toMatchObject({ outcome: 'stopped', stoppedBefore: 'set-beta', applied: ['set-alpha'], verified: ['set-alpha'] });
       expect(host.read().registry[TEST_KEY]).toEqual({ Alpha: { kind: 'DWord', data: 1 } });
       expect(r.notes.join('\n')).toMatch(new RegExp(`stop1 stopped between steps.*rdpfix resume ${r.runId}`));
+      // The recap tells the truth: stopped, one step changed, nothing failed, and exit 4 (incomplete: resume).
+      const recap = recapRows(buildReport(readRun(env.stateDir, r.runId).records, { now: new Date() }), r);
+      expect(recap).toEqual([expect.objectContaining({ host: 'stop1', state: 'stopped', changed: 1, failed: 0, undone: 0, detail: expect.stringMatching(/stopped before set-beta/) })]);
+      expect(recapExitCode(recap, 'apply')).toBe(4);
 
       const resumed = await resumeRun({ ...past(r.runId), rollback: false });
       expect(resumed.hosts.map((h) => h.outcome)).toEqual(['succeeded']);
