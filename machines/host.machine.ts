@@ -8,6 +8,10 @@ import type { PlaybookOutput } from './playbook.machine.js';
  * a host ends either fully remediated or as it was. In rollback mode (a later `rollback` of the run) it only
  * rolls back: the given playbooks newest first, stopping at the first that refuses (drift) or fails. Running a
  * playbook (its own machine) is an invoked actor the runner supplies.
+ *
+ * STOP (Ctrl-C; the runner sends it to the playbook in flight too): no further playbook starts, and a playbook that
+ * stopped between its steps ends the host `stopped` — nothing is rolled back (the admin asked to stop, not to undo);
+ * `resume` continues. A rollback (after a failure, or in rollback mode) is never interrupted.
  */
 export interface HostInput {
   host: string;
@@ -16,6 +20,8 @@ export interface HostInput {
   mode: Mode;
   /** Playbooks already finished in an earlier attempt of this run (resume): not run again. */
   done?: Record<string, PlaybookOutcome>;
+  /** Already asked to stop before the host started. */
+  stop?: boolean;
 }
 
 export type { HostOutcome };
@@ -30,6 +36,8 @@ export interface HostContext {
   failed: string | null;
   /** Playbooks to roll back after a failure, newest first. */
   toRollBack: string[];
+  /** STOP arrived: no further playbook starts. */
+  stopRequested: boolean;
   outcome: HostOutcome | null;
 }
 
@@ -44,7 +52,7 @@ export interface HostOutput {
 const ok = (o: PlaybookOutcome) => o === 'succeeded' || o === 'planned';
 
 export const hostMachine = setup({
-  types: { input: {} as HostInput, context: {} as HostContext, output: {} as HostOutput },
+  types: { input: {} as HostInput, context: {} as HostContext, output: {} as HostOutput, events: {} as { type: 'STOP' } },
   actors: {
     runPlaybook: fromPromise<PlaybookOutput, { host: string; playbook: string; mode: HostInput['mode'] }>(async () => {
       throw new Error('runPlaybook is supplied by the runner');
@@ -70,8 +78,10 @@ export const hostMachine = setup({
     outcomes: { ...(input.done ?? {}) },
     failed: null,
     toRollBack: [],
+    stopRequested: input.stop ?? false,
     outcome: null,
   }),
+  on: { STOP: { actions: assign({ stopRequested: true }) } },
   initial: 'starting',
   states: {
     starting: {
@@ -90,6 +100,7 @@ export const hostMachine = setup({
       description: 'Playbooks finished in an earlier attempt (resume) are not run again.',
       always: [
         { guard: 'alreadyDone', target: 'next', actions: assign({ index: ({ context }) => context.index + 1 }) },
+        { guard: ({ context }) => context.stopRequested && context.mode !== 'rollback', target: 'stopped' },
         { target: 'running' },
       ],
     },
@@ -99,6 +110,14 @@ export const hostMachine = setup({
         src: 'runPlaybook',
         input: ({ context }) => ({ host: context.host, playbook: context.playbooks[context.index]!, mode: context.mode }),
         onDone: [
+          {
+            guard: ({ event }) => event.output.outcome === 'stopped',
+            target: 'stopped',
+            actions: assign({
+              results: ({ context, event }) => ({ ...context.results, [context.playbooks[context.index]!]: event.output }),
+              outcomes: ({ context, event }) => ({ ...context.outcomes, [context.playbooks[context.index]!]: event.output.outcome }),
+            }),
+          },
           {
             guard: ({ event }) => ok(event.output.outcome),
             target: 'next',
@@ -178,6 +197,7 @@ export const hostMachine = setup({
     },
     succeeded: { type: 'final', entry: assign({ outcome: 'succeeded' as const }) },
     planned: { type: 'final', entry: assign({ outcome: 'planned' as const }) },
+    stopped: { type: 'final', description: 'Stopped (Ctrl-C) between steps or playbooks: what completed stays applied; resume continues.', entry: assign({ outcome: 'stopped' as const }) },
     rolledBack: { type: 'final', description: 'A playbook failed; the host is as it was.', entry: assign({ outcome: 'rolledBack' as const }) },
     rollbackFailed: { type: 'final', description: 'A rollback did not finish: see the playbook results.', entry: assign({ outcome: 'rollbackFailed' as const }) },
     rollbackRefused: { type: 'final', description: 'Rollback mode: a playbook refused (drift); it and the ones before it are left.', entry: assign({ outcome: 'rollbackRefused' as const }) },

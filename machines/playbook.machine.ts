@@ -1,4 +1,5 @@
-import { assign, fromPromise, setup, type AnyStateNodeConfig } from 'xstate';
+import { assign, setup, type AnyStateNodeConfig } from 'xstate';
+import { stepActors, type RevertTaskAction, type RevertTaskCall, type ScriptCall } from './step-actors.js';
 import type { Failure, FailurePhase, MachineRecord, Mode, PlanEntry, PlaybookOutcome, ScriptPhase, ScriptResult } from '../src/journal/records.js';
 
 /**
@@ -18,6 +19,10 @@ import type { Failure, FailurePhase, MachineRecord, Mode, PlanEntry, PlaybookOut
  * In rollback mode (rollback of a past run, or of a playbook on a host whose later playbook failed) the
  * machine starts in rollingBack; with `checkDrift`, each step's current state is compared with the
  * state it left before undoing it, and the rollback refuses at the first drifted step unless forced.
+ *
+ * STOP (the admin's Ctrl-C) is taken between steps: the step in flight runs its phases to the end (or fails and rolls
+ * back, as always), then no further step starts and the machine ends `stopped` with what it completed still applied
+ * (the admin asked to stop, not to undo); `resume` continues from `stoppedBefore`. A rollback is never interrupted.
  */
 
 export type { Mode, ScriptPhase, FailurePhase, ScriptResult, PlanEntry, Failure, PlaybookOutcome, MachineRecord };
@@ -37,19 +42,7 @@ export interface PlaybookInfo {
   steps: StepInfo[];
 }
 
-export interface ScriptCall {
-  step: string;
-  phase: ScriptPhase;
-  checkpoint: unknown;
-}
-
-export type RevertTaskAction = 'arm' | 'confirm' | 'disarm' | 'keep';
-
-export interface RevertTaskCall {
-  step: string;
-  action: RevertTaskAction;
-  checkpoint: unknown;
-}
+export type { ScriptCall, RevertTaskAction, RevertTaskCall };
 
 export interface PlaybookInput {
   playbook: PlaybookInfo;
@@ -62,7 +55,14 @@ export interface PlaybookInput {
   left?: Record<string, unknown>;
   checkDrift?: boolean;
   force?: boolean;
+  /** Already asked to stop (Ctrl-C came before this playbook started): no step starts. */
+  stop?: boolean;
+  /** Resume of a stopped playbook: steps verified before the stop, not run again. */
+  completed?: string[];
 }
+
+/** The one event from outside: the admin asked the run to stop (first Ctrl-C). */
+export type PlaybookEvent = { type: 'STOP' };
 
 export interface PlaybookContext {
   playbook: PlaybookInfo;
@@ -84,6 +84,10 @@ export interface PlaybookContext {
   drift: { step: string; expected: unknown; actual: unknown } | null;
   /** After a rollback that did not finish: attempted steps still not undone, newest first. */
   leftUndone: string[];
+  /** STOP arrived: no further step starts. */
+  stopRequested: boolean;
+  /** Ended `stopped`: the first step that did not start. */
+  stoppedBefore: string | null;
   lastResult: ScriptResult | null;
   outcome: PlaybookOutcome | null;
 }
@@ -131,19 +135,9 @@ export function createPlaybookMachine(info: PlaybookInfo) {
       input: {} as PlaybookInput,
       context: {} as PlaybookContext,
       output: {} as PlaybookOutput,
+      events: {} as PlaybookEvent,
     },
-    actors: {
-      runScript: fromPromise<ScriptResult, ScriptCall>(async () => {
-        throw new Error('runScript is supplied by the runner');
-      }),
-      record: fromPromise<void, MachineRecord>(async () => {
-        throw new Error('record is supplied by the runner');
-      }),
-      /** Arms, confirms, disarms or keeps a step's revert task (and journals what it does). */
-      revertTask: fromPromise<void, RevertTaskCall>(async () => {
-        throw new Error('revertTask is supplied by the runner');
-      }),
-    },
+    actors: stepActors,
   });
 
   const nextAfter = (i: number) => (i + 1 < steps.length ? `#pb.${stepKey(i + 1)}` : '#pb.finishing');
@@ -155,8 +149,16 @@ export function createPlaybookMachine(info: PlaybookInfo) {
     });
     return {
       description: `Step ${i + 1}: ${s.title}${s.irreversible ? ' (irreversible)' : ''}`,
-      initial: 'checking',
+      initial: 'entering',
       states: {
+        entering: {
+          description: 'Between steps: a step completed before a stop is not run again; after STOP no step starts.',
+          always: [
+            { guard: ({ context }: WithContext) => context.completed.includes(s.id), target: nextAfter(i) },
+            { guard: ({ context }: WithContext) => context.stopRequested, target: '#pb.stopped', actions: assign({ stoppedBefore: () => s.id }) },
+            { target: 'checking' },
+          ],
+        },
         checking: {
           description: 'Read-only: is the change needed, and what would it change?',
           invoke: {
@@ -389,7 +391,7 @@ export function createPlaybookMachine(info: PlaybookInfo) {
       checkpoints: input.checkpoints ?? {},
       left: input.left ?? {},
       attempted: input.attempted ?? [],
-      completed: [],
+      completed: input.completed ?? [],
       skipped: [],
       undone: [],
       plan: [],
@@ -397,9 +399,13 @@ export function createPlaybookMachine(info: PlaybookInfo) {
       undoFailure: null,
       drift: null,
       leftUndone: [],
+      stopRequested: input.stop ?? false,
+      stoppedBefore: null,
       lastResult: null,
       outcome: null,
     }),
+    // Only noted here; the step states read it between steps (see `entering`), the undo states never do.
+    on: { STOP: { actions: assign({ stopRequested: true }) } },
     initial: 'starting',
     states: {
       starting: {
@@ -434,6 +440,11 @@ export function createPlaybookMachine(info: PlaybookInfo) {
       },
       succeeded: { type: 'final', description: 'Every step compliant or applied and verified.', entry: assign({ outcome: 'succeeded' as const }) },
       planned: { type: 'final', description: 'Plan mode: every step checked, nothing changed.', entry: assign({ outcome: 'planned' as const }) },
+      stopped: {
+        type: 'final',
+        description: 'Stopped (Ctrl-C) between steps: the completed steps stay applied; stoppedBefore and the ones after it never started.',
+        entry: assign({ outcome: 'stopped' as const }),
+      },
       rolledBack: { type: 'final', description: 'Every attempted reversible step was undone.', entry: assign({ outcome: 'rolledBack' as const }) },
       rollbackFailed: {
         type: 'final',

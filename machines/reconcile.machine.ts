@@ -1,6 +1,6 @@
-import { assign, fromPromise, setup } from 'xstate';
-import type { MachineRecord, ScriptResult } from '../src/journal/records.js';
-import type { RevertTaskCall, ScriptCall } from './playbook.machine.js';
+import { assign, setup } from 'xstate';
+import type { ScriptResult } from '../src/journal/records.js';
+import { stepActors } from './step-actors.js';
 
 /**
  * The reconcile machine: what `resume` does first with one playbook the crash interrupted on a host, decided
@@ -55,17 +55,7 @@ const asFailure = (step: string, error: unknown) => ({
 
 export const reconcileMachine = setup({
   types: { input: {} as ReconcileInput, context: {} as Context, output: {} as ReconcileOutput },
-  actors: {
-    runScript: fromPromise<ScriptResult, ScriptCall>(async () => {
-      throw new Error('runScript is supplied by the runner');
-    }),
-    record: fromPromise<void, MachineRecord>(async () => {
-      throw new Error('record is supplied by the runner');
-    }),
-    revertTask: fromPromise<void, RevertTaskCall>(async () => {
-      throw new Error('revertTask is supplied by the runner');
-    }),
-  },
+  actors: stepActors,
   guards: {
     moreInDoubt: ({ context }) => context.inDoubt.length > 0,
     moreTasks: ({ context }) => context.tasks.length > 0,

@@ -50,6 +50,7 @@ function detailOf(h: HostReport): string {
   }
   if (h.unfixed.length) bits.push(`left unfixed: ${h.unfixed.map((u) => `${u.cause} (${u.why})`).join('; ')}`);
   if (h.state === 'unknown') bits.push('interrupted: finish with rdpfix resume, or undo with rdpfix rollback');
+  if (h.state === 'stopped') bits.push('stopped by Ctrl-C: finish with rdpfix resume, or undo with rdpfix rollback');
   if (h.state === 'not-reached') bits.push('the run never reached this host');
   return bits.join('; ').replace(/\s+/g, ' ');
 }
@@ -65,11 +66,12 @@ export function renderRecap(rows: HostRecap[], width = 120): string {
 }
 
 /**
- * Exit codes (docs/cli.md): 0 every host ended well (or was healthy); 4 some host is in an unknown state (resume
- * settles it); 1 some host failed, was refused, or was left with findings no playbook fixes.
+ * Exit codes (docs/cli.md): 0 every host ended well (or was healthy); 4 some host is in an unknown state or was
+ * stopped between steps by Ctrl-C (either way the run is incomplete and `resume` finishes it); 1 some host failed,
+ * was refused, or was left with findings no playbook fixes.
  */
 export function recapExitCode(rows: HostRecap[], mode: RunResult['mode']): number {
-  if (rows.some((r) => r.state === 'unknown')) return EXIT.unsettled;
+  if (rows.some((r) => r.state === 'unknown' || r.state === 'stopped')) return EXIT.unsettled;
   const good: string[] = [...GOOD_STATES[mode], 'healthy'];
   return rows.some((r) => !good.includes(r.state)) ? EXIT.hostsFailed : EXIT.ok;
 }

@@ -15,6 +15,8 @@ export interface EngineContext {
   onRecord?: (record: JournalRecord) => void;
   /** What the journal does not keep: a script phase started or ended, a call still running (src/engine/events.ts). */
   onActivity?: (event: ActivityEvent) => void;
+  /** Aborted (first Ctrl-C): the machines get STOP: no further step or playbook starts (src/engine/runner.ts). */
+  signal?: AbortSignal;
 }
 
 /** One host of a run: how to reach it and what it runs. */

@@ -14,7 +14,7 @@ export const EVENT_SCHEMA = schemaId('event');
 const host = z.string().min(1);
 const at = { host, playbook: z.string().min(1), step: z.string().min(1) };
 const scriptPhase = z.enum(['check', 'capture', 'apply', 'verify', 'undo']);
-const outcome = z.enum(['succeeded', 'planned', 'rolledBack', 'rollbackFailed', 'rollbackRefused']);
+const outcome = z.enum(['succeeded', 'planned', 'rolledBack', 'rollbackFailed', 'rollbackRefused', 'stopped']);
 const outcomes = z.record(outcome);
 
 const bodies = [
@@ -46,7 +46,7 @@ const bodies = [
     type: z.literal('revert-task'), ...at, task: z.string(), state: z.enum(['arming', 'armed', 'confirmed', 'not-confirmed', 'kept', 'disarming', 'disarmed']),
     dueUtc: z.string().nullable().optional(), problems: z.array(z.string()).optional(),
   }),
-  z.object({ type: z.literal('playbook-finished'), host, playbook: z.string(), outcome, failedStep: z.string().nullable() }),
+  z.object({ type: z.literal('playbook-finished'), host, playbook: z.string(), outcome, failedStep: z.string().nullable(), stoppedBefore: z.string().nullable() }),
   z.object({ type: z.literal('playbook-rolled-back'), host, playbook: z.string(), outcome }),
   z.object({ type: z.literal('host-finished'), host, outcome, failed: z.string().nullable() }),
   z.object({ type: z.literal('host-rolled-back'), host, outcome }),
@@ -118,7 +118,7 @@ export function eventsOfRecord(r: JournalRecord): EventBody[] {
     case 'revert-task-disarmed':
       return [{ type: 'revert-task', ...step(r), task: r.task, state: 'disarmed' }];
     case 'playbook-finished':
-      return [{ type: 'playbook-finished', host: r.host, playbook: r.playbook, outcome: r.outcome, failedStep: r.failure?.step ?? null }];
+      return [{ type: 'playbook-finished', host: r.host, playbook: r.playbook, outcome: r.outcome, failedStep: r.failure?.step ?? null, stoppedBefore: r.stoppedBefore ?? null }];
     case 'playbook-rolled-back':
       return [{ type: 'playbook-rolled-back', host: r.host, playbook: r.playbook, outcome: r.outcome }];
     case 'host-finished':

@@ -69,16 +69,22 @@ export function reconcilePlaybook(ctx: EngineContext, job: HostJob, pb: Playbook
 }
 
 /**
- * Finishes one host of a run whose controller died: each unfinished playbook is reconciled first, then the host
- * machine goes on from what is applied. Playbooks that finished are not run again.
+ * Finishes one host of a run whose controller died, or that Ctrl-C stopped between steps: each unfinished playbook
+ * is reconciled first, then the host machine goes on from what is applied. Playbooks that finished are not run
+ * again, nor are the steps a stopped playbook completed.
  */
 export async function resumeHost(ctx: EngineContext, job: HostJob, state: RunState): Promise<HostOutput> {
   const progress = state.hosts[job.host];
   const done: Record<string, PlaybookOutput['outcome']> = {};
-  const prior: Record<string, { attempted: string[]; checkpoints: Record<string, unknown> }> = {};
+  const prior: NonNullable<Parameters<typeof runHost>[2]['prior']> = {};
   for (const pb of job.playbooks) {
     const x = progress?.progress[pb.id];
     if (!x) continue;
+    if (x.outcome === 'stopped') {
+      // Stopped by Ctrl-C between steps: every applied step is verified (nothing in doubt); go on from the next step.
+      prior[pb.id] = { attempted: x.applied, checkpoints: x.checkpoints, completed: x.verified.filter((s) => x.applied.includes(s)) };
+      continue;
+    }
     if (x.outcome) {
       done[pb.id] = x.outcome;
       continue;

@@ -7,7 +7,8 @@ import type { RunState } from './run-state.js';
  */
 export function retryHosts(state: RunState, runId: string): string[] {
   const hosts = Object.values(state.hosts);
-  const unsettled = hosts.filter((h) => h.state === 'unknown' || h.state === 'rollback-incomplete');
+  // A host stopped by Ctrl-C is unfinished, not failed: resume continues it from the step where it stopped.
+  const unsettled = hosts.filter((h) => h.state === 'unknown' || h.state === 'stopped' || h.state === 'rollback-incomplete');
   if (unsettled.length) {
     throw new RdpfixError('usage', `--retry ${runId}: ${unsettled.map((h) => `${h.host} (${h.state})`).join(', ')} must be settled first.`, `Finish or undo that run first: rdpfix resume ${runId}, or rdpfix rollback ${runId}.`);
   }

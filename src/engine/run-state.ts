@@ -27,6 +27,8 @@ export type HostState =
   | 'rollback-incomplete'
   /** The run never started on this host. */
   | 'not-reached'
+  /** Stopped (Ctrl-C) between steps: what completed is applied and verified, the rest never started (resume finishes it). */
+  | 'stopped'
   /** Interrupted: the journal does not know how it ended (needs resume, or rollback). */
   | 'unknown';
 
@@ -58,6 +60,8 @@ export interface PlaybookProgress {
   /** Host-side revert tasks of steps, by step: armed (or being armed) until disarmed; kept ones fire at their TTL. */
   revertTasks: Record<string, RevertTaskProgress>;
   outcome: PlaybookOutcome | null;
+  /** Outcome `stopped`: the first step that never started. */
+  stoppedBefore: string | null;
 }
 
 export interface HostProgress {
@@ -96,7 +100,7 @@ const remove = (list: string[], x: string) => list.filter((y) => y !== x);
 const add = (list: string[], x: string) => (list.includes(x) ? list : [...list, x]);
 
 function newPlaybook(p: string): PlaybookProgress {
-  return { playbook: p, started: false, applied: [], everApplied: [], checkpoints: {}, left: {}, verified: [], undone: [], kept: [], revertTasks: {}, outcome: null };
+  return { playbook: p, started: false, applied: [], everApplied: [], checkpoints: {}, left: {}, verified: [], undone: [], kept: [], revertTasks: {}, outcome: null, stoppedBefore: null };
 }
 
 export function foldRun(records: JournalRecord[]): RunState {
@@ -151,6 +155,9 @@ export function foldRun(records: JournalRecord[]): RunState {
         pb(r.host, r.playbook).started = true;
         break;
       case 'playbook-finished':
+        pb(r.host, r.playbook).outcome = r.outcome;
+        pb(r.host, r.playbook).stoppedBefore = r.stoppedBefore ?? null;
+        break;
       case 'playbook-rolled-back':
         pb(r.host, r.playbook).outcome = r.outcome;
         break;
@@ -253,6 +260,8 @@ function hostState(h: HostProgress): HostState {
     case 'rollbackFailed':
     case 'rollbackRefused':
       return 'rollback-incomplete';
+    case 'stopped':
+      return 'stopped';
   }
 }
 

@@ -47,7 +47,7 @@ export interface RunOptions {
   onActivity?: EngineContext['onActivity'];
   /** Apply only: waves, canary, failure threshold (src/engine/rollout.ts). */
   rollout?: Rollout;
-  /** Aborted (Ctrl-C): no host starts any more; hosts in flight finish, or roll back, as they would. */
+  /** Aborted (Ctrl-C): no host, playbook or step starts any more; steps in flight finish, or roll back, as they would. */
   signal?: AbortSignal;
 }
 
@@ -170,7 +170,7 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
     o.onRecord?.(created.first);
     unlock = lockRun(o.stateDir, runId);
     await takeoverRecords(journal, o.onRecord, leases.held);
-    const ctx: EngineContext = { runId, broker: o.broker, journal, parameters, allowIrreversible: o.allowIrreversible, onRecord: o.onRecord, onActivity: o.onActivity };
+    const ctx: EngineContext = { runId, broker: o.broker, journal, parameters, allowIrreversible: o.allowIrreversible, onRecord: o.onRecord, onActivity: o.onActivity, signal: o.signal };
     const work = async (job: HostJob) => {
       try {
         return await runHost(ctx, job, { mode: o.mode, rollbackInput: () => ({}) });
@@ -191,6 +191,8 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
           await note(ctx, { type: 'rollout-stopped', wave: i + 1, reason: 'interrupted (Ctrl-C)', notStarted });
           notes.push(`Interrupted: ${notStarted.length} host(s) never started (rdpfix apply --retry ${runId} runs them).`);
         }
+        const stopped = results.filter((r) => r.outcome === 'stopped').map((r) => r.host);
+        if (stopped.length) notes.push(`Interrupted: ${stopped.join(', ')} stopped between steps, completed steps kept (rdpfix resume ${runId} finishes them; rdpfix rollback ${runId} undoes them).`);
         break;
       }
       const failed = done.filter((h) => h.outcome !== 'succeeded').map((h) => h.host);
@@ -315,6 +317,8 @@ function nothingToResume(state: RunState, runId: string): string | null {
     case 'partly-rolled-back':
       return `Run ${runId} was partly rolled back; resume will not re-apply what a rollback undid. Start a new run with rdpfix apply.`;
     case 'finished':
+      // A host stopped by Ctrl-C between steps is unfinished even though its command ended.
+      if (Object.values(state.hosts).some((h) => h.state === 'stopped')) return null;
       return `Run ${runId} finished; there is nothing to resume.`;
     case 'interrupted':
       if (state.commands.at(-1)!.command === 'rollback') {
@@ -333,7 +337,7 @@ export async function resumeRun(o: PastRunOptions & { rollback: boolean }): Prom
   const { state, jobs, ctx } = openPastRun(o);
   const nothing = nothingToResume(state, o.runId);
   if (nothing) return { runId: o.runId, mode: 'resume', hosts: [], state, refused: [], notes: [nothing] };
-  const pending = jobs.filter((j) => ['unknown', 'not-reached'].includes(state.hosts[j.host]!.state));
+  const pending = jobs.filter((j) => ['unknown', 'not-reached', 'stopped'].includes(state.hosts[j.host]!.state));
   return workOnPastRun(o, 'resume', pending, ctx, async (engine, kept) => {
     await note(engine, { type: 'resume-started', hosts: kept.map((j) => j.host) });
     const results = await forEachHost(kept, state.header.concurrency, (job) => resumeHost(engine, job, state));

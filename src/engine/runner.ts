@@ -1,4 +1,4 @@
-import { createActor, fromPromise, toPromise } from 'xstate';
+import { createActor, fromPromise, toPromise, type AnyActorRef } from 'xstate';
 import { runRevertTask, type RevertTaskMemo } from '../revert/revert-task.js';
 import { createPlaybookMachine, type RevertTaskCall, type MachineRecord, type PlaybookInfo, type PlaybookInput, type PlaybookOutput, type ScriptCall, type ScriptResult } from '../../machines/playbook.machine.js';
 import { hostMachine, type HostInput, type HostOutput } from '../../machines/host.machine.js';
@@ -79,16 +79,27 @@ export function runPlaybook(ctx: EngineContext, job: HostJob, pb: Playbook, inpu
       record: fromPromise<void, MachineRecord>(async ({ input: r }) => { await note(ctx, { ...r, host: job.host, playbook: pb.id }); }),
     },
   });
-  const actor = createActor(machine, { input: { ...input, playbook: playbookInfo(pb) } });
-  actor.start();
-  return toPromise(actor);
+  const actor = createActor(machine, { input: { ...input, playbook: playbookInfo(pb), stop: ctx.signal?.aborted } });
+  return runStoppable(actor, ctx.signal);
+}
+
+/** Runs an actor to its end, sending it STOP when the signal aborts (the machine decides what stopping means). */
+async function runStoppable<T>(actor: AnyActorRef, signal: AbortSignal | undefined): Promise<T> {
+  const stop = () => actor.send({ type: 'STOP' });
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    actor.start();
+    return (await toPromise(actor)) as T;
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
 }
 
 export interface HostRunOptions {
   mode: 'apply' | 'plan';
-  /** Resume: playbooks already finished, and per-playbook prior progress to continue from. */
+  /** Resume: playbooks already finished, and per-playbook prior progress to continue from (`completed`: verified before a Ctrl-C stop). */
   done?: HostInput['done'];
-  prior?: Record<string, { attempted: string[]; checkpoints: Record<string, unknown> }>;
+  prior?: Record<string, { attempted: string[]; checkpoints: Record<string, unknown>; completed?: string[] }>;
   /** How to roll back a playbook that succeeded earlier on this host, when a later one fails. */
   rollbackInput: (pb: Playbook) => Omit<PlaybookInput, 'playbook' | 'mode'>;
 }
@@ -102,9 +113,12 @@ export async function runHost(ctx: EngineContext, job: HostJob, o: HostRunOption
         const pb = byId.get(input.playbook)!;
         await note(ctx, { type: 'playbook-started', host: job.host, playbook: pb.id, mode: input.mode });
         const prior = o.prior?.[pb.id];
-        const out = await runPlaybook(ctx, job, pb, { mode: input.mode, allowIrreversible: ctx.allowIrreversible, attempted: prior?.attempted, checkpoints: prior?.checkpoints });
+        const out = await runPlaybook(ctx, job, pb, { mode: input.mode, allowIrreversible: ctx.allowIrreversible, attempted: prior?.attempted, checkpoints: prior?.checkpoints, completed: prior?.completed });
         outputs.set(pb.id, out);
-        await note(ctx, { type: 'playbook-finished', host: job.host, playbook: pb.id, outcome: out.outcome, failure: out.failure, undoFailure: out.undoFailure, leftUndone: out.leftUndone, plan: input.mode === 'plan' ? out.plan : undefined });
+        await note(ctx, {
+          type: 'playbook-finished', host: job.host, playbook: pb.id, outcome: out.outcome, failure: out.failure, undoFailure: out.undoFailure, leftUndone: out.leftUndone,
+          plan: input.mode === 'plan' ? out.plan : undefined, ...(out.stoppedBefore ? { stoppedBefore: out.stoppedBefore } : {}),
+        });
         return out;
       }),
       rollbackPlaybook: fromPromise(async ({ input }) => {
@@ -122,9 +136,8 @@ export async function runHost(ctx: EngineContext, job: HostJob, o: HostRunOption
     },
   });
   await note(ctx, { type: 'host-started', host: job.host, playbooks: job.playbooks.map((p) => p.id), mode: o.mode });
-  const actor = createActor(machine, { input: { host: job.host, playbooks: job.playbooks.map((p) => p.id), mode: o.mode, done: o.done } });
-  actor.start();
-  const out = await toPromise(actor);
+  const actor = createActor(machine, { input: { host: job.host, playbooks: job.playbooks.map((p) => p.id), mode: o.mode, done: o.done, stop: ctx.signal?.aborted } });
+  const out = await runStoppable<HostOutput>(actor, ctx.signal);
   await note(ctx, { type: 'host-finished', host: job.host, outcome: out.outcome, failed: out.failed, outcomes: out.outcomes });
   return out;
 }

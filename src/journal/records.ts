@@ -6,18 +6,20 @@ import { z } from 'zod';
  * exhaustive switch: a kind added here without a case there fails to compile. Records read from disk are
  * validated against these schemas, so a line with a good checksum but the wrong content is damage, not data.
  */
-export const JOURNAL_FORMAT = 4;
+export const JOURNAL_FORMAT = 5;
 /**
  * Formats this rdpfix reads. 2 differs from 3 only in a plan entry's `guard` field, now `revertTask` (the host-side
  * revert task of a step; "guard" means only an XState guard): read as the new name, never written. 4 adds the
  * `rollout-stopped` record (waves, canary, failure threshold); an older rdpfix refuses such a journal by its format.
+ * 5 adds the `stopped` outcome of a playbook and a host (Ctrl-C stopped it between steps) and `stoppedBefore` on
+ * `playbook-finished`; formats 2 to 4 never hold them, so they read as before.
  */
-export const READABLE_JOURNAL_FORMATS: readonly number[] = [2, 3, 4];
+export const READABLE_JOURNAL_FORMATS: readonly number[] = [2, 3, 4, 5];
 
 export type Mode = 'apply' | 'plan' | 'rollback';
 export type ScriptPhase = 'check' | 'capture' | 'apply' | 'verify' | 'undo';
 export type FailurePhase = ScriptPhase | 'consent' | 'blocked' | 'arm' | 'confirm' | 'disarm';
-export type PlaybookOutcome = 'succeeded' | 'planned' | 'rolledBack' | 'rollbackFailed' | 'rollbackRefused';
+export type PlaybookOutcome = 'succeeded' | 'planned' | 'rolledBack' | 'rollbackFailed' | 'rollbackRefused' | 'stopped';
 export type HostOutcome = PlaybookOutcome;
 
 /** A step script's result, already validated by the runner (src/engine/step-result.ts). */
@@ -57,7 +59,7 @@ export interface Failure {
 }
 
 const id = z.string().min(1);
-const outcome = z.enum(['succeeded', 'planned', 'rolledBack', 'rollbackFailed', 'rollbackRefused']);
+const outcome = z.enum(['succeeded', 'planned', 'rolledBack', 'rollbackFailed', 'rollbackRefused', 'stopped']);
 const phase = z.enum(['check', 'capture', 'apply', 'verify', 'undo', 'consent', 'blocked', 'arm', 'confirm', 'disarm']);
 const scriptResult = z
   .object({
@@ -148,6 +150,8 @@ const schemas = [
   z.object({
     ...atPlaybook, type: z.literal('playbook-finished'), outcome, failure: failure.nullable().optional(),
     undoFailure: undoFailure.nullable().optional(), leftUndone: z.array(id).optional(), plan: z.array(planEntry).optional(),
+    /** Outcome `stopped`: the first step that never started (resume starts there). */
+    stoppedBefore: id.optional(),
   }),
   z.object({
     ...atPlaybook, type: z.literal('playbook-rolled-back'), outcome, drift: z.object({ step: id, expected: z.unknown(), actual: z.unknown() }).nullable().optional(),

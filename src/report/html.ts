@@ -17,7 +17,7 @@ h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:2rem}h3{font-size:1rem;margi
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}.n{font-size:1.3rem;font-weight:600}code,.v{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}
 .state{font-weight:600}.succeeded,.unchanged,.planned{color:#1a7f37}.failed,.failed-rolled-back,.rollback-incomplete,.unknown{color:#cf222e}
-.rolled-back,.irreversible-kept,.not-reached,.unfixed{color:#9a6700}.healthy{color:#1a7f37}details{margin:.4rem 0 1rem}summary{cursor:pointer}
+.rolled-back,.irreversible-kept,.stopped,.not-reached,.unfixed{color:#9a6700}.healthy{color:#1a7f37}details{margin:.4rem 0 1rem}summary{cursor:pointer}
 .meta td:first-child{color:#57606a}.warn{color:#9a6700}
 </style></head><body>
 <h1>rdpfix ${esc(r.mode)}: run <code>${esc(r.runId)}</code> — <span class="state" data-run-status="${esc(r.status)}">${esc(r.status)}</span></h1>

@@ -13,7 +13,7 @@ export function renderJunit(r: RunReport): string {
     for (const p of h.playbooks) {
       const outcome = p.rollbackOutcome ?? p.outcome;
       let body = '';
-      if (h.state === 'unknown' || h.state === 'not-reached') {
+      if (h.state === 'unknown' || h.state === 'not-reached' || h.state === 'stopped') {
         errors++;
         body = `<error type="${h.state}" message="${x(`host ${h.state}`)}"/>`;
       } else if (outcome && outcome !== 'succeeded' && outcome !== 'planned' && !(p.rollbackOutcome === 'rolledBack' && p.outcome === 'succeeded')) {

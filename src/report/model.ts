@@ -70,7 +70,9 @@ export interface DiagnosisChoice {
   unfixable: { cause: string; why: string }[];
 }
 
-const HOST_STATES: ReportHostState[] = ['planned', 'succeeded', 'unchanged', 'healthy', 'unfixed', 'failed', 'failed-rolled-back', 'rolled-back', 'irreversible-kept', 'rollback-incomplete', 'not-reached', 'unknown'];
+const HOST_STATES: ReportHostState[] = ['planned', 'succeeded', 'unchanged', 'healthy', 'unfixed', 'failed', 'failed-rolled-back', 'rolled-back', 'irreversible-kept', 'rollback-incomplete', 'stopped', 'not-reached', 'unknown'];
+
+const STOPPED_NOTE = 'stopped before';
 
 /** The report of a run, from its journal alone (plus the diagnosis that chose its playbooks, when there was one). */
 export function buildReport(records: JournalRecord[], o: { now: Date; diagnosis?: DiagnosisChoice[] }): RunReport {
@@ -100,6 +102,9 @@ export function buildReport(records: JournalRecord[], o: { now: Date; diagnosis?
         if (r.failure) p.failure = r.failure;
         if (r.undoFailure) p.notes.push(`undo of ${r.undoFailure.step} failed: ${r.undoFailure.message}`);
         if (r.leftUndone?.length) p.notes.push(`left applied: ${r.leftUndone.join(', ')}`);
+        // A resume that finished a stopped playbook ends that note.
+        p.notes = p.notes.filter((n) => !n.startsWith(STOPPED_NOTE));
+        if (r.stoppedBefore) p.notes.push(`${STOPPED_NOTE} ${r.stoppedBefore} (Ctrl-C); the steps before it stay applied`);
         for (const e of r.plan ?? []) {
           const s = step(r.host, r.playbook, e.step);
           s.action = e.action;

@@ -174,12 +174,12 @@ describe('journal', () => {
     expect(() => readRun(dir, id)).toThrow(/journal format 1 \(unversioned\)/);
   });
 
-  it('writes format 4; a format-2 journal (plan entries with `guard`, the revert task\'s old name) still reads and folds', async () => {
+  it('writes format 5; a format-2 journal (plan entries with `guard`, the revert task\'s old name) still reads and folds', async () => {
     const dir = fresh();
     const id = newRunId();
     await JournalWriter.create(dir, header(id)).writer.close();
-    expect(readRun(dir, id).records[0]).toMatchObject({ header: { format: 4 } });
-    expect(JOURNAL_FORMAT).toBe(4);
+    expect(readRun(dir, id).records[0]).toMatchObject({ header: { format: 5 } });
+    expect(JOURNAL_FORMAT).toBe(5);
 
     // As rdpfix wrote it before the rename: a plan run, then an apply run that armed and disarmed a revert task.
     const entry = (step: string, guard?: string) => ({ step, title: step, action: 'apply', before: 0, after: 1, irreversible: false, predictable: true, ...(guard ? { guard } : {}), warnings: [] });

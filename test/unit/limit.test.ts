@@ -53,5 +53,10 @@ describe('apply --retry', () => {
     expect(retryHosts(finished, 'R')).toEqual(['a', 'c']);
     const crashed = foldRun(journal(header(['a', 'b']), ...failed, hostStarted('b'), playbookStarted('b'), ...stepDone('b', 's1')));
     expect(() => retryHosts(crashed, 'R')).toThrow(/b \(unknown\) must be settled first/);
+    // Stopped by Ctrl-C between steps: unfinished, not failed; resume continues it, --retry would start it over.
+    const stopped = foldRun(journal(header(['b']), hostStarted('b'), playbookStarted('b'), ...stepDone('b', 's1'),
+      { type: 'playbook-finished', host: 'b', playbook: 'p', outcome: 'stopped', stoppedBefore: 's2' },
+      { type: 'host-finished', host: 'b', outcome: 'stopped', failed: null, outcomes: { p: 'stopped' } }, { type: 'run-finished', outcomes: { b: 'stopped' } }));
+    expect(() => retryHosts(stopped, 'R')).toThrow(/b \(stopped\) must be settled first/);
   });
 });

@@ -31,6 +31,7 @@ function fakeWorld(initial: Record<string, string>, targets: Record<string, stri
   const record = fromPromise<void, MachineRecord>(async ({ input }) => {
     records.push(input);
     calls.push(`record:${input.type}:${'step' in input ? input.step : ''}`);
+    faults[`record:${input.type}:${'step' in input ? input.step : ''}`]?.(host);
   });
   const revertTask = fromPromise<void, RevertTaskCall>(async ({ input }) => {
     calls.push(`revert-task:${input.action}:${input.step}`);
@@ -249,5 +250,100 @@ describe('playbook machine', () => {
       expect(w.calls.filter((c) => c.startsWith('revert-task:'))).toEqual(['revert-task:disarm:c', 'revert-task:disarm:b']);
       expect(w.host).toEqual({ a: 'a0', b: 'b0', c: 'c0' });
     });
+  });
+});
+
+/** Runs the playbook and sends STOP (the first Ctrl-C) from inside the call named `at` (`b.apply`, `record:step-verified:a`). */
+async function runStoppedAt(world: ReturnType<typeof fakeWorld>, at: string, input: Partial<PlaybookInput> = {}): Promise<PlaybookOutput> {
+  const machine = createPlaybookMachine(info).provide({ actors: world.actors });
+  const actor = createActor(machine, { input: { playbook: info, mode: 'apply', ...input } });
+  const fault = world.faults[at];
+  world.faults[at] = (host) => {
+    actor.send({ type: 'STOP' });
+    fault?.(host);
+  };
+  actor.start();
+  return toPromise(actor);
+}
+
+describe('when STOP (Ctrl-C) arrives', () => {
+  const initial = { a: 'a0', b: 'b0', c: 'c0' };
+
+  it('during a check: that step still runs check → capture → apply → verify, then no further step starts', async () => {
+    const w = fakeWorld(initial, targets);
+    const out = await runStoppedAt(w, 'b.check');
+    expect(out.outcome).toBe('stopped');
+    expect(out.stoppedBefore).toBe('c');
+    expect(out.completed).toEqual(['a', 'b']);
+    expect(w.calls.filter((c) => c.startsWith('b.'))).toEqual(['b.check', 'b.capture', 'b.apply', 'b.verify', 'b.capture']);
+    expect(w.calls.some((c) => c.startsWith('c.'))).toBe(false);
+    // Completed steps stay applied: the admin asked to stop, not to undo.
+    expect(w.host).toEqual({ a: 'A', b: 'B', c: 'c0' });
+    expect(w.calls.some((c) => c.endsWith('.undo'))).toBe(false);
+  });
+
+  it('during an apply: the step is verified and journaled, and the machine stops before the next', async () => {
+    const w = fakeWorld(initial, targets);
+    const out = await runStoppedAt(w, 'a.apply');
+    expect(out).toMatchObject({ outcome: 'stopped', stoppedBefore: 'b', completed: ['a'], attempted: ['a'] });
+    expect(w.records.map((r) => `${r.type}:${r.step}`)).toEqual(['step-checked:a', 'step-checkpoint:a', 'step-applied:a', 'step-verified:a']);
+    expect(w.host).toEqual({ a: 'A', b: 'b0', c: 'c0' });
+  });
+
+  it('between steps: the next step is not even checked', async () => {
+    const w = fakeWorld(initial, targets);
+    const out = await runStoppedAt(w, 'record:step-verified:a');
+    expect(out).toMatchObject({ outcome: 'stopped', stoppedBefore: 'b' });
+    expect(w.calls).not.toContain('b.check');
+  });
+
+  it('during the last step: nothing is left to stop, the playbook succeeds', async () => {
+    const w = fakeWorld(initial, targets);
+    const out = await runStoppedAt(w, 'c.apply');
+    expect(out.outcome).toBe('succeeded');
+    expect(out.stoppedBefore).toBeNull();
+  });
+
+  it('during an apply that fails: the step rolls back as it would, with the steps before it', async () => {
+    const w = fakeWorld(initial, targets);
+    w.faults['b.apply'] = () => {
+      throw { category: 'script', message: 'boom' };
+    };
+    const out = await runStoppedAt(w, 'b.apply');
+    expect(out.outcome).toBe('rolledBack');
+    expect(out.undone).toEqual(['b', 'a']);
+    expect(w.host).toEqual(initial);
+  });
+
+  it('during a rollback: the rollback is not interrupted, every attempted step is undone', async () => {
+    const w = fakeWorld(initial, targets);
+    w.faults['c.apply'] = () => {
+      throw { category: 'script', message: 'boom' };
+    };
+    const out = await runStoppedAt(w, 'b.undo');
+    expect(out.outcome).toBe('rolledBack');
+    expect(out.undone).toEqual(['c', 'b', 'a']);
+    expect(w.host).toEqual(initial);
+  });
+
+  it('before the playbook starts (stop in the input): no step runs', async () => {
+    const w = fakeWorld(initial, targets);
+    const out = await run(w, { stop: true });
+    expect(out).toMatchObject({ outcome: 'stopped', stoppedBefore: 'a', completed: [] });
+    expect(w.calls).toEqual([]);
+  });
+
+  it('resume of a stopped playbook continues from the next step and never runs a completed one again', async () => {
+    const w = fakeWorld({ a: 'A', b: 'b0', c: 'c0' }, targets);
+    const out = await run(w, { attempted: ['a'], checkpoints: { a: 'a0' }, completed: ['a'] });
+    expect(out.outcome).toBe('succeeded');
+    expect(out.completed).toEqual(['a', 'b', 'c']);
+    expect(w.calls.some((c) => c.startsWith('a.'))).toBe(false);
+    // A later failure still undoes the step completed before the stop, from its journaled checkpoint.
+    const w2 = fakeWorld({ a: 'A', b: 'b0', c: 'c0' }, targets);
+    w2.faults['c.verify'] = (host) => (host.c = 'reverted');
+    const failed = await run(w2, { attempted: ['a'], checkpoints: { a: 'a0' }, completed: ['a'] });
+    expect(failed.outcome).toBe('rolledBack');
+    expect(w2.host).toEqual({ a: 'a0', b: 'b0', c: 'c0' });
   });
 });

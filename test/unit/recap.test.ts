@@ -29,4 +29,14 @@ describe('recap and exit codes', () => {
     expect(recapExitCode(rows, 'apply')).toBe(4);
     for (const line of renderRecap(rows).split('\n')) expect(line.length).toBeLessThanOrEqual(120);
   });
+
+  it('a host stopped by Ctrl-C between steps is stopped, names where and what settles it, and exits 4 (not done, not failed)', () => {
+    const stopped = journal(header(['a', 'b']), ...finishedHost('a'), hostStarted('b'), playbookStarted('b'), ...stepDone('b', 's1'),
+      { type: 'playbook-finished', host: 'b', playbook: 'p', outcome: 'stopped', stoppedBefore: 's2' },
+      { type: 'host-finished', host: 'b', outcome: 'stopped', failed: null, outcomes: { p: 'stopped' } },
+      { type: 'run-finished', outcomes: { a: 'succeeded', b: 'stopped' } });
+    const rows = recapRows(buildReport(stopped, { now: NOW }));
+    expect(rows.find((r) => r.host === 'b')).toMatchObject({ state: 'stopped', changed: 1, failed: 0, detail: expect.stringMatching(/stopped before s2 .*rdpfix resume/) });
+    expect(recapExitCode(rows, 'apply')).toBe(4);
+  });
 });

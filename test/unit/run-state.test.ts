@@ -14,6 +14,24 @@ describe('run state fold', () => {
     { type: 'host-finished' as const, host: 'a', outcome: 'succeeded' as const, failed: null, outcomes: { p: 'succeeded' as const } },
   ];
 
+  it('a host stopped by Ctrl-C: stopped, where it stopped, its completed step still applied; a later resume finishes it', () => {
+    const stopped = [
+      hostStarted('a'), playbookStarted('a'), ...stepDone('a', 's1'),
+      { type: 'playbook-finished' as const, host: 'a', playbook: 'p', outcome: 'stopped' as const, stoppedBefore: 's2' },
+      { type: 'host-finished' as const, host: 'a', outcome: 'stopped' as const, failed: null, outcomes: { p: 'stopped' as const } },
+      { type: 'run-finished' as const, outcomes: { a: 'stopped' as const } },
+    ];
+    const s = foldRun(journal(header(['a']), ...stopped));
+    expect(s.hosts.a!.state).toBe('stopped');
+    expect(s.hosts.a!.progress.p).toMatchObject({ outcome: 'stopped', stoppedBefore: 's2', applied: ['s1'], verified: ['s1'] });
+    const resumed = foldRun(journal(header(['a']), ...stopped, { type: 'resume-started', hosts: ['a'] }, hostStarted('a'), ...stepDone('a', 's2'),
+      { type: 'playbook-finished', host: 'a', playbook: 'p', outcome: 'succeeded' },
+      { type: 'host-finished', host: 'a', outcome: 'succeeded', failed: null, outcomes: { p: 'succeeded' } },
+      { type: 'run-finished', outcomes: { a: 'succeeded' } }));
+    expect(resumed.hosts.a!.state).toBe('succeeded');
+    expect(resumed.hosts.a!.progress.p).toMatchObject({ stoppedBefore: null, verified: ['s1', 's2'] });
+  });
+
   it('a finished apply: finished, the changed host succeeded, the host never reached not-reached', () => {
     const s = foldRun(journal(header(['a', 'b']), ...applied(), { type: 'run-finished', outcomes: { a: 'succeeded' } }));
     expect(s.status).toBe('finished');

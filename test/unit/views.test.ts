@@ -102,3 +102,18 @@ describe('JSON documents', () => {
     expect([REPORT_SCHEMA, INVENTORY_SHOW_SCHEMA, EVENT_SCHEMA]).toEqual(['rdpfix.report/1', 'rdpfix.inventory-show/1', 'rdpfix.event/1']);
   });
 });
+
+describe('the counts line', () => {
+  it('counts hosts Ctrl-C stopped between steps apart from failures, and carries a note for the whole run', async () => {
+    const { FleetTally } = await import('../../src/cli/views/tally.js');
+    const tally = new FleetTally();
+    tally.reset(3);
+    const finished = (host: string, outcome: 'succeeded' | 'stopped' | 'rollbackFailed') => tally.see({ type: 'host-finished', host, outcome, failed: null } as EngineEvent);
+    finished('a', 'succeeded');
+    finished('b', 'stopped');
+    expect(tally.line()).toBe('2/3 done · 0 changed · 1 unchanged · 0 failed · 0 rolled back · 1 stopped');
+    tally.note = 'stopping (Ctrl-C)';
+    finished('c', 'rollbackFailed');
+    expect(tally.line()).toBe('3/3 done · 0 changed · 1 unchanged · 1 failed · 0 rolled back · 1 stopped — stopping (Ctrl-C)');
+  });
+});

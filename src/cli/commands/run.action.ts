@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { writeSync } from 'node:fs';
 import { checkReportPaths, runReport, writeReports } from '../../report/write.js';
 import { askForMissingPasswords } from '../password-prompt.js';
 import { warnInventoryNotes } from './inventory.action.js';
@@ -125,7 +126,7 @@ export async function runAction(name: 'plan' | 'apply', flags: RunFlags): Promis
         return ids.map((id) => catalogue.get(id)).filter((p): p is NonNullable<typeof p> => !!p);
       }),
     } : undefined;
-    const interrupt = name === 'apply' ? onInterrupt() : undefined;
+    const interrupt = name === 'apply' ? onInterrupt(progress) : undefined;
     let result: RunResult;
     try {
       result = await startRun({ ...base, mode: name, rollout, ...(interrupt ? { signal: interrupt.signal } : {}), onActivity: events.activity, onRecord: (r) => {
@@ -133,8 +134,8 @@ export async function runAction(name: 'plan' | 'apply', flags: RunFlags): Promis
         events.record(r);
       } });
     } finally {
-      interrupt?.dispose();
       await progress.close();
+      interrupt?.dispose();
     }
     // The report files, the recap and the exit code read the journal once, with the hosts the diagnosis left out (healthy or unfixed).
     const report = runReport(engine.stateDir, result.runId, fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {});
@@ -158,11 +159,11 @@ export async function runAction(name: 'plan' | 'apply', flags: RunFlags): Promis
 }
 
 /**
- * Ctrl-C during apply. The first: no host starts any more; hosts in flight finish, or roll back, as they would, and
+ * Ctrl-C during apply. The first: no host or step starts any more; steps in flight finish, or roll back, as they would, and
  * the journal says where each stands. The second: leave at once; steps in flight become in-doubt, and `resume`
  * reconciles them (never re-applying blindly). Either way the run and the command that settles it are named.
  */
-function onInterrupt() {
+function onInterrupt(progress: Pick<Progress, 'notice'>) {
   const controller = new AbortController();
   let runId: string | undefined;
   const settle = () => (runId ? `rdpfix resume ${runId} (or rdpfix rollback ${runId})` : 'no run had started');
@@ -171,12 +172,14 @@ function onInterrupt() {
     if (!controller.signal.aborted) {
       first = Date.now();
       controller.abort();
-      process.stderr.write(`\nrdpfix: stopping: no new host starts; hosts in flight finish or roll back. Ctrl-C again to leave at once${runId ? ` (then ${settle()} settles it)` : ''}.\n`);
+      progress.notice(`\nrdpfix: stopping: no new host starts; hosts in flight finish or roll back their step in flight, then start no further step. Ctrl-C again to leave at once${runId ? ` (then ${settle()} settles it)` : ''}.\n`,
+        'stopping (Ctrl-C): no new step starts; Ctrl-C again leaves at once');
       return;
     }
     // One key press can arrive as two signals (seen here: twice within a millisecond); a second Ctrl-C is a later one.
     if (Date.now() - first < 1000) return;
-    process.stderr.write(`\nrdpfix: left at once; steps in flight are in doubt: ${settle()}.\n`);
+    // Straight to the descriptor: the live view holds process.stderr's writes until it ends, which exit would skip.
+    writeSync(2, `\nrdpfix: left at once; steps in flight are in doubt: ${settle()}.\n`);
     process.exit(130);
   };
   process.on('SIGINT', handler);
@@ -187,7 +190,7 @@ function onInterrupt() {
     },
     dispose: () => {
       process.off('SIGINT', handler);
-      if (controller.signal.aborted && runId) process.stderr.write(`rdpfix: interrupted: run ${runId} stopped starting hosts; rdpfix apply --retry ${runId} runs the ones never started.\n`);
+      if (controller.signal.aborted && runId) process.stderr.write(`rdpfix: interrupted: run ${runId} stopped; rdpfix resume ${runId} finishes it (hosts stopped between steps and hosts never started), rdpfix apply --retry ${runId} runs only the ones never started.\n`);
     },
   };
 }

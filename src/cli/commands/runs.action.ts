@@ -45,7 +45,7 @@ function statusText(r: Exclude<ReturnType<typeof runSummary>, { status: 'damaged
     case 'partly-rolled-back':
       return 'partly rolled back';
     case 'finished':
-      return 'finished';
+      return r.states.stopped ? `finished, ${r.states.stopped} host(s) stopped by Ctrl-C (rdpfix resume ${r.runId})` : 'finished';
   }
 }
 

@@ -98,6 +98,14 @@ export class ListrView {
     this.ticker.unref();
   }
 
+  /** A word for the whole run, shown on the counts row (listr2 holds stderr while it draws: plain writes would wait). */
+  notice(text: string): boolean {
+    if (!this.phase) return false;
+    this.phase.tally.note = text;
+    this.tick();
+    return true;
+  }
+
   readonly listener = (raw: EngineEvent): void => {
     const e = inert(raw);
     switch (e.type) {

@@ -8,6 +8,8 @@ export interface Progress {
   events: EventStream;
   /** Waits until the view has drawn everything (call before printing the result). */
   close(): Promise<void>;
+  /** Tells the person at the terminal something about the whole run now (`short` where the live view shows it). */
+  notice(text: string, short: string): void;
 }
 
 /** The event stream of one command, with the view its flags and terminal call for (src/cli/views/choose.ts). */
@@ -18,6 +20,7 @@ export async function openProgress(flags: ViewFlags, io: { stdout?: NodeJS.Write
   const kind = chooseView(flags, stderr, env);
   const events = new EventStream();
   let close = async () => {};
+  let notice = (text: string, _short: string) => void stderr.write(text);
   switch (kind) {
     case 'ndjson':
       events.subscribe(ndjsonView(stdout));
@@ -31,12 +34,15 @@ export async function openProgress(flags: ViewFlags, io: { stdout?: NodeJS.Write
       const view = new ListrView(stderr);
       events.subscribe(view.listener);
       close = () => view.close();
+      notice = (text, short) => {
+        if (!view.notice(short)) stderr.write(text);
+      };
       break;
     }
     case 'quiet':
       break;
   }
-  return { kind, events, close };
+  return { kind, events, close, notice };
 }
 
 /** The diagnosis's progress as events: started, one per host probed, finished (with how many are healthy). */

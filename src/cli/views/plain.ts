@@ -66,7 +66,7 @@ function describe(e: EngineEvent, c: typeof PLAIN, tally: FleetTally): string | 
       return `${where}: revert task ${e.state}${e.dueUtc ? ` (fires ${e.dueUtc})` : ''}${e.problems?.length ? `: ${e.problems.join('; ')}` : ''}`;
     case 'host-finished':
     case 'host-rolled-back':
-      return `${e.host}: ${e.outcome === 'succeeded' || e.outcome === 'planned' ? c.green(e.outcome) : c.red(e.outcome)}  [${tally.line()}]`;
+      return `${e.host}: ${e.outcome === 'succeeded' || e.outcome === 'planned' ? c.green(e.outcome) : e.outcome === 'stopped' ? c.yellow(e.outcome) : c.red(e.outcome)}  [${tally.line()}]`;
     case 'rollout-stopped':
       return `rollout stopped after wave ${e.wave}: ${e.reason}; ${e.notStarted.length} host(s) not started`;
     case 'run-finished':

@@ -9,11 +9,15 @@ export class FleetTally {
   unchanged = 0;
   failed = 0;
   rolledBack = 0;
+  /** Ctrl-C stopped them between steps: neither done nor failed; `resume` finishes them. */
+  stopped = 0;
+  /** A word for the whole run (e.g. that Ctrl-C is stopping it), shown after the counts. */
+  note: string | null = null;
   private readonly verified = new Set<string>();
 
   /** A new phase (run, resume, rollback) counts afresh. */
   reset(hosts: number): void {
-    Object.assign(this, { total: hosts, done: 0, changed: 0, unchanged: 0, failed: 0, rolledBack: 0 });
+    Object.assign(this, { total: hosts, done: 0, changed: 0, unchanged: 0, failed: 0, rolledBack: 0, stopped: 0 });
     this.running.clear();
     this.verified.clear();
   }
@@ -39,6 +43,7 @@ export class FleetTally {
         this.done++;
         if (e.outcome === 'rolledBack' && e.type === 'host-finished') this.rolledBack++;
         else if (e.outcome === 'rollbackFailed' || e.outcome === 'rollbackRefused') this.failed++;
+        else if (e.outcome === 'stopped') this.stopped++;
         else if (this.verified.has(e.host)) this.changed++;
         else this.unchanged++;
         break;
@@ -46,7 +51,7 @@ export class FleetTally {
   }
 
   line(): string {
-    return `${this.done}/${this.total} done · ${this.changed} changed · ${this.unchanged} unchanged · ${this.failed} failed · ${this.rolledBack} rolled back`;
+    return `${this.done}/${this.total} done · ${this.changed} changed · ${this.unchanged} unchanged · ${this.failed} failed · ${this.rolledBack} rolled back${this.stopped ? ` · ${this.stopped} stopped` : ''}${this.note ? ` — ${this.note}` : ''}`;
   }
 }
 
