@@ -180,12 +180,13 @@ describe('runspaces', () => {
     const labModule = path.join(projectRoot(), 'test', 'fixtures', 'slow-open-lab', 'SlowOpenLab.psd1');
     const broker = new Broker({ processes: 1, labRunspaces: 2, labModule });
     try {
-      // Two calls at once need two runspaces, each 2.5 s to open; each call has 1.5 s once it runs.
-      const calls = hosts.map((h) => broker.invoke({ kind: 'lab', host: h.state.name, statePath: h.statePath }, '(Get-LabState).name', [], { timeoutMs: 1500 }));
+      // Two calls at once need two runspaces, each 2.5 s to open; each call runs 1 s and has 2 s once it runs.
+      const script = 'Start-Sleep -Milliseconds 1000; (Get-LabState).name';
+      const calls = hosts.map((h) => broker.invoke({ kind: 'lab', host: h.state.name, statePath: h.statePath }, script, [], { timeoutMs: 2000 }));
       const results = await Promise.all(calls);
       expect(results.map((r) => ok(r).output)).toEqual([['lab-o1'], ['lab-o2']]);
       // The script's text crossed the pipe once; the second call sent its hash alone.
-      expect(broker.stats.scriptBytes).toBe('(Get-LabState).name'.length);
+      expect(broker.stats.scriptBytes).toBe(script.length);
     } finally {
       await broker.close();
     }
