@@ -198,7 +198,7 @@ describe('runspaces', () => {
     try {
       const e = await broker.invoke({ kind: 'lab', host: 'lab-001', statePath: host.statePath }, '"never"', [], { timeoutMs: 5_000 });
       expect(!e.ok && e.error.category).toBe('process');
-      expect(!e.ok && e.error.message).toMatch(/runspace failed to open.*no-such-module/i);
+      expect(!e.ok && e.error.message).toMatch(/runspace failed to open: importing the lab module failed: .*no-such-module/i);
       expect(ok(await broker.invoke(local, '"still here"')).output).toEqual(['still here']);
     } finally {
       await broker.close();

@@ -82,10 +82,6 @@ function Get-RdpfixSessionState {
     # CreateDefault2 loads only the core commands (the rest autoload on first use): a new runspace costs
     # a fraction of CreateDefault's, which matters when a burst of calls opens dozens of them.
     $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
-    # A module that fails to load breaks the runspace (the default would open it without the module).
-    $iss.ThrowOnRunspaceOpenError = $true
-    # Lab runspaces load the lab module: its functions shadow the Windows commands step scripts call.
-    if ($Kind -eq 'lab') { $iss.ImportPSModule([string[]]@($env:RDPFIX_LAB_MODULE)) }
     $iss.Variables.Add((New-Object System.Management.Automation.Runspaces.SessionStateVariableEntry('RdpfixSessions', $script:Sessions, 'Remote session cache')))
     $iss.Commands.Add((New-Object System.Management.Automation.Runspaces.SessionStateFunctionEntry('Invoke-RdpfixRequest', $script:Driver)))
     return $iss
@@ -102,8 +98,52 @@ function New-RdpfixRunspace {
     # No host: what a step writes to its streams is captured per call, never printed on this console.
     $rs = [runspacefactory]::CreateRunspace($script:SessionStates[$Kind])
     $rs.OpenAsync()
-    $slot = [pscustomobject]@{ Kind = $Kind; Runspace = $rs; Busy = $false; LastKey = $null }
+    $slot = [pscustomobject]@{ Kind = $Kind; Runspace = $rs; Busy = $false; LastKey = $null; Ready = $false; Init = $null; InitHandle = $null }
     $script:Runspaces[$Kind].Add($slot)
+}
+
+function Step-RdpfixRunspaceOpen {
+    <# Moves a runspace on towards ready; returns why it failed, or $null. A lab runspace imports the lab
+       module (its functions shadow the Windows commands step scripts call) as its first pipeline, and is
+       ready when that pipeline has finished. The module is not imported through the InitialSessionState:
+       such a runspace reports Opened, and even Available for a moment, before its import has finished
+       (seen on pwsh 7.6.9), so a call could start on it without the lab's commands. #>
+    param([Parameter(Mandatory)]$Slot)
+    $rs = $Slot.Runspace
+    $state = $rs.RunspaceStateInfo.State
+    if ($state -eq 'Broken' -or $state -eq 'Closed') {
+        if ($null -ne $rs.RunspaceStateInfo.Reason) { return $rs.RunspaceStateInfo.Reason.Message }
+        return "runspace state $state"
+    }
+    if ($state -ne 'Opened') { return $null }
+    if ($Slot.Kind -ne 'lab') {
+        $Slot.Ready = $rs.RunspaceAvailability -eq 'Available'
+        return $null
+    }
+    if ($null -eq $Slot.Init) {
+        if ($rs.RunspaceAvailability -ne 'Available') { return $null }
+        $init = [powershell]::Create()
+        $init.Runspace = $rs
+        [void]$init.AddCommand('Import-Module').AddParameter('Name', [string]$env:RDPFIX_LAB_MODULE).AddParameter('ErrorAction', 'Stop')
+        try { $Slot.InitHandle = $init.BeginInvoke() }
+        catch { $init.Dispose(); return $null }   # still busy opening: try again on the next round
+        $Slot.Init = $init
+        return $null
+    }
+    if (-not $Slot.InitHandle.IsCompleted) { return $null }
+    $why = $null
+    try {
+        [void]$Slot.Init.EndInvoke($Slot.InitHandle)
+        if ($Slot.Init.HadErrors) { $why = 'importing the lab module failed: ' + (@($Slot.Init.Streams.Error | ForEach-Object { $_.ToString() }) -join '; ') }
+    } catch {
+        $inner = $_.Exception
+        while ($null -ne $inner.InnerException) { $inner = $inner.InnerException }
+        $why = 'importing the lab module failed: ' + $inner.Message
+    }
+    $Slot.Init.Dispose()
+    $Slot.Init = $null
+    if ($null -eq $why) { $Slot.Ready = $true }
+    return $why
 }
 
 function Get-RdpfixMaxRunspaces {
@@ -113,12 +153,9 @@ function Get-RdpfixMaxRunspaces {
 }
 
 function Test-RdpfixRunspaceReady {
-    <# Open and done initializing. A runspace reports 'Opened' while it is still importing its modules
-       (seen on pwsh 7.6: Opened after 0.3 s, Busy for the 2.5 s its module took), so its availability
-       is what says a call can start on it. #>
+    <# Open, and its lab module imported (Step-RdpfixRunspaceOpen). #>
     param([Parameter(Mandatory)]$Slot)
-    $rs = $Slot.Runspace
-    return ($rs.RunspaceStateInfo.State -eq 'Opened' -and $rs.RunspaceAvailability -eq 'Available')
+    return ($Slot.Ready -and $Slot.Runspace.RunspaceStateInfo.State -eq 'Opened')
 }
 
 function Get-RdpfixFreeRunspaces {
@@ -152,11 +189,12 @@ function Update-RdpfixRunspaces {
     foreach ($entry in $script:Waiting) { $waitingByKind[$entry.Kind] = 1 + [int]$waitingByKind[$entry.Kind] }
     foreach ($kind in @($script:Runspaces.Keys)) {
         foreach ($slot in $script:Runspaces[$kind].ToArray()) {
-            $info = $slot.Runspace.RunspaceStateInfo
-            if (-not $slot.Busy -and ($info.State -eq 'Broken' -or $info.State -eq 'Closed')) {
+            if ($slot.Busy) { continue }
+            $why = $null
+            if (-not $slot.Ready) { $why = Step-RdpfixRunspaceOpen $slot }
+            elseif ($slot.Runspace.RunspaceStateInfo.State -ne 'Opened') { $why = 'runspace state ' + $slot.Runspace.RunspaceStateInfo.State }
+            if ($null -ne $why) {
                 [void]$script:Runspaces[$kind].Remove($slot)
-                $why = 'state ' + $info.State
-                if ($null -ne $info.Reason) { $why = $info.Reason.Message }
                 $script:OpenFailures[$kind] = $why
                 $slot.Runspace.Dispose()
             }
