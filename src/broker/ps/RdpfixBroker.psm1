@@ -384,9 +384,14 @@ function Invoke-RdpfixPump {
     }
     $until = [DateTime]::UtcNow.AddMilliseconds($WaitMs)
     while ($true) {
-        Update-RdpfixRunspaces
         $now = [DateTime]::UtcNow
-        $free = Get-RdpfixFreeRunspaces
+        # Runspaces are looked after only while calls wait for one: this loop polls every millisecond and
+        # must stay cheap, or it takes the CPU the calls need.
+        $free = @{}
+        if ($script:Waiting.Count -gt 0) {
+            Update-RdpfixRunspaces
+            $free = Get-RdpfixFreeRunspaces
+        }
         foreach ($entry in $script:Waiting.ToArray()) {
             $slot = Select-RdpfixRunspace $entry $free
             if ($null -ne $slot) {
