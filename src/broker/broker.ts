@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { PowerShellWorker, type WorkerOptions } from './worker.js';
 import { classifyRemotingError } from './classify.js';
 import { emptyStreams, type Envelope, type ErrorCategory, type RawReply } from './protocol.js';
@@ -18,6 +18,8 @@ export interface BrokerOptions {
   defaultTimeoutMs?: number;
   pumpWaitMs?: number;
   hangGraceMs?: number;
+  /** The lab module lab runspaces import (default: the project's, src/lab/ps/RdpfixLab.psm1). */
+  labModule?: string;
 }
 
 export interface InvokeOptions {
@@ -43,6 +45,7 @@ export class Broker {
       labRunspaces: options.labRunspaces ?? 8,
       pumpWaitMs: options.pumpWaitMs ?? 20,
       hangGraceMs: options.hangGraceMs ?? 30_000,
+      ...(options.labModule ? { labModule: options.labModule } : {}),
     };
     this.workers = Array.from({ length: Math.max(1, options.processes ?? 2) }, () => new PowerShellWorker(workerOptions));
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 60_000;
@@ -62,12 +65,17 @@ export class Broker {
     return this.workers.reduce((n, w) => n + w.restarts, 0);
   }
 
+  /** Exchanges with PowerShell, calls answered and script bytes sent so far: what a call costs on the pipe. */
+  get stats(): { exchanges: number; replies: number; scriptBytes: number } {
+    return this.workers.reduce((t, w) => ({ exchanges: t.exchanges + w.stats.exchanges, replies: t.replies + w.stats.replies, scriptBytes: t.scriptBytes + w.stats.scriptBytes }), { exchanges: 0, replies: 0, scriptBytes: 0 });
+  }
+
   /** Runs `script` on `target` with `args`. Never throws for remote failures: they come back classified. */
   invoke(target: TransportTarget, script: string, args: unknown[] = [], options: InvokeOptions = {}): Promise<Envelope> {
     const key = sessionKey(target);
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
     return this.serialize(key, async () => {
-      const reply = await this.workerFor(key).submit({ id: randomUUID(), op: 'invoke', target: { ...target, sessionKey: key }, script, args, timeoutMs });
+      const reply = await this.workerFor(key).submit({ id: randomUUID(), op: 'invoke', target: { ...target, sessionKey: key }, scriptHash: scriptHash(script), script, args, timeoutMs });
       return toEnvelope(reply);
     });
   }
@@ -100,6 +108,18 @@ export class Broker {
     });
     return next;
   }
+}
+
+/** Step scripts are few and fixed per run: each is hashed once. */
+const scriptHashes = new Map<string, string>();
+function scriptHash(script: string): string {
+  let h = scriptHashes.get(script);
+  if (!h) {
+    h = createHash('sha256').update(script).digest('hex');
+    if (scriptHashes.size > 1000) scriptHashes.clear();
+    scriptHashes.set(script, h);
+  }
+  return h;
 }
 
 /** Turns a raw reply into the public envelope, classifying any error (src/broker/classify.ts). */

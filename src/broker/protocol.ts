@@ -9,6 +9,8 @@ export interface InvokeRequest {
   id: string;
   op: 'invoke';
   target: TransportTarget & { sessionKey: string };
+  /** sha256 of the script text: the text crosses to a PowerShell process once, then only its hash. */
+  scriptHash: string;
   script: string;
   args: unknown[];
   timeoutMs: number;

@@ -13,7 +13,7 @@ class BrokerShell extends PowerShell {
 import { brokerModulePath, labModulePath, projectRoot } from '../paths.js';
 import path from 'node:path';
 import { ensureLabTypesCacheDir } from '../lab/types-cache.js';
-import { initReply, pumpReply, type BrokerRequest, type RawReply } from './protocol.js';
+import { initReply, pumpReply, type BrokerRequest, type InvokeRequest, type RawReply } from './protocol.js';
 
 export interface WorkerOptions {
   executable: string;
@@ -25,6 +25,8 @@ export interface WorkerOptions {
   pumpWaitMs: number;
   /** A pump that has not answered after pumpWaitMs + this is a hung process: it is killed and replaced. */
   hangGraceMs: number;
+  /** The lab module lab runspaces import (default: the project's). */
+  labModule?: string;
 }
 
 interface Pending {
@@ -35,7 +37,7 @@ interface Pending {
 /**
  * One PowerShell process running RdpfixBroker.psm1. Requests are multiplexed: the worker keeps one
  * pump exchange going while calls are in flight (node-powershell runs one command at a time, so the
- * concurrency lives on the PowerShell side, in a RunspacePool). A crashed or hung process is replaced
+ * concurrency lives on the PowerShell side, in its runspaces). A crashed or hung process is replaced
  * and its in-flight calls fail with origin 'process' — their effect on the host is unknown.
  */
 export class PowerShellWorker {
@@ -49,6 +51,10 @@ export class PowerShellWorker {
   psVersion: string | undefined;
   /** How many times this worker had to replace its process. */
   restarts = 0;
+  /** Pump exchanges, replies received and script text bytes sent, for measuring the per-call cost. */
+  readonly stats = { exchanges: 0, replies: 0, scriptBytes: 0 };
+  /** Hashes of the scripts the current process holds: their text is not sent again. */
+  private sentScripts = new Set<string>();
 
   constructor(private readonly options: WorkerOptions) {}
 
@@ -77,7 +83,7 @@ export class PowerShellWorker {
           NO_COLOR: '1',
           RDPFIX_BROKER_MODULE: brokerModulePath(),
           RDPFIX_BROKER_DRIVER: path.join(projectRoot(), 'src', 'broker', 'ps', 'invoke-request.ps1'),
-          RDPFIX_LAB_MODULE: labModulePath(),
+          RDPFIX_LAB_MODULE: this.options.labModule ?? labModulePath(),
           // Only a folder checked to be this user's alone; empty: the lab compiles its types in memory.
           RDPFIX_LAB_TYPES_DIR: ensureLabTypesCacheDir().dir ?? '',
           RDPFIX_BROKER_RUNSPACES: String(this.options.runspaces),
@@ -91,6 +97,7 @@ export class PowerShellWorker {
     });
     const result = await this.exchange(shell, 'Import-Module $env:RDPFIX_BROKER_MODULE; Initialize-RdpfixBroker', 120_000);
     const info = initReply.parse(result);
+    this.sentScripts = new Set();
     this.pid = info.pid;
     this.psVersion = info.psVersion;
     this.shell = shell;
@@ -147,11 +154,13 @@ export class PowerShellWorker {
         if (!shell) continue;
         const batch = this.queue.splice(0, this.queue.length);
         for (const p of batch) this.inFlight.set(p.request.id, p);
-        const submit = batch.length ? Buffer.from(JSON.stringify({ requests: batch.map((p) => p.request) })).toString('base64') : '';
+        const submit = batch.length ? Buffer.from(JSON.stringify({ requests: batch.map((p) => this.wire(p.request)) })).toString('base64') : '';
         const waitMs = this.options.pumpWaitMs;
         try {
           // base64 has no quote characters, so the data cannot escape the string literal.
+          this.stats.exchanges++;
           const reply = pumpReply.parse(await this.exchange(shell, `Invoke-RdpfixPump -Submit '${submit}' -WaitMs ${waitMs}`, waitMs + this.options.hangGraceMs));
+          this.stats.replies += reply.replies.length;
           for (const r of reply.replies) {
             const p = this.inFlight.get(r.id);
             if (!p) continue;
@@ -178,6 +187,15 @@ export class PowerShellWorker {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** A request as it crosses the pipe: a script the process already holds goes by its hash alone. */
+  private wire(request: BrokerRequest): BrokerRequest | (Omit<InvokeRequest, 'script'> & { script: null }) {
+    if (request.op !== 'invoke') return request;
+    if (this.sentScripts.has(request.scriptHash)) return { ...request, script: null };
+    this.sentScripts.add(request.scriptHash);
+    this.stats.scriptBytes += Buffer.byteLength(request.script);
+    return request;
   }
 
   private failInFlight(origin: 'process' | 'broker', message: string): void {

@@ -5,6 +5,7 @@ import { Broker } from '../../src/index.js';
 import type { Envelope } from '../../src/index.js';
 import { makeLabHost } from '../helpers/lab.js';
 import { hostileStrings } from '../fixtures/hostile-strings.js';
+import { projectRoot } from '../../src/paths.js';
 
 const local = { kind: 'local' as const, host: 'controller' };
 
@@ -167,6 +168,38 @@ describe('queueing', () => {
       const results = await Promise.all(calls);
       // One runspace: the third call waited about 3 s before it started, longer than its 2.5 s timeout.
       for (const r of results) expect(ok(r).output).toEqual(['done']);
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe('runspaces', () => {
+  it("a call's deadline starts once its runspace is open: a slow open does not eat it", async () => {
+    const hosts = [1, 2].map((i) => makeLabHost((s) => (s.name = `lab-o${i}`), i));
+    const labModule = path.join(projectRoot(), 'test', 'fixtures', 'slow-open-lab', 'SlowOpenLab.psd1');
+    const broker = new Broker({ processes: 1, labRunspaces: 2, labModule });
+    try {
+      // Two calls at once need two runspaces, each 2.5 s to open; each call runs 1 s and has 2 s once it runs.
+      const script = 'Start-Sleep -Milliseconds 1000; (Get-LabState).name';
+      const calls = hosts.map((h) => broker.invoke({ kind: 'lab', host: h.state.name, statePath: h.statePath }, script, [], { timeoutMs: 2000 }));
+      const results = await Promise.all(calls);
+      expect(results.map((r) => ok(r).output)).toEqual([['lab-o1'], ['lab-o2']]);
+      // The script's text crossed the pipe once; the second call sent its hash alone.
+      expect(broker.stats.scriptBytes).toBe(script.length);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('a runspace that cannot open fails the call with why, and the broker keeps serving', async () => {
+    const host = makeLabHost();
+    const broker = new Broker({ processes: 1, labModule: path.join(projectRoot(), 'test', 'fixtures', 'no-such-module.psm1') });
+    try {
+      const e = await broker.invoke({ kind: 'lab', host: 'lab-001', statePath: host.statePath }, '"never"', [], { timeoutMs: 5_000 });
+      expect(!e.ok && e.error.category).toBe('process');
+      expect(!e.ok && e.error.message).toMatch(/runspace failed to open: importing the lab module failed: .*no-such-module/i);
+      expect(ok(await broker.invoke(local, '"still here"')).output).toEqual(['still here']);
     } finally {
       await broker.close();
     }

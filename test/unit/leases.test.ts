@@ -52,4 +52,24 @@ describe('host leases', () => {
     waited.held.forEach(releaseLease);
     expect(existsSync(leaseFile(dir, 'host:a'))).toBe(false);
   });
+
+  it('takeLeases writes many leases without blocking the event loop, each complete on disk', async () => {
+    const dir = fresh();
+    const wanted = Array.from({ length: 150 }, (_, i) => ({ host: `h${i}`, key: `host:h${i}` }));
+    let ticks = 0;
+    let counting = true;
+    const tick = () => {
+      ticks++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const taken = await takeLeases(dir, wanted, { controller: 'ctl-a', runId: 'r1' });
+    counting = false;
+    expect(taken.held).toHaveLength(150);
+    // Synchronous fsyncs, one per host, would let no other callback run until every lease was taken.
+    expect(ticks).toBeGreaterThan(0);
+    for (const w of wanted) expect(JSON.parse(readFileSync(leaseFile(dir, w.key), 'utf8'))).toMatchObject({ host: w.host, pid: process.pid, controller: 'ctl-a', runId: 'r1' });
+    taken.held.forEach(releaseLease);
+    expect(readdirSync(path.join(dir, 'leases')).filter((f) => !f.startsWith('.takeover'))).toEqual([]);
+  });
 });

@@ -2,8 +2,8 @@
 #
 # One of these runs per PowerShell process. The controller talks to it with one line per exchange:
 #     Invoke-RdpfixPump -Submit '<base64 UTF-8 JSON>' -WaitMs <n>
-# Submit carries new requests; each request runs asynchronously in a RunspacePool, so one process
-# serves many hosts at once. The pump returns (one base64 UTF-8 JSON line on stdout) as soon as at least
+# Submit carries new requests; each request runs asynchronously on a runspace of its own kind (lab or
+# plain, opened in the background and reused), so one process serves many hosts at once. The pump returns (one base64 UTF-8 JSON line on stdout) as soon as at least
 # one request has finished, or after WaitMs. Data never becomes script text: requests arrive base64
 # encoded, and a step script receives its inputs as arguments.
 #
@@ -12,18 +12,19 @@
 Set-StrictMode -Version 2.0
 $ErrorActionPreference = 'Stop'
 
-$script:Pools = @{}              # 'lab' | 'plain' -> RunspacePool (created on first use)
-$script:InFlight = New-Object System.Collections.Generic.List[object]
-$script:Waiting = New-Object System.Collections.Generic.List[object]   # accepted, not started: pool opening or full
-$script:Busy = @{}               # pool kind -> runspaces in use (running or still stopping)
-$script:PoolMax = @{}            # pool kind -> its runspace limit
-$script:Stopping = New-Object System.Collections.Generic.List[object]
+$script:Runspaces = @{}          # 'lab' | 'plain' -> list of runspace slots (see New-RdpfixRunspace)
+$script:SessionStates = @{}      # 'lab' | 'plain' -> the InitialSessionState its runspaces open with
 $script:Sessions = [hashtable]::Synchronized(@{})   # remote session cache, shared by all runspaces
+$script:Scripts = @{}            # script hash -> step script text: each script crosses the pipe once per process
+$script:InFlight = New-Object System.Collections.Generic.List[object]
+$script:Waiting = New-Object System.Collections.Generic.List[object]   # accepted, not started: no open runspace free yet
+$script:Stopping = New-Object System.Collections.Generic.List[object]
+$script:OpenFailures = @{}       # kind -> why its last runspace failed to open
 $script:Driver = $null
 $script:MaxRunspaces = 32
 # Lab runspaces load the lab module (~0.3-0.7 s each) and lab calls are CPU-bound: fewer of them.
 $script:MaxLabRunspaces = 8
-$script:PoolOpenTimeoutMs = 180000
+$script:OpenTimeoutMs = 180000
 $script:HasDateKind = (Get-Command ConvertFrom-Json).Parameters.ContainsKey('DateKind')
 $script:Utf8 = New-Object System.Text.UTF8Encoding($false)
 
@@ -73,60 +74,195 @@ function Initialize-RdpfixBroker {
         })
 }
 
-function Get-RdpfixPool {
-    <# The pool for a kind of target, opened in the background on first use so that a pump never
-       blocks on it (the first lab runspace compiles the lab's types and takes seconds). #>
+function Get-RdpfixSessionState {
+    <# The initial state of every runspace of a kind, built once per process. The request driver
+       (invoke-request.ps1) becomes a function of each runspace, so it is parsed once per runspace rather
+       than once per call. #>
     param([Parameter(Mandatory)][string]$Kind)
-    if ($script:Pools.ContainsKey($Kind)) { return $script:Pools[$Kind] }
     # CreateDefault2 loads only the core commands (the rest autoload on first use): a new runspace costs
     # a fraction of CreateDefault's, which matters when a burst of calls opens dozens of them.
     $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
-    $max = $script:MaxRunspaces
-    # Lab runspaces load the lab module: its functions shadow the Windows commands step scripts call.
-    if ($Kind -eq 'lab') { $iss.ImportPSModule([string[]]@($env:RDPFIX_LAB_MODULE)); $max = $script:MaxLabRunspaces }
     $iss.Variables.Add((New-Object System.Management.Automation.Runspaces.SessionStateVariableEntry('RdpfixSessions', $script:Sessions, 'Remote session cache')))
+    $iss.Commands.Add((New-Object System.Management.Automation.Runspaces.SessionStateFunctionEntry('Invoke-RdpfixRequest', $script:Driver)))
+    return $iss
+}
+
+function New-RdpfixRunspace {
+    <# Opens one more runspace of a kind, in the background: a pump never blocks on it (a lab runspace
+       imports the lab module, seconds on a loaded machine), and no call's deadline pays for it. #>
+    param([Parameter(Mandatory)][string]$Kind)
+    if (-not $script:Runspaces.ContainsKey($Kind)) {
+        $script:Runspaces[$Kind] = New-Object System.Collections.Generic.List[object]
+        $script:SessionStates[$Kind] = Get-RdpfixSessionState $Kind
+    }
     # No host: what a step writes to its streams is captured per call, never printed on this console.
-    $pool = [runspacefactory]::CreateRunspacePool($iss)
-    [void]$pool.SetMaxRunspaces($max)
-    $script:PoolMax[$Kind] = $max
-    $script:Busy[$Kind] = 0
-    [void]$pool.BeginOpen($null, $null)
-    $script:Pools[$Kind] = $pool
-    return $pool
+    $rs = [runspacefactory]::CreateRunspace($script:SessionStates[$Kind])
+    $rs.OpenAsync()
+    $slot = [pscustomobject]@{ Kind = $Kind; Runspace = $rs; Busy = $false; LastKey = $null; Ready = $false; Init = $null; InitHandle = $null }
+    $script:Runspaces[$Kind].Add($slot)
+}
+
+function Step-RdpfixRunspaceOpen {
+    <# Moves a runspace on towards ready; returns why it failed, or $null. A lab runspace imports the lab
+       module (its functions shadow the Windows commands step scripts call) as its first pipeline, and is
+       ready when that pipeline has finished. The module is not imported through the InitialSessionState:
+       such a runspace reports Opened, and even Available for a moment, before its import has finished
+       (seen on pwsh 7.6.9), so a call could start on it without the lab's commands. #>
+    param([Parameter(Mandatory)]$Slot)
+    $rs = $Slot.Runspace
+    $state = $rs.RunspaceStateInfo.State
+    if ($state -eq 'Broken' -or $state -eq 'Closed') {
+        if ($null -ne $rs.RunspaceStateInfo.Reason) { return $rs.RunspaceStateInfo.Reason.Message }
+        return "runspace state $state"
+    }
+    if ($state -ne 'Opened') { return $null }
+    if ($Slot.Kind -ne 'lab') {
+        $Slot.Ready = $rs.RunspaceAvailability -eq 'Available'
+        return $null
+    }
+    if ($null -eq $Slot.Init) {
+        if ($rs.RunspaceAvailability -ne 'Available') { return $null }
+        $init = [powershell]::Create()
+        $init.Runspace = $rs
+        [void]$init.AddCommand('Import-Module').AddParameter('Name', [string]$env:RDPFIX_LAB_MODULE).AddParameter('ErrorAction', 'Stop')
+        try { $Slot.InitHandle = $init.BeginInvoke() }
+        catch { $init.Dispose(); return $null }   # still busy opening: try again on the next round
+        $Slot.Init = $init
+        return $null
+    }
+    if (-not $Slot.InitHandle.IsCompleted) { return $null }
+    $why = $null
+    try {
+        [void]$Slot.Init.EndInvoke($Slot.InitHandle)
+        if ($Slot.Init.HadErrors) { $why = 'importing the lab module failed: ' + (@($Slot.Init.Streams.Error | ForEach-Object { $_.ToString() }) -join '; ') }
+    } catch {
+        $inner = $_.Exception
+        while ($null -ne $inner.InnerException) { $inner = $inner.InnerException }
+        $why = 'importing the lab module failed: ' + $inner.Message
+    }
+    $Slot.Init.Dispose()
+    $Slot.Init = $null
+    if ($null -eq $why) { $Slot.Ready = $true }
+    return $why
+}
+
+function Get-RdpfixMaxRunspaces {
+    param([Parameter(Mandatory)][string]$Kind)
+    if ($Kind -eq 'lab') { return $script:MaxLabRunspaces }
+    return $script:MaxRunspaces
+}
+
+function Test-RdpfixRunspaceReady {
+    <# Open, and its lab module imported (Step-RdpfixRunspaceOpen). #>
+    param([Parameter(Mandatory)]$Slot)
+    return ($Slot.Ready -and $Slot.Runspace.RunspaceStateInfo.State -eq 'Opened')
+}
+
+function Get-RdpfixFreeRunspaces {
+    <# The open, idle runspaces, by kind. #>
+    $free = @{}
+    foreach ($kind in @($script:Runspaces.Keys)) {
+        $list = New-Object System.Collections.Generic.List[object]
+        foreach ($slot in $script:Runspaces[$kind]) {
+            if (-not $slot.Busy -and (Test-RdpfixRunspaceReady $slot)) { $list.Add($slot) }
+        }
+        $free[$kind] = $list
+    }
+    return $free
+}
+
+function Select-RdpfixRunspace {
+    <# Takes a free runspace for an entry from $Free: preferably the one that served this host last. #>
+    param([Parameter(Mandatory)]$Entry, [Parameter(Mandatory)][hashtable]$Free)
+    $list = $Free[$Entry.Kind]
+    if ($null -eq $list -or $list.Count -eq 0) { return $null }
+    $pick = $list[0]
+    foreach ($slot in $list) { if ($slot.LastKey -eq $Entry.Key) { $pick = $slot; break } }
+    [void]$list.Remove($pick)
+    return $pick
+}
+
+function Update-RdpfixRunspaces {
+    <# Drops runspaces that failed to open (remembering why) and opens as many new ones as there are
+       waiting calls without one, up to the kind's limit. #>
+    $waitingByKind = @{}
+    foreach ($entry in $script:Waiting) { $waitingByKind[$entry.Kind] = 1 + [int]$waitingByKind[$entry.Kind] }
+    foreach ($kind in @($script:Runspaces.Keys)) {
+        foreach ($slot in $script:Runspaces[$kind].ToArray()) {
+            if ($slot.Busy) { continue }
+            $why = $null
+            if (-not $slot.Ready) { $why = Step-RdpfixRunspaceOpen $slot }
+            elseif ($slot.Runspace.RunspaceStateInfo.State -ne 'Opened') { $why = 'runspace state ' + $slot.Runspace.RunspaceStateInfo.State }
+            if ($null -ne $why) {
+                [void]$script:Runspaces[$kind].Remove($slot)
+                $script:OpenFailures[$kind] = $why
+                $slot.Runspace.Dispose()
+            }
+        }
+    }
+    foreach ($kind in @($waitingByKind.Keys)) {
+        $opening = 0
+        $total = 0
+        if ($script:Runspaces.ContainsKey($kind)) {
+            $total = $script:Runspaces[$kind].Count
+            foreach ($slot in $script:Runspaces[$kind]) {
+                # Still opening, or idle now (a waiting call gets it this round).
+                if (-not $slot.Busy) { $opening++ }
+            }
+        }
+        # After a failed open, the waiting calls of that kind are answered with why before another is tried.
+        if ($script:OpenFailures.ContainsKey($kind)) { continue }
+        $wanted = $waitingByKind[$kind] - $opening
+        $max = Get-RdpfixMaxRunspaces $kind
+        while ($wanted -gt 0 -and $total -lt $max) {
+            New-RdpfixRunspace $kind
+            $wanted--
+            $total++
+        }
+    }
 }
 
 function Add-RdpfixRequest {
-    <# Accepts a request: it starts as soon as its pool is open. Its deadline runs from now. #>
+    <# Accepts a request: it starts as soon as an open runspace of its kind is free. #>
     param([Parameter(Mandatory)]$Request)
     $kind = 'plain'
     if ($Request.target.kind -eq 'lab') { $kind = 'lab' }
     $timeoutMs = 60000
     if ($Request.PSObject.Properties['timeoutMs'] -and $Request.timeoutMs) { $timeoutMs = [int]$Request.timeoutMs }
+    # Scripts are ours and fixed per run: the controller sends a script's text once per process, then
+    # only its hash.
+    $hash = [string]$Request.scriptHash
+    if ($null -ne $Request.script) { $script:Scripts[$hash] = [string]$Request.script }
+    elseif ($script:Scripts.ContainsKey($hash)) { $Request.script = $script:Scripts[$hash] }
+    else { throw "The broker does not know the script with hash $hash (the controller sent only its hash)." }
     $script:Waiting.Add([pscustomobject]@{
             Id        = [string]$Request.id
             Request   = $Request
             Kind      = $kind
-            Pool      = Get-RdpfixPool $kind
+            Key       = [string]$Request.target.sessionKey
+            Slot      = $null
             PS        = $null
             Output    = $null
             Handle    = $null
             Started   = [DateTime]::UtcNow
-            # Until it starts, a request waits at most this long (for its pool to open or a runspace to
-            # free up); its own timeout counts from its start, so waiting never eats into a step's time.
-            Deadline  = [DateTime]::UtcNow.AddMilliseconds($script:PoolOpenTimeoutMs)
+            # Until it starts, a request waits at most this long (for a runspace to open or free up); its
+            # own timeout counts from its start, on an open runspace, so waiting never eats into a step's time.
+            Deadline  = [DateTime]::UtcNow.AddMilliseconds($script:OpenTimeoutMs)
             TimeoutMs = $timeoutMs
         })
 }
 
 function Start-RdpfixRequest {
-    param([Parameter(Mandatory)]$Entry)
+    param([Parameter(Mandatory)]$Entry, [Parameter(Mandatory)]$Slot)
     $ps = [powershell]::Create()
-    $ps.RunspacePool = $Entry.Pool
-    [void]$ps.AddScript($script:Driver, $true).AddArgument($Entry.Request)
+    $ps.Runspace = $Slot.Runspace
+    [void]$ps.AddCommand('Invoke-RdpfixRequest').AddArgument($Entry.Request)
     $noInput = New-Object 'System.Management.Automation.PSDataCollection[psobject]'
     $noInput.Complete()
+    $Slot.Busy = $true
+    $Slot.LastKey = $Entry.Key
+    $Entry.Slot = $Slot
     $Entry.PS = $ps
-    $script:Busy[$Entry.Kind] = $script:Busy[$Entry.Kind] + 1
     $Entry.Started = [DateTime]::UtcNow
     $Entry.Deadline = $Entry.Started.AddMilliseconds($Entry.TimeoutMs)
     $Entry.Output = New-Object 'System.Management.Automation.PSDataCollection[psobject]'
@@ -202,7 +338,7 @@ function Complete-RdpfixRequest {
     }
     if ($null -ne $failure) { $reply.ok = $false; $reply.error = $failure }
     $ps.Dispose()
-    $script:Busy[$Entry.Kind] = $script:Busy[$Entry.Kind] - 1
+    $Entry.Slot.Busy = $false
     return $reply
 }
 
@@ -249,18 +385,33 @@ function Invoke-RdpfixPump {
     $until = [DateTime]::UtcNow.AddMilliseconds($WaitMs)
     while ($true) {
         $now = [DateTime]::UtcNow
+        # Runspaces are looked after only while calls wait for one: this loop polls every millisecond and
+        # must stay cheap, or it takes the CPU the calls need.
+        $free = @{}
+        if ($script:Waiting.Count -gt 0) {
+            Update-RdpfixRunspaces
+            $free = Get-RdpfixFreeRunspaces
+        }
         foreach ($entry in $script:Waiting.ToArray()) {
-            $state = $entry.Pool.RunspacePoolStateInfo.State
-            # Started only when a runspace is free: a request queued inside the pool would run down its timeout.
-            if ($state -eq 'Opened' -and $script:Busy[$entry.Kind] -lt $script:PoolMax[$entry.Kind]) {
+            $slot = Select-RdpfixRunspace $entry $free
+            if ($null -ne $slot) {
                 [void]$script:Waiting.Remove($entry)
-                Start-RdpfixRequest $entry
-            } elseif ($state -eq 'Broken' -or $now -gt $entry.Deadline) {
+                Start-RdpfixRequest $entry $slot
+                continue
+            }
+            $failed = $script:OpenFailures[$entry.Kind]
+            $none = (-not $script:Runspaces.ContainsKey($entry.Kind)) -or $script:Runspaces[$entry.Kind].Count -eq 0
+            if (($failed -and $none) -or $now -gt $entry.Deadline) {
                 [void]$script:Waiting.Remove($entry)
-                $why = "The call could not start within $($script:PoolOpenTimeoutMs) ms (runspace pool $state; $($script:Busy[$entry.Kind]) of $($script:PoolMax[$entry.Kind]) runspaces busy)."
-                if ($null -ne $entry.Pool.RunspacePoolStateInfo.Reason) { $why = "The PowerShell runspace pool failed to open: $($entry.Pool.RunspacePoolStateInfo.Reason.Message)" }
+                $why = "The call could not start within $($script:OpenTimeoutMs) ms (no free open runspace)."
+                if ($failed) { $why = "The PowerShell runspace failed to open: $failed" }
                 $replies.Add([ordered]@{ id = $entry.Id; ok = $false; error = [ordered]@{ origin = 'broker'; message = $why; fqid = $null; category = $null; target = $null; exceptionType = $null; errorCode = $null } })
             }
+        }
+        # A failed open is answered once (by the waiting calls that had nothing else to run on); a later
+        # call tries a new runspace.
+        foreach ($kind in @($script:OpenFailures.Keys)) {
+            if (-not @($script:Waiting.ToArray() | Where-Object { $_.Kind -eq $kind }).Count) { $script:OpenFailures.Remove($kind) }
         }
         foreach ($entry in $script:InFlight.ToArray()) {
             if ($entry.Handle.IsCompleted) {
@@ -275,7 +426,7 @@ function Invoke-RdpfixPump {
             if ($entry.Handle.IsCompleted) {
                 [void]$script:Stopping.Remove($entry)
                 $entry.PS.Dispose()
-                $script:Busy[$entry.Kind] = $script:Busy[$entry.Kind] - 1
+                $entry.Slot.Busy = $false
             }
         }
         if ($replies.Count -gt 0 -or ($script:InFlight.Count -eq 0 -and $script:Waiting.Count -eq 0) -or [DateTime]::UtcNow -ge $until) { break }

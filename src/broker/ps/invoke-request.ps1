@@ -1,11 +1,20 @@
-# Runs one broker request inside a RunspacePool runspace (see RdpfixBroker.psm1). The step script is
-# parsed from its own text and receives the request's arguments as arguments: Invoke-Command semantics
-# on every transport, and the same script runs on a lab host and on a real one.
+# Runs one broker request on one of the broker's runspaces (see RdpfixBroker.psm1), where this text is the
+# body of the function Invoke-RdpfixRequest. The step script is parsed from its own text (once per runspace:
+# compiled script blocks are kept by the script's hash) and receives the request's arguments as arguments:
+# Invoke-Command semantics on every transport, and the same script runs on a lab host and on a real one.
 param($Request)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'Continue'      # progress is captured from the stream, never printed
 $target = $Request.target
-$step = [scriptblock]::Create([string]$Request.script)
+# No commands before Enter-LabHost: the lab shadows some (Test-Path is one), and they need a host entered.
+$compiled = $ExecutionContext.SessionState.PSVariable.GetValue('global:RdpfixCompiledSteps')
+if ($null -eq $compiled) { $compiled = @{}; $global:RdpfixCompiledSteps = $compiled }
+$stepHash = [string]$Request.scriptHash
+if ($stepHash -and $compiled.ContainsKey($stepHash)) { $step = $compiled[$stepHash] }
+else {
+    $step = [scriptblock]::Create([string]$Request.script)
+    if ($stepHash) { $compiled[$stepHash] = $step }
+}
 $argList = @()
 if ($null -ne $Request.args) { $argList = @($Request.args) }
 
