@@ -304,6 +304,13 @@ function Register-ScheduledTask {
         }
         $prin = $Principal
         if ($null -eq $prin -and $User) { $prin = [pscustomobject]@{ UserId = $User; LogonType = $(if ($Password) { 'Password' } else { 'Interactive' }); RunLevel = $RunLevel.ToString() } }
+        if ($null -ne $prin -and [string]$prin.UserId -ne '' -and $null -eq (ConvertTo-LabSid ([string]$prin.UserId))) {
+            # The Task Scheduler resolves the principal with LookupAccountName, in the host's language: 'SYSTEM' on a
+            # fr-FR host is no account (docs/windows-facts/locales.md). Message, FQID and category from real captures.
+            $msg = [string](Get-LabLocale).noMappingMessage + [Environment]::NewLine + '(14,8):UserId:'
+            $PSCmdlet.WriteError((New-LabNfsCimError -Message $msg -MessageId 'HRESULT 0x80070534' -Category NotSpecified -Target 'PS_ScheduledTask'))
+            return
+        }
         $rec = ConvertTo-LabTaskRecord -TaskName $TaskName -TaskPath $path -Action $Action -Trigger $Trigger -Principal $prin -Settings $Settings -Description $Description -Author $author
         $state.scheduledTasks = @($state.scheduledTasks | Where-Object { $existing -notcontains $_ }) + $rec
         Save-LabState
