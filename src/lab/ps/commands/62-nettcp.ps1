@@ -17,7 +17,7 @@ function Get-LabTcpListeners {
     if ((Test-LabReachListening 5985) -eq 'winrm') {
         foreach ($addr in @('::', '0.0.0.0')) { [void]$out.Add(@{ LocalAddress = $addr; LocalPort = 5985; OwningProcess = [uint32]4 }) }
     }
-    return , $out.ToArray()
+    return $out.ToArray()   # enumerated: callers pipe it
 }
 
 function Get-NetTCPConnection {
