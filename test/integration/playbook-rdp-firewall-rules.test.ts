@@ -12,8 +12,8 @@ import { createRng } from '../../src/lab/rng.js';
 import { RDP_TCP_KEY, RDP_FIREWALL_GROUP } from '../../src/lab/base-host.js';
 import type { LabFirewallRule, LabHostState } from '../../src/lab/state.js';
 
-// Every playbook test runs on a non-English host (issue 11): tool text and account names in fr-FR.
-useLabLocale('fr-FR');
+// Every playbook test runs on a non-English host (issue 11): tool text and account names in ja-JP.
+useLabLocale('ja-JP');
 
 // Facts: shared reference section 4; docs/windows-facts/network-firewall-sessions-tasks.md section 2.
 

@@ -11,8 +11,8 @@ import { applyScenario } from '../../src/lab/scenarios.js';
 import { createRng } from '../../src/lab/rng.js';
 import { RDP_TCP_KEY, TS_POLICY_KEY } from '../../src/lab/base-host.js';
 
-// Every playbook test runs on a non-English host (issue 11): tool text and account names in ru-RU.
-useLabLocale('ru-RU');
+// Every playbook test runs on a non-English host (issue 11): tool text and account names in de-DE.
+useLabLocale('de-DE');
 
 // Only this cause's playbooks and what rdp-security-layer orders itself after (nla-temporary-disable,
 // machinekeys-repair): the catalogue is not held hostage by other playbooks of playbooks/.

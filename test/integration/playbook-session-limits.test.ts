@@ -6,8 +6,8 @@ import { startRun, rollbackRun } from '../../src/engine/run.js';
 import { projectRoot } from '../../src/paths.js';
 import { RDP_TCP_KEY, TS_KEY, TS_POLICY_KEY } from '../../src/lab/base-host.js';
 
-// Every playbook test runs on a non-English host (issue 11): tool text and account names in es-ES.
-useLabLocale('es-ES');
+// Every playbook test runs on a non-English host (issue 11): tool text and account names in ru-RU.
+useLabLocale('ru-RU');
 
 const env = engineSetup([path.join(projectRoot(), 'playbooks')]);
 afterAll(() => env.broker.close());
