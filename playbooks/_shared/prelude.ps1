@@ -122,6 +122,23 @@ function Restore-RdpfixValueState {
     return $true
 }
 
+# ---- The RDP listener, judged without display text --------------------------------------------------------------
+
+function Get-RdpfixRdpListener {
+    # Whether Remote Desktop listens: a TCP socket in state Listen on RDP-Tcp's PortNumber owned by TermService's
+    # process (reference 1.5). qwinsta's STATE word is localized (Listen, Abhoer., Ecouter, ...: docs/windows-facts/
+    # locales.md), so it is never read. port, termServicePid, owners (the PIDs listening there), listening.
+    $port = Get-RdpfixDword 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp' 'PortNumber'
+    if ($null -eq $port) { $port = 3389 }
+    $tsPid = 0
+    $cim = @(Get-CimInstance -ClassName Win32_Service -Filter "Name='TermService'" -ErrorAction Stop)
+    if ($cim.Count -gt 0 -and $null -ne $cim[0].ProcessId) { $tsPid = [int]$cim[0].ProcessId }
+    # Not found is an error record, not an exception: nobody listens (CDXML honours -ErrorAction per call).
+    $sockets = @(Get-NetTCPConnection -State Listen -LocalPort ([int]$port) -ErrorAction SilentlyContinue)
+    $owners = @($sockets | ForEach-Object { [int]$_.OwningProcess } | Sort-Object -Unique)
+    return [ordered]@{ port = [int]$port; termServicePid = $tsPid; owners = $owners; listening = ($tsPid -gt 0 -and $owners -contains $tsPid) }
+}
+
 # ---- Normalisers: enum values and security descriptors, never display text ---------------------------------------
 
 function ConvertTo-RdpfixCategoryName {

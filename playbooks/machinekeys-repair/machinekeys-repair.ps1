@@ -643,10 +643,8 @@ $reasons = @()
 $warnings = @()
 
 function Test-Listener {
-    # qwinsta lists the rdp-tcp listener in state Listen while Remote Desktop Services listens (reference 2.3).
-    $ErrorActionPreference = 'Continue'
-    $lines = @(qwinsta 2>&1 | ForEach-Object { "$_" })
-    return [bool](@($lines | Where-Object { $_ -match '\brdp-tcp\s' -and $_ -match '\bListen\b' }).Count -gt 0)
+    # TermService listens on the RDP port (prelude: a socket, not qwinsta's localized STATE word).
+    return [bool](Get-RdpfixRdpListener).listening
 }
 
 function Test-Reset($Tls) {
@@ -665,7 +663,7 @@ function Test-Reset($Tls) {
         $sddl = Read-Sd $newKey
         if ($null -ne $sddl -and -not (Test-KeyAcl (ConvertFrom-RdpfixSddl $sddl))) { $r += "the new key file's ACL does not give NETWORK SERVICE read and SYSTEM full control ($sddl)" }
     }
-    if (-not (Test-Listener)) { $r += 'qwinsta shows no rdp-tcp listener' }
+    if (-not (Test-Listener)) { $r += 'TermService does not listen on the RDP port' }
     return $r
 }
 

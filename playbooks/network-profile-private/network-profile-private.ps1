@@ -125,7 +125,10 @@ foreach ($c in $captured) {
         Set-NetConnectionProfile -InterfaceIndex $idx -NetworkCategory Private -ErrorAction Stop
     } catch {
         $msg = $_.Exception.Message
-        if ($msg -match 'Identifying') {
+        # Still identifying: the profile refuses with MI RESULT 4 (invalid parameter) although Private is valid for
+        # it (DomainAuthenticated was ruled out above: the category is Public). The message is localized
+        # ('Identifying...', 'Identifizierung...'): judged by the id, never the text (docs/windows-facts/locales.md).
+        if ([string]$_.FullyQualifiedErrorId -like 'MI RESULT 4,*') {
             throw "Windows is still identifying the network on interface $label and refuses to change its category now; run again in a minute. (Windows: $msg)"
         }
         if ([string]$_.CategoryInfo.Category -eq 'PermissionDenied' -or [string]$_.FullyQualifiedErrorId -like 'MI RESULT 2,*') {

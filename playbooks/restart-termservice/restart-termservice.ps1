@@ -16,22 +16,6 @@ function Get-RdpServices {
     return , $out.ToArray()
 }
 
-function Get-RdpListener {
-    # 'qwinsta rdp-tcp': the listener row has an ID >= 65536 and STATE 'Listen' while Remote Desktop Services
-    # listens (reference 1.2, 2.3). STATE is localized: the words below are the ones seen in real outputs
-    # (en, de, ru) and the lab's es/fr tables. Native stderr becomes error records in 5.1: read with 2>&1.
-    $ErrorActionPreference = 'Continue'
-    $lines = @(qwinsta rdp-tcp 2>&1 | ForEach-Object { "$_" })
-    $listen = @('Listen', ('Abh' + [char]0x00F6 + 'r.'), ([string][char]0x00C9 + 'couter'), 'Escuchar',
-        (-join @([char]0x041F, [char]0x0440, [char]0x043E, [char]0x0441, [char]0x043B, [char]0x0443, [char]0x0448)))
-    foreach ($line in $lines) {
-        if ($line -notmatch '^.(?<name>\S+)\s+(?<id>\d+)\s+(?<state>\S+)') { continue }
-        if ($Matches['name'] -ne 'rdp-tcp' -or [int64]$Matches['id'] -lt 65536) { continue }
-        $state = $Matches['state']
-        return [ordered]@{ id = [int64]$Matches['id']; state = $state; listening = ($listen -contains $state) }
-    }
-    return $null
-}
 # ---- end of the shared part ----
 
 # Read-only: what is disabled or down, and who a restart would disconnect.
@@ -81,9 +65,9 @@ if ($in.step -eq 'start-type') {
 $services = Get-RdpServices
 $before = [ordered]@{}
 foreach ($svc in $services) { $before[[string]$svc.Name] = [string]$svc.Status }
-$listener = Get-RdpListener
-if ($null -eq $listener) { $before['listener'] = 'none' } else { $before['listener'] = $listener.state }
-$healthy = (@($services | Where-Object { [string]$_.Status -ne 'Running' }).Count -eq 0) -and $null -ne $listener -and $listener.listening
+$listener = Get-RdpfixRdpListener
+if ($listener.listening) { $before['listener'] = 'Listen' } else { $before['listener'] = 'none' }
+$healthy = (@($services | Where-Object { [string]$_.Status -ne 'Running' }).Count -eq 0) -and $listener.listening
 $force = $false
 if ($null -ne $params -and $null -ne $params.PSObject.Properties['force']) { $force = [bool]$params.force }
 $timeout = 30
@@ -145,9 +129,8 @@ if ($cim.Count -gt 0) { $svcPid = [int]$cim[0].ProcessId }
 $ErrorActionPreference = 'Continue'
 $quser = @(quser 2>&1 | ForEach-Object { "$_" })
 $quserExit = $LASTEXITCODE
-$qwinsta = @(qwinsta rdp-tcp 2>&1 | ForEach-Object { "$_" })
 $ErrorActionPreference = 'Stop'
-$state = [ordered]@{ services = $services; processId = $svcPid; quser = $quser; quserExitCode = $quserExit; listener = $qwinsta }
+$state = [ordered]@{ services = $services; processId = $svcPid; quser = $quser; quserExitCode = $quserExit; listener = (Get-RdpfixRdpListener) }
 Write-RdpfixResult ([ordered]@{ state = $state })
 } }
 
@@ -330,9 +313,8 @@ while ($true) {
         }
         if ([string]$svc.Status -ne 'Running') { [void]$problems.Add(('{0} is {1}' -f $name, $svc.Status)) }
     }
-    $listener = Get-RdpListener
-    if ($null -eq $listener) { [void]$problems.Add('qwinsta shows no rdp-tcp listener') }
-    elseif (-not $listener.listening) { [void]$problems.Add(('the rdp-tcp listener (ID {0}) is in state {1}, not Listen' -f $listener.id, $listener.state)) }
+    $listener = Get-RdpfixRdpListener
+    if (-not $listener.listening) { [void]$problems.Add(('TermService (PID {0}) does not listen on TCP port {1}' -f $listener.termServicePid, $listener.port)) }
     if ($problems.Count -eq 0 -or (Get-Date) -ge $deadline) { break }
     Start-Sleep -Seconds 1
 }

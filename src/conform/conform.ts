@@ -5,13 +5,10 @@ import type { Broker } from '../broker/broker.js';
 import type { Inventory } from '../inventory/inventory.js';
 import { targetFor } from '../inventory/inventory.js';
 import { buildLabFleet } from '../lab/fleet.js';
-import type { LabHostState } from '../lab/state.js';
+import { LAB_LOCALES, type LabLocale } from '../lab/locales.js';
 import { compareFacts, type Difference, type LabModel } from './compare.js';
 import { readFacts, type FactsResult } from './facts.js';
 
-
-/** The display languages lab hosts can speak (state.locale), and the builds they answer as. */
-export const LAB_LOCALES: readonly LabHostState['locale'][] = ['en-US', 'de-DE', 'fr-FR', 'es-ES'];
 
 export function labModel(): LabModel {
   const reference = buildLabFleet({ hosts: 1, seed: 1, scenarios: ['healthy'], combine: 0, force: false })[0]!;
@@ -39,7 +36,7 @@ export async function conformFleet(inventory: Inventory, broker: Broker, options
     let r = references.get(locale);
     if (!r) {
       const state = buildLabFleet({ hosts: 1, seed: 1, scenarios: ['healthy'], combine: 0, force: false })[0]!;
-      state.locale = locale as LabHostState['locale'];
+      state.locale = locale as LabLocale;
       const statePath = path.join(dir, `reference-${locale}.json`);
       writeFileSync(statePath, JSON.stringify(state), { flag: 'wx' });
       r = readFacts(broker, { kind: 'lab', host: `lab-reference-${locale}`, statePath }, options.timeoutMs);

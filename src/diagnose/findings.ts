@@ -94,9 +94,11 @@ export function assess(data: ProbeData, view: ControllerView = {}): Assessment {
     add({ cause: 'termservice-stopped', confidence: 'high', playbook: 'restart-termservice',
       evidence: [`TermService is ${ts.status} (start type ${ts.startType})`, ...(umrdp && umrdp.status !== 'Running' ? [`UmRdpService is ${umrdp.status}`] : [])] });
   } else if (ts) {
-    const listener = (s.listener as { lines?: string[] } | undefined)?.lines ?? [];
-    if (listener.length && !listener.some((l) => /\brdp-tcp\b/i.test(l) && /\bListen\b/.test(l))) {
-      add({ cause: 'listener-down', confidence: 'medium', playbook: 'restart-termservice', evidence: ['TermService runs, but qwinsta shows no rdp-tcp listener'] });
+    // Judged by the socket (port, owning process), never by qwinsta's STATE word: that is localized (Abhör., Écouter, ...).
+    const listener = obj(s.listener);
+    if (listener && listener.listening === false) {
+      add({ cause: 'listener-down', confidence: 'medium', playbook: 'restart-termservice',
+        evidence: [`TermService runs (PID ${num(listener.termServicePid) ?? '?'}), but nothing it owns listens on TCP port ${num(listener.port) ?? '?'}`] });
     }
     // Its dependents (UmRdpService) should run with it (reference 1.1, SA rdp-error-general-troubleshooting).
     const stopped = list(ts.dependents).filter((d) => d.status !== 'Running');

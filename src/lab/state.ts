@@ -5,6 +5,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import type { LabLocale } from './locales.js';
 
 export const LAB_STATE_SCHEMA = 1;
 
@@ -196,7 +197,8 @@ export interface LabHostState {
   computerName: string;
   domain: string | null;
   os: { caption: string; version: string; buildNumber: string; psVersion: string; productType: 'Server' | 'Workstation' };
-  locale: 'en-US' | 'de-DE' | 'fr-FR' | 'es-ES';
+  /** Display language (src/lab/locales.json): tool text and well-known account names follow it; SIDs, enums, ports do not. */
+  locale: LabLocale;
   machineGuid: string;
   /** The scenarios this host was seeded with (informational). */
   scenarios: string[];

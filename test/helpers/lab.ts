@@ -5,6 +5,7 @@ import path from 'node:path';
 import { healthyHost } from '../../src/lab/base-host.js';
 import { createRng } from '../../src/lab/rng.js';
 import type { LabHostState } from '../../src/lab/state.js';
+import type { LabLocale } from '../../src/lab/locales.js';
 import { locatePowerShell } from '../../src/powershell/locate.js';
 import { labModulePath, projectRoot } from '../../src/paths.js';
 import { ensureLabTypesCacheDir } from '../../src/lab/types-cache.js';
@@ -20,10 +21,16 @@ export interface LabHostFixture {
 /** The fixed time lab hosts are seeded at: their own clocks read it (and run on from it) on any date. */
 export const LAB_SEEDED_AT = new Date('2026-11-25T12:00:00Z');
 
+let defaultLocale: LabLocale = 'en-US';
+/** The display language of the hosts makeLabHost writes from now on in this test file (each file has its own
+ *  module instance): the playbook tests run on non-English hosts (issue 11). A mutate may still set its own. */
+export function useLabLocale(locale: LabLocale): void { defaultLocale = locale; }
+
 /** Writes one healthy lab host (optionally changed by `mutate`) into a fresh temp folder. */
 export function makeLabHost(mutate?: (s: LabHostState) => void, seed = 1, now = LAB_SEEDED_AT): LabHostFixture {
   const dir = mkdtempSync(path.join(tmpdir(), 'rdpfix-lab-'));
   const state = healthyHost(0, createRng(seed), now);
+  state.locale = defaultLocale;
   mutate?.(state);
   const statePath = path.join(dir, `${state.name}.json`);
   writeFileSync(statePath, JSON.stringify(state, null, 2));

@@ -30,7 +30,7 @@ export function healthy(): ProbeData {
       firewall: [{ name: 'RemoteDesktop-UserMode-In-TCP', enabled: true, profile: 'Domain, Private, Public' }],
       rdpPortFirewall: { port: 3389, profiles: profiles(), rules: [rule(), rule({ name: 'RemoteDesktop-Shadow-In-TCP', localPort: 'Any', program: '%SystemRoot%\\system32\\RdpSa.exe', service: 'Any' })] },
       sessions: { exitCode: 0, lines: [' USERNAME              SESSIONNAME        ID  STATE   IDLE TIME  LOGON TIME', ' alice                 rdp-tcp#0           2  Active          5  11/25/2026 9:00 AM', ' bob                   rdp-tcp#1           3  Active          .  11/25/2026 9:10 AM'] },
-      listener: { exitCode: 0, lines: [' SESSIONNAME       USERNAME                 ID  STATE   TYPE        DEVICE', ' rdp-tcp                                 65536  Listen'] },
+      listener: { port: 3389, termServicePid: 702, owners: [702], listening: true },
       certificate: [{ thumbprint: THUMB, notBefore: '2026-10-16T12:00:00.0000000Z', notAfter: '2027-04-16T12:00:00.0000000Z', hasPrivateKey: true, privateKeyReadable: true }],
       rdpCertificateBinding: { thumbprint: THUMB, inRemoteDesktopStore: true, inMyStore: null },
       machineKeys: { path: 'C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys', exists: true, sddl: MACHINE_KEYS_DEFAULT_SDDL, aclError: null, machineGuid: GUID,

@@ -21,7 +21,8 @@ describe('rdpfix conform', () => {
       change(s);
       writeFileSync(statePath(i), JSON.stringify(s));
     };
-    // 2: a renamed firewall group resource and an extra ACE on the RDP key; 3: a language the lab does not model;
+    // 2: a renamed firewall group resource and an extra ACE on the RDP key; 3: a Japanese host (compared with the lab's
+    // Japanese host: its localized names and tool text must match);
     // 4: Get-NetConnectionProfile fails on the host.
     edit(2, (s) => {
       s.firewall.rules.find((r) => r.Name === 'RemoteDesktop-UserMode-In-UDP')!.Group = '@FirewallAPI.dll,-28753';
@@ -34,7 +35,7 @@ describe('rdpfix conform', () => {
 
     const r = await runCli(['conform', '-i', path.join(dir, 'lab', 'inventory.yaml'), '--json']);
     expect(r.code, r.stderr).toBe(1);
-    const doc = JSON.parse(r.stdout) as { schema: string; hosts: { host: string; error: unknown; differences: { aspect: string; item: string; host: unknown; lab: unknown }[] }[] };
+    const doc = JSON.parse(r.stdout) as { schema: string; hosts: { host: string; error: unknown; comparedWith: unknown; differences: { aspect: string; item: string; host: unknown; lab: unknown }[] }[] };
     expect(doc.schema).toBe('rdpfix.conform/1');
     const found = Object.fromEntries(doc.hosts.map((h) => [h.host, h.differences.map((d) => `${d.aspect}: ${d.item}`)]));
     // The lab's own host still differs where the lab knowingly is not Windows PowerShell 5.1 (jsonShapes), if at all.
@@ -42,7 +43,8 @@ describe('rdpfix conform', () => {
     expect(baseline.filter((d) => !d.startsWith('jsonShapes') && !d.startsWith('os: PowerShell'))).toEqual([]);
     const extra = (host: string) => found[host]!.filter((d) => !baseline.includes(d));
     expect(extra('lab-002')).toEqual(['keyAcls: rdpKeySddl', 'firewallRules: RemoteDesktop-UserMode-In-UDP group']);
-    expect(extra('lab-003')).toEqual(['model: display language']);
+    expect(extra('lab-003')).toEqual([]);
+    expect(doc.hosts.find((h) => h.host === 'lab-003')).toMatchObject({ comparedWith: { locale: 'ja-JP' } });
     expect(extra('lab-004')).toEqual(['enums: (read)']);
     expect(doc.hosts.find((h) => h.host === 'lab-002')!.differences.find((d) => d.aspect === 'firewallRules')).toMatchObject({ host: '@FirewallAPI.dll,-28753', lab: '@FirewallAPI.dll,-28752' });
 

@@ -134,3 +134,28 @@ describe('lab scheduled tasks', () => {
     expect(host.read().scheduledTasks).toEqual([]);
   });
 });
+
+describe('lab scheduled tasks on hosts in other display languages', () => {
+  // LookupAccountName knows the localized names only: 'SYSTEM' is no account on a fr-FR or ru-RU host, its SID is.
+  // Facts: docs/windows-facts/locales.md.
+  it.each([
+    ['fr-FR', 'Le mappage entre les noms de compte et les ID de sécurité n’a pas été effectué.', 'AUTORITE NT\\Système'],
+  ])('%s refuses the English name SYSTEM, takes the SID and the localized name', async (locale, message, system) => {
+    const host = makeLabHost((s) => { s.locale = locale as 'fr-FR' | 'ru-RU'; });
+    const r = await runLab(host.statePath, `param($system)
+      ${ERR}
+      $action = New-ScheduledTaskAction -Execute 'powershell.exe'
+      $p = New-ScheduledTaskPrincipal -UserId 'SYSTEM' -LogonType ServiceAccount -RunLevel Highest
+      Register-ScheduledTask -TaskName 'T-name' -TaskPath '\\Tool\\' -Action $action -Principal $p -ErrorAction SilentlyContinue -ErrorVariable bad
+      $bySid = Register-ScheduledTask -TaskName 'T-sid' -TaskPath '\\Tool\\' -Action $action -Principal (New-ScheduledTaskPrincipal -UserId 'S-1-5-18' -LogonType ServiceAccount) -ErrorAction Stop
+      $byName = Register-ScheduledTask -TaskName 'T-local' -TaskPath '\\Tool\\' -Action $action -Principal (New-ScheduledTaskPrincipal -UserId $system -LogonType ServiceAccount) -ErrorAction Stop
+      $sid = [string](Get-Acl -LiteralPath 'C:\\ProgramData\\Microsoft\\Crypto\\RSA').Owner
+      [pscustomobject]@{ bad = Show-Err $bad; ok = @($bySid.TaskName, $byName.TaskName); name = $sid } | ConvertTo-Json -Depth 4 -Compress`, [system]);
+    expect(r.error).toBeNull();
+    const o = JSON.parse(r.output[0] as string);
+    expect(o.bad).toEqual([{ m: `${message}\n(14,8):UserId:`.replace('\n', o.bad[0].m.includes('\r\n') ? '\r\n' : '\n'), fqid: 'HRESULT 0x80070534,Register-ScheduledTask', cat: 'NotSpecified', ex: 'Microsoft.Management.Infrastructure.CimException' }]);
+    expect(o.ok).toEqual(['T-sid', 'T-local']);
+    expect(o.name).toBe(system);
+    expect(host.read().scheduledTasks.map((t) => t.TaskName).sort()).toEqual(['T-local', 'T-sid']);
+  });
+});

@@ -1,10 +1,13 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import path from 'node:path';
-import { makeLabHost } from '../helpers/lab.js';
+import { makeLabHost, useLabLocale } from '../helpers/lab.js';
 import { engineSetup, labInventory } from '../helpers/engine.js';
 import { startRun, rollbackRun } from '../../src/engine/run.js';
 import { projectRoot } from '../../src/paths.js';
 import { TS_KEY, TS_POLICY_KEY } from '../../src/lab/base-host.js';
+
+// Every playbook test runs on a non-English host (issue 11): tool text and account names in de-DE.
+useLabLocale('de-DE');
 
 const env = engineSetup([path.join(projectRoot(), 'playbooks')]);
 afterAll(() => env.broker.close());

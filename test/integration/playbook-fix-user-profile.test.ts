@@ -2,7 +2,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { makeLabHost, type LabHostFixture } from '../helpers/lab.js';
+import { makeLabHost, type LabHostFixture, useLabLocale } from '../helpers/lab.js';
 import { engineSetup, labInventory } from '../helpers/engine.js';
 import { startRun, rollbackRun } from '../../src/engine/run.js';
 import { diagnoseFleet } from '../../src/diagnose/diagnose.js';
@@ -12,6 +12,9 @@ import { applyScenario } from '../../src/lab/scenarios.js';
 import { createRng } from '../../src/lab/rng.js';
 import { PROFILE_LIST_KEY } from '../../src/lab/base-host.js';
 import type { LabHostState } from '../../src/lab/state.js';
+
+// Every playbook test runs on a non-English host (issue 11): tool text and account names in fr-FR.
+useLabLocale('fr-FR');
 
 // This playbook and those its order hints reach, from playbooks/ (a catalogue of its own: the other built-in
 // playbooks are not needed here).
@@ -192,7 +195,7 @@ describe('playbook fix-user-profile on the lab', () => {
     const r = await run([host], 'apply');
     expect(r.hosts[0]!.outcome).not.toBe('succeeded');
     expect(r.hosts[0]!.results['fix-user-profile']!.failure).toMatchObject({ step: 'export-profile-keys', phase: 'blocked' });
-    expect(r.hosts[0]!.results['fix-user-profile']!.failure!.message).toMatch(/carol is logged on: carol \(session 3, Disc\)\. Log the user off first \(reset-stuck-sessions\)/);
+    expect(r.hosts[0]!.results['fix-user-profile']!.failure!.message).toMatch(/carol is logged on: carol \(session 3, Déco\)\. Log the user off first \(reset-stuck-sessions\)/);
     expect(host.read()).toEqual(pre);
   });
 

@@ -1,6 +1,6 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import path from 'node:path';
-import { makeLabHost, runLab, type LabHostFixture } from '../helpers/lab.js';
+import { makeLabHost, runLab, type LabHostFixture, useLabLocale } from '../helpers/lab.js';
 import { engineSetup, labInventory } from '../helpers/engine.js';
 import { startRun, rollbackRun, type RunResult } from '../../src/engine/run.js';
 import { diagnoseFleet } from '../../src/diagnose/diagnose.js';
@@ -10,6 +10,9 @@ import { applyScenario } from '../../src/lab/scenarios.js';
 import { createRng } from '../../src/lab/rng.js';
 import { MACHINE_KEYS_DIR, MACHINE_KEYS_SDDL, RDP_KEY_PREFIX, RDP_KEY_SDDL, RDP_TCP_KEY, cngKeysDir, machineKeysDir, onSystemDrive, thumbprintBytes, withCngRdpKey } from '../../src/lab/base-host.js';
 import { labHostNow, type LabHostState } from '../../src/lab/state.js';
+
+// Every playbook test runs on a non-English host (issue 11): tool text and account names in ja-JP.
+useLabLocale('ja-JP');
 
 const env = engineSetup([path.join(projectRoot(), 'playbooks')]);
 afterAll(() => env.broker.close());

@@ -1,7 +1,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeLabHost, type LabHostFixture } from '../helpers/lab.js';
+import { makeLabHost, type LabHostFixture, useLabLocale } from '../helpers/lab.js';
 import { engineSetup, labInventory } from '../helpers/engine.js';
 import { targetFor } from '../../src/inventory/inventory.js';
 import { startRun, rollbackRun } from '../../src/engine/run.js';
@@ -11,6 +11,9 @@ import { applyScenario } from '../../src/lab/scenarios.js';
 import { createRng } from '../../src/lab/rng.js';
 import { HKLM } from '../../src/lab/base-host.js';
 import type { LabHostState } from '../../src/lab/state.js';
+
+// Every playbook test runs on a non-English host (issue 11): tool text and account names in de-DE.
+useLabLocale('de-DE');
 
 // Facts: shared reference section 3; docs/windows-facts/network-firewall-sessions-tasks.md section 1.
 
@@ -137,6 +140,16 @@ describe('playbook network-profile-private on the lab', () => {
     expect(r.hosts[0]!.outcome).toBe('rolledBack');
     expect(failure.phase).toBe('apply');
     expect(failure.message).toMatch(/^Windows refused to make interface 'Ethernet' \(index \d+\) Private\..*Network List Manager Policies.*\(Windows: Unable to set the NetworkCategory due to one of the following possible reasons/s);
+    expect(host.read()).toEqual(pre);
+  });
+
+  it('a network still being identified: the reason says so on a de-DE host (judged by the error id, not the localized text)', async () => {
+    const host = makeLabHost((s) => { publicProfile(s); s.netConnectionProfiles[0]!.identifying = true; }, 10);
+    const pre = host.read();
+    const r = await run([host], 'apply');
+    const failure = r.hosts[0]!.results[PB]!.failure!;
+    expect(failure.phase).toBe('apply');
+    expect(failure.message).toMatch(/^Windows is still identifying the network on interface 'Ethernet' \(index \d+\).*\(Windows: NetworkCategory kann für ein als/s);
     expect(host.read()).toEqual(pre);
   });
 

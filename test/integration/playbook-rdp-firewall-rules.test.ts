@@ -1,7 +1,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeLabHost, type LabHostFixture } from '../helpers/lab.js';
+import { makeLabHost, type LabHostFixture, useLabLocale } from '../helpers/lab.js';
 import { targetFor } from '../../src/inventory/inventory.js';
 import { engineSetup, labInventory } from '../helpers/engine.js';
 import { startRun, rollbackRun } from '../../src/engine/run.js';
@@ -11,6 +11,9 @@ import { applyScenario } from '../../src/lab/scenarios.js';
 import { createRng } from '../../src/lab/rng.js';
 import { RDP_TCP_KEY, RDP_FIREWALL_GROUP } from '../../src/lab/base-host.js';
 import type { LabFirewallRule, LabHostState } from '../../src/lab/state.js';
+
+// Every playbook test runs on a non-English host (issue 11): tool text and account names in ja-JP.
+useLabLocale('ja-JP');
 
 // Facts: shared reference section 4; docs/windows-facts/network-firewall-sessions-tasks.md section 2.
 

@@ -2,7 +2,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { makeLabHost, type LabHostFixture } from '../helpers/lab.js';
+import { makeLabHost, type LabHostFixture, useLabLocale } from '../helpers/lab.js';
 import { engineSetup, labInventory } from '../helpers/engine.js';
 import { startRun, rollbackRun } from '../../src/engine/run.js';
 import { diagnoseFleet } from '../../src/diagnose/diagnose.js';
@@ -10,6 +10,9 @@ import { projectRoot } from '../../src/paths.js';
 import { applyScenario } from '../../src/lab/scenarios.js';
 import { createRng } from '../../src/lab/rng.js';
 import { RDP_TCP_KEY, TS_POLICY_KEY } from '../../src/lab/base-host.js';
+
+// Every playbook test runs on a non-English host (issue 11): tool text and account names in de-DE.
+useLabLocale('de-DE');
 
 // Only this cause's playbooks and what rdp-security-layer orders itself after (nla-temporary-disable,
 // machinekeys-repair): the catalogue is not held hostage by other playbooks of playbooks/.

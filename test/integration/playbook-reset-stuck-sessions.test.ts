@@ -1,6 +1,6 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import path from 'node:path';
-import { makeLabHost } from '../helpers/lab.js';
+import { makeLabHost, useLabLocale } from '../helpers/lab.js';
 import { engineSetup, labInventory } from '../helpers/engine.js';
 import { startRun, rollbackRun } from '../../src/engine/run.js';
 import { projectRoot } from '../../src/paths.js';
@@ -8,6 +8,9 @@ import { applyScenario } from '../../src/lab/scenarios.js';
 import { createRng } from '../../src/lab/rng.js';
 import { readRun } from '../../src/journal/journal.js';
 import { existsSync, readFileSync } from 'node:fs';
+
+// Every playbook test runs on a non-English host (issue 11): tool text and account names in de-DE.
+useLabLocale('de-DE');
 
 const env = engineSetup([path.join(projectRoot(), 'playbooks')]);
 afterAll(() => env.broker.close());

@@ -12,6 +12,7 @@ import { createRng } from '../../src/lab/rng.js';
 import { readRun } from '../../src/journal/journal.js';
 import { diagnoseFleet } from '../../src/diagnose/diagnose.js';
 import type { LabHostState } from '../../src/lab/state.js';
+import type { LabLocale } from '../../src/lab/locales.js';
 
 // A catalogue of this playbook and those its order hints reach (an unknown id in `order` is a catalogue error):
 // the other playbooks of the folder take no part in this test.
@@ -30,9 +31,13 @@ const ID = 'restart-termservice';
 const CAUSES = ['termservice-stopped', 'termservice-hung', 'listener-down'];
 const NOW = new Date('2026-11-25T12:00:00Z');
 
+// Hosts in other display languages (qwinsta's STATE word is 待ち受け / Прослуш / Écouter there): a healthy ja-JP host
+// was once diagnosed listener-down and restarted, because the listener was judged by the English word 'Listen'.
+const LOCALES: Record<string, LabLocale> = { 'lab-001': 'ja-JP', 'lab-003': 'fr-FR', 'lab-004': 'ru-RU', 'lab-005': 'de-DE' };
 const labHost = (name: string, seed: number, scenario?: Scenario, mutate?: (s: LabHostState) => void) =>
   makeLabHost((s) => {
     s.name = name;
+    s.locale = LOCALES[name] ?? 'en-US';
     if (scenario) applyScenario(s, scenario, createRng(seed), NOW);
     mutate?.(s);
   }, seed);

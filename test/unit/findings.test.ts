@@ -24,9 +24,16 @@ describe('findings', () => {
 
   it('a running service without a listener, and a cap reached', () => {
     const d = healthy();
-    sec(d).listener.lines = [' SESSIONNAME       USERNAME                 ID  STATE   TYPE        DEVICE', ' services                                    0  Disc'];
+    Object.assign(sec(d).listener, { owners: [], listening: false });
     sec(d).rdp.maxInstanceCount = 2;
     expect(findingsFor(d).map((f) => f.cause)).toEqual(['listener-down', 'session-cap']);
+    expect(findingsFor(d)[0]!.evidence).toEqual(['TermService runs (PID 702), but nothing it owns listens on TCP port 3389']);
+  });
+
+  it('the listener is judged by its socket: another process on the RDP port is no listener', () => {
+    const d = healthy();
+    Object.assign(sec(d).listener, { owners: [4], listening: false });
+    expect(findingsFor(d).map((f) => f.cause)).toEqual(['listener-down']);
   });
 
   it('a dependent of TermService that does not run is a note, not a cause', () => {

@@ -320,6 +320,19 @@ function Import-LabTypes {
 }
 Import-LabTypes
 
+# The per-language table (src/lab/locales.json, shared with TypeScript's src/lab/locales.ts): read once per import.
+$script:LabLocales = [System.IO.File]::ReadAllText((Join-Path (Split-Path $PSScriptRoot -Parent) 'locales.json'), [System.Text.Encoding]::UTF8) | ConvertFrom-Json
+
+function Get-LabLocale {
+    <# The current host's display-language data (accounts, sessions, identifyingMessage). An unknown locale is an
+       error, not English: a host the lab cannot speak for must not pass as an English one. #>
+    $loc = [string](Get-LabState).locale
+    if ($loc -eq '') { $loc = 'en-US' }
+    $data = $script:LabLocales.PSObject.Properties[$loc]
+    if ($null -eq $data -or $loc.StartsWith('$')) { throw "lab: host locale '$loc' is not in src/lab/locales.json" }
+    return $data.Value
+}
+
 # Load the command files: each one adds the shadows for one area of Windows.
 foreach ($file in Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'commands') -Filter '*.ps1' | Sort-Object Name) {
     . $file.FullName

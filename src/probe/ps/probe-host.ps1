@@ -161,10 +161,14 @@ Read-Section 'sessions' {
     [ordered]@{ exitCode = $LASTEXITCODE; lines = $lines }
 }
 Read-Section 'listener' {
-    # qwinsta shows the rdp-tcp listener (state Listen) only while Remote Desktop Services listens (reference 2.3).
-    $ErrorActionPreference = 'Continue'
-    $lines = @(qwinsta 2>&1 | ForEach-Object { "$_" })
-    [ordered]@{ exitCode = $LASTEXITCODE; lines = $lines }
+    # TermService listens: a socket in state Listen on PortNumber owned by TermService's process (reference 1.5).
+    # Not qwinsta: its STATE word is localized (docs/windows-facts/locales.md).
+    $port = Get-RegValue $rdpKey 'PortNumber'
+    if ($null -eq $port) { $port = 3389 }
+    $cim = @(Get-CimInstance -ClassName Win32_Service -Filter "Name='TermService'" -ErrorAction Stop) | Select-Object -First 1
+    $tsPid = 0; if ($null -ne $cim -and $null -ne $cim.ProcessId) { $tsPid = [int]$cim.ProcessId }
+    $owners = @(Get-NetTCPConnection -State Listen -LocalPort ([int]$port) -ErrorAction SilentlyContinue | ForEach-Object { [int]$_.OwningProcess } | Sort-Object -Unique)
+    [ordered]@{ port = [int]$port; termServicePid = $tsPid; owners = $owners; listening = ($tsPid -gt 0 -and $owners -contains $tsPid) }
 }
 Read-Section 'certificate' -List {
     # privateKeyReadable: whether THIS session (an administrator, not TermService's NETWORK SERVICE) opened the key;

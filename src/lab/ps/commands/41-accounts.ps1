@@ -1,22 +1,15 @@
 # Well-known accounts: Win32_SystemAccount and local Win32_Group instances, and the host's display language
 # (Get-UICulture). SIDs are fixed on every Windows; names follow the display language, so scripts must use SIDs.
-# Get-LabAccountName is the one place the lab names an account by SID.
 
+# Which class each well-known SID is an instance of; names come from the host's language (Get-LabSidName).
 $script:LabWellKnownAccounts = @(
-    @{ SID = 'S-1-5-18'; Name = 'SYSTEM'; Domain = 'NT AUTHORITY'; Class = 'Win32_SystemAccount'; SIDType = 5 },
-    @{ SID = 'S-1-5-19'; Name = 'LOCAL SERVICE'; Domain = 'NT AUTHORITY'; Class = 'Win32_SystemAccount'; SIDType = 5 },
-    @{ SID = 'S-1-5-20'; Name = 'NETWORK SERVICE'; Domain = 'NT AUTHORITY'; Class = 'Win32_SystemAccount'; SIDType = 5 },
-    @{ SID = 'S-1-5-32-544'; Name = 'Administrators'; Domain = 'BUILTIN'; Class = 'Win32_Group'; SIDType = 4 },
-    @{ SID = 'S-1-5-32-545'; Name = 'Users'; Domain = 'BUILTIN'; Class = 'Win32_Group'; SIDType = 4 },
-    @{ SID = 'S-1-5-32-555'; Name = 'Remote Desktop Users'; Domain = 'BUILTIN'; Class = 'Win32_Group'; SIDType = 4 }
+    @{ SID = 'S-1-5-18'; Class = 'Win32_SystemAccount'; SIDType = 5 },
+    @{ SID = 'S-1-5-19'; Class = 'Win32_SystemAccount'; SIDType = 5 },
+    @{ SID = 'S-1-5-20'; Class = 'Win32_SystemAccount'; SIDType = 5 },
+    @{ SID = 'S-1-5-32-544'; Class = 'Win32_Group'; SIDType = 4 },
+    @{ SID = 'S-1-5-32-545'; Class = 'Win32_Group'; SIDType = 4 },
+    @{ SID = 'S-1-5-32-555'; Class = 'Win32_Group'; SIDType = 4 }
 )
-
-function Get-LabAccountName {
-    <# The name this host gives a well-known SID (its display language's), or $null. #>
-    param([string]$Sid)
-    foreach ($a in $script:LabWellKnownAccounts) { if ($a.SID -eq $Sid) { return $a.Name } }
-    return $null
-}
 
 function Get-LabHostLocale {
     $loc = [string](Get-LabState).locale
@@ -28,9 +21,10 @@ function Get-LabCimAccounts {
     param([string]$Class)
     $computer = [string](Get-LabState).computerName
     foreach ($a in $script:LabWellKnownAccounts | Where-Object { $_.Class -eq $Class }) {
-        $name = Get-LabAccountName $a.SID
+        $full = [string](Get-LabSidName $a.SID)
+        $name = $full.Split('\')[-1]
         # Win32_Group's Domain for BUILTIN groups is the computer name (LocalAccount TRUE).
-        $domain = $a.Domain
+        $domain = $full.Split('\')[0]
         if ($Class -eq 'Win32_Group') { $domain = $computer }
         [ordered]@{ Name = $name; Domain = $domain; Caption = "$domain\$name"; SID = $a.SID; SIDType = [byte]$a.SIDType; LocalAccount = $true; Status = 'OK' }
     }

@@ -233,7 +233,7 @@ function Set-LabNetProfileCategory {
             return
         }
         if ($NetProfile.PSObject.Properties['identifying'] -and $NetProfile.identifying) {
-            $Cmdlet.WriteError((New-LabNfsCimError -Message "Unable to set NetworkCategory on a network marked 'Identifying...', Please wait for network identification to complete." -MessageId 'MI RESULT 4' -Cmdlet 'Set-NetConnectionProfile' -Category InvalidArgument -Target $target))
+            $Cmdlet.WriteError((New-LabNfsCimError -Message ([string](Get-LabLocale).identifyingMessage) -MessageId 'MI RESULT 4' -Cmdlet 'Set-NetConnectionProfile' -Category InvalidArgument -Target $target))
             return
         }
         # A domain-authenticated network keeps its category, and a Network List Manager policy with 'User cannot

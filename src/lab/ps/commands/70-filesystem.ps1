@@ -14,8 +14,9 @@ $script:LabSidAliases = @{
     'IU' = 'S-1-5-4'; 'SU' = 'S-1-5-6'; 'AN' = 'S-1-5-7'; 'PS' = 'S-1-5-10'; 'AC' = 'S-1-15-2-1'
 }
 
-# English account names as Windows translates them (NTAccount / icacls).
-$script:LabSidNames = @{
+# English account names as Windows translates them (NTAccount / icacls). A host in another display language
+# answers with its own names (Get-LabSidNames; src/lab/locales.json): never use this table directly.
+$script:LabSidNamesEnglish = @{
     'S-1-5-18' = 'NT AUTHORITY\SYSTEM'; 'S-1-5-19' = 'NT AUTHORITY\LOCAL SERVICE'
     'S-1-5-20' = 'NT AUTHORITY\NETWORK SERVICE'; 'S-1-5-32-544' = 'BUILTIN\Administrators'
     'S-1-5-32-545' = 'BUILTIN\Users'; 'S-1-5-32-546' = 'BUILTIN\Guests'; 'S-1-5-32-547' = 'BUILTIN\Power Users'
@@ -48,24 +49,43 @@ function Get-LabLocalAccounts {
     return $map
 }
 
+function Get-LabSidNames {
+    <# Well-known SID -> name in the host's display language. LookupAccountSid/LookupAccountName use the localized
+       names only: on a fr-FR host 'SYSTEM' does not resolve (docs/windows-facts/locales.md). SIDs the language
+       table does not list keep their English name, under the language's NT AUTHORITY / BUILTIN domain names. #>
+    $accounts = (Get-LabLocale).accounts
+    $ntDomain = ([string]$accounts.'S-1-5-18').Split('\')[0]
+    $builtin = ([string]$accounts.'S-1-5-32-544').Split('\')[0]
+    $names = @{}
+    foreach ($sid in $script:LabSidNamesEnglish.Keys) {
+        $n = $script:LabSidNamesEnglish[$sid]
+        if ($n.StartsWith('NT AUTHORITY\')) { $n = $ntDomain + $n.Substring(12) }
+        elseif ($n.StartsWith('BUILTIN\')) { $n = $builtin + $n.Substring(7) }
+        $names[$sid] = $n
+    }
+    foreach ($p in $accounts.PSObject.Properties) { $names[$p.Name] = [string]$p.Value }
+    return $names
+}
+
 function Get-LabSidName {
     param([string]$Sid)
-    if ($script:LabSidNames.ContainsKey($Sid)) { return $script:LabSidNames[$Sid] }
+    $names = Get-LabSidNames
+    if ($names.ContainsKey($Sid)) { return $names[$Sid] }
     $local = Get-LabLocalAccounts
     if ($local.ContainsKey($Sid)) { return $local[$Sid] }
     return $null
 }
 
 function ConvertTo-LabSid {
-    <# Account name, '*S-1-...', 'S-1-...' or SDDL alias -> SID string; $null when it does not map. #>
+    <# Account name, '*S-1-...', 'S-1-...' or SDDL alias -> SID string; $null when it does not map. The one place
+       the lab turns names into SIDs (LookupAccountName): names are the host language's (Get-LabSidNames). #>
     param([string]$Name)
     if ([string]::IsNullOrEmpty($Name)) { return $null }
     $n = $Name.Trim()
     if ($n.StartsWith('*')) { $n = $n.Substring(1) }
     if ($n -match '^S-1-\d+(-\d+)*$') { return $n.ToUpperInvariant() }
     if ($n.Length -eq 2 -and $script:LabSidAliases.ContainsKey($n.ToUpperInvariant()) -and $n -ceq $n.ToUpperInvariant()) { return $script:LabSidAliases[$n.ToUpperInvariant()] }
-    $all = @{}
-    foreach ($k in $script:LabSidNames.Keys) { $all[$k] = $script:LabSidNames[$k] }
+    $all = Get-LabSidNames
     $local = Get-LabLocalAccounts
     foreach ($k in $local.Keys) { $all[$k] = $local[$k] }
     foreach ($sid in $all.Keys) {

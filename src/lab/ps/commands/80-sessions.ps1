@@ -43,39 +43,12 @@ function Write-LabNfsStderr {
     }
 }
 
-# Per-locale words (non-ASCII letters as [char] escapes: the file must stay ASCII for 5.1's ANSI reader). en-US, de-DE (quser + qwinsta), fr-FR (quser) and es (quser) are verbatim from real
-# outputs; the entries marked in the facts file as [UNSOURCED] are plausible translations.
-$script:LabSessLocale = @{
-    'en-US' = @{
-        QuserHeader = ' USERNAME              SESSIONNAME        ID  STATE   IDLE TIME  LOGON TIME'
-        QwinstaHeader = ' SESSIONNAME       USERNAME                 ID  STATE   TYPE        DEVICE'
-        States = @{ Active = 'Active'; Disc = 'Disc'; Conn = 'Conn'; Listen = 'Listen'; Down = 'Down'; Idle = 'Idle' }
-        None = 'none'; DateFormat = 'M/d/yyyy h:mm tt'
-    }
-    'de-DE' = @{
-        QuserHeader = ' BENUTZERNAME          SITZUNGSNAME       ID  STATUS  LEERLAUF   ANMELDEZEIT'
-        QwinstaHeader = " SITZUNGSNAME      BENUTZERNAME             ID  STATUS  TYP         GER$([char]0x00C4)T"
-        States = @{ Active = 'Aktiv'; Disc = 'Getr.'; Conn = 'Verb.'; Listen = "Abh$([char]0x00F6)r."; Down = 'Inaktiv'; Idle = 'Leerlauf' }
-        None = 'Kein'; DateFormat = 'dd.MM.yyyy HH:mm'
-    }
-    'fr-FR' = @{
-        QuserHeader = " UTILISATEUR           SESSION            ID  $([char]0x00C9)TAT    TEMPS INACT TEMPS SESSION"
-        QwinstaHeader = " SESSION           UTILISATEUR              ID  $([char]0x00C9)TAT    TYPE        P$([char]0x00C9)RIPH$([char]0x00C9)RIQUE"
-        States = @{ Active = 'Actif'; Disc = "D$([char]0x00E9)co"; Conn = 'Conn'; Listen = "$([char]0x00C9)couter"; Down = "Arr$([char]0x00EA)t"; Idle = 'Inactif' }
-        None = 'aucun'; DateFormat = 'dd/MM/yyyy HH:mm'
-    }
-    'es-ES' = @{
-        QuserHeader = " NOMBRE USUARIO        NOMBRE SESI$([char]0x00D3)N      ID. ESTADO  TIEMPO IN. TIEMPO SESI$([char]0x00D3)N"
-        QwinstaHeader = " NOMBRE SESI$([char]0x00D3)N     NOMBRE USUARIO           ID  ESTADO  TIPO        DISPOSITIVO"
-        States = @{ Active = 'Activo'; Disc = 'Desc'; Conn = 'Conn'; Listen = 'Escuchar'; Down = 'Inactivo'; Idle = 'Inactivo' }
-        None = 'ninguno'; DateFormat = 'dd/MM/yyyy H:mm'
-    }
-}
-
 function Get-LabSessLocale {
-    $loc = [string](Get-LabState).locale
-    if ($script:LabSessLocale.ContainsKey($loc)) { return $script:LabSessLocale[$loc] }
-    return $script:LabSessLocale['en-US']
+    <# The host language's quser/qwinsta words (src/lab/locales.json; sources in docs/windows-facts/locales.md). #>
+    $d = (Get-LabLocale).sessions
+    $states = @{}
+    foreach ($p in $d.states.PSObject.Properties) { $states[$p.Name] = [string]$p.Value }
+    return @{ QuserHeader = [string]$d.quserHeader; QwinstaHeader = [string]$d.qwinstaHeader; States = $states; None = [string]$d.none; DateFormat = [string]$d.dateFormat }
 }
 
 function Format-LabSessIdle {

@@ -307,11 +307,13 @@ function Register-ScheduledTask {
         $asGiven = $null
         if ($null -ne $prin) { $asGiven = [string]$prin.UserId }
         if ($null -ne $prin -and [string]$prin.UserId) {
-            # Task Scheduler looks the account up (LookupAccountName / a SID string as is) and shows it by name: a task
-            # registered as S-1-5-18 reads back as SYSTEM. An account that does not map is refused.
+            # Task Scheduler looks the account up (LookupAccountName in the host's language / a SID string as is) and
+            # shows it by name: a task registered as S-1-5-18 reads back as SYSTEM; 'SYSTEM' on a fr-FR host is no
+            # account (docs/windows-facts/locales.md). Message, FQID and category from real captures.
             $sid = ConvertTo-LabSid ([string]$prin.UserId)
             if ($null -eq $sid) {
-                $PSCmdlet.WriteError((New-LabNfsCimError -Message 'No mapping between account names and security IDs was done.' -MessageId 'HRESULT 0x80070534' -Category NotSpecified -Target 'PS_ScheduledTask'))
+                $msg = [string](Get-LabLocale).noMappingMessage + [Environment]::NewLine + '(14,8):UserId:'
+                $PSCmdlet.WriteError((New-LabNfsCimError -Message $msg -MessageId 'HRESULT 0x80070534' -Category NotSpecified -Target 'PS_ScheduledTask'))
                 return
             }
             $uid = [string]$prin.UserId
