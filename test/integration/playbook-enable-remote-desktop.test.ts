@@ -52,7 +52,7 @@ describe('playbook enable-remote-desktop on the lab', () => {
     expect(fleet.disabled.read()).toEqual(pre.disabled);
   });
 
-  // (Timeouts are exercised with the test playbook, whose steps time out in 4 s rather than 60.)
+  // (Timeouts are exercised with the test playbook, whose steps time out in 8 s rather than 60.)
   for (const [what, mode] of [['an apply error', 'error']] as const) {
     it(`after ${what}, the host is exactly as it was`, async () => {
       const host = makeLabHost((s) => {
