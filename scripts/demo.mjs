@@ -25,7 +25,7 @@ function step(title, args, { allowFailure = false, capture = false } = {}) {
   return r.stdout;
 }
 
-step('a lab fleet: 13 simulated Windows hosts, one fault scenario each', ['lab', 'init', dir, '--hosts', '13', '--seed', '1', '--force']);
+step('a lab fleet: 13 simulated Windows hosts, one fault scenario each, in five display languages', ['lab', 'init', dir, '--hosts', '13', '--seed', '1', '--locales', 'en-US,de-DE,fr-FR,ja-JP,ru-RU', '--force']);
 step('what the lab seeded, read straight from the state files', ['lab', 'show', dir]);
 step('diagnose: the cause of "0x904 / extended 0x7" on each host, with evidence and the playbook that fixes it', ['diagnose', '-i', inventory], { allowFailure: true });
 step('dry run: each host gets only the playbooks its findings need (changes nothing); hosts no playbook can fix stay in the recap (exit 1)', ['plan', '-i', inventory, '--from-diagnosis'], { allowFailure: true });

@@ -5,6 +5,7 @@ import { healthyHost } from './base-host.js';
 import { createRng } from './rng.js';
 import { applyScenario, isScenario, SCENARIOS, type Scenario } from './scenarios.js';
 import type { LabHostState } from './state.js';
+import { LAB_LOCALES, type LabLocale } from './locales.js';
 import { RdpfixError } from '../errors.js';
 
 export interface LabInitOptions {
@@ -14,6 +15,8 @@ export interface LabInitOptions {
   /** Extra faults per host drawn (seeded) from the other scenarios: 0 = one scenario per host. */
   combine: number;
   force: boolean;
+  /** Display languages: host i speaks locales[i mod k] (default en-US). */
+  locales?: LabLocale[];
   now?: Date;
 }
 
@@ -22,7 +25,7 @@ import { MAX_LAB_HOSTS } from './limits.js';
 export { MAX_LAB_HOSTS };
 
 /** Validates lab init options before anything is written. */
-export function checkLabInitOptions(o: { hosts: number; seed: number; scenarios: string[]; combine: number }): asserts o is LabInitOptions {
+export function checkLabInitOptions(o: { hosts: number; seed: number; scenarios: string[]; combine: number; locales?: string[] }): asserts o is LabInitOptions {
   if (!Number.isInteger(o.hosts) || o.hosts < 1 || o.hosts > MAX_LAB_HOSTS) {
     throw new RdpfixError('usage', `--hosts must be a whole number from 1 to ${MAX_LAB_HOSTS}, got '${o.hosts}'.`, 'Example: rdpfix lab init ./lab --hosts 12');
   }
@@ -31,6 +34,9 @@ export function checkLabInitOptions(o: { hosts: number; seed: number; scenarios:
   if (bad.length) throw new RdpfixError('usage', `Unknown scenario${bad.length > 1 ? 's' : ''}: ${bad.join(', ')}.`, `Known scenarios: ${SCENARIOS.join(', ')}.`);
   if (o.scenarios.length === 0) throw new RdpfixError('usage', '--scenarios is empty.', `Name at least one of: ${SCENARIOS.join(', ')}.`);
   if (!Number.isInteger(o.combine) || o.combine < 0 || o.combine > 3) throw new RdpfixError('usage', `--combine must be 0 to 3, got '${o.combine}'.`);
+  const unknown = (o.locales ?? []).filter((l) => !(LAB_LOCALES as readonly string[]).includes(l));
+  if (unknown.length) throw new RdpfixError('usage', `The lab does not speak ${unknown.map((l) => `'${l.slice(0, 20)}'`).join(', ')}.`, `Lab display languages: ${LAB_LOCALES.join(', ')}.`);
+  if (o.locales && o.locales.length === 0) throw new RdpfixError('usage', '--locales is empty.', `Name at least one of: ${LAB_LOCALES.join(', ')}.`);
 }
 
 /** Scenarios that cannot share a host: they set the same thing differently, or one erases the other's evidence
@@ -49,6 +55,7 @@ export function buildLabFleet(o: LabInitOptions): LabHostState[] {
   const rng = createRng(o.seed);
   return Array.from({ length: o.hosts }, (_, i) => {
     const state = healthyHost(i, rng, now);
+    if (o.locales?.length) state.locale = o.locales[i % o.locales.length]!;
     const primary = o.scenarios[i % o.scenarios.length]!;
     applyScenario(state, primary, rng, now);
     let others = SCENARIOS.filter((s) => s !== 'healthy' && s !== primary && primary !== 'healthy' && !clashes(s, primary));

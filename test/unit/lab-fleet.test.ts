@@ -12,6 +12,14 @@ const now = new Date('2026-11-25T12:00:00Z');
 const all = { seed: 7, scenarios: [...SCENARIOS], combine: 0, force: false, now };
 
 describe('lab fleet', () => {
+  it('gives host i locale i mod k, English by default, and refuses a language the lab does not speak', () => {
+    const base = { hosts: 5, seed: 1, scenarios: ['healthy' as const], combine: 0, force: false };
+    expect(buildLabFleet(base).map((h) => h.locale)).toEqual(['en-US', 'en-US', 'en-US', 'en-US', 'en-US']);
+    expect(buildLabFleet({ ...base, locales: ['de-DE', 'ja-JP'] }).map((h) => h.locale)).toEqual(['de-DE', 'ja-JP', 'de-DE', 'ja-JP', 'de-DE']);
+    expect(() => checkLabInitOptions({ ...base, locales: ['de-DE', 'pt-BR'] })).toThrow(/does not speak 'pt-BR'/);
+    expect(() => checkLabInitOptions({ ...base, locales: [] })).toThrow(/--locales is empty/);
+  });
+
   it('gives host i scenario i mod k: as many hosts as scenarios give one each', () => {
     const fleet = buildLabFleet({ ...all, hosts: SCENARIOS.length });
     expect(fleet.map((h) => h.scenarios)).toEqual(SCENARIOS.map((s) => [s]));

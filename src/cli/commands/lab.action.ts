@@ -12,15 +12,15 @@ import { targetFor } from '../../inventory/inventory.js';
 
 // `rdpfix lab …`: loaded only when a lab command runs (see lab.command.ts).
 
-export interface LabInitFlags { hosts: number; seed: number; scenarios: string[]; combine: number; force: boolean; json: boolean }
+export interface LabInitFlags { hosts: number; seed: number; scenarios: string[]; combine: number; locales?: string[]; force: boolean; json: boolean }
 export type LabAdvanceFlags = HostFlags & { inventory: string; reboot: boolean };
 
 export function labInitAction(dir: string, o: LabInitFlags): void {
-  const options = { hosts: o.hosts, seed: o.seed, scenarios: o.scenarios, combine: o.combine };
+  const options = { hosts: o.hosts, seed: o.seed, scenarios: o.scenarios, combine: o.combine, ...(o.locales ? { locales: o.locales } : {}) };
   checkLabInitOptions(options);
   const { inventory, hosts } = writeLabFleet(dir, { ...options, force: o.force });
   if (o.json) {
-    console.log(JSON.stringify(versioned('lab-init', { inventory: path.resolve(inventory), hosts: hosts.map((h) => ({ name: h.name, scenarios: h.scenarios })) }), null, 2));
+    console.log(JSON.stringify(versioned('lab-init', { inventory: path.resolve(inventory), hosts: hosts.map((h) => ({ name: h.name, scenarios: h.scenarios, locale: h.locale })) }), null, 2));
     return;
   }
   console.log(`Wrote ${hosts.length} lab hosts to ${dir} (seed ${o.seed}).`);

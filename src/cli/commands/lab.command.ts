@@ -18,6 +18,7 @@ export function labCommand(): Command {
     .option('--seed <s>', 'seed: the same seed writes the same fleet', wholeNumber(0, 2 ** 31), 1)
     .option('--scenarios <list>', `comma-separated; host i gets scenario i mod k (${SCENARIOS.join(', ')})`, list, [...SCENARIOS])
     .option('--combine <k>', 'add k more seeded faults to every faulty host', wholeNumber(0, 3), 0)
+    .option('--locales <list>', 'display languages, comma-separated; host i speaks locale i mod k (en-US, de-DE, fr-FR, es-ES, ru-RU, ja-JP)', list)
     .option('--force', 'replace a lab already in DIR', false)
     .option('--json', 'print the result as JSON', false)
     .action(async (dir: string, o: LabInitFlags) => (await action()).labInitAction(dir, o));
