@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ScriptPhase, ScriptResult } from '../../machines/playbook.machine.js';
+import { findPs51ArrayWrapper, ps51ArrayWrapperMessage } from '../powershell/ps51-array-wrapper.js';
 
 /**
  * The one result contract of every step script: exactly one JSON object on the output. Anything else
@@ -44,6 +45,8 @@ export function parseStepResult(phase: ScriptPhase, output: unknown[]): ScriptRe
   } catch {
     throw new StepResultError(`The ${phase} script's output is not valid JSON: ${texts[0]!.slice(0, 300)}`);
   }
+  const wrapped = findPs51ArrayWrapper(raw);
+  if (wrapped) throw new StepResultError(ps51ArrayWrapperMessage(`The ${phase} script's result`, wrapped));
   const parsed = result.safeParse(raw);
   if (!parsed.success) throw new StepResultError(`The ${phase} script's result does not fit the contract: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
   const key = required[phase];

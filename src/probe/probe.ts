@@ -6,6 +6,7 @@ import type { ErrorCategory } from '../broker/protocol.js';
 import type { Inventory } from '../inventory/inventory.js';
 import { targetFor } from '../inventory/inventory.js';
 import { projectRoot } from '../paths.js';
+import { findPs51ArrayWrapper, ps51ArrayWrapperMessage } from '../powershell/ps51-array-wrapper.js';
 
 /** What probe-host.ps1 returns (validated: anything else is a transport-level surprise, not data). */
 const probeOutput = z.object({
@@ -35,8 +36,12 @@ export async function probeFleet(inventory: Inventory, broker: Broker, options: 
         const { category, message, fqid } = envelope.error;
         result = { host: host.name, ok: false, durationMs: Date.now() - started, error: { category, message, ...(fqid ? { fqid } : {}) } };
       } else {
-        const parsed = probeOutput.safeParse(typeof envelope.data.output[0] === 'string' ? safeJson(envelope.data.output[0]) : undefined);
-        result = parsed.success
+        const raw = typeof envelope.data.output[0] === 'string' ? safeJson(envelope.data.output[0]) : undefined;
+        const wrapped = findPs51ArrayWrapper(raw);
+        const parsed = probeOutput.safeParse(raw);
+        result = wrapped
+          ? { host: host.name, ok: false, durationMs: Date.now() - started, error: { category: 'script', message: ps51ArrayWrapperMessage('The probe result', wrapped) } }
+          : parsed.success
           ? { host: host.name, ok: true, durationMs: Date.now() - started, data: parsed.data }
           : { host: host.name, ok: false, durationMs: Date.now() - started, error: { category: 'script', message: `The probe returned something other than its JSON result: ${JSON.stringify(envelope.data.output).slice(0, 200)}` } };
       }

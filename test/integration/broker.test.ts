@@ -27,6 +27,22 @@ describe('broker round trips', () => {
     expect(d.output).toEqual(['text', 42, 'n', 3]);
   });
 
+  it("answers as Windows PowerShell 5.1 on a lab host (array Count alias, ConvertFrom-Json not enumerating), as pwsh 7 locally", async () => {
+    // The way our scripts used to build arrays: a function returning `, $list.ToArray()` piped on, and a JSON
+    // array read with `$text | ConvertFrom-Json`. On 5.1 both reach ConvertTo-Json as one object.
+    const script = `
+      function Get-Names { $l = New-Object System.Collections.Generic.List[string]; $l.Add('b'); $l.Add('a'); return , $l.ToArray() }
+      $names = Get-Names | Sort-Object
+      $rules = '[{"n":1},{"n":2}]' | ConvertFrom-Json
+      $dated = ConvertFrom-Json -InputObject '{"at":"2026-11-25T10:00:00Z"}'
+      ConvertTo-Json -InputObject ([ordered]@{ names = $names; rules = $rules; piped = @('[1,2,3]' | ConvertFrom-Json).Count; at = $dated.at.GetType().Name }) -Compress`;
+    const host = makeLabHost();
+    const lab = JSON.parse(String(ok(await broker.invoke({ kind: 'lab', host: 'lab-001', statePath: host.statePath }, script)).output[0]));
+    expect(lab).toEqual({ names: { value: ['b', 'a'], Count: 2 }, rules: { value: [{ n: 1 }, { n: 2 }], Count: 2 }, piped: 1, at: 'String' });
+    const seven = JSON.parse(String(ok(await broker.invoke(local, script)).output[0]));
+    expect(seven).toEqual({ names: ['b', 'a'], rules: [{ n: 1 }, { n: 2 }], piped: 3, at: 'DateTime' });
+  });
+
   it('keeps warnings, verbose, information, progress and non-terminating errors out of the output', async () => {
     const script = `
       Write-Warning 'careful'

@@ -137,6 +137,9 @@ describe('TCP reach of lab hosts (the simulated network)', () => {
     // The first remote call is still the one the drop fault takes.
     const first = await broker.invoke(target(h), 'hostname');
     expect(first).toMatchObject({ ok: false, error: { origin: 'transport', message: expect.stringMatching(/aborted/) } });
+    // The probe ran in the runspaces that serve local calls: the lab's Windows PowerShell 5.1 array shapes stay out.
+    const local = await broker.invoke({ kind: 'local', host: 'controller' }, 'ConvertTo-Json -InputObject (Write-Output -NoEnumerate @(1, 2)) -Compress');
+    expect(local).toMatchObject({ ok: true, data: { output: ['[1,2]'] } });
   }, 120_000);
 
   it('waits for a host whose probe holds its lock, instead of failing it or the others', async () => {

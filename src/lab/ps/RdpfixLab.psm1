@@ -45,8 +45,11 @@ function Write-LabFileAtomic {
 function Enter-LabHost {
     <# Makes the host at StatePath the current lab host for the commands of this runspace. Takes the
        host's lock file so that two processes never interleave changes to one host. #>
-    param([Parameter(Mandatory)][string]$StatePath, [int]$LockTimeoutMs = 30000)
+    param([Parameter(Mandatory)][string]$StatePath, [int]$LockTimeoutMs = 30000, [switch]$ControllerSide)
     if ($null -ne $script:Lab) { Exit-LabHost }
+    # Scripts on a lab host meet Windows PowerShell 5.1's array shapes (commands/00-powershell51.ps1); the
+    # controller's own reads of a host (-ControllerSide: the reach probe) run in its runspaces and keep pwsh 7's.
+    if (-not $ControllerSide) { Enable-LabPowerShell51Arrays }
     # Checked before the lock: a missing file (or folder) must not leave a stray .lock, nor pass for a busy host.
     if (-not [System.IO.File]::Exists($StatePath)) { throw "Lab host state '$StatePath' does not exist." }
     $lockPath = $StatePath + '.lock'

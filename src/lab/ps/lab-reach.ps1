@@ -31,7 +31,7 @@ while ($pending.Count -gt 0) {
         $h = $hosts[$i]
         $item = [ordered]@{ statePath = [string]$h.statePath }
         try {
-            Enter-LabHost -StatePath ([string]$h.statePath) -LockTimeoutMs 0
+            Enter-LabHost -StatePath ([string]$h.statePath) -LockTimeoutMs 0 -ControllerSide
         } catch {
             if ($_.ToString() -like '*is locked by another process*' -and [DateTime]::UtcNow -lt $deadline) { $busy += $i; continue }
             $item.error = $_.ToString()
