@@ -122,7 +122,7 @@ describe('lab scheduled tasks', () => {
     expect(o.blocked).toBe(0x800704ec);
     // A principal given by SID reads back by name; an account that does not map is refused.
     expect(o.systemBySid).toEqual(['S-1-5-18', 'SYSTEM']);
-    expect(o.e5[0]).toMatchObject({ m: 'No mapping between account names and security IDs was done.', fqid: 'HRESULT 0x80070534,Register-ScheduledTask' });
+    expect(o.e5[0]).toMatchObject({ m: expect.stringMatching(/^No mapping between account names and security IDs was done\.\r?\n\(14,8\):UserId:/), fqid: 'HRESULT 0x80070534,Register-ScheduledTask' });
     const t = host.read().scheduledTasks[0];
     expect(t.State).toBe('Disabled');
     expect(t.LastTaskResult).toBe(0xfffd0000);

@@ -17,7 +17,9 @@ const conn = sess({ Id: 1, SessionName: 'console', State: 'Conn' });
  *  stderr records and the exit code. One pwsh start per test keeps the suite fast. */
 const RUN = `param($stepsJson)
 $ErrorActionPreference = 'Continue'
-$results = foreach ($step in @($stepsJson | ConvertFrom-Json)) {
+# Assigned first: Windows PowerShell 5.1's ConvertFrom-Json (as the lab's) outputs a JSON array as ONE object.
+$steps = $stepsJson | ConvertFrom-Json
+$results = foreach ($step in $steps) {
   Set-LabCallerSession $step.caller
   $out = @(Invoke-Expression ($step.cmd + " 2>&1"))   # the redirection must be inside: iex drops inner errors
   [pscustomobject]@{

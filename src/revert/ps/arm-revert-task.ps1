@@ -32,7 +32,7 @@ if ($argument.Length -gt 480) { throw "The revert task's command line is $($argu
 $due = (Get-Date).AddMinutes($ttl)
 $action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument $argument -WorkingDirectory $dir
 $triggers = @((New-ScheduledTaskTrigger -Once -At $due), (New-ScheduledTaskTrigger -AtStartup))
-# SYSTEM by SID: the account's name is localized on some systems ('Système', 'СИСТЕМА'); S-1-5-18 is the same everywhere.
+# SYSTEM by SID: the account's name is localized on some systems (e.g. fr-FR, ru-RU); S-1-5-18 is the same everywhere.
 $principal = New-ScheduledTaskPrincipal -UserId 'S-1-5-18' -LogonType ServiceAccount -RunLevel Highest
 # Without these opt-in switches a host on battery, or off at the due time, would not revert (reference 7.5).
 $settings = New-ScheduledTaskSettingsSet -StartWhenAvailable -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -ExecutionTimeLimit (New-TimeSpan -Minutes 10)
