@@ -26,9 +26,15 @@ async function killedAfterArm() {
   const runId = await new Promise<string>((resolve, reject) => {
     const deadline = Date.now() + 120_000;
     const poll = setInterval(() => {
-      const id = existsSync(runs) ? readdirSync(runs)[0] : undefined;
-      const journal = id ? path.join(runs, id, 'journal.jsonl') : '';
-      if (id && existsSync(journal) && readFileSync(journal, 'utf8').includes('"type":"revert-task-armed"')) {
+      // A run folder is born as `.new-…` and renamed into place: read only named ones, and a journal may still vanish.
+      const id = existsSync(runs) ? readdirSync(runs).find((n) => !n.startsWith('.')) : undefined;
+      let journal = '';
+      try {
+        journal = id ? readFileSync(path.join(runs, id, 'journal.jsonl'), 'utf8') : '';
+      } catch {
+        journal = '';
+      }
+      if (id && journal.includes('"type":"revert-task-armed"')) {
         child.kill('SIGKILL');
         clearInterval(poll);
         resolve(id);
