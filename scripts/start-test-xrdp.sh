@@ -11,7 +11,9 @@
 #                   wrong-key: the certificate with a private key that does not belong to it
 #                   expired: self-signed, valid 2025-01-01 to 2025-02-01 only (openssl ca -selfsign with explicit dates)
 #
-# Environment: RDPFIX_XRDP_PORT  first port to try (default 33890; the next free one above it is used).
+# Environment: RDPFIX_XRDP_PORT  first port to try (default 13890; the next free one above it is used). Below
+#              Linux's ephemeral range (32768-60999): a socket another test binds to port 0 can never take it
+#              between the check and xrdp's bind, and then answer in xrdp's place.
 #
 # Everything lives in DIR (created; must not exist with other content): xrdp.ini, cert.pem, key.pem, the log,
 # the pid file. The last lines on stdout (also DIR/env): RDPFIX_XRDP_DIR, RDPFIX_XRDP_HOST, RDPFIX_XRDP_PORT,
@@ -26,7 +28,7 @@ set -euo pipefail
 DIR="${1:?usage: start-test-xrdp.sh DIR tls|rdp|negotiate [self-signed|ca-signed|wrong-key|expired]}"
 LAYER="${2:?usage: start-test-xrdp.sh DIR tls|rdp|negotiate [self-signed|ca-signed|wrong-key|expired]}"
 CERT="${3:-self-signed}"
-FIRST_PORT="${RDPFIX_XRDP_PORT:-33890}"
+FIRST_PORT="${RDPFIX_XRDP_PORT:-13890}"
 HOST=127.0.0.1
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -135,6 +137,10 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 listening "$port" || { tail -n 20 "$DIR/xrdp.log" >&2 || true; die "xrdp did not listen on $HOST:$port within 10 s."; }
+# The listener must be this xrdp, not another process that took the port first (ss names the socket's owner).
+if command -v ss >/dev/null 2>&1; then
+  ss -ltnpH "sport = :$port" 2>/dev/null | grep -q "pid=$launched," || { kill "$launched" 2>/dev/null || true; die "port $port answers, but not from xrdp (pid $launched): $(ss -ltnpH "sport = :$port" 2>/dev/null)"; }
+fi
 
 cat > "$DIR/env" <<EOF
 RDPFIX_XRDP_DIR=$DIR
