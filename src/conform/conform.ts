@@ -10,9 +10,13 @@ import { compareFacts, type Difference, type LabModel } from './compare.js';
 import { readFacts, type FactsResult } from './facts.js';
 
 
+/** The healthy lab host a real host is compared with, speaking `locale`. */
+function referenceHost(locale: LabLocale) {
+  return buildLabFleet({ hosts: 1, seed: 1, scenarios: ['healthy'], combine: 0, force: false, locales: [locale] })[0]!;
+}
+
 export function labModel(): LabModel {
-  const reference = buildLabFleet({ hosts: 1, seed: 1, scenarios: ['healthy'], combine: 0, force: false })[0]!;
-  return { builds: [reference.os.buildNumber], locales: [...LAB_LOCALES] };
+  return { builds: [referenceHost('en-US').os.buildNumber], locales: [...LAB_LOCALES] };
 }
 
 export interface HostConformance {
@@ -28,15 +32,14 @@ export interface HostConformance {
  * lab models), and lists where they differ. Read-only on the hosts; the reference lab lives in a private temporary
  * folder removed at the end.
  */
-export async function conformFleet(inventory: Inventory, broker: Broker, options: { timeoutMs: number }): Promise<HostConformance[]> {
+export async function conformFleet(inventory: Inventory, broker: Broker, options: { timeoutMs: number }): Promise<{ model: LabModel; hosts: HostConformance[] }> {
   const model = labModel();
   const dir = mkdtempSync(path.join(tmpdir(), 'rdpfix-conform-'));
   const references = new Map<string, Promise<FactsResult>>();
   const referenceFor = (locale: string): Promise<FactsResult> => {
     let r = references.get(locale);
     if (!r) {
-      const state = buildLabFleet({ hosts: 1, seed: 1, scenarios: ['healthy'], combine: 0, force: false })[0]!;
-      state.locale = locale as LabLocale;
+      const state = referenceHost(locale as LabLocale);
       const statePath = path.join(dir, `reference-${locale}.json`);
       writeFileSync(statePath, JSON.stringify(state), { flag: 'wx' });
       r = readFacts(broker, { kind: 'lab', host: `lab-reference-${locale}`, statePath }, options.timeoutMs);
@@ -45,7 +48,7 @@ export async function conformFleet(inventory: Inventory, broker: Broker, options
     return r;
   };
   try {
-    return await Promise.all(inventory.hosts.map(async (h): Promise<HostConformance> => {
+    const hosts = await Promise.all(inventory.hosts.map(async (h): Promise<HostConformance> => {
       const real = await readFacts(broker, targetFor(h), options.timeoutMs);
       if (!real.ok) return { host: h.name, comparedWith: null, error: real.error, differences: [] };
       const wanted = real.facts.facts.os?.uiCulture ?? 'en-US';
@@ -54,6 +57,7 @@ export async function conformFleet(inventory: Inventory, broker: Broker, options
       if (!lab.ok) return { host: h.name, comparedWith: null, error: { category: 'lab', message: `The lab reference host could not be read: ${lab.error.message}` }, differences: [] };
       return { host: h.name, comparedWith: { build: model.builds[0]!, locale }, error: null, differences: compareFacts(real.facts, lab.facts, model) };
     }));
+    return { model, hosts };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,5 @@
 import { openFleet } from '../engine-options.js';
-import { conformFleet, labModel } from '../../conform/conform.js';
+import { conformFleet } from '../../conform/conform.js';
 import { versioned } from '../../json-schema.js';
 import { renderTable } from '../table.js';
 import type { FleetReadFlags } from '../options.js';
@@ -14,9 +14,9 @@ const cell = (v: unknown) => {
 export async function conformAction(o: FleetReadFlags): Promise<void> {
   const { inventory, broker } = await openFleet(o);
   try {
-    const result = await conformFleet(inventory, broker, { timeoutMs: o.timeout });
+    const { model, hosts: result } = await conformFleet(inventory, broker, { timeoutMs: o.timeout });
     if (o.json) {
-      console.log(JSON.stringify(versioned('conform', { inventory: inventory.path, model: labModel(), hosts: result }), null, 2));
+      console.log(JSON.stringify(versioned('conform', { inventory: inventory.path, model, hosts: result }), null, 2));
     } else {
       const rows = result.flatMap((h) => (h.error
         ? [[h.host, 'not read', '', `${h.error.category}: ${h.error.message}`, '']]
