@@ -23,6 +23,7 @@ import { loadCatalogue, resolveParameters } from '../dist/src/playbooks/manifest
 import { labModulePath, projectRoot } from '../dist/src/paths.js';
 import { locatePowerShell } from '../dist/src/powershell/locate.js';
 import { ensureLabTypesCacheDir } from '../dist/src/lab/types-cache.js';
+import { probeHostScript } from '../dist/src/probe/probe.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -125,7 +126,7 @@ function probeRequest(lab) {
   const file = path.join(path.dirname(lab.dir), 'fanout-probe.json');
   const inv = loadInventory(lab.inventory);
   writeFileSync(file, JSON.stringify({
-    labModule: labModulePath(), throttle: Number(args.throttle), probe: readFileSync(path.join(root, 'src', 'probe', 'ps', 'probe-host.ps1'), 'utf8'),
+    labModule: labModulePath(), throttle: Number(args.throttle), probe: probeHostScript(),
     hosts: inv.hosts.map((h) => ({ name: h.name, statePath: h.transport.state })),
   }));
   return file;

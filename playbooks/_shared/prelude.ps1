@@ -211,6 +211,172 @@ function ConvertFrom-RdpfixSddl {
     return $sd
 }
 
+# ---- Sessions, through the WTS API ------------------------------------------------------------------------------
+
+# quser/qwinsta print localized headers and state words (Getr., ...) in columns that shift with them: rdpfix
+# reads sessions from wtsapi32 instead (docs/windows-facts/sessions-wts.md). C# 5 (Windows PowerShell 5.1 compiles
+# with the .NET Framework's csc). The lab replaces exactly the class between the <wtsapi32> markers with its model of
+# the DLL, so everything else here - layouts, marshalling, idle time - runs in tests as it does on Windows.
+$RdpfixWtsSource = @'
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+
+namespace RdpfixWts
+{
+    public sealed class Session
+    {
+        public int Id;
+        public int State;              // WTS_CONNECTSTATE_CLASS
+        public string WinStation;      // RDP-Tcp#0, Console, Services, RDP-Tcp (a listener); '' when disconnected
+        public string User;            // '' for session 0, listeners, a console nobody is logged on to
+        public string Domain;
+        public DateTime? LogonTimeUtc;
+        public double? IdleMinutes;    // since the last input; for a disconnected session, since it was disconnected
+    }
+
+    // <wtsapi32>
+    internal static class NativeMethods
+    {
+        [DllImport("wtsapi32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
+        internal static extern bool WTSEnumerateSessionsW(IntPtr server, int reserved, int version, out IntPtr sessions, out int count);
+
+        [DllImport("wtsapi32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
+        internal static extern bool WTSQuerySessionInformationW(IntPtr server, int sessionId, int infoClass, out IntPtr buffer, out int bytes);
+
+        [DllImport("wtsapi32.dll")]
+        internal static extern void WTSFreeMemory(IntPtr memory);
+    }
+    // </wtsapi32>
+
+    public static class Api
+    {
+        const int WTSSessionInfo = 24;        // WTS_INFO_CLASS
+        const int WTSDisconnected = 4;        // WTS_CONNECTSTATE_CLASS
+
+        [StructLayout(LayoutKind.Sequential)]
+        struct WTS_SESSION_INFO
+        {
+            public int SessionId;
+            public IntPtr WinStationName;
+            public int State;
+        }
+
+        // WINSTATIONNAME_LENGTH 32, DOMAIN_LENGTH 17, USERNAME_LENGTH + 1 = 21 (wtsapi32.h).
+        [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
+        struct WTSINFO
+        {
+            public int State;
+            public int SessionId;
+            public int IncomingBytes, OutgoingBytes, IncomingFrames, OutgoingFrames, IncomingCompressedBytes, OutgoingCompressedBytes;
+            [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 32)] public string WinStationName;
+            [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 17)] public string Domain;
+            [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 21)] public string UserName;
+            public long ConnectTime, DisconnectTime, LastInputTime, LogonTime, CurrentTime;
+        }
+
+        static List<Session> Enumerate()
+        {
+            IntPtr buffer;
+            int count;
+            if (!NativeMethods.WTSEnumerateSessionsW(IntPtr.Zero, 0, 1, out buffer, out count))
+                throw new System.ComponentModel.Win32Exception(Marshal.GetLastWin32Error(), "WTSEnumerateSessions failed");
+            var list = new List<Session>();
+            try
+            {
+                int size = Marshal.SizeOf(typeof(WTS_SESSION_INFO));
+                for (int i = 0; i < count; i++)
+                {
+                    var row = (WTS_SESSION_INFO)Marshal.PtrToStructure(new IntPtr(buffer.ToInt64() + (long)i * size), typeof(WTS_SESSION_INFO));
+                    list.Add(new Session { Id = row.SessionId, State = row.State, WinStation = Marshal.PtrToStringUni(row.WinStationName) ?? "", User = "", Domain = "" });
+                }
+            }
+            finally { NativeMethods.WTSFreeMemory(buffer); }
+            return list;
+        }
+
+        static bool ReadInfo(Session s)
+        {
+            IntPtr p;
+            int bytes;
+            if (!NativeMethods.WTSQuerySessionInformationW(IntPtr.Zero, s.Id, WTSSessionInfo, out p, out bytes)) return false;
+            try
+            {
+                var info = (WTSINFO)Marshal.PtrToStructure(p, typeof(WTSINFO));
+                s.User = info.UserName ?? "";
+                s.Domain = info.Domain ?? "";
+                if (info.LogonTime > 0) s.LogonTimeUtc = DateTime.FromFileTimeUtc(info.LogonTime);
+                // quser's IDLE TIME: since the disconnect for a disconnected session, else since the last input.
+                long since = s.State == WTSDisconnected ? info.DisconnectTime : info.LastInputTime;
+                if (since > 0 && info.CurrentTime >= since) s.IdleMinutes = TimeSpan.FromTicks(info.CurrentTime - since).TotalMinutes;
+            }
+            finally { NativeMethods.WTSFreeMemory(p); }
+            return true;
+        }
+
+        public static Session[] List()
+        {
+            var list = Enumerate();
+            var failed = new List<KeyValuePair<Session, int>>();
+            foreach (var s in list)
+                if (!ReadInfo(s)) failed.Add(new KeyValuePair<Session, int>(s, Marshal.GetLastWin32Error()));
+            if (failed.Count == 0) return list.ToArray();
+            // A session that ended between the enumeration and its query (one being logged off) is gone, not an
+            // error; one still listed that cannot be read is.
+            var still = new HashSet<int>();
+            foreach (var s in Enumerate()) still.Add(s.Id);
+            foreach (var f in failed)
+            {
+                if (still.Contains(f.Key.Id)) throw new System.ComponentModel.Win32Exception(f.Value, "WTSQuerySessionInformation failed for session " + f.Key.Id);
+                list.Remove(f.Key);
+            }
+            return list.ToArray();
+        }
+    }
+}
+'@
+
+# WTS_CONNECTSTATE_CLASS by number (wtsapi32.h): the names are the enum's, never a display language's.
+$RdpfixWtsStates = @('Active', 'Connected', 'ConnectQuery', 'Shadow', 'Disconnected', 'Idle', 'Listen', 'Reset', 'Down', 'Init')
+
+function Get-RdpfixSessions {
+    # Every session Windows lists - session 0, the console, listeners included - as
+    # { id, state (the enum's number), stateName, winStation, user, domain, idleMinutes, logonTime (UTC ISO) }.
+    # Throws when Windows cannot list them; TermService is the session manager, and where it is not running the call
+    # fails (RPC_S_SERVER_UNAVAILABLE, 1722) - callers decide what an unknown session list means for them.
+    if (-not ('RdpfixWts.Api' -as [type])) { Add-Type -TypeDefinition $RdpfixWtsSource }
+    try { $all = [RdpfixWts.Api]::List() }
+    catch {
+        $e = $_.Exception
+        while ($null -ne $e.InnerException -and $e -isnot [System.ComponentModel.Win32Exception]) { $e = $e.InnerException }
+        $code = ''
+        if ($e -is [System.ComponentModel.Win32Exception]) { $code = " (Win32 error $($e.NativeErrorCode))" }
+        throw "cannot list the sessions through the WTS API: $($e.Message)$code. Remote Desktop Services (TermService) must be running."
+    }
+    $out = New-Object System.Collections.ArrayList
+    foreach ($s in $all) {
+        $name = "state$($s.State)"
+        if ($s.State -ge 0 -and $s.State -lt $RdpfixWtsStates.Count) { $name = $RdpfixWtsStates[$s.State] }
+        $logon = $null
+        if ($null -ne $s.LogonTimeUtc) { $logon = $s.LogonTimeUtc.ToString('o', [Globalization.CultureInfo]::InvariantCulture) }
+        $idle = $null
+        if ($null -ne $s.IdleMinutes) { $idle = [Math]::Floor([double]$s.IdleMinutes) }
+        [void]$out.Add([ordered]@{ id = [int]$s.Id; state = [int]$s.State; stateName = $name; winStation = [string]$s.WinStation; user = [string]$s.User; domain = [string]$s.Domain; idleMinutes = $idle; logonTime = $logon })
+    }
+    return , $out.ToArray()
+}
+
+function Format-RdpfixIdle {
+    # Idle minutes as quser writes them (m, h:mm, d+hh:mm), for messages only.
+    param($Minutes)
+    if ($null -eq $Minutes) { return 'none' }
+    $m = [int]$Minutes
+    if ($m -lt 60) { return [string]$m }
+    $d = [int][Math]::Floor($m / 1440); $h = [int][Math]::Floor(($m % 1440) / 60); $mm = $m % 60
+    if ($d -eq 0) { return ('{0}:{1:00}' -f $h, $mm) }
+    return ('{0}+{1:00}:{2:00}' -f $d, $h, $mm)
+}
+
 # ---- rdpfix's own folder under %ProgramData% ----------------------------------------------------------------------
 
 # Only SYSTEM and Administrators, not inherited from ProgramData (where ordinary users may create folders):

@@ -47,7 +47,7 @@ function Get-AccountName([string]$Sid) {
 }
 
 function Resolve-ProfileUser([string]$User) {
-    # The user's SID and the names quser may show for it. Order: a SID as given; the account authority
+    # The user's SID and the names a session may show for it. Order: a SID as given; the account authority
     # (NTAccount.Translate, local or domain account); else the ProfileList itself: the profile folder is named
     # after the user, suffixed '.<DOMAIN or COMPUTER>' and/or '.nnn' when the name was taken (KB228445).
     $form = Test-UserForm $User
@@ -85,7 +85,7 @@ function Resolve-ProfileUser([string]$User) {
         throw "fix-user-profile: '$User' ($sid) is no account the host knows and has no profile on it: neither ProfileList\$sid nor ProfileList\$sid.bak exists."
     }
     if ($names.Count -eq 0) {
-        # A SID nobody can translate: the profile folder's name is the user name quser shows.
+        # A SID nobody can translate: the profile folder's name is the user name a session shows.
         foreach ($info in @($bak, $main)) {
             if ($null -ne $info -and $info.expandedPath -and -not (Test-TempPath $info.expandedPath)) { $names += ((Get-Leaf $info.expandedPath) -replace '\.\d{3}$', ''); break }
         }
@@ -126,22 +126,25 @@ function Get-CheckpointItems($Cp) {
     return , @($Cp)
 }
 
-function Get-UserSessions([string[]]$Names) {
-    # quser lists every session: a space or '>' then USERNAME (no domain) (reference 2.2). With nobody logged on it
-    # writes 'No User exists for *' to stderr and exits 1; 5.1 turns stderr into error records: read it with Continue.
-    $ErrorActionPreference = 'Continue'
-    $lines = @(quser 2>&1 | ForEach-Object { "$_" })
+function Get-UserSessions($Target) {
+    # The target's sessions in any state (a disconnected one holds the profile too), through the WTS API (prelude),
+    # never quser's localized text. A session's account is matched by SID where the name translates, else by name.
     $found = @()
-    foreach ($line in ($lines | Select-Object -Skip 1)) {
-        if ($line -notmatch '^.(?<user>\S+)\s+(?:(?<session>\S+)\s+)?(?<id>\d+)\s+(?<state>\S+)') { continue }
-        if ($Names -contains $Matches['user']) { $found += , ([ordered]@{ user = $Matches['user']; id = [int]$Matches['id']; state = $Matches['state'] }) }
+    foreach ($s in (Get-RdpfixSessions)) {
+        if ($s.user -eq '' -or $s.state -eq 6) { continue }
+        $sid = $null
+        try { $sid = (New-Object System.Security.Principal.NTAccount($s.domain, $s.user)).Translate([System.Security.Principal.SecurityIdentifier]).Value } catch { $sid = $null }
+        $mine = $false
+        if ($null -ne $sid) { $mine = ($sid -eq $Target.sid) } else { $mine = ($Target.names -contains $s.user) }
+        if ($mine) { $found += , ([ordered]@{ user = $s.user; id = $s.id; state = $s.stateName }) }
     }
     return , $found
 }
 
 function Get-LogonBlock($Target) {
     # KB947215 step 1: the user must be logged off; the profile's hive must not be loaded (HKEY_USERS\<SID>).
-    $sessions = Get-UserSessions $Target.names
+    try { $sessions = Get-UserSessions $Target }
+    catch { return "cannot tell whether $($Target.user) is logged on ($($_.Exception.Message)); start Remote Desktop Services (restart-termservice), then run fix-user-profile again." }
     if ($sessions.Count -gt 0) {
         $list = @($sessions | ForEach-Object { '{0} (session {1}, {2})' -f $_.user, $_.id, $_.state }) -join ', '
         return "$($Target.user) is logged on: $list. Log the user off first (reset-stuck-sessions), then run fix-user-profile again."

@@ -328,9 +328,10 @@ function Read-Services {
 
 function Get-LiveRdpConnections {
     # Restarting TermService tears down every live RDP connection (reference 1.7): name them in the plan.
-    $ErrorActionPreference = 'Continue'
-    $lines = @(qwinsta 2>&1 | ForEach-Object { "$_" })
-    return @($lines | Where-Object { $_ -match 'rdp-tcp#\d+' } | ForEach-Object { (($_ -replace '\s+', ' ').Trim()).TrimStart('>') })
+    # Through the WTS API (prelude), not qwinsta's localized text; with TermService down none is live.
+    $all = @()
+    try { $all = Get-RdpfixSessions } catch { return @() }
+    return @($all | Where-Object { $_.winStation -like 'rdp-tcp#*' } | ForEach-Object { $u = $_.user; if ($u -eq '') { $u = '(logging on)' }; '{0} (session {1}, {2}, {3})' -f $u, $_.id, $_.winStation, $_.stateName })
 }
 
 function Get-ResetBlocker($Tls) {

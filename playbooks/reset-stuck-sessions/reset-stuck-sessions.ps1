@@ -1,4 +1,4 @@
-# reset-stuck-sessions: check, apply and verify in one script (the engine passes $in.phase), so that the quser
+# reset-stuck-sessions: check, apply and verify in one script (the engine passes $in.phase), so that the session
 # reading below exists once. Each phase runs in this script's scope (dot-sourced). The shared prelude
 # (playbooks/_shared/prelude.ps1) is inserted after the param block when the step is sent.
 param([Parameter(Mandatory)][string]$InputJson)
@@ -6,29 +6,19 @@ $in = Read-RdpfixInput -Json $InputJson -Steps 'log-off-disconnected' -Parameter
 
 # ---- Shared by every phase ----
 function Get-StuckSessions {
-    # quser prints nothing useful but 'No User exists for *' on stderr (exit 1) when nobody is logged on
-    # (reference 2.2). In 5.1 native stderr becomes error records: read it with Continue and 2>&1.
+    # Disconnected user sessions idle for at least idleMinutes, read through the WTS API (prelude): state by
+    # WTS_CONNECTSTATE_CLASS number, never quser's localized words and columns (docs/windows-facts/sessions-wts.md).
+    # Session 0 is listed as disconnected too, with no user: never a candidate.
     param($Parameters)
-    $ErrorActionPreference = 'Continue'
-    $lines = @(quser 2>&1 | ForEach-Object { "$_" })
+    $want = @($Parameters.users | Where-Object { $_ } | ForEach-Object { [string]$_ })
     $found = @()
-    foreach ($line in ($lines | Select-Object -Skip 1)) {
-        # A disconnected session has an empty SESSIONNAME (reference 2.2): the ID follows the user name directly.
-        # Keyed on that and on the numeric ID, not on localized words.
-        if ($line -notmatch '^.(?<user>\S+)\s+(?:(?<session>\S+)\s+)?(?<id>\d+)\s+(?<state>\S+)\s+(?<idle>\S+)\s+(?<logon>.*)$') { continue }
-        $m = $Matches
-        if ($m['session']) { continue }
-        $id = [int]$m['id']
-        if ($id -eq 0 -or $id -ge 65536) { continue }
-        $idle = 0
-        $raw = $m['idle']
-        if ($raw -match '^(\d+)\+(\d+):(\d+)$') { $idle = [int]$Matches[1] * 1440 + [int]$Matches[2] * 60 + [int]$Matches[3] }
-        elseif ($raw -match '^(\d+):(\d+)$') { $idle = [int]$Matches[1] * 60 + [int]$Matches[2] }
-        elseif ($raw -match '^\d+$') { $idle = [int]$raw }
+    foreach ($s in (Get-RdpfixSessions)) {
+        if ($s.state -ne 4 -or $s.user -eq '' -or $s.id -eq 0 -or $s.id -ge 65536) { continue }
+        $idle = 0; if ($null -ne $s.idleMinutes) { $idle = [int]$s.idleMinutes }
         if ($idle -lt [int]$Parameters.idleMinutes) { continue }
-        $users = @($Parameters.users | Where-Object { $_ })
-        if ($users.Count -gt 0 -and -not ($users -contains $m['user'])) { continue }
-        $found += , ([ordered]@{ user = $m['user']; id = $id; idle = $raw; logon = $m['logon'].Trim() })
+        # 'bob' or 'CONTOSO\bob' (user names compare without case, as Windows does).
+        if ($want.Count -gt 0 -and -not ($want -contains $s.user -or $want -contains ('{0}\{1}' -f $s.domain, $s.user))) { continue }
+        $found += , ([ordered]@{ user = $s.user; domain = $s.domain; id = $s.id; idle = (Format-RdpfixIdle $s.idleMinutes); logon = $s.logonTime })
     }
     return , $found
 }
@@ -62,7 +52,8 @@ $deadline = (Get-Date).AddSeconds([int]$in.parameters.logoffWaitSeconds)
 $left = @()
 while ($true) {
     $listed = @{}
-    foreach ($r in (Get-StuckSessions ([pscustomobject]@{ idleMinutes = 0; users = @() }))) { $listed[[string]$r.id] = $true }
+    # Still listed in any state: one that is logging off may show as Down before it goes.
+    foreach ($r in (Get-RdpfixSessions)) { $listed[[string]$r.id] = $true }
     $left = @($done | Where-Object { $listed.ContainsKey([string]$_.id) })
     if ($left.Count -eq 0 -or (Get-Date) -ge $deadline) { break }
     Start-Sleep -Milliseconds 250

@@ -1,6 +1,6 @@
 # restart-termservice: steps 'start-type' (a Disabled TermService / UmRdpService back to Manual) and 'restart'
 # (TermService with its dependents, until the rdp-tcp listener listens). Facts: shared reference section 1 (services),
-# 2.2-2.3 (quser, qwinsta). One script for every phase and step (the engine passes $in.phase and $in.step); the shared
+# 2 (sessions, read through the WTS API). One script for every phase and step (the engine passes $in.phase and $in.step); the shared
 # prelude (playbooks/_shared/prelude.ps1) is inserted after the param block when the step is sent.
 param([Parameter(Mandatory)][string]$InputJson)
 $in = Read-RdpfixInput -Json $InputJson -Steps 'start-type', 'restart' -Parameters 'force', 'stopTimeoutSeconds'
@@ -21,16 +21,15 @@ function Get-RdpServices {
 # Read-only: what is disabled or down, and who a restart would disconnect.
 if ($in.phase -eq 'check') { . {
 function Get-LiveRdpSessions {
-    # quser rows whose SESSIONNAME is rdp-tcp#N are live RDP connections: they drop when TermService stops
-    # (reference 1.7). Disconnected rows have an empty SESSIONNAME (reference 2.2). 'No User exists for *' goes to
-    # stderr with exit code 1.
-    $ErrorActionPreference = 'Continue'
-    $lines = @(quser 2>&1 | ForEach-Object { "$_" })
+    # Sessions on an RDP WinStation (RDP-Tcp#N) are live RDP connections: they drop when TermService stops
+    # (reference 1.7). Read through the WTS API (prelude); a disconnected session has no WinStation.
+    # Where TermService is down the list cannot be read - and no RDP connection is live then either.
     $found = New-Object System.Collections.ArrayList
-    foreach ($line in ($lines | Select-Object -Skip 1)) {
-        if ($line -notmatch '^.(?<user>\S+)\s+(?:(?<session>\S+)\s+)?(?<id>\d+)\s+(?<state>\S+)\s') { continue }
-        if ($Matches['session'] -notlike 'rdp-tcp#*') { continue }
-        [void]$found.Add(('{0} (session {1}, {2})' -f $Matches['user'], $Matches['id'], $Matches['session']))
+    $all = @()
+    try { $all = Get-RdpfixSessions } catch { return , @() }
+    foreach ($s in $all) {
+        if ($s.user -eq '' -or $s.winStation -notlike 'rdp-tcp#*') { continue }
+        [void]$found.Add(('{0} (session {1}, {2})' -f $s.user, $s.id, $s.winStation))
     }
     return , $found.ToArray()
 }
@@ -86,7 +85,7 @@ if (-not $compliant) {
             [void]$warnings.Add('Restarting Remote Desktop Services drops every live RDP connection: ' + ($live -join ', ') +
                 '. Whether those sessions survive as disconnected sessions is not documented; PowerShell remoting (WinRM) is not affected.')
         } else {
-            [void]$warnings.Add('Restarting Remote Desktop Services drops every live RDP connection; quser lists none right now.')
+            [void]$warnings.Add('Restarting Remote Desktop Services drops every live RDP connection; none is connected right now.')
         }
     }
     $cim = @(Get-CimInstance -ClassName Win32_Service -Filter "Name='TermService'")
@@ -126,11 +125,11 @@ foreach ($svc in (Get-RdpServices)) { $services[[string]$svc.Name] = [ordered]@{
 $cim = @(Get-CimInstance -ClassName Win32_Service -Filter "Name='TermService'")
 $svcPid = 0
 if ($cim.Count -gt 0) { $svcPid = [int]$cim[0].ProcessId }
-$ErrorActionPreference = 'Continue'
-$quser = @(quser 2>&1 | ForEach-Object { "$_" })
-$quserExit = $LASTEXITCODE
-$ErrorActionPreference = 'Stop'
-$state = [ordered]@{ services = $services; processId = $svcPid; quser = $quser; quserExitCode = $quserExit; listener = (Get-RdpfixRdpListener) }
+# Who is connected, for the journal; $null with the reason where the list cannot be read (TermService down).
+$sessions = $null; $sessionsError = $null
+try { $sessions = @(Get-RdpfixSessions | Where-Object { $_.user -ne '' } | ForEach-Object { [ordered]@{ id = $_.id; user = $_.user; state = $_.stateName; winStation = $_.winStation } }) }
+catch { $sessionsError = $_.Exception.Message }
+$state = [ordered]@{ services = $services; processId = $svcPid; sessions = $sessions; sessionsError = $sessionsError; listener = (Get-RdpfixRdpListener) }
 Write-RdpfixResult ([ordered]@{ state = $state })
 } }
 

@@ -110,6 +110,17 @@ export function compareFacts(host: HostFacts, lab: HostFacts, model: LabModel): 
     }
   }
 
+  if (hf.sessions && lf.sessions) {
+    const hs = hf.sessions;
+    const ls = lf.sessions;
+    for (const which of ['session0', 'listener'] as const) {
+      const h = hs[which];
+      const l = ls[which];
+      if (JSON.stringify(h) !== JSON.stringify(l)) diff('sessions', which, h, l, 'rdpfix reads sessions through the WTS API by these enum states and WinStation names; the lab models them so.');
+    }
+    if (hs.agreesWithQwinsta !== ls.agreesWithQwinsta) diff('sessions', 'WTS list agrees with qwinsta', hs.agreesWithQwinsta, ls.agreesWithQwinsta, 'The WTS reader\'s session IDs are not the ones qwinsta lists: its struct layout or marshalling is wrong on this host.');
+  }
+
   if (hf.toolText && lf.toolText && hf.toolText.qwinstaHeader.trim() !== lf.toolText.qwinstaHeader.trim()) {
     diff('toolText', 'qwinsta header', hf.toolText.qwinstaHeader, lf.toolText.qwinstaHeader, 'Localized tool text differs from the lab\'s model of this language (rdpfix never parses it on hosts; parseQuser reads it for users).');
   }

@@ -4,8 +4,10 @@ import { z } from 'zod';
 import type { Broker } from '../broker/broker.js';
 import type { ErrorCategory } from '../broker/protocol.js';
 import { projectRoot } from '../paths.js';
+import { withPrelude } from '../playbooks/prelude.js';
 import type { TransportTarget } from '../transport/targets.js';
 
+const sessionKind = z.object({ state: z.number(), winStation: z.string(), hasUser: z.boolean() }).nullable();
 const enumFact = z.object({ type: z.string(), value: z.number().nullable(), name: z.string() }).nullable();
 
 /** What conform-facts.ps1 returns: each fact, or the error that kept it from being read. Anything else is refused. */
@@ -19,6 +21,7 @@ export const factsOutput = z.object({
     keyAcls: z.object({ machineKeysSddl: z.string().nullable(), rdpKeySddl: z.string().nullable() }).optional(),
     firewallRules: z.array(z.object({ name: z.string(), group: z.string(), displayGroup: z.string() })).optional(),
     eventProviders: z.record(z.object({ present: z.boolean(), ids: z.array(z.number()) })).optional(),
+    sessions: z.object({ session0: sessionKind, listener: sessionKind, agreesWithQwinsta: z.boolean() }).nullable().optional(),
     toolText: z.object({ qwinstaHeader: z.string() }).optional(),
   }),
   errors: z.record(z.object({ message: z.string(), fqid: z.string().nullable().optional() })),
@@ -31,7 +34,7 @@ export type FactsResult =
   | { ok: false; error: { category: ErrorCategory | 'output'; message: string } };
 
 let factsScript: string | undefined;
-const script = () => (factsScript ??= readFileSync(path.join(projectRoot(), 'src', 'conform', 'ps', 'conform-facts.ps1'), 'utf8'));
+const script = () => (factsScript ??= withPrelude(readFileSync(path.join(projectRoot(), 'src', 'conform', 'ps', 'conform-facts.ps1'), 'utf8')));
 
 /** Runs the read-only facts script on one host. */
 export async function readFacts(broker: Broker, target: TransportTarget, timeoutMs: number): Promise<FactsResult> {

@@ -19,7 +19,7 @@ export interface Finding {
 
 /** Evidence worth showing that names no cause by itself; never a reason to run a playbook. */
 export interface Note {
-  topic: 'pending-reboot' | 'event-history' | 'service-dependents' | 'rdp-port' | 'rdp-key';
+  topic: 'pending-reboot' | 'event-history' | 'service-dependents' | 'rdp-port' | 'rdp-key' | 'sessions-unknown';
   confidence: 'low';
   text: string;
   evidence: string[];

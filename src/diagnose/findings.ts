@@ -1,4 +1,3 @@
-import { parseQuser } from '../parsers/quser.js';
 import type { ProbeData } from '../probe/probe.js';
 import type { PortReach } from '../probe/reach.js';
 import type { RdpNegotiation } from '../rdp/negotiate.js';
@@ -48,6 +47,28 @@ const time = (v: unknown): number | null => {
 /** REG_DWORD reads as Int32 in PowerShell: 4294967295 arrives as -1 (reference 9.1). */
 const unsigned = (v: number | null) => (v === null ? null : v < 0 ? v + 2 ** 32 : v);
 const DAY_MINUTES = 24 * 60;
+// WTS_CONNECTSTATE_CLASS (wtsapi32.h).
+const WTS_DISCONNECTED = 4;
+const WTS_LISTEN = 6;
+
+interface WtsSession { id: number; state: number; winStation: string; user: string; idleMinutes: number | null }
+const wtsSession = (r: Row): WtsSession => ({
+  id: typeof r.id === 'number' ? r.id : -1,
+  state: typeof r.state === 'number' ? r.state : -1,
+  winStation: typeof r.winStation === 'string' ? r.winStation : '',
+  user: typeof r.user === 'string' ? r.user : '',
+  idleMinutes: typeof r.idleMinutes === 'number' ? r.idleMinutes : null,
+});
+
+/** Idle minutes as quser writes them (d+hh:mm, h:mm, m), for evidence. */
+export function formatIdle(minutes: number): string {
+  const m = Math.floor(minutes);
+  if (m < 60) return String(m);
+  const d = Math.floor(m / 1440);
+  const hh = Math.floor((m % 1440) / 60);
+  const mm = String(m % 60).padStart(2, '0');
+  return d === 0 ? `${hh}:${mm}` : `${d}+${String(hh).padStart(2, '0')}:${mm}`;
+}
 
 /** Event ids are per provider: the System log also holds e.g. Group Policy events in the 10xx range. */
 const PROVIDER = {
@@ -167,19 +188,25 @@ export function assess(data: ProbeData, view: ControllerView = {}): Assessment {
   }
 
   // Sessions (references 2, 9): the connection limit against the sessions in use; long-disconnected sessions.
-  const quser = parseQuser(((s.sessions as { lines?: string[] } | undefined)?.lines ?? []).join('\n'));
-  const userSessions = quser.sessions.filter((x) => x.user);
+  // Read through the WTS API on the host: the state is WTS_CONNECTSTATE_CLASS's number (4 = disconnected). Where
+  // TermService does not run, Windows cannot list them: say the session causes are unknown rather than absent.
+  const sessionsError = data.errors?.sessions;
+  if (sessionsError) {
+    notes.push({ topic: 'sessions-unknown', confidence: 'low', text: 'the sessions could not be read, so a session cap or stuck sessions cannot be judged until Remote Desktop Services runs again; diagnose again after the repair',
+      evidence: [sessionsError.message] });
+  }
+  const userSessions = list(s.sessions).map(wtsSession).filter((x) => x.user && x.state !== WTS_LISTEN);
   const policyMax = unsigned(num(rdp.policyMaxInstanceCount));
   const max = policyMax ?? unsigned(num(rdp.maxInstanceCount));
-  const remote = userSessions.filter((x) => x.sessionName !== 'console');
+  const remote = userSessions.filter((x) => x.winStation.toLowerCase() !== 'console');
   if (max !== null && remote.length >= max) {
     add({ cause: 'session-cap', confidence: 'high', playbook: 'session-limits', blockedByPolicy: policyMax !== null,
       evidence: [`MaxInstanceCount is ${max}${policyMax !== null ? ' (group policy)' : ''} and ${remote.length} remote session(s) are in use`] });
   }
-  const stale = userSessions.filter((x) => x.state === 'Disconnected' && (x.idleMinutes ?? 0) >= DAY_MINUTES);
+  const stale = userSessions.filter((x) => x.state === WTS_DISCONNECTED && (x.idleMinutes ?? 0) >= DAY_MINUTES);
   if (stale.length) {
     add({ cause: 'stuck-session', confidence: 'medium', playbook: 'reset-stuck-sessions',
-      evidence: stale.map((x) => `${x.user}: session ${x.id} disconnected, idle ${x.idleRaw}`) });
+      evidence: stale.map((x) => `${x.user}: session ${x.id} disconnected, idle ${formatIdle(x.idleMinutes ?? 0)}`) });
   }
 
   // A pending restart names no cause, but changes that need one (PortNumber, security layer, TLS) may not be in effect.

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { withPrelude } from '../playbooks/prelude.js';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Broker } from '../broker/broker.js';
@@ -21,7 +22,9 @@ export type ProbeResult =
   | { host: string; ok: false; durationMs: number; error: { category: ErrorCategory; message: string; fqid?: string } };
 
 let probeScript: string | undefined;
-const script = () => (probeScript ??= readFileSync(path.join(projectRoot(), 'src', 'probe', 'ps', 'probe-host.ps1'), 'utf8'));
+/** The probe as it is sent: probe-host.ps1 with the step prelude inserted (its WTS session reader, the listener check). */
+export const probeHostScript = () => (probeScript ??= withPrelude(readFileSync(path.join(projectRoot(), 'src', 'probe', 'ps', 'probe-host.ps1'), 'utf8')));
+const script = probeHostScript;
 
 /** Runs the read-only probe on every host of the inventory, concurrently through the broker. */
 export async function probeFleet(inventory: Inventory, broker: Broker, options: { timeoutMs: number; onResult?: (r: ProbeResult) => void }): Promise<ProbeResult[]> {

@@ -29,7 +29,12 @@ export function healthy(): ProbeData {
       networkProfiles: [{ interfaceAlias: 'Ethernet', interfaceIndex: 4, category: 'Private' }],
       firewall: [{ name: 'RemoteDesktop-UserMode-In-TCP', enabled: true, profile: 'Domain, Private, Public' }],
       rdpPortFirewall: { port: 3389, profiles: profiles(), rules: [rule(), rule({ name: 'RemoteDesktop-Shadow-In-TCP', localPort: 'Any', program: '%SystemRoot%\\system32\\RdpSa.exe', service: 'Any' })] },
-      sessions: { exitCode: 0, lines: [' USERNAME              SESSIONNAME        ID  STATE   IDLE TIME  LOGON TIME', ' alice                 rdp-tcp#0           2  Active          5  11/25/2026 9:00 AM', ' bob                   rdp-tcp#1           3  Active          .  11/25/2026 9:10 AM'] },
+      sessions: [
+        { id: 0, state: 4, stateName: 'Disconnected', winStation: 'Services', user: '', domain: '', idleMinutes: null, logonTime: null },
+        { id: 2, state: 0, stateName: 'Active', winStation: 'RDP-Tcp#0', user: 'alice', domain: 'LAB-001', idleMinutes: 5, logonTime: '2026-11-25T09:00:00.0000000Z' },
+        { id: 3, state: 0, stateName: 'Active', winStation: 'RDP-Tcp#1', user: 'bob', domain: 'LAB-001', idleMinutes: 0, logonTime: '2026-11-25T09:10:00.0000000Z' },
+        { id: 65536, state: 6, stateName: 'Listen', winStation: 'RDP-Tcp', user: '', domain: '', idleMinutes: null, logonTime: null },
+      ],
       listener: { port: 3389, termServicePid: 702, owners: [702], listening: true },
       certificate: [{ thumbprint: THUMB, notBefore: '2026-10-16T12:00:00.0000000Z', notAfter: '2027-04-16T12:00:00.0000000Z', hasPrivateKey: true, privateKeyReadable: true }],
       rdpCertificateBinding: { thumbprint: THUMB, inRemoteDesktopStore: true, inMyStore: null },

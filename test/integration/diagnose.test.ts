@@ -61,7 +61,16 @@ describe('rdpfix diagnose on the lab', () => {
     const { by, show } = await diagnose(['--hosts', '12', '--seed', '4', '--combine', '2']);
     for (const host of show) {
       const causes = by[host.name]!.findings.map((f) => f.cause);
-      for (const scenario of host.scenarios.filter((s) => s !== 'healthy')) expect({ host: host.name, causes }).toEqual({ host: host.name, causes: expect.arrayContaining([causeOf(scenario)]) });
+      // With TermService down or hung Windows cannot list sessions (WTS API): session causes are a note, not a finding.
+      const tsDown = host.scenarios.some((s) => causeOf(s) === 'termservice-stopped' || causeOf(s) === 'termservice-hung');
+      const sessionCause = (c: string) => c === 'stuck-session' || c === 'session-cap';
+      for (const scenario of host.scenarios.filter((s) => s !== 'healthy')) {
+        if (tsDown && sessionCause(causeOf(scenario))) {
+          expect((by[host.name]!.notes as { topic: string }[]).map((n) => n.topic)).toContain('sessions-unknown');
+          continue;
+        }
+        expect({ host: host.name, causes }).toEqual({ host: host.name, causes: expect.arrayContaining([causeOf(scenario)]) });
+      }
       if (host.scenarios[0] === 'healthy') expect(causes).toEqual([]);
     }
   }, 180_000);

@@ -195,7 +195,7 @@ describe('playbook fix-user-profile on the lab', () => {
     const r = await run([host], 'apply');
     expect(r.hosts[0]!.outcome).not.toBe('succeeded');
     expect(r.hosts[0]!.results['fix-user-profile']!.failure).toMatchObject({ step: 'export-profile-keys', phase: 'blocked' });
-    expect(r.hosts[0]!.results['fix-user-profile']!.failure!.message).toMatch(/carol is logged on: carol \(session 3, Déco\)\. Log the user off first \(reset-stuck-sessions\)/);
+    expect(r.hosts[0]!.results['fix-user-profile']!.failure!.message).toMatch(/carol is logged on: carol \(session 3, Disconnected\)\. Log the user off first \(reset-stuck-sessions\)/);
     expect(host.read()).toEqual(pre);
   });
 

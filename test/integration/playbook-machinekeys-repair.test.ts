@@ -140,7 +140,7 @@ describe('playbook machinekeys-repair on the lab', () => {
     expect(c.files[keyPath(c)]!.corrupt).toBeUndefined();
     const check = result(rk, 'lab-001').checks['rdp-key-reset']!;
     expect((check.after as { key: string }).key).toMatch(/^moved to .*rdpfix-rdpkey-.* \(kept for undo\)/);
-    expect(check.warnings.join(' ')).toMatch(/drops these RDP connections .*rdp-tcp#0 alice/);
+    expect(check.warnings.join(' ')).toMatch(/drops these RDP connections .*alice \(session 2, RDP-Tcp#0, Active\)/);
     // A deleted key: nothing to move, a new key and certificate all the same.
     const dl = f.deleted.read();
     expect(dl.files[keyPath(dl)]!.sddl).toBe(RDP_KEY_SDDL);

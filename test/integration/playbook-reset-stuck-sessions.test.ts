@@ -71,4 +71,32 @@ describe('playbook reset-stuck-sessions on the lab (an irreversible step)', () =
     expect(users(host)).toEqual(['alice', 'bob']);
     expect(audit(host).map((a) => a.command)).toEqual(['logoff']);
   });
+
+  it('finds sessions through the WTS API, not quser text: a user name with a space is still a stuck session', async () => {
+    // quser prints 'jean dupont' in its USERNAME column; a text reader takes 'dupont' for the SESSIONNAME and skips
+    // the session as a live one. The WTS API names the user whole.
+    const host = makeLabHost((s) => {
+      applyScenario(s, 'stuck-session', createRng(3), new Date('2026-11-25T12:00:00Z'));
+      s.locale = 'fr-FR';
+      s.sessions = s.sessions.filter((x) => x.UserName !== 'bob');
+      s.sessions.push({ Id: 5, SessionName: '', UserName: 'jean dupont', State: 'Disc', Type: '', Device: '', IdleMinutes: 3 * 1440, LogonTime: '2026-11-21T08:00:00Z', logoffLingerSeconds: 0 });
+    });
+    const r = await run(host, 'apply', true);
+    expect(r.hosts[0]!.outcome).toBe('succeeded');
+    expect(users(host)).toEqual(['alice', 'carol']);
+    expect(audit(host).map((a) => [a.command, a.detail.session])).toEqual([['logoff', 5]]);
+  });
+
+  it('where TermService does not run the sessions cannot be read: the check fails and nothing changes', async () => {
+    const host = makeLabHost((s) => {
+      applyScenario(s, 'stuck-session', createRng(3), new Date('2026-11-25T12:00:00Z'));
+      for (const svc of s.services) if (svc.Name === 'TermService' || svc.Name === 'UmRdpService') svc.Status = 'Stopped';
+    });
+    const pre = host.read();
+    const r = await run(host, 'apply', true);
+    expect(r.hosts[0]!.outcome).not.toBe('succeeded');
+    expect(r.hosts[0]!.results['reset-stuck-sessions']!.failure!.message).toMatch(/cannot list the sessions through the WTS API.*1722.*TermService/);
+    expect(host.read()).toEqual(pre);
+    expect(audit(host)).toEqual([]);
+  });
 });

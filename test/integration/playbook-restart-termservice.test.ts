@@ -84,7 +84,7 @@ describe('playbook restart-termservice on the lab', () => {
     // listener-down: TermService runs, so alice's live RDP connection would drop; she is named.
     const h4 = plan['lab-004']!;
     expect(h4[1]).toMatchObject({ action: 'apply', before: { TermService: 'Running', UmRdpService: 'Running', listener: 'none' } });
-    expect(h4[1]!.warnings.find((w) => w.startsWith('Restarting Remote Desktop Services drops every live RDP connection: alice (session 2, rdp-tcp#0).'))).toBeDefined();
+    expect(h4[1]!.warnings.find((w) => w.startsWith('Restarting Remote Desktop Services drops every live RDP connection: alice (session 2, RDP-Tcp#0).'))).toBeDefined();
   }, 120_000);
 
   it('fixes stopped, hung and listener-down hosts (healthy by a second diagnosis) and skips a healthy one', async () => {

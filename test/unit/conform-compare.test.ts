@@ -14,6 +14,7 @@ function facts(change?: (f: HostFacts['facts']) => void): HostFacts {
     keyAcls: { machineKeysSddl: 'O:SYG:SYD:PAI(A;;0x12019f;;;WD)(A;;FA;;;BA)', rdpKeySddl: 'O:BAG:SYD:P(A;;FR;;;NS)(A;;FA;;;SY)' },
     firewallRules: [{ name: 'RemoteDesktop-UserMode-In-TCP', group: '@FirewallAPI.dll,-28752', displayGroup: 'Remote Desktop' }],
     eventProviders: { Schannel: { present: true, ids: [36870] } },
+    sessions: { session0: { state: 4, winStation: 'Services', hasUser: false }, listener: { state: 6, winStation: 'RDP-Tcp', hasUser: false }, agreesWithQwinsta: true },
     toolText: { qwinstaHeader: ' SESSIONNAME       USERNAME                 ID  STATE   TYPE        DEVICE' },
   };
   change?.(f);
@@ -64,5 +65,14 @@ describe('conform: comparing a host with the lab reference', () => {
     const items = compareFacts(host, facts(), model);
     expect(items.map((d) => `${d.aspect}: ${d.item}`)).toEqual(['enums: (read)', 'os: PowerShell']);
     expect(items[1]).toMatchObject({ host: '7.4.6 (Core)', lab: '5.1 (Desktop)' });
+  });
+
+  it('the WTS session reader: a state or WinStation the lab models otherwise, and IDs that disagree with qwinsta', () => {
+    const host = facts((f) => {
+      f.sessions = { session0: { state: 4, winStation: 'Services', hasUser: false }, listener: { state: 6, winStation: 'RDP-Tcp', hasUser: false }, agreesWithQwinsta: false };
+    });
+    expect(compareFacts(host, facts(), model)).toEqual([expect.objectContaining({ aspect: 'sessions', item: 'WTS list agrees with qwinsta', host: false, lab: true })]);
+    const other = facts((f) => { f.sessions!.session0 = { state: 1, winStation: 'Services', hasUser: false }; });
+    expect(compareFacts(other, facts(), model)).toEqual([expect.objectContaining({ aspect: 'sessions', item: 'session0' })]);
   });
 });

@@ -1,6 +1,7 @@
 # Read-only: the raw facts rdpfix's host-side scripts and the lab rely on, as this host answers them (Windows
 # PowerShell 5.1 or later). Kinds, shapes, enum values, names, ACLs, not judgements: `rdpfix conform` compares them
-# with what the lab answers for the same build and display language. Changes nothing; one JSON object out.
+# with what the lab answers for the same build and display language. Changes nothing; one JSON object out. The step
+# prelude (playbooks/_shared/prelude.ps1) is inserted after the param block when it is sent (src/conform/facts.ts).
 param([string]$InputJson = '{}')
 Set-StrictMode -Version 2.0
 $ErrorActionPreference = 'Stop'
@@ -114,6 +115,23 @@ Read-Fact 'eventProviders' {
         $out[$p] = [ordered]@{ present = ($null -ne $meta); ids = $ids }
     }
     $out
+}
+Read-Fact 'sessions' {
+    # rdpfix's WTS session reader (the prelude's Get-RdpfixSessions: its C#, struct layouts and marshalling) as this
+    # host answers it: session 0 and the listener as WTS names them, and whether it agrees with qwinsta on which
+    # session IDs exist (a wrong struct layout would read garbage IDs). qwinsta's text is only searched for the IDs.
+    # Where TermService does not run Windows cannot list sessions: that is the host's state, not a kind - no fact.
+    $all = $null
+    try { $all = Get-RdpfixSessions } catch { return $null }
+    $ErrorActionPreference = 'Continue'
+    $lines = @(qwinsta 2>&1 | ForEach-Object { "$_" } | Select-Object -Skip 1 | Where-Object { $_.Trim() -ne '' })
+    $ErrorActionPreference = 'Stop'
+    $agree = ($lines.Count -eq $all.Count)
+    foreach ($x in $all) { if (-not ($lines | Where-Object { $_ -match ('(^|\s)' + $x.id + '(\s|$)') })) { $agree = $false } }
+    $zero = @($all | Where-Object { $_.id -eq 0 }) | Select-Object -First 1
+    $listen = @($all | Where-Object { $_.state -eq 6 }) | Select-Object -First 1
+    $kind = { param($x) if ($null -eq $x) { return $null }; [ordered]@{ state = [int]$x.state; winStation = [string]$x.winStation; hasUser = ($x.user -ne '') } }
+    [ordered]@{ session0 = (& $kind $zero); listener = (& $kind $listen); agreesWithQwinsta = $agree }
 }
 Read-Fact 'toolText' {
     # The header line of qwinsta (localized with the display language; scripts must not parse it).

@@ -284,33 +284,34 @@ function Get-LabSha256Hex {
     try { return -join ($sha.ComputeHash($Bytes) | ForEach-Object { $_.ToString('x2') }) } finally { $sha.Dispose() }
 }
 
-function Import-LabTypes {
-    <# Loads the types of LabTypes.cs. A compile costs seconds, a load milliseconds, so the assembly is cached
-       in the folder the controller names in RDPFIX_LAB_TYPES_DIR: a folder rdpfix created for its user alone
-       (src/lab/types-cache.ts checks owner and mode), never the shared temp folder, where anyone could plant a
-       DLL under a name anyone can compute. Beside each DLL lies the SHA-256 its builder recorded; a DLL is
-       loaded only from bytes read once and matching it (no gap between check and load), else rebuilt.
-       Without that folder the types are compiled in memory and nothing is written. #>
-    if ('Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Enabled' -as [type]) { return }
-    $source = [System.IO.File]::ReadAllText((Join-Path $PSScriptRoot 'LabTypes.cs'))
+function Import-LabAssembly {
+    <# Compiles C# source once per machine and loads it; returns the loaded assembly. A compile costs seconds, a load
+       milliseconds, so the assembly is cached in the folder the controller names in RDPFIX_LAB_TYPES_DIR: a folder
+       rdpfix created for its user alone (src/lab/types-cache.ts checks owner and mode), never the shared temp
+       folder, where anyone could plant a DLL under a name anyone can compute. Beside each DLL lies the SHA-256 its
+       builder recorded; a DLL is loaded only from bytes read once and matching it (no gap between check and load),
+       else rebuilt. Without that folder the source is compiled in memory and nothing is written.
+       -Check runs first on a cache miss (e.g. the C# 5 compile check of a host script's Add-Type). #>
+    param([Parameter(Mandatory)][string]$Source, [Parameter(Mandatory)][string]$Prefix, [scriptblock]$Check)
     $dir = $env:RDPFIX_LAB_TYPES_DIR
-    if ([string]::IsNullOrEmpty($dir) -or -not [System.IO.Directory]::Exists($dir)) {
-        Add-Type -TypeDefinition $source
-        return
-    }
-    $key = Get-LabSha256Hex ([System.Text.Encoding]::UTF8.GetBytes($source + $PSVersionTable.PSVersion.ToString()))
-    $dll = Join-Path $dir "labtypes-$key.dll"
-    $sum = "$dll.sha256"
-    if ([System.IO.File]::Exists($dll) -and [System.IO.File]::Exists($sum)) {
-        $bytes = [System.IO.File]::ReadAllBytes($dll)
-        if ((Get-LabSha256Hex $bytes) -eq ([System.IO.File]::ReadAllText($sum).Trim())) {
-            [void][System.Reflection.Assembly]::Load($bytes)
-            return
+    $key = Get-LabSha256Hex ([System.Text.Encoding]::UTF8.GetBytes($Source + $PSVersionTable.PSVersion.ToString()))
+    $dll = $null
+    if (-not [string]::IsNullOrEmpty($dir) -and [System.IO.Directory]::Exists($dir)) {
+        $dll = Join-Path $dir "$Prefix-$key.dll"
+        $sum = "$dll.sha256"
+        if ([System.IO.File]::Exists($dll) -and [System.IO.File]::Exists($sum)) {
+            $bytes = [System.IO.File]::ReadAllBytes($dll)
+            if ((Get-LabSha256Hex $bytes) -eq ([System.IO.File]::ReadAllText($sum).Trim())) { return [System.Reflection.Assembly]::Load($bytes) }
         }
     }
-    $tmp = Join-Path $dir ('labtypes-' + $key + '.' + [guid]::NewGuid().ToString('N') + '.tmp')
+    if ($null -ne $Check) { & $Check }
+    if ($null -eq $dll) {
+        $types = @(Microsoft.PowerShell.Utility\Add-Type -TypeDefinition $Source -IgnoreWarnings -PassThru -ErrorAction Stop)
+        return $types[0].Assembly
+    }
+    $tmp = Join-Path $dir ($Prefix + '-' + $key + '.' + [guid]::NewGuid().ToString('N') + '.tmp')
     try {
-        Add-Type -TypeDefinition $source -OutputAssembly $tmp -OutputType Library
+        Microsoft.PowerShell.Utility\Add-Type -TypeDefinition $Source -OutputAssembly $tmp -OutputType Library -IgnoreWarnings -ErrorAction Stop
         $bytes = [System.IO.File]::ReadAllBytes($tmp)
         # The digest first, then the DLL: a reader that races a writer sees a mismatch and rebuilds.
         Write-LabFileAtomic -Path $sum -Text (Get-LabSha256Hex $bytes)
@@ -319,7 +320,13 @@ function Import-LabTypes {
     } finally {
         if ([System.IO.File]::Exists($tmp)) { Remove-Item -LiteralPath $tmp -ErrorAction SilentlyContinue }
     }
-    [void][System.Reflection.Assembly]::Load($bytes)
+    return [System.Reflection.Assembly]::Load($bytes)
+}
+
+function Import-LabTypes {
+    <# Loads the types of LabTypes.cs (once per process). #>
+    if ('Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Enabled' -as [type]) { return }
+    $null = Import-LabAssembly -Source ([System.IO.File]::ReadAllText((Join-Path $PSScriptRoot 'LabTypes.cs'))) -Prefix 'labtypes'
 }
 Import-LabTypes
 

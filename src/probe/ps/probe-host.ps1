@@ -1,4 +1,5 @@
-# Read-only RDP health probe, run on the host (Windows PowerShell 5.1 or later). Changes nothing.
+# Read-only RDP health probe, run on the host (Windows PowerShell 5.1 or later). Changes nothing. The step prelude
+# (playbooks/_shared/prelude.ps1) is inserted after the param block when it is sent (src/probe/probe.ts).
 # Returns exactly one JSON object. Each section is read on its own: one failing read does not hide the rest.
 param([string]$InputJson = '{}')
 Set-StrictMode -Version 2.0
@@ -154,11 +155,11 @@ Read-Section 'rdpPortFirewall' {
         })
     [ordered]@{ port = $port; profiles = $profiles; rules = @($rules) }
 }
-Read-Section 'sessions' {
-    # quser writes 'No User exists for *' to stderr with exit code 1 when nobody is logged on.
-    $ErrorActionPreference = 'Continue'
-    $lines = @(quser 2>&1 | ForEach-Object { "$_" })
-    [ordered]@{ exitCode = $LASTEXITCODE; lines = $lines }
+Read-Section 'sessions' -List {
+    # Every session, through the WTS API (the prelude's Get-RdpfixSessions): states as WTS_CONNECTSTATE_CLASS
+    # numbers, never quser's localized words. Fails (an error for this section) where TermService is not running.
+    $all = Get-RdpfixSessions
+    $all
 }
 Read-Section 'listener' {
     # TermService listens: a socket in state Listen on PortNumber owned by TermService's process (reference 1.5).

@@ -289,3 +289,52 @@ function reset {
     $global:LASTEXITCODE = 1
     Write-LabNfsStderr @('Invalid parameter(s)')
 }
+
+# ---- The WTS API's view (wtsapi32-model.cs reads it) -------------------------------------------------------------
+
+# WTS_CONNECTSTATE_CLASS numbers (wtsapi32.h) for the lab's qwinsta-style state names.
+$script:LabWtsStates = @{ Active = 0; Conn = 1; Shadow = 3; Disc = 4; Idle = 5; Listen = 6; Down = 8 }
+
+function ConvertTo-LabWtsStation {
+    <# The WinStation name as WTSEnumerateSessions returns it: RDP-Tcp#0, Console, Services, RDP-Tcp - the case qwinsta
+       lowercases. A disconnected session has none. #>
+    param([string]$Name)
+    if ($Name -match '^rdp-tcp(#\d+)?$') { return 'RDP-Tcp' + $Matches[1] }
+    if ($Name -ieq 'console') { return 'Console' }
+    if ($Name -ieq 'services') { return 'Services' }
+    return $Name
+}
+
+function Get-LabWtsTable {
+    <# One row per session as WTSEnumerateSessions and WTSQuerySessionInformation(WTSSessionInfo) see it. Times are
+       FILETIMEs (UTC) on the host clock, 0 = none. The harsher reading where Windows' documentation is silent
+       (docs/windows-facts/sessions-wts.md): a disconnected session's LastInputTime is 0, so idle time has to come
+       from DisconnectTime, as quser computes it; a local account's domain is the computer name. #>
+    Invoke-LabFaultPoint 'wtsapi32'
+    # The session manager is TermService: where it does not run, the lab takes the harsher reading and fails the
+    # call with RPC_S_SERVER_UNAVAILABLE (1722) rather than answer with an empty list (docs/windows-facts/sessions-wts.md).
+    $ts = @((Get-LabState).services | Where-Object { $_.Name -eq 'TermService' }) | Select-Object -First 1
+    if ($null -eq $ts -or [string]$ts.Status -ne 'Running') { return [pscustomobject]@{ Win32Error = 1722 } }
+    Complete-LabLogoffs
+    $now = Get-LabUtcNow
+    $computer = [string](Get-LabState).computerName
+    foreach ($s in @((Get-LabState).sessions | Sort-Object { [int]$_.Id })) {
+        $user = [string]$s.UserName; $domain = ''
+        if ($user.Contains('\')) { $domain = $user.Substring(0, $user.IndexOf('\')); $user = $user.Substring($user.IndexOf('\') + 1) }
+        elseif ($user -ne '') { $domain = $computer.ToUpperInvariant() }
+        $state = $script:LabWtsStates[[string]$s.State]
+        if ($null -eq $state) { throw "lab: session $($s.Id) has a state the WTS model does not know: '$($s.State)'" }
+        $logon = 0L
+        if ($null -ne $s.LogonTime -and [string]$s.LogonTime -ne '') { $logon = [DateTimeOffset]::Parse([string]$s.LogonTime, [Globalization.CultureInfo]::InvariantCulture).UtcDateTime.ToFileTimeUtc() }
+        $idleAt = 0L
+        if ($null -ne $s.IdleMinutes) { $idleAt = $now.AddMinutes(-[double]$s.IdleMinutes).ToFileTimeUtc() }
+        $lastInput = 0L; $disconnect = 0L
+        if ([string]$s.State -eq 'Disc') { $disconnect = $idleAt } else { $lastInput = $idleAt }
+        $station = ''
+        if ([string]$s.State -ne 'Disc' -or [int]$s.Id -eq 0) { $station = ConvertTo-LabWtsStation ([string]$s.SessionName) }
+        [pscustomobject]@{
+            Id = [int]$s.Id; State = [int]$state; WinStation = $station; User = $user; Domain = $domain
+            ConnectTime = $logon; DisconnectTime = $disconnect; LastInputTime = $lastInput; LogonTime = $logon; CurrentTime = $now.ToFileTimeUtc()
+        }
+    }
+}
