@@ -44,6 +44,29 @@ export function excerpt(text: string, max = 120, { trim = true } = {}): string {
   return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
 }
 
+/** A value the user typed, quoted in an error: controls and line breaks escaped, long values cut. */
+export function quoteValue(value: string, max = 40): string {
+  return `'${excerpt(value, max, { trim: false })}'`;
+}
+
+/** Up to `max` values quoted, then how many more: a hostile list never floods the terminal. */
+export function quoteValues(values: string[], max = 5): string {
+  const shown = values.slice(0, max).map((v) => quoteValue(v)).join(', ');
+  return values.length > max ? `${shown} and ${values.length - max} more` : shown;
+}
+
+/** The values that appear more than once (`key` decides sameness), each once, in first-seen order. */
+export function duplicatesOf(values: string[], key: (v: string) => string = (v) => v): string[] {
+  const seen = new Set<string>();
+  const dups = new Map<string, string>();
+  for (const v of values) {
+    const k = key(v);
+    if (seen.has(k) && !dups.has(k)) dups.set(k, v);
+    seen.add(k);
+  }
+  return [...dups.values()];
+}
+
 /**
  * The yaml library's YAMLParseError / YAMLWarning (both set `name` so), recognised without importing the library:
  * it costs ~100 ms to load, and exit.ts / table.ts (which reach this module) must stay light for `--help`.

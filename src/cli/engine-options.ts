@@ -21,7 +21,7 @@ export const builtInPlaybooks = () => path.join(projectRoot(), 'playbooks');
  * `hosts` is set to the selection, so the engine, the diagnosis and the journal see one list.
  */
 export function narrowHosts<T extends Selectable>(flags: { hosts?: string[]; limit?: string }, hosts: T[], source: string): T[] {
-  let out = selectHosts(hosts, flags.hosts, (missing) => new RdpfixError('usage', `Not in ${source}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them, or select with --limit.'));
+  let out = selectHosts(hosts, flags.hosts, (missing) => new RdpfixError('usage', `--hosts: not in ${source}: ${missing}.`, 'Name hosts as the inventory lists them, or select with --limit.'));
   if (flags.limit !== undefined) out = selectByLimit(out, flags.limit, source);
   if (flags.hosts?.length || flags.limit !== undefined) flags.hosts = out.map((h) => h.name);
   return out;

@@ -131,7 +131,7 @@ export function prepareRun(o: Omit<RunOptions, 'broker' | 'stateDir' | 'mode' | 
   const perHost = new Set(Object.values(o.hostParameters ?? {}).flatMap((x) => Object.keys(x)));
   const parameters = Object.fromEntries(ordered.filter((pb) => !perHost.has(pb.id)).map((pb) => [pb.id, resolveParameters(pb, o.parameters[pb.id] ?? {})]));
   const byHost = o.playbooksByHost;
-  const hosts = selectHosts(o.inventory.hosts, o.hostFilter, (missing) => new RdpfixError('usage', `Not in ${o.inventory.path}: ${missing.join(', ')}.`, 'Name hosts as the inventory lists them.')).filter((h) => !byHost || (byHost[h.name]?.length ?? 0) > 0);
+  const hosts = selectHosts(o.inventory.hosts, o.hostFilter, (missing) => new RdpfixError('usage', `Not in ${o.inventory.path}: ${missing}.`, 'Name hosts as the inventory lists them.')).filter((h) => !byHost || (byHost[h.name]?.length ?? 0) > 0);
   const jobs: HostJob[] = hosts.map((h) => ({ ...jobAddress(h), target: targetFor(h), playbooks: byHost ? ordered.filter((p) => byHost[h.name]!.includes(p.id)) : ordered }));
   const hostParameters = o.hostParameters ? resolveHostParameters(jobs, o.parameters, o.hostParameters) : undefined;
   for (const j of jobs) if (hostParameters?.[j.host]) j.parameters = hostParameters[j.host];
@@ -262,7 +262,7 @@ function openPastRun(o: PastRunOptions) {
   const { records, tornTail } = readRun(o.stateDir, o.runId);
   const state = foldRun(records);
   const playbooks = pastRunPlaybooks(state, o.catalogue, o.runId);
-  const hosts = selectHosts(state.header.hosts, o.hostFilter, (missing) => new RdpfixError('usage', `Run ${o.runId} has no host ${missing.join(', ')}.`));
+  const hosts = selectHosts(state.header.hosts, o.hostFilter, (missing) => new RdpfixError('usage', `Run ${o.runId} has no host ${missing}.`));
   // Credentials are never journaled: they come from the environment again now.
   const own = (name: string) => state.header.hostPlaybooks?.[name] ?? state.header.playbooks.map((p) => p.id);
   const jobs = hosts.map((h): HostJob => ({

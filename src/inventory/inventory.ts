@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { RdpfixError } from '../errors.js';
-import { YAML_READ_OPTIONS, excerpt, yamlNestingProblem, yamlProblem } from '../safe-text.js';
+import { YAML_READ_OPTIONS, duplicatesOf, excerpt, quoteValues, yamlNestingProblem, yamlProblem } from '../safe-text.js';
 import type { TransportTarget } from '../transport/targets.js';
 import { checkLabStatePath, labStatePathProblem } from './lab-state-path.js';
 import { readSmallTextFile, readStdinText } from '../read-file.js';
@@ -225,11 +225,14 @@ export function targetFor(host: InventoryHost, env: NodeJS.ProcessEnv = process.
 }
 
 /** The hosts named by `filter` (all when empty), case-insensitively; a name not among them is an error. */
-export function selectHosts<T extends { name: string }>(all: T[], filter: string[] | undefined, notFound: (missing: string[]) => RdpfixError): T[] {
-  if (!filter?.length) return all;
-  const wanted = new Set(filter.map((h) => h.toLowerCase()));
-  const hosts = all.filter((h) => wanted.has(h.name.toLowerCase()));
-  const missing = [...wanted].filter((w) => !hosts.some((h) => h.name.toLowerCase() === w));
-  if (missing.length) throw notFound(missing);
+export function selectHosts<T extends { name: string }>(all: T[], filter: string[] | undefined, notFound: (missing: string) => RdpfixError): T[] {
+  if (filter === undefined) return all;
+  // An empty --hosts (`--hosts ''`, `--hosts ,`) must not mean "every host".
+  if (filter.length === 0) throw new RdpfixError('usage', '--hosts is empty: it names no host.', 'Name hosts comma-separated as the inventory lists them, or leave --hosts out for all of them.');
+  const twice = duplicatesOf(filter, (h) => h.toLowerCase());
+  if (twice.length) throw new RdpfixError('usage', `--hosts names ${quoteValues(twice)} more than once (host names ignore case).`, 'Name each host once.');
+  const hosts = all.filter((h) => filter.some((f) => f.toLowerCase() === h.name.toLowerCase()));
+  const missing = filter.filter((f) => !hosts.some((h) => h.name.toLowerCase() === f.toLowerCase()));
+  if (missing.length) throw notFound(quoteValues(missing));
   return hosts;
 }

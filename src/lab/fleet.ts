@@ -7,6 +7,7 @@ import { applyScenario, isScenario, SCENARIOS, type Scenario } from './scenarios
 import type { LabHostState } from './state.js';
 import { LAB_LOCALES, type LabLocale } from './locales.js';
 import { RdpfixError } from '../errors.js';
+import { duplicatesOf, quoteValues } from '../safe-text.js';
 
 export interface LabInitOptions {
   hosts: number;
@@ -34,9 +35,21 @@ export function checkLabInitOptions(o: { hosts: number; seed: number; scenarios:
   if (bad.length) throw new RdpfixError('usage', `Unknown scenario${bad.length > 1 ? 's' : ''}: ${bad.join(', ')}.`, `Known scenarios: ${SCENARIOS.join(', ')}.`);
   if (o.scenarios.length === 0) throw new RdpfixError('usage', '--scenarios is empty.', `Name at least one of: ${SCENARIOS.join(', ')}.`);
   if (!Number.isInteger(o.combine) || o.combine < 0 || o.combine > 3) throw new RdpfixError('usage', `--combine must be 0 to 3, got '${o.combine}'.`);
-  const unknown = (o.locales ?? []).filter((l) => !(LAB_LOCALES as readonly string[]).includes(l));
-  if (unknown.length) throw new RdpfixError('usage', `The lab does not speak ${unknown.map((l) => `'${l.slice(0, 20)}'`).join(', ')}.`, `Lab display languages: ${LAB_LOCALES.join(', ')}.`);
-  if (o.locales && o.locales.length === 0) throw new RdpfixError('usage', '--locales is empty.', `Name at least one of: ${LAB_LOCALES.join(', ')}.`);
+  if (o.locales) checkLabLocales(o.locales);
+}
+
+/** --locales: known culture names (exact case, as locales.json and Windows print them), each once. */
+function checkLabLocales(locales: string[]): void {
+  const example = 'Example: rdpfix lab init ./lab --locales en-US,ja-JP';
+  if (locales.length === 0) throw new RdpfixError('usage', '--locales is empty: it names no display language.', `Name at least one of ${LAB_LOCALES.join(', ')}, comma-separated. ${example}`);
+  const unknown = locales.filter((l) => !(LAB_LOCALES as readonly string[]).includes(l));
+  if (unknown.length) {
+    throw new RdpfixError('usage', `--locales: the lab has no model of ${quoteValues(unknown)}.`, `Use display languages the lab speaks: ${LAB_LOCALES.join(', ')}. ${example}`);
+  }
+  const twice = duplicatesOf(locales);
+  if (twice.length) {
+    throw new RdpfixError('usage', `--locales names ${quoteValues(twice)} more than once.`, `Name each display language once: host i speaks locale i mod k, so a repeat only skews the mix. ${example}`);
+  }
 }
 
 /** Scenarios that cannot share a host: they set the same thing differently, or one erases the other's evidence

@@ -11,7 +11,11 @@
 // ID token instead (ref §2.2 "detect the numeric ID token"), uses the header's `ID` position only to pick the right
 // digit token when a user name is itself a number, and the header's second column only to place a lone name.
 // Without a header line the row's own shape decides (parseHeaderless); localized listings read wherever their header
-// titles and state words are sourced (facts §3).
+// titles and state words are sourced (facts §3, docs/windows-facts/locales.md).
+//
+// Column geometry is measured in display cells, not UTF-16 indices: quser/qwinsta pad to the console's cell grid,
+// where a CJK character takes two cells (the real ja-JP qwinsta header `セッション名      ユーザー名 ... ID` ends its ID
+// title at cell 46, over the rows' right-aligned IDs, but at index 35; locales.md). Text is still sliced by index.
 
 export type QuserKind = 'quser' | 'qwinsta' | 'unknown';
 export type QuserSessionState = 'Active' | 'Disconnected' | 'Connected' | 'Listening' | 'Down' | 'Idle' | 'Unknown';
@@ -52,24 +56,30 @@ export interface QuserResult {
 //   es quser   ref §2.2 (UNT-CAS/QuserObject es-EC fixture)
 //   de quser   facts §3 (Windows-For-Kids README, batch comment) de qwinsta  facts §3 (Windows-For-Kids README)
 //   fr quser   facts §3 (PsExec transcript, blog, Pester capture)
-// French and Spanish qwinsta titles are [UNSOURCED] (facts §3), so such output yields kind 'unknown' with warnings.
+//   ru quser   locales.md (ServiceLogonMultifactor test comment, PowerShell homework transcript)
+//   ja qwinsta locales.md (a C++ source comment pasting `query session` from a Japanese Windows)
+// French and Spanish qwinsta, Russian qwinsta and Japanese quser titles are [UNSOURCED] (facts §3, locales.md), so
+// such output yields kind 'unknown' with warnings.
 const HEADERS: ReadonlyArray<{ kind: 'quser' | 'qwinsta'; first: string }> = [
   { kind: 'quser', first: 'USERNAME' },
   { kind: 'quser', first: 'NOMBRE USUARIO' },
   { kind: 'quser', first: 'BENUTZERNAME' },
   { kind: 'quser', first: 'UTILISATEUR' },
+  { kind: 'quser', first: 'ПОЛЬЗОВАТЕЛЬ' },
   { kind: 'qwinsta', first: 'SESSIONNAME' },
   { kind: 'qwinsta', first: 'SITZUNGSNAME' },
+  { kind: 'qwinsta', first: 'セッション名' },
 ];
 
 // STATE words (compared lower-cased, so Microsoft's old lowercase qwinsta sample also reads). Sources:
 //   Active/Disc/Conn/Listen: ref §2.2–2.3; Activo/Desc: es-EC, ref §2.2; Aktiv/Getr./Abhör.: German quser/qwinsta,
-//   facts §3; Actif: French quser, facts §3; idle: WSD query-session.md sample (ref §2.3).
+//   facts §3; Actif: French quser, facts §3; Активно: Russian quser, locales.md; idle: WSD query-session.md sample
+//   (ref §2.3). The Japanese qwinsta sample prints the English words (Active/Disc/Listen), so ja needs none of its own.
 //   Down: [INFERENCE] the WTSDown connect state; no sourced sample prints it.
-// The lab's other localized words (Verb., Déco, Écouter, Escuchar, ...) are [UNSOURCED] in facts §3 and deliberately
+// The lab's other localized words (Verb., Déco, Écouter, Escuchar, Диск, ...) are [UNSOURCED] in facts §3 and deliberately
 // not listed: they come back as 'Unknown' with stateRaw and a warning, never as a guessed state.
 const STATES: Readonly<Record<string, QuserSessionState>> = {
-  active: 'Active', activo: 'Active', aktiv: 'Active', actif: 'Active',
+  active: 'Active', activo: 'Active', aktiv: 'Active', actif: 'Active', активно: 'Active',
   disc: 'Disconnected', desc: 'Disconnected', 'getr.': 'Disconnected',
   conn: 'Connected',
   listen: 'Listening', 'abhör.': 'Listening',
@@ -77,8 +87,9 @@ const STATES: Readonly<Record<string, QuserSessionState>> = {
   down: 'Down',
 };
 
-// IDLE TIME "no idle time recorded" words: none (ref §2.2), ninguno (es-EC, ref §2.2), Kein (de), aucun (fr) (facts §3).
-const IDLE_NONE = new Set(['none', 'ninguno', 'kein', 'aucun']);
+// IDLE TIME "no idle time recorded" words: none (ref §2.2), ninguno (es-EC, ref §2.2), Kein (de), aucun (fr) (facts §3),
+// отсутствует (ru, locales.md).
+const IDLE_NONE = new Set(['none', 'ninguno', 'kein', 'aucun', 'отсутствует']);
 
 // IDLE TIME forms (ref §2.2): `.` under a minute, `<m>`, `<h>:<mm>`, `<d>+<hh>:<mm>`.
 const IDLE_FORMS: ReadonlyArray<[RegExp, (m: RegExpExecArray) => number]> = [
@@ -95,12 +106,34 @@ const DATE_LIKE = /^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$/;
 const NO_USERS = /No User exists for /i; // ref §2.2; localized variants [UNSOURCED] (facts §3 keeps it English)
 const ID_TITLE = /^ID\.?$/; // `ID` (en/de/fr), `ID.` (es)
 
-interface Token { text: string; start: number; end: number }
+/** start/end: UTF-16 indices (for slicing); col/colEnd: display cells (for geometry). */
+interface Token { text: string; start: number; end: number; col: number; colEnd: number }
+/** All positions in display cells. */
 interface Header { kind: 'quser' | 'qwinsta'; col1: number; col2: number; idEnd: number }
+
+// East Asian Wide and Fullwidth ranges (UAX #11) that Windows' console draws two cells wide: Hangul Jamo, CJK
+// radicals to Yi (kana, ideographs, CJK punctuation), Hangul syllables, compatibility ideographs, vertical and small
+// forms, fullwidth forms, and the supplementary ideograph planes. Halfwidth katakana (U+FF61-FF9F) stays one cell.
+const WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe10-\ufe19\ufe30-\ufe6f\uff00-\uff60\uffe0-\uffe6]|[\u{20000}-\u{3fffd}]/u;
+
+/** The number of console cells `s` takes: 2 for a wide character, 1 for any other code point. */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) w += WIDE.test(ch) ? 2 : 1;
+  return w;
+}
 
 function tokens(line: string): Token[] {
   const out: Token[] = [];
-  for (const m of line.matchAll(/\S+/g)) out.push({ text: m[0], start: m.index, end: m.index + m[0].length });
+  let cells = 0;
+  let at = 0;
+  for (const m of line.matchAll(/\S+/g)) {
+    cells += displayWidth(line.slice(at, m.index));
+    const width = displayWidth(m[0]);
+    out.push({ text: m[0], start: m.index, end: m.index + m[0].length, col: cells, colEnd: cells + width });
+    cells += width;
+    at = m.index + m[0].length;
+  }
   return out;
 }
 
@@ -109,11 +142,12 @@ function readHeader(line: string): Header | 'unknown' | null {
   const toks = tokens(line);
   const id = toks.find((t) => ID_TITLE.test(t.text));
   if (!id || toks.some((t) => /^\d+$/.test(t.text))) return null;
-  const col1 = line.search(/\S/);
+  const first = line.search(/\S/);
   for (const h of HEADERS) {
-    if (!line.slice(col1).toUpperCase().startsWith(h.first + ' ')) continue;
-    const col2 = line.slice(col1 + h.first.length).search(/\S/) + col1 + h.first.length;
-    return { kind: h.kind, col1, col2, idEnd: id.start + 2 };
+    if (!line.slice(first).toUpperCase().startsWith(h.first + ' ')) continue;
+    // The title may be several words (NOMBRE USUARIO): the second column is the first token after it.
+    const second = toks.find((t) => t.start >= first + h.first.length);
+    return { kind: h.kind, col1: toks[0]!.col, col2: second?.col ?? Number.MAX_SAFE_INTEGER, idEnd: id.col + 2 };
   }
   return 'unknown';
 }
@@ -147,7 +181,7 @@ function parseRow(line: string, n: number, h: Header, warnings: string[]): Quser
   const cands = [0, 1, 2].filter((i) => /^\d+$/.test(toks[i]?.text ?? '') && toks[i + 1] !== undefined);
   const known = cands.filter((i) => STATES[toks[i + 1]!.text.toLowerCase()] !== undefined);
   const pool = known.length > 0 ? known : cands;
-  const idIdx = pool.sort((a, b) => Math.abs(toks[a]!.end - h.idEnd) - Math.abs(toks[b]!.end - h.idEnd))[0];
+  const idIdx = pool.sort((a, b) => Math.abs(toks[a]!.colEnd - h.idEnd) - Math.abs(toks[b]!.colEnd - h.idEnd))[0];
   if (idIdx === undefined) {
     warnings.push(`line ${n}: not a ${h.kind} session line: "${line.trim()}"`);
     return null;
@@ -159,11 +193,11 @@ function parseRow(line: string, n: number, h: Header, warnings: string[]): Quser
   let left: Token[] = names;
   let right: Token[] = [];
   if (names.length === 1) {
-    if (names[0]!.start > (h.col1 + h.col2) / 2) [left, right] = [[], names];
+    if (names[0]!.col > (h.col1 + h.col2) / 2) [left, right] = [[], names];
   } else if (names.length > 1) {
     let cut = 1;
     for (let i = 1; i < names.length; i++) {
-      if (names[i]!.start - names[i - 1]!.end > names[cut]!.start - names[cut - 1]!.end) cut = i;
+      if (names[i]!.col - names[i - 1]!.colEnd > names[cut]!.col - names[cut - 1]!.colEnd) cut = i;
     }
     [left, right] = [names.slice(0, cut), names.slice(cut)];
   }

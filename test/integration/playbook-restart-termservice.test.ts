@@ -31,7 +31,7 @@ const ID = 'restart-termservice';
 const CAUSES = ['termservice-stopped', 'termservice-hung', 'listener-down'];
 const NOW = new Date('2026-11-25T12:00:00Z');
 
-// Hosts in other display languages (qwinsta's STATE word is 待ち受け / Прослуш / Écouter there): a healthy ja-JP host
+// Hosts in other display languages (qwinsta's STATE word is Прослуш / Écouter / Abhör. there): a healthy ja-JP host
 // was once diagnosed listener-down and restarted, because the listener was judged by the English word 'Listen'.
 const LOCALES: Record<string, LabLocale> = { 'lab-001': 'ja-JP', 'lab-003': 'fr-FR', 'lab-004': 'ru-RU', 'lab-005': 'de-DE' };
 const labHost = (name: string, seed: number, scenario?: Scenario, mutate?: (s: LabHostState) => void) =>

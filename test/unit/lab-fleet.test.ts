@@ -16,7 +16,7 @@ describe('lab fleet', () => {
     const base = { hosts: 5, seed: 1, scenarios: ['healthy' as const], combine: 0, force: false };
     expect(buildLabFleet(base).map((h) => h.locale)).toEqual(['en-US', 'en-US', 'en-US', 'en-US', 'en-US']);
     expect(buildLabFleet({ ...base, locales: ['de-DE', 'ja-JP'] }).map((h) => h.locale)).toEqual(['de-DE', 'ja-JP', 'de-DE', 'ja-JP', 'de-DE']);
-    expect(() => checkLabInitOptions({ ...base, locales: ['de-DE', 'pt-BR'] })).toThrow(/does not speak 'pt-BR'/);
+    expect(() => checkLabInitOptions({ ...base, locales: ['de-DE', 'pt-BR'] })).toThrow(/--locales: the lab has no model of 'pt-BR'\./);
     expect(() => checkLabInitOptions({ ...base, locales: [] })).toThrow(/--locales is empty/);
   });
 

@@ -334,12 +334,22 @@ Import-LabTypes
 $script:LabLocales = [System.IO.File]::ReadAllText((Join-Path (Split-Path $PSScriptRoot -Parent) 'locales.json'), [System.Text.Encoding]::UTF8) | ConvertFrom-Json
 
 function Get-LabLocale {
-    <# The current host's display-language data (accounts, sessions, identifyingMessage). An unknown locale is an
-       error, not English: a host the lab cannot speak for must not pass as an English one. #>
-    $loc = [string](Get-LabState).locale
+    <# The current host's display-language data (accounts, sessions, identifyingMessage), or with -Name its culture
+       name (Get-UICulture). The one place a host's locale is looked up: an unknown locale is an error, not English,
+       because a host the lab cannot speak for must not pass as an English one. #>
+    param([switch]$Name)
+    $state = Get-LabState
+    $loc = [string]$state.locale
     if ($loc -eq '') { $loc = 'en-US' }
     $data = $script:LabLocales.PSObject.Properties[$loc]
-    if ($null -eq $data -or $loc.StartsWith('$')) { throw "lab: host locale '$loc' is not in src/lab/locales.json" }
+    # -cne: property lookup ignores case, but a culture name in a state file must be exactly one locales.json has.
+    if ($null -eq $data -or $data.Name -cne $loc -or $loc.StartsWith('$')) {
+        $known = @($script:LabLocales.PSObject.Properties | Where-Object { -not $_.Name.StartsWith('$') } | ForEach-Object { $_.Name })
+        $shown = $loc
+        if ($shown.Length -gt 40) { $shown = $shown.Substring(0, 40) + '...' }
+        throw ("lab: host '{0}' has locale '{1}', which the lab has no model of (src/lab/locales.json knows {2}). Set the host's locale to one of them." -f [string]$state.computerName, $shown, ($known -join ', '))
+    }
+    if ($Name) { return $loc }
     return $data.Value
 }
 

@@ -11,12 +11,6 @@ $script:LabWellKnownAccounts = @(
     @{ SID = 'S-1-5-32-555'; Class = 'Win32_Group'; SIDType = 4 }
 )
 
-function Get-LabHostLocale {
-    $loc = [string](Get-LabState).locale
-    if (-not $loc) { $loc = 'en-US' }
-    $loc
-}
-
 function Get-LabCimAccounts {
     param([string]$Class)
     $computer = [string](Get-LabState).computerName
@@ -31,6 +25,6 @@ function Get-LabCimAccounts {
 }
 
 function Get-UICulture {
-    <# The host's display language, not the controller's. #>
-    [System.Globalization.CultureInfo]::GetCultureInfo((Get-LabHostLocale))
+    <# The host's display language, not the controller's; a locale the lab has no model of is refused (Get-LabLocale). #>
+    [System.Globalization.CultureInfo]::GetCultureInfo((Get-LabLocale -Name))
 }
