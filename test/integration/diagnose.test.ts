@@ -54,7 +54,8 @@ describe('rdpfix diagnose on the lab', () => {
     expect(table).toMatch(/^lab-001 +healthy$/m);
     expect(table).toMatch(/^What the controller sees \(TCP connect from here\):\nHOST +ADDRESS +RDP +WINRM 5985 +WINRM 5986 +REMOTING +REACH ERROR$/m);
     expect(table).toMatch(/^lab-006 +198\.18\.0\.6 +3389 no answer +open 0 ms +no answer +-$/m);
-    expect(table).toMatch(/12 hosts: 1 healthy, 11 with findings\.$/);
+    // lab-002 and lab-003 (TermService down): the sessions cannot be read, a note each.
+    expect(table).toMatch(/12 hosts: 1 healthy, 11 with findings; 2 notes \(low confidence, no cause by themselves\)\.$/);
   }, 180_000);
 
   it('finds every fault on hosts that combine several', async () => {
