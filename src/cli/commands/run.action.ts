@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { writeSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import { checkReportPaths, runReport, writeReports } from '../../report/write.js';
 import { askForMissingPasswords } from '../password-prompt.js';
 import { warnInventoryNotes } from './inventory.action.js';
@@ -165,6 +166,8 @@ export async function runAction(name: 'plan' | 'apply', flags: RunFlags): Promis
  */
 function onInterrupt(progress: Pick<Progress, 'notice'>) {
   const controller = new AbortController();
+  // Every host in flight listens on this one signal (up to --concurrency at once): not a leak, so no warning.
+  setMaxListeners(0, controller.signal);
   let runId: string | undefined;
   const settle = () => (runId ? `rdpfix resume ${runId} (or rdpfix rollback ${runId})` : 'no run had started');
   let first = 0;
