@@ -185,6 +185,17 @@ describe('playbook fix-user-profile on the lab', () => {
     expect(host.read()).toEqual(pre);
   });
 
+  it('TermService down: whether carol is logged on cannot be read (WTS API), so the repair is blocked, nothing changed', async () => {
+    const host = corruptHost((s) => {
+      for (const svc of s.services) if (svc.Name === 'TermService' || svc.Name === 'UmRdpService') svc.Status = 'Stopped';
+    });
+    const pre = host.read();
+    const plan = (await run([host], 'plan')).hosts[0]!.results['fix-user-profile']!.plan;
+    expect(plan[0]!.action).toBe('blocked');
+    expect(JSON.stringify(plan[0])).toMatch(/cannot tell whether carol is logged on .*1722.*restart-termservice/);
+    expect(host.read()).toEqual(pre);
+  });
+
   it('carol logged on: blocked with "log the user off first", nothing changed', async () => {
     const host = corruptHost((s) => {
       s.sessions.push({ Id: 3, SessionName: '', UserName: 'carol', State: 'Disc', Type: '', Device: '', IdleMinutes: 30, LogonTime: '2026-11-25T11:00:00Z' });
