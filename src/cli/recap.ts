@@ -20,8 +20,8 @@ export interface HostRecap {
   detail: string;
 }
 
-export function recapRows(report: RunReport, result?: Pick<RunResult, 'refused' | 'hosts'>, o: { onlyWorkedOn?: boolean } = {}): HostRecap[] {
-  const worked = result && o.onlyWorkedOn ? new Set(result.hosts.map((h) => h.host)) : null;
+export function recapRows(report: RunReport, result?: Pick<RunResult, 'refused' | 'eachHost'>, o: { onlyWorkedOn?: boolean } = {}): HostRecap[] {
+  const worked = result && o.onlyWorkedOn ? new Set(Array.from(result.eachHost(), (h) => h.host)) : null;
   const rows = report.hosts
     // A rollback or resume of part of a run recaps the hosts it worked on (and the run's left-out hosts never).
     .filter((h) => !worked || worked.has(h.host) || h.state === 'healthy' || h.state === 'unfixed')

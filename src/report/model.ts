@@ -75,8 +75,7 @@ const HOST_STATES: ReportHostState[] = ['planned', 'succeeded', 'unchanged', 'he
 const STOPPED_NOTE = 'stopped before';
 
 /** The report of a run, from its journal alone (plus the diagnosis that chose its playbooks, when there was one). */
-export function buildReport(records: JournalRecord[], o: { now: Date; diagnosis?: DiagnosisChoice[] }): RunReport {
-  const state = foldRun(records);
+export function buildReport(records: Iterable<JournalRecord>, o: { now: Date; diagnosis?: DiagnosisChoice[] }): RunReport {
   const steps = new Map<string, StepReport>();
   const playbooks = new Map<string, PlaybookReport>();
   const pbKey = (host: string, pb: string) => `${host}\u0000${pb}`;
@@ -94,7 +93,8 @@ export function buildReport(records: JournalRecord[], o: { now: Date; diagnosis?
     }
     return s;
   };
-  for (const r of records) {
+  // One pass: the fold and the report read each record as it comes (records may stream from the file).
+  const state = foldRun(tap(records, (r) => {
     switch (r.type) {
       case 'playbook-finished': {
         const p = playbook(r.host, r.playbook);
@@ -168,7 +168,7 @@ export function buildReport(records: JournalRecord[], o: { now: Date; diagnosis?
       default:
         break; // run- and host-level records: the fold has them
     }
-  }
+  }));
   const unfixed = new Map((o.diagnosis ?? []).map((c) => [c.host, c.unfixable]));
   // Diagnosed hosts the run left out stay in the report: healthy, or with findings no playbook fixes.
   const leftOut = (o.diagnosis ?? []).filter((c) => !state.hosts[c.host]).map((c): HostReport => ({ host: c.host, state: c.unfixable.length ? 'unfixed' : 'healthy', playbooks: [], unfixed: c.unfixable }));
@@ -190,6 +190,13 @@ export function buildReport(records: JournalRecord[], o: { now: Date; diagnosis?
     ...(state.header.controller ? { controller: state.header.controller } : {}), inventory: state.header.inventory,
     started: state.started, lastTime: state.lastTime, generated: o.now.toISOString(), totals, hosts,
   };
+}
+
+function* tap<T>(items: Iterable<T>, see: (item: T) => void): Generator<T> {
+  for (const item of items) {
+    see(item);
+    yield item;
+  }
 }
 
 /** A value as one short line: before → after cells. */

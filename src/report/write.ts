@@ -1,7 +1,8 @@
-import { accessSync, constants, renameSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { writeJsonWithArray } from '../json-stream.js';
 import path from 'node:path';
 import { RdpfixError } from '../errors.js';
-import { readRun } from '../journal/journal.js';
+import { runRecords } from '../journal/journal.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
@@ -34,16 +35,28 @@ export function checkReportPaths(files: string[]): void {
 
 /** A run's report, built from its journal (once per command: the report files and the recap share it). */
 export function runReport(stateDir: string, runId: string, o: { now?: Date; diagnosis?: DiagnosisChoice[] } = {}): RunReport {
-  return buildReport(readRun(stateDir, runId).records, { now: o.now ?? new Date(), ...(o.diagnosis ? { diagnosis: o.diagnosis } : {}) });
+  return buildReport(runRecords(stateDir, runId), { now: o.now ?? new Date(), ...(o.diagnosis ? { diagnosis: o.diagnosis } : {}) });
 }
 
 /** Writes each report file (format by extension), each atomically: a reader never sees half a report. */
 export function writeReports(files: string[], report: RunReport): RunReport {
   for (const f of files) {
-    const render = RENDERERS[path.extname(f).toLowerCase()]!;
+    const ext = path.extname(f).toLowerCase();
     const tmp = `${f}.${process.pid}.tmp`;
-    writeFileSync(tmp, render(report));
+    if (ext === '.json') writeJsonReport(tmp, report);
+    else writeFileSync(tmp, RENDERERS[ext]!(report));
     renameSync(tmp, f);
   }
   return report;
+}
+
+/** The JSON report host by host: the same bytes as RENDERERS['.json'], never the whole fleet's text as one string. */
+function writeJsonReport(file: string, report: RunReport): void {
+  const fd = openSync(file, 'w');
+  try {
+    writeJsonWithArray((text) => writeSync(fd, text), { ...report }, 'hosts', report.hosts, { indent: 2 });
+    writeSync(fd, '\n');
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { buildReport } from '../../src/report/model.js';
+import { writeReports } from '../../src/report/write.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
@@ -39,6 +43,18 @@ describe('run reports', () => {
     expect(good.playbooks[0]!.steps[0]).toMatchObject({ step: 's1', before: { category: 'Public' }, after: { category: 'Private' }, verified: true, undone: false, warnings: ['session 3 survived logoff'] });
     expect(good.playbooks[0]!.steps[0]!.events.map((e) => e.event)).toEqual(['step-checked', 'step-checkpoint', 'step-applied', 'step-verified']);
     expect(r.hosts.find((h) => h.host === 'never')).toMatchObject({ state: 'not-reached', unfixed: [{ cause: 'dns-mismatch' }] });
+  });
+
+  it('reads the journal once, as it streams, and writes the JSON report host by host as the same bytes as one JSON.stringify', () => {
+    const records = sampleRun();
+    let passes = 0;
+    const once = { [Symbol.iterator]: () => (passes++, records[Symbol.iterator]()) };
+    const r = buildReport(once, { now: NOW, diagnosis: [{ host: 'fine', playbooks: [], unfixable: [] }] });
+    expect(passes).toBe(1);
+    expect(r).toEqual(buildReport(records, { now: NOW, diagnosis: [{ host: 'fine', playbooks: [], unfixable: [] }] }));
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'rdpfix-report-')), 'r.json');
+    writeReports([file], r);
+    expect(readFileSync(file, 'utf8')).toBe(`${JSON.stringify(r, null, 2)}\n`);
   });
 
   it('escapes journal and host text in every format', () => {
