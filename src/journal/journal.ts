@@ -191,6 +191,22 @@ const READ_CHUNK = 1 << 20;
  * when opened. `chunkBytes` is for tests (a record cut at every byte).
  */
 export function* journalRecords(file: string, chunkBytes = READ_CHUNK): Generator<JournalRecord, { tornTail: boolean; validBytes: number }> {
+  const entries = journalEntries(file, chunkBytes);
+  for (let next = entries.next(); ; next = entries.next()) {
+    if (next.done) return next.value;
+    yield next.value.record;
+  }
+}
+
+/** Where a record's line is in its journal: what `journalLinesAt` reads it back by. */
+export interface JournalEntry {
+  record: JournalRecord;
+  pos: number;
+  len: number;
+}
+
+/** journalRecords, with where each record's line is. */
+export function* journalEntries(file: string, chunkBytes = READ_CHUNK): Generator<JournalEntry, { tornTail: boolean; validBytes: number }> {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -218,15 +234,42 @@ export function* journalRecords(file: string, chunkBytes = READ_CHUNK): Generato
         const record = parseJournalLine(file, line, data.subarray(start, nl).toString('utf8'), consumed + nl - start + 1 === size, count);
         if (record === null) return { tornTail: true, validBytes: consumed };
         count++;
-        consumed += nl - start + 1;
+        const at = consumed;
+        const len = nl - start + 1;
+        consumed += len;
         start = nl + 1;
-        yield record;
+        yield { record, pos: at, len };
       }
       // The chunk buffer is reused: keep a copy of the line it cut.
       pending = Buffer.from(data.subarray(start));
     }
     if (!count) throw new JournalDamage(file, 1, 'it has no complete run header');
     return { tornTail: pending.length > 0, validBytes: consumed };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Records read again from their places (`journalEntries` found them; seq is their line), checked again as they
+ * are read: a file changed under the reader since is damage, never silently different.
+ */
+export function* journalLinesAt(file: string, at: Iterable<{ pos: number; len: number; seq: number }>): Generator<JournalRecord> {
+  const fd = openSync(file, 'r');
+  try {
+    for (const { pos, len, seq } of at) {
+      const buf = Buffer.allocUnsafe(len);
+      let off = 0;
+      while (off < len) {
+        const n = readSync(fd, buf, off, len - off, pos + off);
+        if (n <= 0) break;
+        off += n;
+      }
+      // The entry's length takes in its newline.
+      const record = off === len && buf[len - 1] === 0x0a ? parseJournalLine(file, seq, buf.subarray(0, len - 1).toString('utf8'), false, seq - 1) : null;
+      if (!record) throw new JournalDamage(file, seq, 'the line changed while it was being read');
+      yield record;
+    }
   } finally {
     closeSync(fd);
   }
