@@ -40,7 +40,18 @@ export function measure(argv, o = {}) {
       env: { ...process.env, ...(o.env ?? {}), OUT: out },
     });
     let peak = 0;
-    const timer = setInterval(() => { peak = Math.max(peak, tree(child.pid).reduce((sum, p) => sum + rssKiB(p), 0)); }, 50);
+    // Also the peaks of the measured command's own process (bash's child: node for rdpfix) and of its descendants
+    // (PowerShell), each on its own: they tell which side a change in the tree's peak comes from.
+    let rootPeak = 0;
+    let restPeak = 0;
+    const timer = setInterval(() => {
+      const [, root, ...rest] = tree(child.pid);
+      const r = root === undefined ? 0 : rssKiB(root);
+      const d = rest.reduce((sum, p) => sum + rssKiB(p), 0);
+      peak = Math.max(peak, rssKiB(child.pid) + r + d);
+      rootPeak = Math.max(rootPeak, r);
+      restPeak = Math.max(restPeak, d);
+    }, 50);
     let times = '';
     child.stdio[3].on('data', (d) => (times += d));
     child.on('error', reject);
@@ -50,10 +61,11 @@ export function measure(argv, o = {}) {
       const secs = (t) => { const m = /(\d+)m([\d.]+)s/.exec(t); return m ? Number(m[1]) * 60 + Number(m[2]) : 0; };
       const [, childLine = ''] = times.trim().split('\n');
       const cpu = childLine.trim().split(/\s+/).reduce((s, t) => s + secs(t), 0);
-      if (o.keepLog) return resolve({ code, wall, cpu, peakMiB: peak / 1024, logFile: out });
+      const peaks = { peakMiB: peak / 1024, rootPeakMiB: rootPeak / 1024, childrenPeakMiB: restPeak / 1024 };
+      if (o.keepLog) return resolve({ code, wall, cpu, ...peaks, logFile: out });
       const log = readFileSync(out, 'utf8');
       rmSync(out, { force: true });
-      resolve({ code, wall, cpu, peakMiB: peak / 1024, log });
+      resolve({ code, wall, cpu, ...peaks, log });
     });
   });
 }

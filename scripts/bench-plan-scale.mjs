@@ -93,7 +93,7 @@ for (let round = 1; round <= rounds; round++) {
     const problems = checkPlan(n, summary, JSON.parse(readFileSync(reportFile, 'utf8')));
     if (problems.length) throw new Error(`plan on ${n} hosts is wrong: ${problems.slice(0, 6).join('; ')}`);
     runs.get(n).push({ ...r, load, loadAfter: loadavg()[0], events });
-    say(`round ${round} ${String(n).padStart(5)} hosts  wall ${r.wall.toFixed(1)} s  cpu ${r.cpu.toFixed(1)} s  peak ${r.peakMiB.toFixed(0)} MiB  (${events} events; load ${load.toFixed(2)} → ${loadavg()[0].toFixed(2)})`);
+    say(`round ${round} ${String(n).padStart(5)} hosts  wall ${r.wall.toFixed(1)} s  cpu ${r.cpu.toFixed(1)} s  peak ${r.peakMiB.toFixed(0)} MiB (node ${r.rootPeakMiB.toFixed(0)}, pwsh ${r.childrenPeakMiB.toFixed(0)})  (${events} events; load ${load.toFixed(2)} → ${loadavg()[0].toFixed(2)})`);
     rmSync(base, { recursive: true, force: true });
   }
 }
@@ -104,6 +104,7 @@ const result = {
     const rs = runs.get(n);
     const range = (k) => [Math.min(...rs.map((r) => r[k])), Math.max(...rs.map((r) => r[k]))].map((x) => +x.toFixed(1));
     return [n, { wallS: +median(rs.map((r) => r.wall)).toFixed(1), cpuS: +median(rs.map((r) => r.cpu)).toFixed(1), peakMiB: Math.round(median(rs.map((r) => r.peakMiB))),
+      nodePeakMiB: Math.round(median(rs.map((r) => r.rootPeakMiB))), pwshPeakMiB: Math.round(median(rs.map((r) => r.childrenPeakMiB))),
       wallRange: range('wall'), cpuRange: range('cpu'), peakRange: range('peakMiB'), load1: rs.map((r) => +r.load.toFixed(2)) }];
   })),
 };
@@ -115,7 +116,7 @@ else {
   say(`\nrdpfix plan -p ${PLAYBOOKS.join(' -p ')}, scenarios ${SCENARIOS.join(',')}; median of ${rounds} round(s) [min–max]`);
   for (const n of sizes) {
     const s = result.sizes[n];
-    say(`${String(n).padStart(5)} hosts  wall ${s.wallS} s [${s.wallRange.join('–')}]  cpu ${s.cpuS} s [${s.cpuRange.join('–')}]  peak ${s.peakMiB} MiB [${s.peakRange.join('–')}]  load ${s.load1.join(', ')}`);
+    say(`${String(n).padStart(5)} hosts  wall ${s.wallS} s [${s.wallRange.join('–')}]  cpu ${s.cpuS} s [${s.cpuRange.join('–')}]  peak ${s.peakMiB} MiB [${s.peakRange.join('–')}] (node ${s.nodePeakMiB}, pwsh ${s.pwshPeakMiB})  load ${s.load1.join(', ')}`);
   }
   if (result.peakRatio !== undefined) say(`peak RSS ${large}/${small}: ${result.peakRatio}×  (targets: ${small === 1000 ? '1000 hosts ≤ 30 s; ' : ''}ratio ≤ 1.10)`);
 }

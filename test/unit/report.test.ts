@@ -77,7 +77,10 @@ describe('run reports', () => {
     expect(readFileSync(path.join(stateDir, 'r.md'), 'utf8')).toBe(renderMarkdown(whole));
     // A host's line changed after the fold read it: damage when that host's part is built, not a different report.
     writeFileSync(file, lines.join('').replace('session 3 survived logoff', 'session 4 survived logoff'));
-    expect(() => [...streamed.eachHost()]).toThrow(/damaged at line 6/);
+    expect(() => [...streamed.eachHost()]).toThrow(/damaged at line 6: the line changed after it was read/);
+    // Lines moved (one record dropped): no line is where the fold saw it.
+    writeFileSync(file, [lines[0], ...lines.slice(2)].join(''));
+    expect(() => [...streamed.eachHost()]).toThrow(/damaged at line \d+: the line changed after it was read/);
   });
 
   it('escapes journal and host text in every format', () => {
