@@ -10,10 +10,8 @@
 // --mode diagnose compares `rdpfix diagnose` with a fan-out of the same probe script (scripts/fanout-probe.ps1) on a
 // lab of mixed scenarios; both must read every host.
 //
-// CPU time comes from bash's `times` (children reaped recursively: node and every PowerShell it started); peak RSS
-// is the largest sum of VmRSS over the process tree, sampled every 50 ms.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// Wall, CPU and peak RSS of each process tree: scripts/bench-measure.mjs.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +22,7 @@ import { labModulePath, projectRoot } from '../dist/src/paths.js';
 import { locatePowerShell } from '../dist/src/powershell/locate.js';
 import { ensureLabTypesCacheDir } from '../dist/src/lab/types-cache.js';
 import { probeHostScript } from '../dist/src/probe/probe.js';
+import { measure as measureTree, median } from './bench-measure.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -76,50 +75,10 @@ function fanoutRequest(lab) {
   return file;
 }
 
-/** Pids of `pid` and all its descendants, from /proc. */
-function tree(pid) {
-  const children = new Map();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid).push(Number(name));
-    } catch { /* gone */ }
-  }
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]) ?? []));
-  return out;
-}
-const rssKiB = (pid) => {
-  try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0); } catch { return 0; }
-};
-
-/** Runs a command under bash (whose `times` gives the tree's CPU), sampling the tree's RSS. */
+/** Runs a command, measured (scripts/bench-measure.mjs). */
 function measure(argv) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn('bash', ['-c', '"$@" >"$OUT" 2>&1; code=$?; times >&3; exit $code', 'bench', ...argv], {
-      stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
-      // The fan-out's lab module reuses rdpfix's compiled lab types, as rdpfix's own PowerShell does.
-      env: { ...process.env, RDPFIX_LAB_TYPES_DIR: ensureLabTypesCacheDir().dir ?? '', OUT: path.join(tmpdir(), `rdpfix-bench-${process.pid}.log`) },
-    });
-    let peak = 0;
-    const timer = setInterval(() => { peak = Math.max(peak, tree(child.pid).reduce((sum, p) => sum + rssKiB(p), 0)); }, 50);
-    let times = '';
-    child.stdio[3].on('data', (d) => (times += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearInterval(timer);
-      const wall = (performance.now() - started) / 1000;
-      const secs = (t) => { const m = /(\d+)m([\d.]+)s/.exec(t); return m ? Number(m[1]) * 60 + Number(m[2]) : 0; };
-      const [, childLine = ''] = times.trim().split('\n');
-      const cpu = childLine.trim().split(/\s+/).reduce((s, t) => s + secs(t), 0);
-      const log = readFileSync(path.join(tmpdir(), `rdpfix-bench-${process.pid}.log`), 'utf8');
-      resolve({ code, wall, cpu, peakMiB: peak / 1024, log });
-    });
-  });
+  // The fan-out's lab module reuses rdpfix's compiled lab types, as rdpfix's own PowerShell does.
+  return measureTree(argv, { env: { RDPFIX_LAB_TYPES_DIR: ensureLabTypesCacheDir().dir ?? '' } });
 }
 
 function probeRequest(lab) {
@@ -172,7 +131,6 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const summary = {};
 for (const who of ['rdpfix', 'fanout']) {
   summary[who] = { wallS: +median(runs[who].map((r) => r.wall)).toFixed(2), cpuS: +median(runs[who].map((r) => r.cpu)).toFixed(2), peakMiB: Math.round(median(runs[who].map((r) => r.peakMiB))) };

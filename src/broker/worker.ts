@@ -9,6 +9,19 @@ class BrokerShell extends PowerShell {
   protected override writeToOutput(input: string): string {
     return `if (Test-Path variable:global:RdpfixOut) { $global:RdpfixOut.WriteLine("${input}"); $global:RdpfixOut.Flush() } else { [Console]::Out.WriteLine("${input}") }`;
   }
+
+  /**
+   * child-shell keeps every invocation in `history` (the command, its output buffers and text) for the life of the
+   * process: on a fleet that is every pump exchange, so the controller's memory grew with the fleet (a 1 200-host plan
+   * held ~9 MiB of such buffers by its end). Nothing reads it; an invocation keeps its own record until it returns.
+   */
+  override async invoke(command: string) {
+    try {
+      return await super.invoke(command);
+    } finally {
+      this.history.splice(0);
+    }
+  }
 }
 import { brokerModulePath, labModulePath, projectRoot } from '../paths.js';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-import type { RunReport, HostReport } from '../report/model.js';
+import type { RunReport, HostReport, ReportStream } from '../report/model.js';
 import type { RunResult } from '../engine/run.js';
 import { GOOD_STATES } from '../engine/run-state.js';
 import { describeHolder } from '../journal/leases.js';
@@ -20,23 +20,23 @@ export interface HostRecap {
   detail: string;
 }
 
-export function recapRows(report: RunReport, result?: Pick<RunResult, 'refused' | 'hosts'>, o: { onlyWorkedOn?: boolean } = {}): HostRecap[] {
-  const worked = result && o.onlyWorkedOn ? new Set(result.hosts.map((h) => h.host)) : null;
-  const rows = report.hosts
+export function recapRows(report: RunReport | ReportStream, result?: Pick<RunResult, 'refused' | 'eachHost'>, o: { onlyWorkedOn?: boolean } = {}): HostRecap[] {
+  const worked = result && o.onlyWorkedOn ? new Set(Array.from(result.eachHost(), (h) => h.host)) : null;
+  const rows: HostRecap[] = [];
+  for (const h of 'eachHost' in report ? report.eachHost() : report.hosts) {
     // A rollback or resume of part of a run recaps the hosts it worked on (and the run's left-out hosts never).
-    .filter((h) => !worked || worked.has(h.host) || h.state === 'healthy' || h.state === 'unfixed')
-    .map((h): HostRecap => {
-      const steps = h.playbooks.flatMap((p) => p.steps);
-      return {
-        host: h.host,
-        state: h.state,
-        changed: steps.filter((s) => s.verified && !s.undone).length,
-        unchanged: steps.filter((s) => s.compliant).length,
-        failed: h.playbooks.filter((p) => p.failure).length,
-        undone: steps.filter((s) => s.undone).length,
-        detail: detailOf(h),
-      };
+    if (worked && !worked.has(h.host) && h.state !== 'healthy' && h.state !== 'unfixed') continue;
+    const steps = h.playbooks.flatMap((p) => p.steps);
+    rows.push({
+      host: h.host,
+      state: h.state,
+      changed: steps.filter((s) => s.verified && !s.undone).length,
+      unchanged: steps.filter((s) => s.compliant).length,
+      failed: h.playbooks.filter((p) => p.failure).length,
+      undone: steps.filter((s) => s.undone).length,
+      detail: detailOf(h),
     });
+  }
   for (const r of result?.refused ?? []) rows.push({ host: r.host, state: 'refused', changed: 0, unchanged: 0, failed: 0, undone: 0, detail: `in use by ${describeHolder(r.holder)}` });
   return rows;
 }

@@ -2,6 +2,8 @@ import type { RunResult } from '../engine/run.js';
 import { renderTable } from './table.js';
 import { changeText, fieldDiff, show } from './field-diff.js';
 import { escapeControlKeepLines } from '../safe-text.js';
+import { versioned } from '../json-schema.js';
+import { writeJsonWithArray } from '../json-stream.js';
 
 /**
  * The plan: one row per step that would change something (or is blocked, or failed), with the change as the fields
@@ -13,7 +15,7 @@ export function renderPlan(result: RunResult, width = 120): string {
   const folded: string[][] = [];
   const compliantHosts: string[] = [];
   let compliantSteps = 0;
-  for (const h of result.hosts) {
+  for (const h of result.eachHost()) {
     let changes = 0;
     for (const [pb, out] of Object.entries(h.results)) {
       for (const p of out.plan) {
@@ -60,7 +62,9 @@ export function renderPlan(result: RunResult, width = 120): string {
 
 /** Hosts the plan would change (the confirmation counts these, not the whole selection). */
 export function hostsThatWouldChange(result: RunResult): string[] {
-  return result.hosts.filter((h) => Object.values(h.results).some((out) => out.plan.some((p) => p.action === 'apply'))).map((h) => h.host);
+  const out: string[] = [];
+  for (const h of result.eachHost()) if (Object.values(h.results).some((r) => r.plan.some((p) => p.action === 'apply'))) out.push(h.host);
+  return out;
 }
 
 const cutTo = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
@@ -84,14 +88,17 @@ export function renderNotes(result: RunResult, stream: NodeJS.WritableStream = p
   for (const n of result.notes) stream.write(`rdpfix: ${n}\n`);
 }
 
-/** JSON for machines: no functions, no secrets (targets never carry them into results). */
-export function resultJson(result: RunResult): unknown {
-  return {
-    runId: result.runId,
-    mode: result.mode,
-    status: result.state.status,
-    hosts: result.hosts.map((h) => ({ ...h, state: result.state.hosts[h.host]?.state ?? 'unknown' })),
-    refused: result.refused,
-    notes: result.notes,
-  };
+/**
+ * The run's summary for machines (`rdpfix.run-summary/1`, docs/json.md) as one line: no functions, no secrets (targets
+ * never carry them into results). Written host by host: a fleet's summary never exists as one string, nor its
+ * hosts' outputs all at once.
+ */
+export function writeRunSummary(result: RunResult, more: Record<string, unknown>, write: (text: string) => void = (t) => void process.stdout.write(t)): void {
+  const doc = versioned('run-summary', { runId: result.runId, mode: result.mode, status: result.state.status, hosts: [], refused: result.refused, notes: result.notes, ...more });
+  writeJsonWithArray(write, doc, 'hosts', withStates(result));
+  write('\n');
+}
+
+function* withStates(result: RunResult) {
+  for (const h of result.eachHost()) yield { ...h, state: result.state.hosts[h.host]?.state ?? 'unknown' };
 }

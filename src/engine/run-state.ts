@@ -103,12 +103,15 @@ function newPlaybook(p: string): PlaybookProgress {
   return { playbook: p, started: false, applied: [], everApplied: [], checkpoints: {}, left: {}, verified: [], undone: [], kept: [], revertTasks: {}, outcome: null, stoppedBefore: null };
 }
 
-export function foldRun(records: JournalRecord[]): RunState {
-  const first = records[0];
+/** One pass over the records, which may come straight from the file (journalRecords): none is kept. */
+export function foldRun(records: Iterable<JournalRecord>): RunState {
+  const it = records[Symbol.iterator]();
+  const head = it.next();
+  const first = head.done ? undefined : head.value;
   if (!first || first.type !== 'run-started') throw new Error('journal does not start with run-started');
   const header = first.header;
   const state: RunState = {
-    header, hosts: {}, commands: [], status: 'interrupted', finished: false, records: records.length, started: first.time, lastTime: records.at(-1)!.time,
+    header, hosts: {}, commands: [], status: 'interrupted', finished: false, records: 0, started: first.time, lastTime: first.time,
     rolloutStopped: null,
   };
   const host = (h: string) => (state.hosts[h] ??= { host: h, started: false, playbooks: [], progress: {}, outcome: null, rollback: null, state: 'not-reached' });
@@ -117,7 +120,10 @@ export function foldRun(records: JournalRecord[]): RunState {
     (pb(r.host, r.playbook).revertTasks[r.step] ??= { task: r.task, state: 'arming', dueUtc: null, rdpOpenBefore: null, remotingOpenBefore: null });
   const current = () => state.commands.at(-1);
   for (const name of header.hosts.map((h) => h.name)) host(name);
-  for (const r of records) {
+  for (let next: IteratorResult<JournalRecord> = head; !next.done; next = it.next()) {
+    const r = next.value;
+    state.records++;
+    state.lastTime = r.time;
     switch (r.type) {
       case 'run-started':
         state.commands.push({ command: r.header.mode, hosts: r.header.hosts.map((h) => h.name), finished: false });

@@ -3,7 +3,8 @@ import type { Broker } from '../broker/broker.js';
 import { RdpfixError } from '../errors.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import { selectHosts, targetFor } from '../inventory/inventory.js';
-import { JournalWriter, lockRun, newRunId, readRun, removeUnbornRuns } from '../journal/journal.js';
+import { JournalWriter, lockRun, newRunId, readRun, removeUnbornRuns, runDir, runRecords } from '../journal/journal.js';
+import { HostResults } from './host-results.js';
 import { describeHolder, releaseLease, takeLeases, type HeldLease, type LeaseHolder } from '../journal/leases.js';
 import type { JournalRecord, RunHeader } from '../journal/records.js';
 import { orderPlaybooks, resolveParameters, type Playbook } from '../playbooks/manifest.js';
@@ -54,14 +55,29 @@ export interface RunOptions {
 export interface RunResult {
   runId: string;
   mode: 'apply' | 'plan' | 'rollback' | 'resume';
-  /** What the machines returned for each host this command worked on. */
-  hosts: HostOutput[];
+  /**
+   * What the machines returned for each host this command worked on, in the order of the run's hosts. A plan or apply
+   * keeps them in a file, not in memory (HostResults): this reads them all back; `eachHost()` reads one at a time.
+   */
+  readonly hosts: HostOutput[];
+  eachHost(): Iterable<HostOutput>;
   /** The run as its journal now reads (the fold every command and exit code share). */
   state: RunState;
   /** Hosts left alone because another run holds them. */
   refused: RefusedHost[];
   /** Said to the user: leases taken over, nothing to do, … */
   notes: string[];
+}
+
+/** How a host ended: what a run decides by while it goes on (waves, Ctrl-C, the run-finished record). */
+interface Ended {
+  host: string;
+  outcome: HostOutput['outcome'];
+}
+
+/** A result whose hosts' outputs come from `outputs`, read when asked for. */
+function withHosts(base: Omit<RunResult, 'hosts' | 'eachHost'>, outputs: Iterable<HostOutput>): RunResult {
+  return { ...base, get hosts() { return [...outputs]; }, eachHost: () => outputs };
 }
 
 /** Each host's parameters for the playbooks it runs: the run's, overridden by its own; every problem names the host. */
@@ -110,7 +126,7 @@ async function closeAndRelease(journal: JournalWriter | undefined, ...release: (
 
 /** The run as its journal reads now. */
 export function runStateOf(stateDir: string, runId: string): RunState {
-  return foldRun(readRun(stateDir, runId).records);
+  return foldRun(runRecords(stateDir, runId));
 }
 
 /**
@@ -171,22 +187,27 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
     unlock = lockRun(o.stateDir, runId);
     await takeoverRecords(journal, o.onRecord, leases.held);
     const ctx: EngineContext = { runId, broker: o.broker, journal, parameters, allowIrreversible: o.allowIrreversible, onRecord: o.onRecord, onActivity: o.onActivity, signal: o.signal };
-    const work = async (job: HostJob) => {
+    // Each host's output goes to the file as the host finishes; the run keeps only how each ended.
+    const outputs = new HostResults(runDir(o.stateDir, runId), jobs.map((j) => j.host));
+    const work = async (job: HostJob): Promise<Ended> => {
       try {
-        return await runHost(ctx, job, { mode: o.mode, rollbackInput: () => ({}) });
+        const out = await runHost(ctx, job, { mode: o.mode, rollbackInput: () => ({}) });
+        outputs.add(out);
+        return { host: out.host, outcome: out.outcome };
       } finally {
         await o.broker.closeSession(job.target);
       }
     };
     const waves = planWaves(jobs, o.mode === 'apply' ? o.rollout : undefined);
-    const results: HostOutput[] = [];
+    const results: Ended[] = [];
     const notes = [...leases.notes];
     let rollBack: HostJob[] = [];
     for (const [i, wave] of waves.entries()) {
       const done = await forEachHost(wave, o.concurrency, work, () => !o.signal?.aborted);
       results.push(...done);
       if (o.signal?.aborted) {
-        const notStarted = waves.slice(i).flat().map((j) => j.host).filter((h) => !results.some((r) => r.host === h));
+        const ran = new Set(results.map((r) => r.host));
+        const notStarted = waves.slice(i).flat().map((j) => j.host).filter((h) => !ran.has(h));
         if (notStarted.length) {
           await note(ctx, { type: 'rollout-stopped', wave: i + 1, reason: 'interrupted (Ctrl-C)', notStarted });
           notes.push(`Interrupted: ${notStarted.length} host(s) never started (rdpfix apply --retry ${runId} runs them).`);
@@ -220,7 +241,7 @@ export async function startRun(o: RunOptions): Promise<RunResult> {
       await note(ctx, { type: 'rollback-finished', outcomes: Object.fromEntries(undone.map((r) => [r.host, r.outcome])) });
       notes.push(`--rollback-wave: ${undone.map((r) => `${r.host} ${r.outcome}`).join(', ')}.`);
     }
-    return { runId, mode: o.mode, hosts: results, state: runStateOf(o.stateDir, runId), refused: leases.refused, notes };
+    return withHosts({ runId, mode: o.mode, state: runStateOf(o.stateDir, runId), refused: leases.refused, notes }, outputs);
   } finally {
     await closeAndRelease(journal, unlock, leases.release);
   }
@@ -289,7 +310,7 @@ async function workOnPastRun(
     await takeoverRecords(journal, o.onRecord, leases.held);
     const ctx = ctxOf(journal);
     const results = await work(ctx, leases.kept);
-    return { runId: o.runId, mode, hosts: results, state: runStateOf(o.stateDir, o.runId), refused: leases.refused, notes: leases.notes };
+    return withHosts({ runId: o.runId, mode, state: runStateOf(o.stateDir, o.runId), refused: leases.refused, notes: leases.notes }, results);
   } finally {
     await closeAndRelease(journal, () => leases?.release(), unlock);
   }
@@ -336,7 +357,7 @@ export async function resumeRun(o: PastRunOptions & { rollback: boolean }): Prom
   if (o.rollback) return rollbackRun(o);
   const { state, jobs, ctx } = openPastRun(o);
   const nothing = nothingToResume(state, o.runId);
-  if (nothing) return { runId: o.runId, mode: 'resume', hosts: [], state, refused: [], notes: [nothing] };
+  if (nothing) return withHosts({ runId: o.runId, mode: 'resume', state, refused: [], notes: [nothing] }, []);
   const pending = jobs.filter((j) => ['unknown', 'not-reached', 'stopped'].includes(state.hosts[j.host]!.state));
   return workOnPastRun(o, 'resume', pending, ctx, async (engine, kept) => {
     await note(engine, { type: 'resume-started', hosts: kept.map((j) => j.host) });

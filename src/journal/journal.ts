@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import os from 'node:os';
@@ -173,56 +173,146 @@ export class JournalDamage extends RdpfixError {
 }
 
 export function readJournalFile(file: string): JournalContents {
-  let buf: Buffer;
+  const records: JournalRecord[] = [];
+  const reader = journalRecords(file);
+  for (let next = reader.next(); ; next = reader.next()) {
+    if (next.done) return { records, ...next.value };
+    records.push(next.value);
+  }
+}
+
+/** How much of a journal a reader holds at once: a fleet's journal is tens of megabytes, its records far more as objects. */
+const READ_CHUNK = 1 << 20;
+
+/**
+ * A journal's records one at a time, read in chunks, with every check readJournalFile makes (it is built on this):
+ * a reader that folds as it goes holds one chunk and one record, never the whole file or every record. Returns, when
+ * done, whether the last line is torn and how many bytes come before it. The file is read up to the size it had
+ * when opened. `chunkBytes` is for tests (a record cut at every byte).
+ */
+export function* journalRecords(file: string, chunkBytes = READ_CHUNK): Generator<JournalRecord, { tornTail: boolean; validBytes: number }> {
+  const entries = journalEntries(file, chunkBytes);
+  for (let next = entries.next(); ; next = entries.next()) {
+    if (next.done) return next.value;
+    yield next.value.record;
+  }
+}
+
+/** Where a record's line is in its journal: what `journalLinesAt` reads it back by. */
+export interface JournalEntry {
+  record: JournalRecord;
+  pos: number;
+  len: number;
+}
+
+/** journalRecords, with where each record's line is. */
+export function* journalEntries(file: string, chunkBytes = READ_CHUNK): Generator<JournalEntry, { tornTail: boolean; validBytes: number }> {
+  let fd: number;
   try {
-    buf = readFileSync(file);
+    fd = openSync(file, 'r');
   } catch (err) {
     throw new RdpfixError('input', `Cannot read journal ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, '`rdpfix runs list` shows the runs this state directory holds.');
   }
-  if (buf.length === 0) throw new JournalDamage(file, null, 'it is empty (0 bytes), so it has no run header');
-  const records: JournalRecord[] = [];
-  let start = 0;
-  let line = 0;
-  let tornTail = false;
-  while (start < buf.length) {
-    const nl = buf.indexOf(0x0a, start);
-    line++;
-    if (nl === -1) {
-      tornTail = true;
-      break;
-    }
-    const text = buf.subarray(start, nl).toString('utf8');
-    const tab = text.lastIndexOf('\t');
-    const json = tab === -1 ? text : text.slice(0, tab);
-    const sum = tab === -1 ? '' : text.slice(tab + 1);
-    let value: unknown;
-    try {
-      value = JSON.parse(json);
-    } catch {
-      if (nl === buf.length - 1) {
-        tornTail = true;
-        break;
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) throw new JournalDamage(file, null, 'it is empty (0 bytes), so it has no run header');
+    const chunk = Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, size)));
+    let pending = Buffer.alloc(0);
+    let consumed = 0;
+    let line = 0;
+    let count = 0;
+    let read = 0;
+    while (read < size) {
+      const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - read), read);
+      if (n === 0) break;
+      read += n;
+      const data = pending.length ? Buffer.concat([pending, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      let start = 0;
+      for (let nl = data.indexOf(0x0a); nl !== -1; nl = data.indexOf(0x0a, start)) {
+        line++;
+        // A line that does not parse and ends the file is a torn tail: nothing after it is read.
+        const record = parseJournalLine(file, line, data.subarray(start, nl).toString('utf8'), consumed + nl - start + 1 === size, count);
+        if (record === null) return { tornTail: true, validBytes: consumed };
+        count++;
+        const at = consumed;
+        const len = nl - start + 1;
+        consumed += len;
+        start = nl + 1;
+        yield { record, pos: at, len };
       }
-      throw new JournalDamage(file, line, 'not JSON');
+      // The chunk buffer is reused: keep a copy of the line it cut.
+      pending = Buffer.from(data.subarray(start));
     }
-    if (!/^[0-9a-f]{8}$/.test(sum) || crc32(json).toString(16).padStart(8, '0') !== sum) throw new JournalDamage(file, line, 'its checksum does not match');
-    const format = (value as { header?: { format?: unknown } } | null)?.header?.format;
-    if (line === 1 && (value as { type?: unknown } | null)?.type === 'run-started' && !READABLE_JOURNAL_FORMATS.includes(format as number)) {
-      // Another format is not damage: another rdpfix wrote it. Which one, the header says.
-      throw new RdpfixError('input', `Journal ${file} is in journal format ${format === undefined ? '1 (unversioned)' : JSON.stringify(format)}; this rdpfix reads format ${READABLE_JOURNAL_FORMATS.join(' and ')}.`,
-        'Use the rdpfix version that wrote the run (its header names it) to roll it back or resume it.');
-    }
-    const checked = checkRecord(value);
-    if (!checked.ok) throw new JournalDamage(file, line, `the record does not fit the journal's schema (${checked.reason})`);
-    const record = checked.record;
-    if (line === 1 && record.type !== 'run-started') throw new JournalDamage(file, 1, `it starts with '${record.type}', not the run header`);
-    if (line > 1 && record.type === 'run-started') throw new JournalDamage(file, line, 'a second run header');
-    if (record.seq !== records.length + 1) throw new JournalDamage(file, line, `record ${record.seq} where ${records.length + 1} was expected`, 'Records are missing or out of order; keep a copy of the file.');
-    records.push(record);
-    start = nl + 1;
+    if (!count) throw new JournalDamage(file, 1, 'it has no complete run header');
+    return { tornTail: pending.length > 0, validBytes: consumed };
+  } finally {
+    closeSync(fd);
   }
-  if (!records.length) throw new JournalDamage(file, 1, 'it has no complete run header');
-  return { records, tornTail, validBytes: start };
+}
+
+/**
+ * Records read again from their places (`journalEntries` found and checked them; seq is their line). A line read
+ * again must still be whole, match its checksum and carry its sequence number, or it is damage: the file changed
+ * under the reader, never a silently different record. Its content is not checked against the schema a second
+ * time (that is most of a read's cost): these are the bytes the first pass checked.
+ */
+export function* journalLinesAt(file: string, at: Iterable<{ pos: number; len: number; seq: number }>): Generator<JournalRecord> {
+  const fd = openSync(file, 'r');
+  try {
+    for (const { pos, len, seq } of at) {
+      const buf = Buffer.allocUnsafe(len);
+      let off = 0;
+      while (off < len) {
+        const n = readSync(fd, buf, off, len - off, pos + off);
+        if (n <= 0) break;
+        off += n;
+      }
+      // The entry's length takes in its newline.
+      const text = off === len && buf[len - 1] === 0x0a ? buf.subarray(0, len - 1).toString('utf8') : '';
+      const tab = text.lastIndexOf('\t');
+      const json = text.slice(0, Math.max(0, tab));
+      let record: JournalRecord | null = null;
+      if (tab > 0 && crc32(json).toString(16).padStart(8, '0') === text.slice(tab + 1)) {
+        try {
+          record = JSON.parse(json) as JournalRecord;
+        } catch {
+          record = null;
+        }
+      }
+      if (!record || record.seq !== seq) throw new JournalDamage(file, seq, 'the line changed after it was read');
+      yield record;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** One complete line, checked; null for a torn last line. `before` is how many records came before it. */
+function parseJournalLine(file: string, line: number, text: string, last: boolean, before: number): JournalRecord | null {
+  const tab = text.lastIndexOf('\t');
+  const json = tab === -1 ? text : text.slice(0, tab);
+  const sum = tab === -1 ? '' : text.slice(tab + 1);
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    if (last) return null;
+    throw new JournalDamage(file, line, 'not JSON');
+  }
+  if (!/^[0-9a-f]{8}$/.test(sum) || crc32(json).toString(16).padStart(8, '0') !== sum) throw new JournalDamage(file, line, 'its checksum does not match');
+  const format = (value as { header?: { format?: unknown } } | null)?.header?.format;
+  if (line === 1 && (value as { type?: unknown } | null)?.type === 'run-started' && !READABLE_JOURNAL_FORMATS.includes(format as number)) {
+    // Another format is not damage: another rdpfix wrote it. Which one, the header says.
+    throw new RdpfixError('input', `Journal ${file} is in journal format ${format === undefined ? '1 (unversioned)' : JSON.stringify(format)}; this rdpfix reads format ${READABLE_JOURNAL_FORMATS.join(' and ')}.`,
+      'Use the rdpfix version that wrote the run (its header names it) to roll it back or resume it.');
+  }
+  const checked = checkRecord(value);
+  if (!checked.ok) throw new JournalDamage(file, line, `the record does not fit the journal's schema (${checked.reason})`);
+  const record = checked.record;
+  if (line === 1 && record.type !== 'run-started') throw new JournalDamage(file, 1, `it starts with '${record.type}', not the run header`);
+  if (line > 1 && record.type === 'run-started') throw new JournalDamage(file, line, 'a second run header');
+  if (record.seq !== before + 1) throw new JournalDamage(file, line, `record ${record.seq} where ${before + 1} was expected`, 'Records are missing or out of order; keep a copy of the file.');
+  return record;
 }
 
 export function journalPath(stateDir: string, runId: string): string {
@@ -231,6 +321,11 @@ export function journalPath(stateDir: string, runId: string): string {
 
 export function readRun(stateDir: string, runId: string): JournalContents {
   return readJournalFile(journalPath(stateDir, runId));
+}
+
+/** A run's records one at a time (journalRecords): for readers that fold as they go. */
+export function runRecords(stateDir: string, runId: string): Generator<JournalRecord, { tornTail: boolean; validBytes: number }> {
+  return journalRecords(journalPath(stateDir, runId));
 }
 
 export function listRunIds(stateDir: string): string[] {

@@ -75,18 +75,69 @@ const HOST_STATES: ReportHostState[] = ['planned', 'succeeded', 'unchanged', 'he
 const STOPPED_NOTE = 'stopped before';
 
 /** The report of a run, from its journal alone (plus the diagnosis that chose its playbooks, when there was one). */
-export function buildReport(records: JournalRecord[], o: { now: Date; diagnosis?: DiagnosisChoice[] }): RunReport {
-  const state = foldRun(records);
+export function buildReport(records: Iterable<JournalRecord>, o: { now: Date; diagnosis?: DiagnosisChoice[] }): RunReport {
+  const byHost = new Map<string, JournalRecord[]>();
+  const state = foldRun(tap(records, (r) => {
+    if (isHostDetail(r)) {
+      const list = byHost.get(r.host);
+      if (list) list.push(r);
+      else byHost.set(r.host, [r]);
+    }
+  }));
+  return wholeReport(reportOf(state, (host) => byHost.get(host) ?? [], o));
+}
+
+/**
+ * A report whose hosts are built one at a time, when read: `head` is everything but the hosts (totals come from the
+ * fold), `eachHost()` builds each host's part from that host's records and lets it go. A fleet's report never sits
+ * in memory whole unless `wholeReport` asks for it (the HTML, Markdown and JUnit renderers do).
+ */
+export interface ReportStream {
+  head: Omit<RunReport, 'hosts'>;
+  eachHost(): Iterable<HostReport>;
+}
+
+export function wholeReport(r: ReportStream): RunReport {
+  return { ...r.head, hosts: [...r.eachHost()] };
+}
+
+/** The records a host's part of the report reads (run- and host-level records: the fold has them). */
+export function isHostDetail(r: JournalRecord): r is Extract<JournalRecord, { host: string; playbook: string }> {
+  return HOST_DETAIL.has(r.type);
+}
+const HOST_DETAIL = new Set<JournalRecord['type']>(['playbook-finished', 'playbook-rolled-back', 'step-checked', 'step-applied', 'step-verified', 'step-undone', 'step-checkpoint', 'undo-started',
+  'step-failed', 'undo-skipped', 'undo-failed', 'drift', 'revert-task-arming', 'revert-task-armed', 'revert-task-confirmed', 'revert-task-kept', 'revert-task-disarming', 'revert-task-disarmed']);
+
+/** The report of a folded run, each host's part built from `recordsOf(host)` (its records in journal order) when read. */
+export function reportOf(state: RunState, recordsOf: (host: string) => Iterable<JournalRecord>, o: { now: Date; diagnosis?: DiagnosisChoice[] }): ReportStream {
+  const unfixed = new Map((o.diagnosis ?? []).map((c) => [c.host, c.unfixable]));
+  // Diagnosed hosts the run left out stay in the report: healthy, or with findings no playbook fixes.
+  const leftOut = (o.diagnosis ?? []).filter((c) => !state.hosts[c.host]).map((c): HostReport => ({ host: c.host, state: c.unfixable.length ? 'unfixed' : 'healthy', playbooks: [], unfixed: c.unfixable }));
+  const states = [...Object.values(state.hosts).map((h) => h.state), ...leftOut.map((h) => h.state)];
+  const totals = Object.fromEntries([['hosts', states.length], ...HOST_STATES.map((s) => [s, states.filter((x) => x === s).length])]) as RunReport['totals'];
+  const head: Omit<RunReport, 'hosts'> = {
+    schema: REPORT_SCHEMA, runId: state.header.runId, mode: state.header.mode, status: state.status, version: state.header.version,
+    ...(state.header.controller ? { controller: state.header.controller } : {}), inventory: state.header.inventory,
+    started: state.started, lastTime: state.lastTime, generated: o.now.toISOString(), totals,
+  };
+  function* eachHost(): Generator<HostReport> {
+    for (const h of Object.values(state.hosts)) yield hostReport(state, h, recordsOf(h.host), unfixed.get(h.host) ?? [], o.now);
+    yield* leftOut;
+  }
+  return { head, eachHost };
+}
+
+/** One host's part of the report, from its records. */
+function hostReport(state: RunState, h: RunState['hosts'][string], records: Iterable<JournalRecord>, unfixed: HostReport['unfixed'], now: Date): HostReport {
   const steps = new Map<string, StepReport>();
   const playbooks = new Map<string, PlaybookReport>();
-  const pbKey = (host: string, pb: string) => `${host}\u0000${pb}`;
-  const playbook = (host: string, pb: string): PlaybookReport => {
-    let p = playbooks.get(pbKey(host, pb));
-    if (!p) playbooks.set(pbKey(host, pb), (p = { playbook: pb, outcome: null, rollbackOutcome: null, steps: [], revertTasksLeft: [], notes: [] }));
+  const playbook = (_host: string, pb: string): PlaybookReport => {
+    let p = playbooks.get(pb);
+    if (!p) playbooks.set(pb, (p = { playbook: pb, outcome: null, rollbackOutcome: null, steps: [], revertTasksLeft: [], notes: [] }));
     return p;
   };
   const step = (host: string, pb: string, id: string): StepReport => {
-    const key = `${pbKey(host, pb)}\u0000${id}`;
+    const key = `${pb}\u0000${id}`;
     let s = steps.get(key);
     if (!s) {
       steps.set(key, (s = { step: id, warnings: [], events: [], verified: false, undone: false }));
@@ -169,27 +220,25 @@ export function buildReport(records: JournalRecord[], o: { now: Date; diagnosis?
         break; // run- and host-level records: the fold has them
     }
   }
-  const unfixed = new Map((o.diagnosis ?? []).map((c) => [c.host, c.unfixable]));
-  // Diagnosed hosts the run left out stay in the report: healthy, or with findings no playbook fixes.
-  const leftOut = (o.diagnosis ?? []).filter((c) => !state.hosts[c.host]).map((c): HostReport => ({ host: c.host, state: c.unfixable.length ? 'unfixed' : 'healthy', playbooks: [], unfixed: c.unfixable }));
-  const hosts = Object.values(state.hosts).map((h): HostReport => ({
+  return {
     host: h.host,
     state: h.state,
-    unfixed: unfixed.get(h.host) ?? [],
+    unfixed,
     // A host never reached still lists the playbooks it was to run (each then reads "not finished").
     playbooks: (h.playbooks.length ? h.playbooks : state.header.hostPlaybooks?.[h.host] ?? state.header.playbooks.map((p) => p.id)).map((id) => {
       const p = playbook(h.host, id);
       const progress = h.progress[id];
-      if (progress) p.revertTasksLeft = liveRevertTasks(progress, o.now);
+      if (progress) p.revertTasksLeft = liveRevertTasks(progress, now);
       return p;
     }),
-  })).concat(leftOut);
-  const totals = Object.fromEntries([['hosts', hosts.length], ...HOST_STATES.map((s) => [s, hosts.filter((h) => h.state === s).length])]) as RunReport['totals'];
-  return {
-    schema: REPORT_SCHEMA, runId: state.header.runId, mode: state.header.mode, status: state.status, version: state.header.version,
-    ...(state.header.controller ? { controller: state.header.controller } : {}), inventory: state.header.inventory,
-    started: state.started, lastTime: state.lastTime, generated: o.now.toISOString(), totals, hosts,
   };
+}
+
+function* tap<T>(items: Iterable<T>, see: (item: T) => void): Generator<T> {
+  for (const item of items) {
+    see(item);
+    yield item;
+  }
 }
 
 /** A value as one short line: before → after cells. */

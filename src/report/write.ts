@@ -1,11 +1,13 @@
-import { accessSync, constants, renameSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { writeJsonWithArray } from '../json-stream.js';
 import path from 'node:path';
 import { RdpfixError } from '../errors.js';
-import { readRun } from '../journal/journal.js';
+import { journalEntries, journalLinesAt, journalPath } from '../journal/journal.js';
+import { foldRun } from '../engine/run-state.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
-import { buildReport, type DiagnosisChoice, type RunReport } from './model.js';
+import { isHostDetail, reportOf, wholeReport, type DiagnosisChoice, type ReportStream, type RunReport } from './model.js';
 
 const RENDERERS: Record<string, (r: RunReport) => string> = {
   '.json': (r) => `${JSON.stringify(r, null, 2)}\n`,
@@ -32,18 +34,52 @@ export function checkReportPaths(files: string[]): void {
   }
 }
 
-/** A run's report, built from its journal (once per command: the report files and the recap share it). */
-export function runReport(stateDir: string, runId: string, o: { now?: Date; diagnosis?: DiagnosisChoice[] } = {}): RunReport {
-  return buildReport(readRun(stateDir, runId).records, { now: o.now ?? new Date(), ...(o.diagnosis ? { diagnosis: o.diagnosis } : {}) });
+/**
+ * A run's report from its journal (once per command: the report files and the recap share it). One pass folds the
+ * run and notes where each host's records are; each host's part is then built from its own records when it is read
+ * and let go, so what stays in memory is the fold and those places, not the fleet's report.
+ */
+export function runReport(stateDir: string, runId: string, o: { now?: Date; diagnosis?: DiagnosisChoice[] } = {}): ReportStream {
+  const file = journalPath(stateDir, runId);
+  const at = new Map<string, { pos: number; len: number; seq: number }[]>();
+  const entries = journalEntries(file);
+  const state = foldRun((function* () {
+    for (let next = entries.next(); !next.done; next = entries.next()) {
+      const { record: r, pos, len } = next.value;
+      if (isHostDetail(r)) {
+        const list = at.get(r.host);
+        if (list) list.push({ pos, len, seq: r.seq });
+        else at.set(r.host, [{ pos, len, seq: r.seq }]);
+      }
+      yield r;
+    }
+  })());
+  return reportOf(state, (host) => journalLinesAt(file, at.get(host) ?? []), { now: o.now ?? new Date(), ...(o.diagnosis ? { diagnosis: o.diagnosis } : {}) });
 }
 
-/** Writes each report file (format by extension), each atomically: a reader never sees half a report. */
-export function writeReports(files: string[], report: RunReport): RunReport {
+/**
+ * Writes each report file (format by extension), each atomically: a reader never sees half a report. The JSON report
+ * is written host by host; the HTML, Markdown and JUnit renderers take the whole report (built once for them).
+ */
+export function writeReports(files: string[], report: RunReport | ReportStream): void {
+  const stream: ReportStream = 'eachHost' in report ? report : { head: report, eachHost: () => report.hosts };
+  let whole: RunReport | undefined = 'eachHost' in report ? undefined : report;
   for (const f of files) {
-    const render = RENDERERS[path.extname(f).toLowerCase()]!;
+    const ext = path.extname(f).toLowerCase();
     const tmp = `${f}.${process.pid}.tmp`;
-    writeFileSync(tmp, render(report));
+    if (ext === '.json') writeJsonReport(tmp, stream);
+    else writeFileSync(tmp, RENDERERS[ext]!((whole ??= wholeReport(stream))));
     renameSync(tmp, f);
   }
-  return report;
+}
+
+/** The JSON report host by host: the same bytes as RENDERERS['.json'], never the whole fleet's text as one string. */
+function writeJsonReport(file: string, report: ReportStream): void {
+  const fd = openSync(file, 'w');
+  try {
+    writeJsonWithArray((text) => writeSync(fd, text), { ...report.head, hosts: [] }, 'hosts', report.eachHost(), { indent: 2 });
+    writeSync(fd, '\n');
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -43,6 +43,13 @@ describe('broker round trips', () => {
     expect(seven).toEqual({ names: ['b', 'a'], rules: [{ n: 1 }, { n: 2 }], piped: 3, at: 'DateTime' });
   });
 
+  it('keeps no record of past exchanges (child-shell\'s history would grow with every call of a fleet)', async () => {
+    for (let i = 0; i < 5; i++) ok(await broker.invoke(local, 'param($i) $i', [i]));
+    const shells = (broker as unknown as { workers: { shell?: { history: unknown[] } }[] }).workers.map((w) => w.shell);
+    expect(shells.length).toBeGreaterThan(0);
+    for (const shell of shells) expect(shell!.history).toEqual([]);
+  });
+
   it('keeps warnings, verbose, information, progress and non-terminating errors out of the output', async () => {
     const script = `
       Write-Warning 'careful'

@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { JournalWriter, listRunIds, lockRun, newRunId, readRun, removeUnbornRuns, runDir, JOURNAL_FORMAT } from '../../src/journal/journal.js';
+import { JournalWriter, journalRecords, listRunIds, lockRun, newRunId, readRun, removeUnbornRuns, runDir, JOURNAL_FORMAT } from '../../src/journal/journal.js';
 import type { RunHeader } from '../../src/journal/records.js';
 import { runSummary } from '../../src/cli/commands/runs.action.js';
 import { foldRun } from '../../src/engine/run-state.js';
@@ -105,6 +105,32 @@ describe('journal', () => {
     const after = readRun(dir, id);
     expect(after.tornTail).toBe(false);
     expect(after.records.map((r) => r.type)).toEqual(['run-started', 'host-started', 'step-checkpoint', 'step-applied', 'resume-started']);
+  });
+
+  it('reads the same records, torn tail and valid bytes in chunks of any size (a fleet\'s journal is read chunk by chunk)', async () => {
+    const { dir, id } = await threeRecords();
+    const whole = readRun(dir, id);
+    const f = file(dir, id);
+    const drain = (chunk: number) => {
+      const got = [];
+      const it = journalRecords(f, chunk);
+      for (let next = it.next(); ; next = it.next()) {
+        if (next.done) return { records: got, ...next.value };
+        got.push(next.value);
+      }
+    };
+    const size = statSync(f).size;
+    for (const chunk of [1, 2, 3, 7, 64, 200, size - 1, size, size + 1]) expect(drain(chunk)).toEqual(whole);
+    // A torn tail (cut mid-record, and a last line that ends in a newline but is not JSON), at every chunk size.
+    appendFileSync(f, '{"seq":5,"time":"2026-');
+    const torn = readRun(dir, id);
+    expect(torn.tornTail).toBe(true);
+    for (const chunk of [1, 5, 64, size]) expect(drain(chunk)).toEqual(torn);
+    appendFileSync(f, '\n');
+    for (const chunk of [1, 5, 64, size]) expect(drain(chunk)).toEqual({ ...torn, tornTail: true });
+    // Damage in the middle is damage whatever the chunk size.
+    writeFileSync(f, readFileSync(f, 'utf8').replace('"step":"s"', '"step":"t"'));
+    for (const chunk of [1, 64, size]) expect(() => drain(chunk)).toThrow(/damaged at line 3: its checksum/);
   });
 
   it('a last line that ends in a newline but is not JSON is a torn tail too', async () => {

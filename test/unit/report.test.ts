@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { runDir } from '../../src/journal/journal.js';
+import { recapRows } from '../../src/cli/recap.js';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { buildReport } from '../../src/report/model.js';
+import { runReport, writeReports } from '../../src/report/write.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { header, hostStarted, journal, playbookStarted } from '../helpers/journal.js';
+import { header, hostStarted, journal, playbookStarted, RUN_ID } from '../helpers/journal.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const hostile = '<script>alert(1)</script> | `x` \u001b[31m & "q"';
@@ -39,6 +46,41 @@ describe('run reports', () => {
     expect(good.playbooks[0]!.steps[0]).toMatchObject({ step: 's1', before: { category: 'Public' }, after: { category: 'Private' }, verified: true, undone: false, warnings: ['session 3 survived logoff'] });
     expect(good.playbooks[0]!.steps[0]!.events.map((e) => e.event)).toEqual(['step-checked', 'step-checkpoint', 'step-applied', 'step-verified']);
     expect(r.hosts.find((h) => h.host === 'never')).toMatchObject({ state: 'not-reached', unfixed: [{ cause: 'dns-mismatch' }] });
+  });
+
+  it('reads the journal once, as it streams, and writes the JSON report host by host as the same bytes as one JSON.stringify', () => {
+    const records = sampleRun();
+    let passes = 0;
+    const once = { [Symbol.iterator]: () => (passes++, records[Symbol.iterator]()) };
+    const r = buildReport(once, { now: NOW, diagnosis: [{ host: 'fine', playbooks: [], unfixable: [] }] });
+    expect(passes).toBe(1);
+    expect(r).toEqual(buildReport(records, { now: NOW, diagnosis: [{ host: 'fine', playbooks: [], unfixable: [] }] }));
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'rdpfix-report-')), 'r.json');
+    writeReports([file], r);
+    expect(readFileSync(file, 'utf8')).toBe(`${JSON.stringify(r, null, 2)}\n`);
+  });
+
+  it('from a journal file, builds each host\'s part when read (its own records, read again from their places): the same report, recap and bytes', () => {
+    const stateDir = mkdtempSync(path.join(tmpdir(), 'rdpfix-report-'));
+    mkdirSync(runDir(stateDir, RUN_ID), { recursive: true });
+    const lines = sampleRun().map((r) => { const json = JSON.stringify(r); return `${json}\t${crc32(json).toString(16).padStart(8, '0')}\n`; });
+    const file = path.join(runDir(stateDir, RUN_ID), 'journal.jsonl');
+    writeFileSync(file, lines.join(''));
+    const diagnosis = [{ host: 'fine', playbooks: [], unfixable: [] }];
+    const whole = buildReport(sampleRun(), { now: NOW, diagnosis });
+    const streamed = runReport(stateDir, RUN_ID, { now: NOW, diagnosis });
+    expect({ ...streamed.head, hosts: [...streamed.eachHost()] }).toEqual(whole);
+    expect(recapRows(streamed)).toEqual(recapRows(whole));
+    const out = path.join(stateDir, 'r.json');
+    writeReports([out, path.join(stateDir, 'r.md')], streamed);
+    expect(readFileSync(out, 'utf8')).toBe(`${JSON.stringify(whole, null, 2)}\n`);
+    expect(readFileSync(path.join(stateDir, 'r.md'), 'utf8')).toBe(renderMarkdown(whole));
+    // A host's line changed after the fold read it: damage when that host's part is built, not a different report.
+    writeFileSync(file, lines.join('').replace('session 3 survived logoff', 'session 4 survived logoff'));
+    expect(() => [...streamed.eachHost()]).toThrow(/damaged at line 6: the line changed after it was read/);
+    // Lines moved (one record dropped): no line is where the fold saw it.
+    writeFileSync(file, [lines[0], ...lines.slice(2)].join(''));
+    expect(() => [...streamed.eachHost()]).toThrow(/damaged at line \d+: the line changed after it was read/);
   });
 
   it('escapes journal and host text in every format', () => {

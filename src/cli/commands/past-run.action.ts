@@ -6,10 +6,9 @@ import { foldRun } from '../../engine/run-state.js';
 import { targetFor, type InventoryHost } from '../../inventory/inventory.js';
 import { askForMissingPasswords } from '../password-prompt.js';
 import { engineFrom, narrowHosts, type HostFlags } from '../engine-options.js';
-import { renderNotes, resultJson } from '../render.js';
+import { renderNotes, writeRunSummary } from '../render.js';
 import { recapExitCode, recapRows, renderRecap } from '../recap.js';
 import { openProgress } from '../views/open.js';
-import { versioned } from '../../json-schema.js';
 import { confirm } from '../confirm.js';
 import { renderTable } from '../table.js';
 
@@ -67,7 +66,7 @@ export async function runPast(kind: 'rollback' | 'resume', runId: string, flags:
       for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
     }
     const recap = recapRows(report, result, { onlyWorkedOn: true });
-    if (flags.json) console.log(JSON.stringify(versioned('run-summary', { ...(resultJson(result) as object), recap })));
+    if (flags.json) writeRunSummary(result, { recap });
     else {
       renderNotes(result, process.stdout);
       if (recap.length) console.log(renderRecap(recap));

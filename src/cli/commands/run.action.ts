@@ -11,7 +11,7 @@ import { canaryByDiagnosis } from '../../engine/canary.js';
 import { planFromDiagnosis, type DiagnosisPlan } from '../../engine/from-diagnosis.js';
 import { RdpfixError } from '../../errors.js';
 import { engineFrom, type HostFlags, narrowHosts } from '../engine-options.js';
-import { hostsThatWouldChange, renderNotes, renderPlan, resultJson } from '../render.js';
+import { hostsThatWouldChange, renderNotes, renderPlan, writeRunSummary } from '../render.js';
 import { confirm } from '../confirm.js';
 import { recapExitCode, recapRows, renderRecap, type HostRecap } from '../recap.js';
 import { diagnosisEvents, openProgress, type Progress } from '../views/open.js';
@@ -145,7 +145,7 @@ export async function runAction(name: 'plan' | 'apply', flags: RunFlags): Promis
       for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
     }
     const recap = recapRows(report, result);
-    if (flags.json) console.log(JSON.stringify(versioned('run-summary', { ...(resultJson(result) as object), recap, ...(fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {}) })));
+    if (flags.json) writeRunSummary(result, { recap, ...(fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {}) });
     else {
       renderNotes(result);
       if (name === 'plan') console.log(`${renderPlan(result)}\n`);
