@@ -11,7 +11,7 @@
 // lab of mixed scenarios; both must read every host.
 //
 // Wall, CPU and peak RSS of each process tree: scripts/bench-measure.mjs.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';

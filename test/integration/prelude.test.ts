@@ -19,7 +19,8 @@ describe('prelude: step input', () => {
     expect(r.output).toEqual(['{"n":0}']);
   });
 
-  it.each([
+  // Every refusal in one pwsh run (a start costs seconds): the step runs once per input, each in its own try.
+  const REFUSED: [string, string, RegExp][] = [
     ['an unknown key', input({ extra: 1 }), /unknown key 'extra' \(known: runId, host, playbook, step, phase, parameters, checkpoint\)/],
     ['an unknown parameter', input({ parameters: { a: 1, c: 2 } }), /unknown parameter 'c' \(this script takes: a, b\)/],
     ['an unknown step', input({ step: 'other' }), /this script has no step 'other' \(its steps: s\)/],
@@ -27,10 +28,23 @@ describe('prelude: step input', () => {
     ['no phase', JSON.stringify({ step: 's' }), /'phase' is missing/],
     ['not an object', '[1,2]', /not a JSON object/],
     ['not JSON', '{nope', /not JSON/],
-  ])('refuses %s with a clear error', async (_what, json, message) => {
-    const r = await runLab(makeLabHost().statePath, read, [json]);
-    expect(r.output).toEqual([]);
-    expect(r.error?.message).toMatch(message);
+  ];
+  let refusals: Promise<{ out: string[]; err: string | null }[]> | undefined;
+  const refusalsOf = () => (refusals ??= (async () => {
+    const r = await runLab(makeLabHost().statePath, `param([string]$Step, [string[]]$Inputs)
+$all = foreach ($j in $Inputs) {
+  try { $out = @(& ([scriptblock]::Create($Step)) $j); [pscustomobject]@{ out = $out; err = $null } }
+  catch { [pscustomobject]@{ out = @(); err = $_.ToString() } }
+}
+ConvertTo-Json -InputObject @($all) -Depth 4 -Compress`, [read, REFUSED.map(([, json]) => json)]);
+    expect(r.error).toBeNull();
+    return JSON.parse(r.output[0] as string) as { out: string[]; err: string | null }[];
+  })());
+
+  it.each(REFUSED.map((x, i) => [...x, i] as const))('refuses %s with a clear error', async (_what, _json, message, i) => {
+    const r = (await refusalsOf())[i]!;
+    expect(r.out).toEqual([]);
+    expect(r.err).toMatch(message);
   });
 });
 
