@@ -366,6 +366,14 @@ function Get-RdpfixSessions {
     return , $out.ToArray()
 }
 
+function Get-RdpfixLiveRdpSessions {
+    # Sessions on an RDP WinStation (RDP-Tcp#N): live RDP connections, which drop when TermService stops (reference
+    # 1.7). Where the list cannot be read TermService is down, and then no RDP connection is live either.
+    $all = @()
+    try { $all = Get-RdpfixSessions } catch { return , @() }
+    return , @($all | Where-Object { $_.winStation -like 'rdp-tcp#*' })
+}
+
 function Format-RdpfixIdle {
     # Idle minutes as quser writes them (m, h:mm, d+hh:mm), for messages only.
     param($Minutes)

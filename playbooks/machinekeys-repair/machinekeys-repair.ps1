@@ -329,9 +329,8 @@ function Read-Services {
 function Get-LiveRdpConnections {
     # Restarting TermService tears down every live RDP connection (reference 1.7): name them in the plan.
     # Through the WTS API (prelude), not qwinsta's localized text; with TermService down none is live.
-    $all = @()
-    try { $all = Get-RdpfixSessions } catch { return @() }
-    return @($all | Where-Object { $_.winStation -like 'rdp-tcp#*' } | ForEach-Object { $u = $_.user; if ($u -eq '') { $u = '(logging on)' }; '{0} (session {1}, {2}, {3})' -f $u, $_.id, $_.winStation, $_.stateName })
+    $live = Get-RdpfixLiveRdpSessions
+    return @($live | ForEach-Object { $u = $_.user; if ($u -eq '') { $u = '(logging on)' }; '{0} (session {1}, {2}, {3})' -f $u, $_.id, $_.winStation, $_.stateName })
 }
 
 function Get-ResetBlocker($Tls) {

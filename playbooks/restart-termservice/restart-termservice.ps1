@@ -21,15 +21,10 @@ function Get-RdpServices {
 # Read-only: what is disabled or down, and who a restart would disconnect.
 if ($in.phase -eq 'check') { . {
 function Get-LiveRdpSessions {
-    # Sessions on an RDP WinStation (RDP-Tcp#N) are live RDP connections: they drop when TermService stops
-    # (reference 1.7). Read through the WTS API (prelude); a disconnected session has no WinStation.
-    # Where TermService is down the list cannot be read - and no RDP connection is live then either.
+    # The users whose live RDP connections a restart drops (prelude: through the WTS API).
     $found = New-Object System.Collections.ArrayList
-    $all = @()
-    try { $all = Get-RdpfixSessions } catch { return , @() }
-    foreach ($s in $all) {
-        if ($s.user -eq '' -or $s.winStation -notlike 'rdp-tcp#*') { continue }
-        [void]$found.Add(('{0} (session {1}, {2})' -f $s.user, $s.id, $s.winStation))
+    foreach ($s in (Get-RdpfixLiveRdpSessions)) {
+        if ($s.user -ne '') { [void]$found.Add(('{0} (session {1}, {2})' -f $s.user, $s.id, $s.winStation)) }
     }
     return , $found.ToArray()
 }

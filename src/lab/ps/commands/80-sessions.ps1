@@ -313,7 +313,7 @@ function Get-LabWtsTable {
     Invoke-LabFaultPoint 'wtsapi32'
     # The session manager is TermService: where it does not run, the lab takes the harsher reading and fails the
     # call with RPC_S_SERVER_UNAVAILABLE (1722) rather than answer with an empty list (docs/windows-facts/sessions-wts.md).
-    $ts = @((Get-LabState).services | Where-Object { $_.Name -eq 'TermService' }) | Select-Object -First 1
+    $ts = Get-LabServiceRecord 'TermService'
     if ($null -eq $ts -or [string]$ts.Status -ne 'Running') { return [pscustomobject]@{ Win32Error = 1722 } }
     Complete-LabLogoffs
     $now = Get-LabUtcNow
