@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defaultProcesses, resolveSettings } from '../../src/config/settings.js';
+import { defaultLabRunspaces } from '../../src/broker/broker.js';
 import { configPath, setConfig } from '../../src/config/config.js';
 
 const env = (extra: NodeJS.ProcessEnv = {}) => ({ RDPFIX_CONFIG_DIR: mkdtempSync(path.join(tmpdir(), 'rdpfix-settings-')), XDG_STATE_HOME: '/xdg', ...extra });
@@ -18,6 +19,11 @@ describe('option resolver: flags > environment > config > defaults', () => {
 
   it('the default number of PowerShell processes follows the cores: one for the controller, at least 1, at most 4', () => {
     expect([1, 2, 3, 4, 5, 8, 64].map((cores) => defaultProcesses(cores))).toEqual([1, 1, 2, 3, 4, 4, 4]);
+  });
+
+  it('lab runspaces per process: the cores shared out among the processes, at least 2', () => {
+    // [cores, processes] as the default process count gives them, and two explicit ones.
+    expect([[1, 1], [2, 1], [4, 3], [8, 4], [64, 4], [2, 4], [16, 1]].map(([cores, processes]) => defaultLabRunspaces(processes, cores))).toEqual([2, 2, 2, 2, 16, 2, 16]);
   });
 
   it('the config file wins over defaults for every command (main: runs list/show ignored config stateDir, probe/diagnose ignored pwsh and processes)', () => {

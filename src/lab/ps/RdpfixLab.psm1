@@ -203,7 +203,10 @@ function Invoke-LabFaultPoint {
     <# Called at the top of every lab command. Counts calls of that command on this host (only when
        faults are configured, so plain runs write nothing) and fails or hangs the configured Nth call. #>
     param([Parameter(Mandatory)][string]$Command)
-    $faults = @((Get-LabState).faults.commands | Where-Object { $_.command -eq $Command })
+    # Every lab command passes here: no pipeline when the host has no command faults (nearly always).
+    $configured = (Get-LabState).faults.commands
+    if ($null -eq $configured) { return }
+    $faults = @(foreach ($f in @($configured)) { if ($f.command -eq $Command) { $f } })
     if ($faults.Count -eq 0) { return }
     $rt = Get-LabRuntime
     $prop = $rt.commands.PSObject.Properties[$Command]

@@ -9,10 +9,16 @@
 # Type data belongs to the runspace, and the runspaces of a pool share one type table, so it is added when a lab
 # host is entered (Enter-LabHost), not at import: the controller-side reach probe imports this module into a
 # runspace of the pool that serves local calls, and must not change how they serialize.
+# Nothing removes it again, so each runspace's module looks it up once: Get-TypeData costs a millisecond or more,
+# about a quarter of entering a host.
+$script:Ps51ArraysOn = $false
 function Enable-LabPowerShell51Arrays {
-    if ($null -ne (Get-TypeData -TypeName System.Array)) { return }
-    # -Force: two runspaces of one pool may race to add it.
-    Update-TypeData -TypeName System.Array -MemberType AliasProperty -MemberName Count -Value Length -Force -ErrorAction Stop
+    if ($script:Ps51ArraysOn) { return }
+    if ($null -eq (Get-TypeData -TypeName System.Array)) {
+        # -Force: two runspaces of one pool may race to add it.
+        Update-TypeData -TypeName System.Array -MemberType AliasProperty -MemberName Count -Value Length -Force -ErrorAction Stop
+    }
+    $script:Ps51ArraysOn = $true
 }
 
 # 5.1's ConvertFrom-Json sends a top-level JSON array down the pipeline as one object, not element by element

@@ -100,8 +100,11 @@ function Invoke-LabPathCommand {
     if ($Bound.ContainsKey('LiteralPath')) { $key = 'LiteralPath' } elseif ($Bound.ContainsKey('Path')) { $key = 'Path' }
     $paths = @()
     if ($null -ne $key) { $paths = @($Bound[$key]) }
-    $kinds = @($paths | ForEach-Object { Get-LabPathKind ([string]$_) })
-    if ($paths.Count -eq 0 -or -not ($kinds | Where-Object { $_ -ne 'other' })) {
+    # Loops, not pipelines: every path command of every step passes here.
+    $kinds = @(foreach ($one in $paths) { Get-LabPathKind ([string]$one) })
+    $labOwned = $false
+    foreach ($k in $kinds) { if ($k -ne 'other') { $labOwned = $true } }
+    if ($paths.Count -eq 0 -or -not $labOwned) {
         # Nothing lab-owned: the real cmdlet with the caller's own arguments.
         & $RealCommand @Bound
         return

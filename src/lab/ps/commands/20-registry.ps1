@@ -48,7 +48,7 @@ function ConvertTo-LabRegPath {
     } else {
         throw "not a registry path: $Path"
     }
-    $parts = @($rest -split '\\' | Where-Object { $_ -ne '' })
+    $parts = @($rest.Split([char[]]@([char]'\'), [StringSplitOptions]::RemoveEmptyEntries))
     $key = (@($root) + $parts) -join '\'
     # Drive paths are reported as typed; provider paths as the provider path (PS-SRC LocationGlobber.cs).
     $display = $Path
@@ -299,11 +299,13 @@ function Add-LabRegProviderNotes {
     $split = Split-LabRegKey $KeyName
     $parent = ''
     if ($split.Parent) { $parent = Get-LabRegPSPath $split.Parent }
-    $Object | Add-Member -NotePropertyName PSPath -NotePropertyValue (Get-LabRegPSPath $KeyName)
-    $Object | Add-Member -NotePropertyName PSParentPath -NotePropertyValue $parent
-    $Object | Add-Member -NotePropertyName PSChildName -NotePropertyValue $split.Leaf
-    if ($Drive) { $Object | Add-Member -NotePropertyName PSDrive -NotePropertyValue $Drive }
-    $Object | Add-Member -NotePropertyName PSProvider -NotePropertyValue 'Microsoft.PowerShell.Core\Registry'
+    # PSObject.Properties.Add is Add-Member -NotePropertyName without a cmdlet call per property.
+    $props = $Object.PSObject.Properties
+    $props.Add([System.Management.Automation.PSNoteProperty]::new('PSPath', (Get-LabRegPSPath $KeyName)))
+    $props.Add([System.Management.Automation.PSNoteProperty]::new('PSParentPath', $parent))
+    $props.Add([System.Management.Automation.PSNoteProperty]::new('PSChildName', $split.Leaf))
+    if ($Drive) { $props.Add([System.Management.Automation.PSNoteProperty]::new('PSDrive', $Drive)) }
+    $props.Add([System.Management.Automation.PSNoteProperty]::new('PSProvider', 'Microsoft.PowerShell.Core\Registry'))
 }
 
 function New-LabRegKeyObject {
@@ -352,7 +354,7 @@ function New-LabRegPropertyObject {
     $vals = Get-LabRegValueSet $KeyName
     foreach ($n in $Names) {
         $v = $vals.PSObject.Properties[$n]
-        if ($null -ne $v) { $o | Add-Member -NotePropertyName $v.Name -NotePropertyValue (ConvertFrom-LabRegData $v.Value) }
+        if ($null -ne $v) { $o.PSObject.Properties.Add([System.Management.Automation.PSNoteProperty]::new($v.Name, (ConvertFrom-LabRegData $v.Value))) }
     }
     Add-LabRegProviderNotes -Object $o -KeyName $KeyName -Drive $Drive
     return $o
@@ -442,7 +444,7 @@ function Invoke-LabRegGetChildItem {
 function Select-LabRegValueNames {
     <# Value names matching -Name (wildcards allowed); writes PropertyNotAtPath for exact names that miss. #>
     param([string]$KeyName, [string[]]$Requested, $Cmdlet, [string]$Verb)
-    $all = @((Get-LabRegValueSet $KeyName).PSObject.Properties | ForEach-Object { $_.Name })
+    $all = @(foreach ($p in (Get-LabRegValueSet $KeyName).PSObject.Properties) { $p.Name })
     if ($null -eq $Requested) { return $all }
     $picked = New-Object System.Collections.Generic.List[string]
     foreach ($r in $Requested) {
