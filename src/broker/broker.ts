@@ -18,6 +18,8 @@ export interface BrokerOptions {
   /** Per-call timeout unless the call sets its own (default 60 s). */
   defaultTimeoutMs?: number;
   pumpWaitMs?: number;
+  /** After its first reply, how long a pump keeps collecting replies while calls wait for a runspace (default 10). */
+  pumpLingerMs?: number;
   hangGraceMs?: number;
   /** The lab module lab runspaces import (default: the project's, src/lab/ps/RdpfixLab.psm1). */
   labModule?: string;
@@ -56,6 +58,7 @@ export class Broker {
       runspaces: options.runspaces ?? 32,
       labRunspaces: options.labRunspaces ?? defaultLabRunspaces(Math.max(1, options.processes ?? 2)),
       pumpWaitMs: options.pumpWaitMs ?? 20,
+      pumpLingerMs: options.pumpLingerMs ?? 10,
       hangGraceMs: options.hangGraceMs ?? 30_000,
       ...(options.labModule ? { labModule: options.labModule } : {}),
     };
@@ -66,6 +69,11 @@ export class Broker {
   /** Starts every PowerShell process now rather than on first use. */
   async start(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.start()));
+  }
+
+  /** Starts the pool's first process now; it throws why, when PowerShell cannot start. */
+  async startFirst(): Promise<void> {
+    await this.workers[0]!.start();
   }
 
   /** Process ids of the pool, for diagnostics and tests. */

@@ -44,6 +44,8 @@ export interface WorkerOptions {
   labRunspaces: number;
   /** How long a pump may block waiting for a completion before it returns to take new requests. */
   pumpWaitMs: number;
+  /** After its first reply, how long a pump keeps collecting while calls wait for a runspace (RdpfixBroker.psm1). */
+  pumpLingerMs: number;
   /** A pump that has not answered after pumpWaitMs + this is a hung process: it is killed and replaced. */
   hangGraceMs: number;
   /** The lab module lab runspaces import (default: the project's). */
@@ -188,7 +190,7 @@ export class PowerShellWorker {
           // base64 has no quote characters, so the data cannot escape the string literal.
           this.stats.exchanges++;
           // Module-qualified: the host then finds the function without a command search (about 2 ms an exchange).
-          const reply = pumpReply.parse(await this.exchange(shell, `RdpfixBroker\\Invoke-RdpfixPump -Submit '${submit}' -WaitMs ${waitMs}`, waitMs + this.options.hangGraceMs));
+          const reply = pumpReply.parse(await this.exchange(shell, `RdpfixBroker\\Invoke-RdpfixPump -Submit '${submit}' -WaitMs ${waitMs} -LingerMs ${this.options.pumpLingerMs}`, waitMs + this.options.hangGraceMs));
           this.stats.replies += reply.replies.length;
           for (const r of reply.replies) {
             const p = this.inFlight.get(r.id);

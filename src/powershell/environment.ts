@@ -19,11 +19,14 @@ const CONTROLLER = { kind: 'local', host: 'controller' } as const;
 export async function startBroker(o: { pwsh?: string; processes: number; targets: TransportTarget[]; platform?: NodeJS.Platform }): Promise<Broker> {
   const { executable } = locatePowerShell(o.pwsh);
   const broker = new Broker({ executable, processes: o.processes });
-  // One call on the controller starts one process of the pool (the others start when hosts need them).
-  const started = await broker.invoke(CONTROLLER, '$PSVersionTable.PSVersion.ToString()', [], { timeoutMs: 120_000 });
-  if (!started.ok) {
+  // The first process of the pool starts now (the others when hosts need them): its broker answering is the proof
+  // that PowerShell runs. No call: a call would open a runspace for the controller, which a run on lab or remote
+  // hosts may never need (on a 200-host lab apply that runspace cost 2–3 s of wall time at the start).
+  try {
+    await broker.startFirst();
+  } catch (err) {
     await broker.close().catch(() => undefined);
-    throw new RdpfixError('config', `PowerShell ${executable} cannot start: ${started.error.message.split('\n')[0]}`,
+    throw new RdpfixError('config', `PowerShell ${executable} cannot start: ${(err as Error).message.split('\n')[0]}`,
       'Check that it runs (`pwsh -NoProfile -Command 1`), point --pwsh or RDPFIX_PWSH at a working pwsh, or run `npm run provision`.');
   }
   if ((o.platform ?? process.platform) !== 'win32' && o.targets.some((t) => t.kind === 'winrm')) {

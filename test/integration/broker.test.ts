@@ -197,6 +197,29 @@ describe('queueing', () => {
   });
 });
 
+describe('pump', () => {
+  it('while calls wait for a runspace, one exchange brings several replies; with nothing waiting it returns at once', async () => {
+    const hosts = Array.from({ length: 8 }, (_, i) => makeLabHost((s) => (s.name = `lab-p${i}`), i + 1));
+    const target = (i: number) => ({ kind: 'lab' as const, host: hosts[i]!.state.name, statePath: hosts[i]!.statePath });
+    // Long waits, so that only replies (and the linger) end an exchange.
+    const broker = new Broker({ processes: 1, labRunspaces: 1, pumpWaitMs: 10_000, pumpLingerMs: 4_000 });
+    try {
+      expect(ok(await broker.invoke(target(0), '"warm"')).output).toEqual(['warm']);
+      // Nothing waits behind a lone call: its reply does not sit out the linger.
+      const started = Date.now();
+      expect(ok(await broker.invoke(target(0), '"alone"')).output).toEqual(['alone']);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      // Eight calls on one runspace: each reply would be an exchange of its own without the linger.
+      const before = broker.stats.exchanges;
+      const results = await Promise.all(hosts.map((h, i) => broker.invoke(target(i), 'Start-Sleep -Milliseconds 100; (Get-LabState).name')));
+      expect(results.map((r) => ok(r).output[0])).toEqual(hosts.map((h) => h.state.name));
+      expect(broker.stats.exchanges - before).toBeLessThanOrEqual(4);
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
 describe('runspaces', () => {
   it("a call's deadline starts once its runspace is open: a slow open does not eat it", async () => {
     const hosts = [1, 2].map((i) => makeLabHost((s) => (s.name = `lab-o${i}`), i));

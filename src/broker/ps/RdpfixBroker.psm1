@@ -372,7 +372,11 @@ function Close-RdpfixSession {
 }
 
 function Invoke-RdpfixPump {
-    param([string]$Submit = '', [int]$WaitMs = 0)
+    <# -LingerMs: after the first reply, keep collecting for up to this long while calls still wait for a runspace.
+       Every runspace is busy then (a waiting call starts the moment one frees up), so lingering costs no throughput,
+       only that much latency on the replies already in hand; it saves exchanges, about 3 ms of CPU each across the
+       two processes. Once nothing waits, the pump returns at once, so node can send the next calls. #>
+    param([string]$Submit = '', [int]$WaitMs = 0, [int]$LingerMs = 0)
     $replies = New-Object System.Collections.Generic.List[object]
     if ($Submit) {
         $batch = ConvertFrom-RdpfixBase64Json $Submit
@@ -386,6 +390,7 @@ function Invoke-RdpfixPump {
         }
     }
     $until = [DateTime]::UtcNow.AddMilliseconds($WaitMs)
+    $lingerUntil = $null
     while ($true) {
         $now = [DateTime]::UtcNow
         # Runspaces are looked after only while calls wait for one: this loop polls every millisecond and
@@ -432,7 +437,9 @@ function Invoke-RdpfixPump {
                 $entry.Slot.Busy = $false
             }
         }
-        if ($replies.Count -gt 0 -or ($script:InFlight.Count -eq 0 -and $script:Waiting.Count -eq 0) -or [DateTime]::UtcNow -ge $until) { break }
+        if ($replies.Count -gt 0 -and $null -eq $lingerUntil) { $lingerUntil = [DateTime]::UtcNow.AddMilliseconds($LingerMs) }
+        $ready = $replies.Count -gt 0 -and ($script:Waiting.Count -eq 0 -or [DateTime]::UtcNow -ge $lingerUntil)
+        if ($ready -or ($script:InFlight.Count -eq 0 -and $script:Waiting.Count -eq 0) -or [DateTime]::UtcNow -ge $until) { break }
         [System.Threading.Thread]::Sleep(1)
     }
     # The ids this process still holds, so that the controller can tell if one was ever lost in transit.
