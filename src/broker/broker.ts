@@ -85,6 +85,11 @@ export class Broker {
     return this.workers.reduce((n, w) => n + w.restarts, 0);
   }
 
+  /** Stand-ins for a process's exit still held (worker.ts): one per exchange in progress or dispose, never more. */
+  get heldExitWaiters(): number {
+    return this.workers.reduce((n, w) => n + w.heldExitWaiters, 0);
+  }
+
   /** Exchanges with PowerShell, calls answered and script bytes sent so far: what a call costs on the pipe. */
   get stats(): { exchanges: number; replies: number; scriptBytes: number } {
     return this.workers.reduce((t, w) => ({ exchanges: t.exchanges + w.stats.exchanges, replies: t.replies + w.stats.replies, scriptBytes: t.scriptBytes + w.stats.scriptBytes }), { exchanges: 0, replies: 0, scriptBytes: 0 });

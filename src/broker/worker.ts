@@ -24,13 +24,76 @@ class BrokerShell extends PowerShell {
    * held ~9 MiB of such buffers by its end). Nothing reads it; an invocation keeps its own record until it returns.
    */
   override async invoke(command: string) {
+    const exit = exits.get(this);
+    const mine: ExitWaiter[] = [];
+    if (exit) exit.invoking = mine;
     try {
       return await super.invoke(command);
     } finally {
+      // This exchange has its answer: its stand-in for the exit promise is no longer raced against.
+      if (exit) {
+        if (exit.invoking === mine) exit.invoking = null;
+        for (const w of mine) exit.waiters.delete(w);
+      }
       this.history.splice(0);
     }
   }
+
+  override dispose(signal?: NodeJS.Signals): Promise<void> {
+    // dispose awaits the exit for as long as it takes: its stand-in is not an exchange's to drop.
+    const exit = exits.get(this);
+    const invoking = exit?.invoking ?? null;
+    if (exit) exit.invoking = null;
+    try {
+      return super.dispose(signal);
+    } finally {
+      if (exit) exit.invoking = invoking;
+    }
+  }
 }
+
+/**
+ * child-shell races every exchange against one promise that settles when the process exits. A promise keeps each
+ * reaction until it settles, and that one settles only at the end: each exchange's race, holding its output buffers,
+ * stayed reachable for the life of the process (a plan kept ~19 KB per host that way, and its memory grew with the
+ * fleet). BrokerShell hands child-shell a stand-in per use instead, settled by the real exit promise and dropped once
+ * its exchange has its answer.
+ */
+interface ExitWaiter {
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+}
+interface ExitState {
+  real: Promise<unknown>;
+  settled: boolean;
+  waiters: Set<ExitWaiter>;
+  /** The stand-ins handed out during the exchange in progress. */
+  invoking: ExitWaiter[] | null;
+}
+const exits = new WeakMap<object, ExitState>();
+Object.defineProperty(BrokerShell.prototype, 'exitPromise', {
+  configurable: true,
+  // child-shell's constructor assigns the real promise.
+  set(this: object, real: Promise<unknown>) {
+    const exit: ExitState = { real, settled: false, waiters: new Set(), invoking: null };
+    exits.set(this, exit);
+    const settle = (how: 'resolve' | 'reject', value: unknown) => {
+      exit.settled = true;
+      for (const w of exit.waiters) w[how](value);
+      exit.waiters.clear();
+    };
+    real.then((v) => settle('resolve', v), (e) => settle('reject', e));
+  },
+  get(this: object): Promise<unknown> {
+    const exit = exits.get(this)!;
+    if (exit.settled) return exit.real;
+    let waiter!: ExitWaiter;
+    const standIn = new Promise((resolve, reject) => (waiter = { resolve, reject }));
+    exit.waiters.add(waiter);
+    exit.invoking?.push(waiter);
+    return standIn;
+  },
+});
 import { brokerModulePath, labModulePath, projectRoot } from '../paths.js';
 import path from 'node:path';
 import { ensureLabTypesCacheDir } from '../lab/types-cache.js';
@@ -74,6 +137,10 @@ export class PowerShellWorker {
   psVersion: string | undefined;
   /** How many times this worker had to replace its process. */
   restarts = 0;
+
+  get heldExitWaiters(): number {
+    return this.shell ? (exits.get(this.shell)?.waiters.size ?? 0) : 0;
+  }
   /** Pump exchanges, replies received and script text bytes sent, for measuring the per-call cost. */
   readonly stats = { exchanges: 0, replies: 0, scriptBytes: 0 };
   /** Hashes of the scripts the current process holds: their text is not sent again. */

@@ -1,7 +1,7 @@
 # RdpfixBroker: the PowerShell side of rdpfix's broker (src/broker/worker.ts is the other side).
 #
 # One of these runs per PowerShell process. The controller talks to it with one line per exchange:
-#     Invoke-RdpfixPump -Submit '<base64 UTF-8 JSON>' -WaitMs <n>
+#     RdpfixBroker\Invoke-RdpfixPump -Submit '<base64 UTF-8 JSON>' -WaitMs <n> -LingerMs <n>
 # Submit carries new requests; each request runs asynchronously on a runspace of its own kind (lab or
 # plain, opened in the background and reused), so one process serves many hosts at once. The pump returns (one base64 UTF-8 JSON line on stdout) as soon as at least
 # one request has finished, or after WaitMs. Data never becomes script text: requests arrive base64
