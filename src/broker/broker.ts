@@ -53,16 +53,17 @@ export class Broker {
   private readonly defaultTimeoutMs: number;
 
   constructor(options: BrokerOptions = {}) {
+    const processes = Math.max(1, options.processes ?? 2);
     const workerOptions: WorkerOptions = {
       executable: options.executable ?? locatePowerShell().executable,
       runspaces: options.runspaces ?? 32,
-      labRunspaces: options.labRunspaces ?? defaultLabRunspaces(Math.max(1, options.processes ?? 2)),
+      labRunspaces: options.labRunspaces ?? defaultLabRunspaces(processes),
       pumpWaitMs: options.pumpWaitMs ?? 20,
       pumpLingerMs: options.pumpLingerMs ?? 10,
       hangGraceMs: options.hangGraceMs ?? 30_000,
       ...(options.labModule ? { labModule: options.labModule } : {}),
     };
-    this.workers = Array.from({ length: Math.max(1, options.processes ?? 2) }, () => new PowerShellWorker(workerOptions));
+    this.workers = Array.from({ length: processes }, () => new PowerShellWorker(workerOptions));
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 60_000;
   }
 

@@ -22,6 +22,10 @@ describe('broker round trips', () => {
   });
   afterAll(() => broker.close());
 
+  it("runs PowerShell with .NET's dynamic PGO off (docs/performance.md)", async () => {
+    expect(ok(await broker.invoke(local, '$env:DOTNET_TieredPGO')).output).toEqual(['0']);
+  });
+
   it('passes arguments in and returns output values as JSON', async () => {
     const d = ok(await broker.invoke(local, 'param($a, $b, $c) $a; $b + 1; $c.name; $c.list.Count', ['text', 41, { name: 'n', list: [1, 2, 3] }]));
     expect(d.output).toEqual(['text', 42, 'n', 3]);
