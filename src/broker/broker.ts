@@ -92,8 +92,8 @@ export class Broker {
   }
 
   /** Exchanges with PowerShell, calls answered and script bytes sent so far: what a call costs on the pipe. */
-  get stats(): { exchanges: number; replies: number; scriptBytes: number } {
-    return this.workers.reduce((t, w) => ({ exchanges: t.exchanges + w.stats.exchanges, replies: t.replies + w.stats.replies, scriptBytes: t.scriptBytes + w.stats.scriptBytes }), { exchanges: 0, replies: 0, scriptBytes: 0 });
+  get stats(): { exchanges: number; replies: number; scriptBytes: number; sweeps: number } {
+    return this.workers.reduce((t, w) => ({ exchanges: t.exchanges + w.stats.exchanges, replies: t.replies + w.stats.replies, scriptBytes: t.scriptBytes + w.stats.scriptBytes, sweeps: t.sweeps + w.stats.sweeps }), { exchanges: 0, replies: 0, scriptBytes: 0, sweeps: 0 });
   }
 
   /** Runs `script` on `target` with `args`. Never throws for remote failures: they come back classified. */

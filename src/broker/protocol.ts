@@ -55,7 +55,8 @@ const rawReply = z.object({
 });
 export type RawReply = z.infer<typeof rawReply>;
 
-export const pumpReply = z.object({ replies: z.array(rawReply), inFlight: z.number(), known: z.array(z.string()).default([]), console: z.string().optional() });
+/** `sweeps`: how often this pump looked through the calls waiting for a runspace (a cost to keep low, see the pump). */
+export const pumpReply = z.object({ replies: z.array(rawReply), inFlight: z.number(), known: z.array(z.string()).default([]), console: z.string().optional(), sweeps: z.number().default(0) });
 export const initReply = z.object({ pid: z.number(), psVersion: z.string(), psEdition: z.string(), runspaces: z.number() });
 
 /** What a caller gets back: one envelope, success or a classified error. */

@@ -141,8 +141,8 @@ export class PowerShellWorker {
   get heldExitWaiters(): number {
     return this.shell ? (exits.get(this.shell)?.waiters.size ?? 0) : 0;
   }
-  /** Pump exchanges, replies received and script text bytes sent, for measuring the per-call cost. */
-  readonly stats = { exchanges: 0, replies: 0, scriptBytes: 0 };
+  /** Pump exchanges, replies received, script text bytes sent and the pumps' sweeps of waiting calls, for measuring the per-call cost. */
+  readonly stats = { exchanges: 0, replies: 0, scriptBytes: 0, sweeps: 0 };
   /** Hashes of the scripts the current process holds: their text is not sent again. */
   private sentScripts = new Set<string>();
 
@@ -259,6 +259,7 @@ export class PowerShellWorker {
           // Module-qualified: the host then finds the function without a command search (about 2 ms an exchange).
           const reply = pumpReply.parse(await this.exchange(shell, `RdpfixBroker\\Invoke-RdpfixPump -Submit '${submit}' -WaitMs ${waitMs} -LingerMs ${this.options.pumpLingerMs}`, waitMs + this.options.hangGraceMs));
           this.stats.replies += reply.replies.length;
+          this.stats.sweeps += reply.sweeps;
           for (const r of reply.replies) {
             const p = this.inFlight.get(r.id);
             if (!p) continue;

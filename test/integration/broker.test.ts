@@ -202,6 +202,25 @@ describe('queueing', () => {
 });
 
 describe('pump', () => {
+  it('while every runspace is busy, the pump sleeps until a call ends instead of polling the waiting calls', async () => {
+    const hosts = Array.from({ length: 6 }, (_, i) => makeLabHost((s) => (s.name = `lab-s${i}`), i + 1));
+    const target = (i: number) => ({ kind: 'lab' as const, host: hosts[i]!.state.name, statePath: hosts[i]!.statePath });
+    const broker = new Broker({ processes: 1, labRunspaces: 1, pumpWaitMs: 10_000, pumpLingerMs: 4_000 });
+    try {
+      expect(ok(await broker.invoke(target(0), '"warm"')).output).toEqual(['warm']);
+      const before = broker.stats.sweeps;
+      // Six 400 ms calls on one runspace: 2.4 s with five, then fewer, calls waiting. A pump that looked through them
+      // every millisecond swept about 2 400 times; one that sleeps until a call ends, once per call and every 100 ms.
+      const results = await Promise.all(hosts.map((h, i) => broker.invoke(target(i), 'Start-Sleep -Milliseconds 400; (Get-LabState).name')));
+      expect(results.map((r) => ok(r).output[0])).toEqual(hosts.map((h) => h.state.name));
+      const sweeps = broker.stats.sweeps - before;
+      expect(sweeps).toBeGreaterThanOrEqual(6);
+      expect(sweeps).toBeLessThan(80);
+    } finally {
+      await broker.close();
+    }
+  });
+
   it('while calls wait for a runspace, one exchange brings several replies; with nothing waiting it returns at once', async () => {
     const hosts = Array.from({ length: 8 }, (_, i) => makeLabHost((s) => (s.name = `lab-p${i}`), i + 1));
     const target = (i: number) => ({ kind: 'lab' as const, host: hosts[i]!.state.name, statePath: hosts[i]!.statePath });

@@ -16,15 +16,16 @@ $script:Runspaces = @{}          # 'lab' | 'plain' -> list of runspace slots (se
 $script:SessionStates = @{}      # 'lab' | 'plain' -> the InitialSessionState its runspaces open with
 $script:Sessions = [hashtable]::Synchronized(@{})   # remote session cache, shared by all runspaces
 $script:Scripts = @{}            # script hash -> step script text: each script crosses the pipe once per process
-$script:InFlight = New-Object System.Collections.Generic.List[object]
-$script:Waiting = New-Object System.Collections.Generic.List[object]   # accepted, not started: no open runspace free yet
-$script:Stopping = New-Object System.Collections.Generic.List[object]
+$script:InFlight = [System.Collections.Generic.List[object]]::new()
+$script:Waiting = [System.Collections.Generic.List[object]]::new()   # accepted, not started: no open runspace free yet
+$script:Stopping = [System.Collections.Generic.List[object]]::new()
 $script:OpenFailures = @{}       # kind -> why its last runspace failed to open
 $script:Driver = $null
 $script:MaxRunspaces = 32
 # Lab runspaces load the lab module (~0.3-0.7 s each) and lab calls are CPU-bound: fewer of them.
 $script:MaxLabRunspaces = 8
 $script:OpenTimeoutMs = 180000
+$script:SweepMs = 100           # how often the waiting calls' deadlines are looked at while nothing else happens
 $script:HasDateKind = (Get-Command ConvertFrom-Json).Parameters.ContainsKey('DateKind')
 $script:Utf8 = New-Object System.Text.UTF8Encoding($false)
 
@@ -92,7 +93,7 @@ function New-RdpfixRunspace {
        imports the lab module, seconds on a loaded machine), and no call's deadline pays for it. #>
     param([Parameter(Mandatory)][string]$Kind)
     if (-not $script:Runspaces.ContainsKey($Kind)) {
-        $script:Runspaces[$Kind] = New-Object System.Collections.Generic.List[object]
+        $script:Runspaces[$Kind] = [System.Collections.Generic.List[object]]::new()
         $script:SessionStates[$Kind] = Get-RdpfixSessionState $Kind
     }
     # No host: what a step writes to its streams is captured per call, never printed on this console.
@@ -165,7 +166,7 @@ function Get-RdpfixFreeRunspaces {
     <# The open, idle runspaces, by kind. #>
     $free = @{}
     foreach ($kind in @($script:Runspaces.Keys)) {
-        $list = New-Object System.Collections.Generic.List[object]
+        $list = [System.Collections.Generic.List[object]]::new()
         foreach ($slot in $script:Runspaces[$kind]) {
             if (-not $slot.Busy -and (Test-RdpfixRunspaceReady $slot)) { $list.Add($slot) }
         }
@@ -187,7 +188,7 @@ function Select-RdpfixRunspace {
 
 function Update-RdpfixRunspaces {
     <# Drops runspaces that failed to open (remembering why) and opens as many new ones as there are
-       waiting calls without one, up to the kind's limit. #>
+       waiting calls without one, up to the kind's limit. Returns whether some runspace is still opening. #>
     $waitingByKind = @{}
     foreach ($entry in $script:Waiting) { $waitingByKind[$entry.Kind] = 1 + [int]$waitingByKind[$entry.Kind] }
     foreach ($kind in @($script:Runspaces.Keys)) {
@@ -223,6 +224,11 @@ function Update-RdpfixRunspaces {
             $total++
         }
     }
+    # Whether a runspace is still opening: nothing signals when it is ready, so the pump polls while one is.
+    foreach ($kind in @($script:Runspaces.Keys)) {
+        foreach ($slot in $script:Runspaces[$kind]) { if (-not $slot.Ready) { return $true } }
+    }
+    return $false
 }
 
 function Add-RdpfixRequest {
@@ -260,7 +266,7 @@ function Start-RdpfixRequest {
     $ps = [powershell]::Create()
     $ps.Runspace = $Slot.Runspace
     [void]$ps.AddCommand('Invoke-RdpfixRequest').AddArgument($Entry.Request)
-    $noInput = New-Object 'System.Management.Automation.PSDataCollection[psobject]'
+    $noInput = [System.Management.Automation.PSDataCollection[psobject]]::new()
     $noInput.Complete()
     $Slot.Busy = $true
     $Slot.LastKey = $Entry.Key
@@ -268,7 +274,7 @@ function Start-RdpfixRequest {
     $Entry.PS = $ps
     $Entry.Started = [DateTime]::UtcNow
     $Entry.Deadline = $Entry.Started.AddMilliseconds($Entry.TimeoutMs)
-    $Entry.Output = New-Object 'System.Management.Automation.PSDataCollection[psobject]'
+    $Entry.Output = [System.Management.Automation.PSDataCollection[psobject]]::new()
     $Entry.Handle = $ps.BeginInvoke($noInput, $Entry.Output)
     $script:InFlight.Add($Entry)
 }
@@ -287,17 +293,35 @@ function ConvertTo-RdpfixValue {
 
 function Get-RdpfixStreams {
     param([Parameter(Mandatory)]$PS)
+    # Loops, not pipelines: this runs for every call, and most of its streams are empty.
     $s = $PS.Streams
-    $progress = @($s.Progress | Where-Object { $_.RecordType -ne 'Completed' } | ForEach-Object {
-            [ordered]@{ activity = $_.Activity; status = $_.StatusDescription; percent = $_.PercentComplete }
-        })
-    return [ordered]@{
-        warning     = @($s.Warning | ForEach-Object { $_.Message })
-        verbose     = @($s.Verbose | ForEach-Object { $_.Message })
-        information = @($s.Information | ForEach-Object { [string]$_.MessageData })
-        progress    = $progress
-        error       = @($s.Error | ForEach-Object { ConvertTo-RdpfixError $_ })
+    $progress = [System.Collections.Generic.List[object]]::new()
+    foreach ($p in $s.Progress) {
+        if ($p.RecordType -ne 'Completed') { $progress.Add([ordered]@{ activity = $p.Activity; status = $p.StatusDescription; percent = $p.PercentComplete }) }
     }
+    $warning = [System.Collections.Generic.List[object]]::new()
+    foreach ($r in $s.Warning) { $warning.Add($r.Message) }
+    $verbose = [System.Collections.Generic.List[object]]::new()
+    foreach ($r in $s.Verbose) { $verbose.Add($r.Message) }
+    $information = [System.Collections.Generic.List[object]]::new()
+    foreach ($r in $s.Information) { $information.Add([string]$r.MessageData) }
+    $errors = [System.Collections.Generic.List[object]]::new()
+    foreach ($r in $s.Error) { $errors.Add((ConvertTo-RdpfixError $r)) }
+    return [ordered]@{
+        warning     = $warning.ToArray()
+        verbose     = $verbose.ToArray()
+        information = $information.ToArray()
+        progress    = $progress.ToArray()
+        error       = $errors.ToArray()
+    }
+}
+
+function ConvertTo-RdpfixOutput {
+    param([Parameter(Mandatory)][AllowEmptyCollection()]$Output)
+    $items = [System.Collections.Generic.List[object]]::new()
+    # @(): what a pipeline of the items would give (a returned collection unrolled, a returned null kept).
+    foreach ($item in $Output) { $items.AddRange([object[]]@(ConvertTo-RdpfixValue $item)) }
+    return ,$items.ToArray()
 }
 
 function ConvertTo-RdpfixError {
@@ -336,7 +360,7 @@ function Complete-RdpfixRequest {
         else { $failure = [ordered]@{ origin = 'script'; message = $inner.Message; fqid = $null; category = $null; target = $null; exceptionType = $inner.GetType().FullName; errorCode = $null } }
     }
     $reply.data = [ordered]@{
-        output  = @($Entry.Output | ForEach-Object { ConvertTo-RdpfixValue $_ })
+        output  = ConvertTo-RdpfixOutput $Entry.Output
         streams = Get-RdpfixStreams $ps
     }
     if ($null -ne $failure) { $reply.ok = $false; $reply.error = $failure }
@@ -354,7 +378,7 @@ function Stop-RdpfixRequest {
     return [ordered]@{
         id = $Entry.Id; ok = $false; durationMs = [int]([DateTime]::UtcNow - $Entry.Started).TotalMilliseconds
         error = [ordered]@{ origin = 'timeout'; message = "The call did not finish within $($Entry.TimeoutMs) ms and was stopped."; fqid = $null; category = 'OperationTimeout'; target = $null; exceptionType = $null; errorCode = $null }
-        data  = [ordered]@{ output = @($Entry.Output | ForEach-Object { ConvertTo-RdpfixValue $_ }); streams = Get-RdpfixStreams $Entry.PS }
+        data  = [ordered]@{ output = (ConvertTo-RdpfixOutput $Entry.Output); streams = Get-RdpfixStreams $Entry.PS }
     }
 }
 
@@ -371,13 +395,25 @@ function Close-RdpfixSession {
     return $reply
 }
 
+function Wait-RdpfixCallEnd {
+    <# Sleeps until a running or stopping call ends, or TimeoutMs. #>
+    param([int]$TimeoutMs)
+    if ($TimeoutMs -le 0) { return }
+    $handles = [System.Collections.Generic.List[System.Threading.WaitHandle]]::new()
+    foreach ($entry in $script:InFlight) { $handles.Add($entry.Handle.AsyncWaitHandle) }
+    foreach ($entry in $script:Stopping) { $handles.Add($entry.Handle.AsyncWaitHandle) }
+    # WaitAny takes at most 64 handles; beyond that, a short sleep and another look.
+    if ($handles.Count -eq 0 -or $handles.Count -gt 64) { [System.Threading.Thread]::Sleep([Math]::Min($TimeoutMs, 1)); return }
+    [void][System.Threading.WaitHandle]::WaitAny($handles.ToArray(), $TimeoutMs)
+}
+
 function Invoke-RdpfixPump {
     <# -LingerMs: after the first reply, keep collecting for up to this long while calls still wait for a runspace.
        Every runspace is busy then (a waiting call starts the moment one frees up), so lingering costs no throughput,
        only that much latency on the replies already in hand; it saves exchanges, about 3 ms of CPU each across the
        two processes. Once nothing waits, the pump returns at once, so node can send the next calls. #>
     param([string]$Submit = '', [int]$WaitMs = 0, [int]$LingerMs = 0)
-    $replies = New-Object System.Collections.Generic.List[object]
+    $replies = [System.Collections.Generic.List[object]]::new()
     if ($Submit) {
         $batch = ConvertFrom-RdpfixBase64Json $Submit
         foreach ($request in @($batch.requests)) {
@@ -391,40 +427,21 @@ function Invoke-RdpfixPump {
     }
     $until = [DateTime]::UtcNow.AddMilliseconds($WaitMs)
     $lingerUntil = $null
+    # The waiting calls are looked at when something can have changed for them: on entry (new calls), when a
+    # runspace frees up, while one is opening, and every SweepMs (their deadlines). Between those the pump sleeps
+    # until a call finishes: a loop that polled every millisecond took a core's worth of the CPU the calls need.
+    $sweep = $true
+    $sweeps = 0
+    $nextSweep = [DateTime]::UtcNow
+    $opening = $false
     while ($true) {
         $now = [DateTime]::UtcNow
-        # Runspaces are looked after only while calls wait for one: this loop polls every millisecond and
-        # must stay cheap, or it takes the CPU the calls need.
-        $free = @{}
-        if ($script:Waiting.Count -gt 0) {
-            Update-RdpfixRunspaces
-            $free = Get-RdpfixFreeRunspaces
-        }
-        foreach ($entry in $script:Waiting.ToArray()) {
-            $slot = Select-RdpfixRunspace $entry $free
-            if ($null -ne $slot) {
-                [void]$script:Waiting.Remove($entry)
-                Start-RdpfixRequest $entry $slot
-                continue
-            }
-            $failed = $script:OpenFailures[$entry.Kind]
-            $none = (-not $script:Runspaces.ContainsKey($entry.Kind)) -or $script:Runspaces[$entry.Kind].Count -eq 0
-            if (($failed -and $none) -or $now -gt $entry.Deadline) {
-                [void]$script:Waiting.Remove($entry)
-                $why = "The call could not start within $($script:OpenTimeoutMs) ms (no free open runspace)."
-                if ($failed) { $why = "The PowerShell runspace failed to open: $failed" }
-                $replies.Add([ordered]@{ id = $entry.Id; ok = $false; error = [ordered]@{ origin = 'broker'; message = $why; fqid = $null; category = $null; target = $null; exceptionType = $null; errorCode = $null } })
-            }
-        }
-        # A failed open is answered once (by the waiting calls that had nothing else to run on); a later
-        # call tries a new runspace.
-        foreach ($kind in @($script:OpenFailures.Keys)) {
-            if (-not @($script:Waiting.ToArray() | Where-Object { $_.Kind -eq $kind }).Count) { $script:OpenFailures.Remove($kind) }
-        }
+        # Finished and overdue calls first: each frees a runspace that a waiting call can take in this same round.
         foreach ($entry in $script:InFlight.ToArray()) {
             if ($entry.Handle.IsCompleted) {
                 [void]$script:InFlight.Remove($entry)
                 $replies.Add((Complete-RdpfixRequest $entry))
+                $sweep = $true
             } elseif ($now -gt $entry.Deadline) {
                 [void]$script:InFlight.Remove($entry)
                 $replies.Add((Stop-RdpfixRequest $entry))
@@ -435,16 +452,52 @@ function Invoke-RdpfixPump {
                 [void]$script:Stopping.Remove($entry)
                 $entry.PS.Dispose()
                 $entry.Slot.Busy = $false
+                $sweep = $true
             }
         }
+        if ($script:Waiting.Count -gt 0 -and ($sweep -or $opening -or $now -ge $nextSweep)) {
+            $sweeps++
+            $opening = Update-RdpfixRunspaces
+            $free = Get-RdpfixFreeRunspaces
+            foreach ($entry in $script:Waiting.ToArray()) {
+                $list = $free[$entry.Kind]
+                if ($null -ne $list -and $list.Count -gt 0) {
+                    $slot = Select-RdpfixRunspace $entry $free
+                    [void]$script:Waiting.Remove($entry)
+                    Start-RdpfixRequest $entry $slot
+                    continue
+                }
+                $failed = $script:OpenFailures[$entry.Kind]
+                $none = (-not $script:Runspaces.ContainsKey($entry.Kind)) -or $script:Runspaces[$entry.Kind].Count -eq 0
+                if (($failed -and $none) -or $now -gt $entry.Deadline) {
+                    [void]$script:Waiting.Remove($entry)
+                    $why = "The call could not start within $($script:OpenTimeoutMs) ms (no free open runspace)."
+                    if ($failed) { $why = "The PowerShell runspace failed to open: $failed" }
+                    $replies.Add([ordered]@{ id = $entry.Id; ok = $false; error = [ordered]@{ origin = 'broker'; message = $why; fqid = $null; category = $null; target = $null; exceptionType = $null; errorCode = $null } })
+                }
+            }
+            # A failed open is answered once (by the waiting calls that had nothing else to run on); a later
+            # call tries a new runspace.
+            foreach ($kind in @($script:OpenFailures.Keys)) {
+                if (-not @($script:Waiting.ToArray() | Where-Object { $_.Kind -eq $kind }).Count) { $script:OpenFailures.Remove($kind) }
+            }
+            $nextSweep = $now.AddMilliseconds($script:SweepMs)
+        }
+        $sweep = $false
         if ($replies.Count -gt 0 -and $null -eq $lingerUntil) { $lingerUntil = [DateTime]::UtcNow.AddMilliseconds($LingerMs) }
         $ready = $replies.Count -gt 0 -and ($script:Waiting.Count -eq 0 -or [DateTime]::UtcNow -ge $lingerUntil)
         if ($ready -or ($script:InFlight.Count -eq 0 -and $script:Waiting.Count -eq 0) -or [DateTime]::UtcNow -ge $until) { break }
-        [System.Threading.Thread]::Sleep(1)
+        # A runspace that is opening signals nothing: poll it. Otherwise sleep until a call ends, or the next
+        # thing that is due (the pump's end, the linger's end, the next sweep).
+        if ($opening -and $script:Waiting.Count -gt 0) { [System.Threading.Thread]::Sleep(1); continue }
+        $due = $until
+        if ($null -ne $lingerUntil -and $lingerUntil -lt $due) { $due = $lingerUntil }
+        if ($script:Waiting.Count -gt 0 -and $nextSweep -lt $due) { $due = $nextSweep }
+        Wait-RdpfixCallEnd ([int][Math]::Ceiling(($due - [DateTime]::UtcNow).TotalMilliseconds))
     }
     # The ids this process still holds, so that the controller can tell if one was ever lost in transit.
     $known = @($script:InFlight.ToArray() | ForEach-Object { $_.Id }) + @($script:Waiting.ToArray() | ForEach-Object { $_.Id })
-    Write-RdpfixReply ([ordered]@{ replies = $replies.ToArray(); inFlight = $known.Count; known = $known; console = (Read-RdpfixConsoleNoise) })
+    Write-RdpfixReply ([ordered]@{ replies = $replies.ToArray(); inFlight = $known.Count; known = $known; console = (Read-RdpfixConsoleNoise); sweeps = $sweeps })
 }
 
 Export-ModuleMember -Function Initialize-RdpfixBroker, Invoke-RdpfixPump
