@@ -71,3 +71,15 @@ export function measure(argv, o = {}) {
 }
 
 export const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+
+/**
+ * The argv that starts rdpfix as its installed command does: this node, with the node flags of bin/rdpfix.js's
+ * `#!/usr/bin/env -S node …` line (npm's command shims pass them on), then the file.
+ */
+export function rdpfixCommand(root) {
+  const bin = path.join(root, 'bin', 'rdpfix.js');
+  const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0];
+  const flags = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)\s*$/.exec(shebang)?.[1].trim().split(/\s+/).filter(Boolean);
+  if (!flags) throw new Error(`${bin}: its first line is not '#!/usr/bin/env -S node [--flags]' (${shebang})`);
+  return [process.execPath, ...flags, bin];
+}

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeLabFleet } from '../dist/src/lab/fleet.js';
 import { projectRoot } from '../dist/src/paths.js';
-import { measure, median } from './bench-measure.mjs';
+import { measure, median, rdpfixCommand } from './bench-measure.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -83,7 +83,7 @@ for (let round = 1; round <= rounds; round++) {
     const lab = path.join(base, 'lab');
     writeLabFleet(lab, { hosts: n, seed: 1, scenarios: SCENARIOS, combine: 0, force: false });
     const reportFile = path.join(base, 'report.json');
-    const argv = [process.execPath, path.join(root, 'bin', 'rdpfix.js'), 'plan', '-i', path.join(lab, 'inventory.yaml'), ...PLAYBOOKS.flatMap((p) => ['-p', p]),
+    const argv = [...rdpfixCommand(root), 'plan', '-i', path.join(lab, 'inventory.yaml'), ...PLAYBOOKS.flatMap((p) => ['-p', p]),
       '--json', '--report', reportFile, '--state-dir', path.join(base, 'state'),
       ...(args.concurrency ? ['--concurrency', args.concurrency] : []), ...(args.processes ? ['--processes', args.processes] : [])];
     const load = loadavg()[0];

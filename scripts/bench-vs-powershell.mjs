@@ -22,7 +22,7 @@ import { labModulePath, projectRoot } from '../dist/src/paths.js';
 import { locatePowerShell } from '../dist/src/powershell/locate.js';
 import { ensureLabTypesCacheDir } from '../dist/src/lab/types-cache.js';
 import { probeHostScript } from '../dist/src/probe/probe.js';
-import { measure as measureTree, median } from './bench-measure.mjs';
+import { measure as measureTree, median, rdpfixCommand } from './bench-measure.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -105,10 +105,10 @@ async function compliant(lab) {
 }
 
 const runs = { rdpfix: [], fanout: [] };
-const rdpfixArgs = (lab, stateDir) => [process.execPath, path.join(root, 'bin', 'rdpfix.js'), 'apply', '-i', lab.inventory, '-p', pb.id, '--yes',
+const rdpfixArgs = (lab, stateDir) => [...rdpfixCommand(root), 'apply', '-i', lab.inventory, '-p', pb.id, '--yes',
   '--state-dir', stateDir, ...(args.processes ? ['--processes', args.processes] : [])];
 // Only the JSON on stdout: the log file gets stdout and stderr, and diagnose writes nothing else on success.
-const diagnoseArgs = (lab, stateDir) => [process.execPath, path.join(root, 'bin', 'rdpfix.js'), 'diagnose', '-i', lab.inventory, '--json',
+const diagnoseArgs = (lab, stateDir) => [...rdpfixCommand(root), 'diagnose', '-i', lab.inventory, '--json',
   '--state-dir', stateDir, ...(args.processes ? ['--processes', args.processes] : [])];
 for (let round = 1; round <= rounds; round++) {
   // Interleaved, the order alternating per round, so that drift in the machine's load hits both alike.

@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,16 @@ describe('rdpfix CLI', () => {
     for (const cmd of ['lab', 'probe']) expect(help.stdout).toContain(cmd);
     const version = await runCli(['--version']);
     expect(version).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+  });
+
+  it('the installed command starts from its own first line, with the node flags it names', () => {
+    // npm links bin/rdpfix.js as `rdpfix`: it runs through `#!/usr/bin/env -S node --max-semi-space-size=1`.
+    const bin = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'bin', 'rdpfix.js');
+    const hook = "--import=data:text/javascript,process.on('exit',()=>process.stderr.write('execArgv='+JSON.stringify(process.execArgv)))";
+    const r = spawnSync(bin, ['--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: hook }, timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${pkg.version}\n`);
+    expect(JSON.parse(/execArgv=(.*)$/.exec(r.stderr)![1]!)).toEqual(['--max-semi-space-size=1']);
   });
 
   it('rejects unknown commands and bad flag values with exit code 2', async () => {
