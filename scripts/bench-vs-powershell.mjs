@@ -6,9 +6,13 @@
 //
 //   node scripts/bench-vs-powershell.mjs [--hosts 200] [--playbook enable-remote-desktop] [--rounds 3]
 //                                        [--throttle 2] [--processes N] [--mode apply|diagnose] [--json]
+//                                        [--fanout-pgo default|off]
 //
 // --mode diagnose compares `rdpfix diagnose` with a fan-out of the same probe script (scripts/fanout-probe.ps1) on a
 // lab of mixed scenarios; both must read every host.
+//
+// --fanout-pgo off runs the fan-out with DOTNET_TieredPGO=0, as rdpfix runs its own PowerShell (docs/performance.md):
+// the comparison with an administrator who tuned .NET the same way. The default is PowerShell as it comes.
 //
 // Wall, CPU and peak RSS of each process tree: scripts/bench-measure.mjs.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,8 +37,10 @@ const { values: args } = parseArgs({
     processes: { type: 'string' },
     mode: { type: 'string', default: 'apply' },
     json: { type: 'boolean', default: false },
+    'fanout-pgo': { type: 'string', default: 'default' },
   },
 });
+if (!['default', 'off'].includes(args['fanout-pgo'])) throw new Error('--fanout-pgo is default or off');
 /** The lab scenario each playbook repairs: every host of the bench fleet needs the fix. */
 const SCENARIO = {
   'enable-remote-desktop': 'rdp-disabled',
@@ -76,10 +82,12 @@ function fanoutRequest(lab) {
 }
 
 /** Runs a command, measured (scripts/bench-measure.mjs). */
-function measure(argv) {
+function measure(argv, env = {}) {
   // The fan-out's lab module reuses rdpfix's compiled lab types, as rdpfix's own PowerShell does.
-  return measureTree(argv, { env: { RDPFIX_LAB_TYPES_DIR: ensureLabTypesCacheDir().dir ?? '' } });
+  return measureTree(argv, { env: { RDPFIX_LAB_TYPES_DIR: ensureLabTypesCacheDir().dir ?? '', ...env } });
 }
+/** The fan-out's environment: PowerShell as it comes, or with .NET's dynamic PGO off as rdpfix's broker has it. */
+const fanoutEnv = args['fanout-pgo'] === 'off' ? { DOTNET_TieredPGO: '0' } : {};
 
 function probeRequest(lab) {
   const file = path.join(path.dirname(lab.dir), 'fanout-probe.json');
@@ -119,7 +127,7 @@ for (let round = 1; round <= rounds; round++) {
     const script = diagnoseMode ? ['fanout-probe.ps1', probeRequest(lab)] : ['fanout-apply.ps1', fanoutRequest(lab)];
     const r = who === 'rdpfix'
       ? await measure(diagnoseMode ? diagnoseArgs(lab, stateDir) : rdpfixArgs(lab, stateDir))
-      : await measure([pwsh, '-NoLogo', '-NoProfile', '-NonInteractive', '-File', path.join(root, 'scripts', script[0]), '-RequestPath', script[1]]);
+      : await measure([pwsh, '-NoLogo', '-NoProfile', '-NonInteractive', '-File', path.join(root, 'scripts', script[0]), '-RequestPath', script[1]], fanoutEnv);
     // diagnose exits 1 when some host has findings, as the mixed lab's do.
     if (r.code !== 0 && !(diagnoseMode && who === 'rdpfix' && r.code === 1)) throw new Error(`${who} exited ${r.code}:\n${r.log.slice(-2000)}`);
     const problem = diagnoseMode ? allRead(who, r) : await compliant(lab);
@@ -136,11 +144,11 @@ for (const who of ['rdpfix', 'fanout']) {
   summary[who] = { wallS: +median(runs[who].map((r) => r.wall)).toFixed(2), cpuS: +median(runs[who].map((r) => r.cpu)).toFixed(2), peakMiB: Math.round(median(runs[who].map((r) => r.peakMiB))) };
 }
 const ratio = (k) => +(summary.rdpfix[k] / summary.fanout[k]).toFixed(2);
-const result = { hosts, mode: args.mode, playbook: diagnoseMode ? null : pb.id, rounds, throttle: Number(args.throttle), processes: args.processes ?? 'default', ...summary, ratio: { wall: ratio('wallS'), cpu: ratio('cpuS'), peakRss: ratio('peakMiB') } };
+const result = { hosts, mode: args.mode, playbook: diagnoseMode ? null : pb.id, rounds, throttle: Number(args.throttle), processes: args.processes ?? 'default', fanoutPgo: args['fanout-pgo'], ...summary, ratio: { wall: ratio('wallS'), cpu: ratio('cpuS'), peakRss: ratio('peakMiB') } };
 if (args.json) console.log(JSON.stringify(result));
 else {
   say(`\n${hosts} hosts, ${diagnoseMode ? 'diagnose' : pb.id}, median of ${rounds} rounds`);
   say(`rdpfix  wall ${summary.rdpfix.wallS} s  cpu ${summary.rdpfix.cpuS} s  peak ${summary.rdpfix.peakMiB} MiB`);
-  say(`fan-out wall ${summary.fanout.wallS} s  cpu ${summary.fanout.cpuS} s  peak ${summary.fanout.peakMiB} MiB (throttle ${args.throttle})`);
+  say(`fan-out wall ${summary.fanout.wallS} s  cpu ${summary.fanout.cpuS} s  peak ${summary.fanout.peakMiB} MiB (throttle ${args.throttle}${args['fanout-pgo'] === 'off' ? ', DOTNET_TieredPGO=0' : ''})`);
   say(`ratio   wall ${result.ratio.wall}×  cpu ${result.ratio.cpu}×  peak RSS ${result.ratio.peakRss}×  (targets: ${diagnoseMode ? 'wall ≤ 1.5' : '≤ 1.3, ≤ 1.5, ≤ 1.3'})`);
 }

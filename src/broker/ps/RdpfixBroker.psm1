@@ -25,6 +25,7 @@ $script:MaxRunspaces = 32
 # Lab runspaces load the lab module (~0.3-0.7 s each) and lab calls are CPU-bound: fewer of them.
 $script:MaxLabRunspaces = 8
 $script:OpenTimeoutMs = 180000
+$script:NextSweep = [DateTime]::MinValue
 $script:SweepMs = 100           # how often the waiting calls' deadlines are looked at while nothing else happens
 $script:HasDateKind = (Get-Command ConvertFrom-Json).Parameters.ContainsKey('DateKind')
 $script:Utf8 = New-Object System.Text.UTF8Encoding($false)
@@ -432,7 +433,6 @@ function Invoke-RdpfixPump {
     # until a call finishes: a loop that polled every millisecond took a core's worth of the CPU the calls need.
     $sweep = $true
     $sweeps = 0
-    $nextSweep = [DateTime]::UtcNow
     $opening = $false
     while ($true) {
         $now = [DateTime]::UtcNow
@@ -455,16 +455,25 @@ function Invoke-RdpfixPump {
                 $sweep = $true
             }
         }
-        if ($script:Waiting.Count -gt 0 -and ($sweep -or $opening -or $now -ge $nextSweep)) {
+        if ($script:Waiting.Count -gt 0 -and ($sweep -or $opening -or $now -ge $script:NextSweep)) {
             $sweeps++
-            $opening = Update-RdpfixRunspaces
+            # A full sweep (every SweepMs, or after a failed open) also answers the calls that can no longer start.
+            # Runspaces are opened or dropped on entry (new calls), while one opens, and in a full sweep; a call
+            # that ends frees its runspace and needs no new one.
+            $full = $now -ge $script:NextSweep -or $script:OpenFailures.Count -gt 0
+            if ($full) { $script:NextSweep = $now.AddMilliseconds($script:SweepMs) }
+            if ($full -or $opening -or $sweeps -eq 1) { $opening = Update-RdpfixRunspaces }
             $free = Get-RdpfixFreeRunspaces
+            $freeLeft = 0
+            foreach ($list in $free.Values) { $freeLeft += $list.Count }
             foreach ($entry in $script:Waiting.ToArray()) {
+                if ($freeLeft -eq 0 -and -not $full) { break }
                 $list = $free[$entry.Kind]
                 if ($null -ne $list -and $list.Count -gt 0) {
                     $slot = Select-RdpfixRunspace $entry $free
                     [void]$script:Waiting.Remove($entry)
                     Start-RdpfixRequest $entry $slot
+                    $freeLeft--
                     continue
                 }
                 $failed = $script:OpenFailures[$entry.Kind]
@@ -481,7 +490,6 @@ function Invoke-RdpfixPump {
             foreach ($kind in @($script:OpenFailures.Keys)) {
                 if (-not @($script:Waiting.ToArray() | Where-Object { $_.Kind -eq $kind }).Count) { $script:OpenFailures.Remove($kind) }
             }
-            $nextSweep = $now.AddMilliseconds($script:SweepMs)
         }
         $sweep = $false
         if ($replies.Count -gt 0 -and $null -eq $lingerUntil) { $lingerUntil = [DateTime]::UtcNow.AddMilliseconds($LingerMs) }
@@ -492,7 +500,7 @@ function Invoke-RdpfixPump {
         if ($opening -and $script:Waiting.Count -gt 0) { [System.Threading.Thread]::Sleep(1); continue }
         $due = $until
         if ($null -ne $lingerUntil -and $lingerUntil -lt $due) { $due = $lingerUntil }
-        if ($script:Waiting.Count -gt 0 -and $nextSweep -lt $due) { $due = $nextSweep }
+        if ($script:Waiting.Count -gt 0 -and $script:NextSweep -lt $due) { $due = $script:NextSweep }
         Wait-RdpfixCallEnd ([int][Math]::Ceiling(($due - [DateTime]::UtcNow).TotalMilliseconds))
     }
     # The ids this process still holds, so that the controller can tell if one was ever lost in transit.
