@@ -1,4 +1,4 @@
-import { createActor, fromPromise, toPromise, type AnyActorRef } from 'xstate';
+import { createActor, fromPromise, toPromise, type ActorSystem, type AnyActorRef } from 'xstate';
 import { runRevertTask, type RevertTaskMemo } from '../revert/revert-task.js';
 import { createPlaybookMachine, type RevertTaskCall, type MachineRecord, type PlaybookInfo, type PlaybookInput, type PlaybookOutput, type ScriptCall, type ScriptResult } from '../../machines/playbook.machine.js';
 import { hostMachine, type HostInput, type HostOutput } from '../../machines/host.machine.js';
@@ -14,6 +14,9 @@ import { note, stepInput, type EngineContext, type HostJob } from './context.js'
  */
 export type { EngineContext, HostJob };
 
+// xstate does not export its own AnyActorSystem alias.
+type AnyActorSystem = ActorSystem<any>;
+
 export function playbookInfo(pb: Playbook): PlaybookInfo {
   return {
     id: pb.id,
@@ -21,10 +24,48 @@ export function playbookInfo(pb: Playbook): PlaybookInfo {
   };
 }
 
+/**
+ * Each run of a machine needs its own world (the engine context, the host, its memo), but giving a machine its actors
+ * (`provide`) rebuilds the whole machine: about 0.5 ms, once per host and once per playbook, a tenth of node's CPU on a
+ * 1 000-host plan. So each machine is given its actors once, and an actor finds its run's world through the actor
+ * system that `createActor` makes for the run (children share their root's system).
+ */
+function worldOf<W>(worlds: WeakMap<AnyActorSystem, W>, system: AnyActorSystem): W {
+  const world = worlds.get(system);
+  if (!world) throw new Error('internal: an engine actor ran outside the run it was started for');
+  return world;
+}
+
+interface PlaybookWorld {
+  ctx: EngineContext;
+  job: HostJob;
+  pb: Playbook;
+  memo: RevertTaskMemo;
+}
+const playbookWorlds = new WeakMap<AnyActorSystem, PlaybookWorld>();
+
 const machines = new WeakMap<Playbook, ReturnType<typeof createPlaybookMachine>>();
 function machineFor(pb: Playbook) {
   let m = machines.get(pb);
-  if (!m) machines.set(pb, (m = createPlaybookMachine(playbookInfo(pb))));
+  if (!m) {
+    m = createPlaybookMachine(playbookInfo(pb)).provide({
+      actors: {
+        runScript: fromPromise<ScriptResult, ScriptCall>(({ input: call, system }) => {
+          const w = worldOf(playbookWorlds, system);
+          return runStepScript(w.ctx, w.job, w.pb, call);
+        }),
+        revertTask: fromPromise<void, RevertTaskCall>(({ input: call, system }) => {
+          const w = worldOf(playbookWorlds, system);
+          return runRevertTask(w.ctx, w.job, w.pb, call, w.memo);
+        }),
+        record: fromPromise<void, MachineRecord>(async ({ input: r, system }) => {
+          const w = worldOf(playbookWorlds, system);
+          await note(w.ctx, { ...r, host: w.job.host, playbook: w.pb.id });
+        }),
+      },
+    });
+    machines.set(pb, m);
+  }
   return m;
 }
 
@@ -71,15 +112,8 @@ async function watchCall<T extends { ok: boolean }>(ctx: EngineContext, at: { ho
 }
 
 export function runPlaybook(ctx: EngineContext, job: HostJob, pb: Playbook, input: Omit<PlaybookInput, 'playbook'>): Promise<PlaybookOutput> {
-  const memo: RevertTaskMemo = new Map();
-  const machine = machineFor(pb).provide({
-    actors: {
-      runScript: fromPromise<ScriptResult, ScriptCall>(({ input: call }) => runStepScript(ctx, job, pb, call)),
-      revertTask: fromPromise<void, RevertTaskCall>(({ input: call }) => runRevertTask(ctx, job, pb, call, memo)),
-      record: fromPromise<void, MachineRecord>(async ({ input: r }) => { await note(ctx, { ...r, host: job.host, playbook: pb.id }); }),
-    },
-  });
-  const actor = createActor(machine, { input: { ...input, playbook: playbookInfo(pb), stop: ctx.signal?.aborted } });
+  const actor = createActor(machineFor(pb), { input: { ...input, playbook: playbookInfo(pb), stop: ctx.signal?.aborted } });
+  playbookWorlds.set(actor.system, { ctx, job, pb, memo: new Map() });
   return runStoppable(actor, ctx.signal);
 }
 
@@ -104,39 +138,52 @@ export interface HostRunOptions {
   rollbackInput: (pb: Playbook) => Omit<PlaybookInput, 'playbook' | 'mode'>;
 }
 
+interface HostWorld {
+  ctx: EngineContext;
+  job: HostJob;
+  o: HostRunOptions;
+  byId: Map<string, Playbook>;
+  /** Each playbook's output, for rolling it back when a later one fails. */
+  outputs: Map<string, PlaybookOutput>;
+}
+const hostWorlds = new WeakMap<AnyActorSystem, HostWorld>();
+
+/** The host machine with its actors (see worldOf): given once, not once per host. */
+const hostMachineWithActors = hostMachine.provide({
+  actors: {
+    runPlaybook: fromPromise(async ({ input, system }) => {
+      const { ctx, job, o, byId, outputs } = worldOf(hostWorlds, system);
+      const pb = byId.get(input.playbook)!;
+      await note(ctx, { type: 'playbook-started', host: job.host, playbook: pb.id, mode: input.mode });
+      const prior = o.prior?.[pb.id];
+      const out = await runPlaybook(ctx, job, pb, { mode: input.mode, allowIrreversible: ctx.allowIrreversible, attempted: prior?.attempted, checkpoints: prior?.checkpoints, completed: prior?.completed });
+      outputs.set(pb.id, out);
+      await note(ctx, {
+        type: 'playbook-finished', host: job.host, playbook: pb.id, outcome: out.outcome, failure: out.failure, undoFailure: out.undoFailure, leftUndone: out.leftUndone,
+        plan: input.mode === 'plan' ? out.plan : undefined, ...(out.stoppedBefore ? { stoppedBefore: out.stoppedBefore } : {}),
+      });
+      return out;
+    }),
+    rollbackPlaybook: fromPromise(async ({ input, system }) => {
+      const { ctx, job, o, byId, outputs } = worldOf(hostWorlds, system);
+      const pb = byId.get(input.playbook)!;
+      const previous = outputs.get(pb.id);
+      const base = o.rollbackInput(pb);
+      const out = await runPlaybook(ctx, job, pb, {
+        mode: 'rollback',
+        ...base,
+        ...(previous ? { attempted: previous.attempted, checkpoints: previous.checkpoints, left: previous.left } : {}),
+      });
+      await note(ctx, { type: 'playbook-rolled-back', host: job.host, playbook: pb.id, outcome: out.outcome, undoFailure: out.undoFailure, leftUndone: out.leftUndone });
+      return out;
+    }),
+  },
+});
+
 export async function runHost(ctx: EngineContext, job: HostJob, o: HostRunOptions): Promise<HostOutput> {
-  const byId = new Map(job.playbooks.map((p) => [p.id, p]));
-  const outputs = new Map<string, PlaybookOutput>();
-  const machine = hostMachine.provide({
-    actors: {
-      runPlaybook: fromPromise(async ({ input }) => {
-        const pb = byId.get(input.playbook)!;
-        await note(ctx, { type: 'playbook-started', host: job.host, playbook: pb.id, mode: input.mode });
-        const prior = o.prior?.[pb.id];
-        const out = await runPlaybook(ctx, job, pb, { mode: input.mode, allowIrreversible: ctx.allowIrreversible, attempted: prior?.attempted, checkpoints: prior?.checkpoints, completed: prior?.completed });
-        outputs.set(pb.id, out);
-        await note(ctx, {
-          type: 'playbook-finished', host: job.host, playbook: pb.id, outcome: out.outcome, failure: out.failure, undoFailure: out.undoFailure, leftUndone: out.leftUndone,
-          plan: input.mode === 'plan' ? out.plan : undefined, ...(out.stoppedBefore ? { stoppedBefore: out.stoppedBefore } : {}),
-        });
-        return out;
-      }),
-      rollbackPlaybook: fromPromise(async ({ input }) => {
-        const pb = byId.get(input.playbook)!;
-        const previous = outputs.get(pb.id);
-        const base = o.rollbackInput(pb);
-        const out = await runPlaybook(ctx, job, pb, {
-          mode: 'rollback',
-          ...base,
-          ...(previous ? { attempted: previous.attempted, checkpoints: previous.checkpoints, left: previous.left } : {}),
-        });
-        await note(ctx, { type: 'playbook-rolled-back', host: job.host, playbook: pb.id, outcome: out.outcome, undoFailure: out.undoFailure, leftUndone: out.leftUndone });
-        return out;
-      }),
-    },
-  });
   await note(ctx, { type: 'host-started', host: job.host, playbooks: job.playbooks.map((p) => p.id), mode: o.mode });
-  const actor = createActor(machine, { input: { host: job.host, playbooks: job.playbooks.map((p) => p.id), mode: o.mode, done: o.done, stop: ctx.signal?.aborted } });
+  const actor = createActor(hostMachineWithActors, { input: { host: job.host, playbooks: job.playbooks.map((p) => p.id), mode: o.mode, done: o.done, stop: ctx.signal?.aborted } });
+  hostWorlds.set(actor.system, { ctx, job, o, byId: new Map(job.playbooks.map((p) => [p.id, p])), outputs: new Map() });
   const out = await runStoppable<HostOutput>(actor, ctx.signal);
   await note(ctx, { type: 'host-finished', host: job.host, outcome: out.outcome, failed: out.failed, outcomes: out.outcomes });
   return out;

@@ -169,7 +169,8 @@ function Get-RdpfixFreeRunspaces {
     foreach ($kind in @($script:Runspaces.Keys)) {
         $list = [System.Collections.Generic.List[object]]::new()
         foreach ($slot in $script:Runspaces[$kind]) {
-            if (-not $slot.Busy -and (Test-RdpfixRunspaceReady $slot)) { $list.Add($slot) }
+            # Test-RdpfixRunspaceReady, inline: this runs for every runspace whenever a call ends.
+            if (-not $slot.Busy -and $slot.Ready -and $slot.Runspace.RunspaceStateInfo.State -eq 'Opened') { $list.Add($slot) }
         }
         $free[$kind] = $list
     }
@@ -504,8 +505,11 @@ function Invoke-RdpfixPump {
         Wait-RdpfixCallEnd ([int][Math]::Ceiling(($due - [DateTime]::UtcNow).TotalMilliseconds))
     }
     # The ids this process still holds, so that the controller can tell if one was ever lost in transit.
-    $known = @($script:InFlight.ToArray() | ForEach-Object { $_.Id }) + @($script:Waiting.ToArray() | ForEach-Object { $_.Id })
-    Write-RdpfixReply ([ordered]@{ replies = $replies.ToArray(); inFlight = $known.Count; known = $known; console = (Read-RdpfixConsoleNoise); sweeps = $sweeps })
+    # Loops, not pipelines: a pipeline per exchange over every call in flight cost about 1 ms.
+    $known = [System.Collections.Generic.List[string]]::new()
+    foreach ($entry in $script:InFlight) { $known.Add($entry.Id) }
+    foreach ($entry in $script:Waiting) { $known.Add($entry.Id) }
+    Write-RdpfixReply ([ordered]@{ replies = $replies.ToArray(); inFlight = $known.Count; known = $known.ToArray(); console = (Read-RdpfixConsoleNoise); sweeps = $sweeps })
 }
 
 Export-ModuleMember -Function Initialize-RdpfixBroker, Invoke-RdpfixPump
