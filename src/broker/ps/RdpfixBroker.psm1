@@ -157,19 +157,13 @@ function Get-RdpfixMaxRunspaces {
     return $script:MaxRunspaces
 }
 
-function Test-RdpfixRunspaceReady {
-    <# Open, and its lab module imported (Step-RdpfixRunspaceOpen). #>
-    param([Parameter(Mandatory)]$Slot)
-    return ($Slot.Ready -and $Slot.Runspace.RunspaceStateInfo.State -eq 'Opened')
-}
-
 function Get-RdpfixFreeRunspaces {
-    <# The open, idle runspaces, by kind. #>
+    <# The idle runspaces that are open and ready (a lab one has its module imported: Step-RdpfixRunspaceOpen), by kind. #>
     $free = @{}
     foreach ($kind in @($script:Runspaces.Keys)) {
         $list = [System.Collections.Generic.List[object]]::new()
         foreach ($slot in $script:Runspaces[$kind]) {
-            # Test-RdpfixRunspaceReady, inline: this runs for every runspace whenever a call ends.
+            # A plain test, not a function call: this runs for every runspace whenever a call ends.
             if (-not $slot.Busy -and $slot.Ready -and $slot.Runspace.RunspaceStateInfo.State -eq 'Opened') { $list.Add($slot) }
         }
         $free[$kind] = $list
