@@ -1,4 +1,8 @@
 import { PowerShell } from 'node-powershell';
+import { brokerModulePath, labModulePath, projectRoot } from '../paths.js';
+import path from 'node:path';
+import { ensureLabTypesCacheDir } from '../lab/types-cache.js';
+import { initReply, pumpReply, type BrokerRequest, type InvokeRequest, type RawReply } from './protocol.js';
 
 /**
  * node-powershell brackets each command with delimiter lines written through [Console]::Out. The broker
@@ -94,10 +98,6 @@ Object.defineProperty(BrokerShell.prototype, 'exitPromise', {
     return standIn;
   },
 });
-import { brokerModulePath, labModulePath, projectRoot } from '../paths.js';
-import path from 'node:path';
-import { ensureLabTypesCacheDir } from '../lab/types-cache.js';
-import { initReply, pumpReply, type BrokerRequest, type InvokeRequest, type RawReply } from './protocol.js';
 
 export interface WorkerOptions {
   executable: string;
