@@ -18,7 +18,11 @@ export interface BrokerOptions {
   /** Per-call timeout unless the call sets its own (default 60 s). */
   defaultTimeoutMs?: number;
   pumpWaitMs?: number;
-  /** After its first reply, how long a pump keeps collecting replies while calls wait for a runspace (default 10). */
+  /**
+   * After its first reply, how long a pump keeps collecting replies while calls wait for a runspace (default 30).
+   * Every runspace is busy then, so it costs no throughput; it halves the exchanges of a saturated run
+   * (docs/performance.md).
+   */
   pumpLingerMs?: number;
   hangGraceMs?: number;
   /** The lab module lab runspaces import (default: the project's, src/lab/ps/RdpfixLab.psm1). */
@@ -59,7 +63,7 @@ export class Broker {
       runspaces: options.runspaces ?? 32,
       labRunspaces: options.labRunspaces ?? defaultLabRunspaces(processes),
       pumpWaitMs: options.pumpWaitMs ?? 20,
-      pumpLingerMs: options.pumpLingerMs ?? 10,
+      pumpLingerMs: options.pumpLingerMs ?? 30,
       hangGraceMs: options.hangGraceMs ?? 30_000,
       ...(options.labModule ? { labModule: options.labModule } : {}),
     };

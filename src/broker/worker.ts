@@ -109,7 +109,7 @@ export interface WorkerOptions {
   pumpWaitMs: number;
   /** After its first reply, how long a pump keeps collecting while calls wait for a runspace (RdpfixBroker.psm1). */
   pumpLingerMs: number;
-  /** A pump that has not answered after pumpWaitMs + this is a hung process: it is killed and replaced. */
+  /** A pump that has not answered after pumpWaitMs + pumpLingerMs + this is a hung process: it is killed and replaced. */
   hangGraceMs: number;
   /** The lab module lab runspaces import (default: the project's). */
   labModule?: string;
@@ -257,7 +257,7 @@ export class PowerShellWorker {
           // base64 has no quote characters, so the data cannot escape the string literal.
           this.stats.exchanges++;
           // Module-qualified: the host then finds the function without a command search (about 2 ms an exchange).
-          const reply = pumpReply.parse(await this.exchange(shell, `RdpfixBroker\\Invoke-RdpfixPump -Submit '${submit}' -WaitMs ${waitMs} -LingerMs ${this.options.pumpLingerMs}`, waitMs + this.options.hangGraceMs));
+          const reply = pumpReply.parse(await this.exchange(shell, `RdpfixBroker\\Invoke-RdpfixPump -Submit '${submit}' -WaitMs ${waitMs} -LingerMs ${this.options.pumpLingerMs}`, waitMs + this.options.pumpLingerMs + this.options.hangGraceMs));
           this.stats.replies += reply.replies.length;
           this.stats.sweeps += reply.sweeps;
           for (const r of reply.replies) {

@@ -244,6 +244,24 @@ describe('pump', () => {
       await broker.close();
     }
   });
+  it('the linger outlasts the wait for a first reply: a short pump wait still brings several replies per exchange', async () => {
+    const hosts = Array.from({ length: 8 }, (_, i) => makeLabHost((s) => (s.name = `lab-l${i}`), i + 1));
+    const target = (i: number) => ({ kind: 'lab' as const, host: hosts[i]!.state.name, statePath: hosts[i]!.statePath });
+    // A 50 ms wait for a first reply and a 4 s linger. Eight 300 ms calls on one runspace: while the first and the
+    // last run, nothing is in hand and each pump returns after 50 ms (about 6 empty exchanges each); the six between
+    // come back with the first, in one exchange: about 14 in all. Were the linger cut off where the wait ends, each
+    // call would come back alone after its own empty exchanges: about 50.
+    const broker = new Broker({ processes: 1, labRunspaces: 1, pumpWaitMs: 50, pumpLingerMs: 4_000 });
+    try {
+      expect(ok(await broker.invoke(target(0), '"warm"')).output).toEqual(['warm']);
+      const before = broker.stats.exchanges;
+      const results = await Promise.all(hosts.map((h, i) => broker.invoke(target(i), 'Start-Sleep -Milliseconds 300; (Get-LabState).name')));
+      expect(results.map((r) => ok(r).output[0])).toEqual(hosts.map((h) => h.state.name));
+      expect(broker.stats.exchanges - before).toBeLessThan(24);
+    } finally {
+      await broker.close();
+    }
+  });
 });
 
 describe('runspaces', () => {

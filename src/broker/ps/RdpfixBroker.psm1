@@ -4,7 +4,7 @@
 #     RdpfixBroker\Invoke-RdpfixPump -Submit '<base64 UTF-8 JSON>' -WaitMs <n> -LingerMs <n>
 # Submit carries new requests; each request runs asynchronously on a runspace of its own kind (lab or
 # plain, opened in the background and reused), so one process serves many hosts at once. The pump returns (one base64 UTF-8 JSON line on stdout) as soon as at least
-# one request has finished, or after WaitMs. Data never becomes script text: requests arrive base64
+# one request has finished (and, while calls wait for a runspace, up to LingerMs more), or after WaitMs with none. Data never becomes script text: requests arrive base64
 # encoded, and a step script receives its inputs as arguments.
 #
 # Windows PowerShell 5.1-compatible, because a Windows controller may run the broker in powershell.exe.
@@ -406,8 +406,10 @@ function Wait-RdpfixCallEnd {
 function Invoke-RdpfixPump {
     <# -LingerMs: after the first reply, keep collecting for up to this long while calls still wait for a runspace.
        Every runspace is busy then (a waiting call starts the moment one frees up), so lingering costs no throughput,
-       only that much latency on the replies already in hand; it saves exchanges, about 3 ms of CPU each across the
-       two processes. Once nothing waits, the pump returns at once, so node can send the next calls. #>
+       only that much latency on the replies already in hand; it saves exchanges, 3-5 ms of CPU each across the
+       two processes. Once nothing waits, the pump returns at once, so node can send the next calls. -WaitMs bounds
+       only the wait for a first reply (how long new calls from node may wait to be taken); the linger runs from
+       that reply, however much of WaitMs is left. #>
     param([string]$Submit = '', [int]$WaitMs = 0, [int]$LingerMs = 0)
     $replies = [System.Collections.Generic.List[object]]::new()
     if ($Submit) {
@@ -489,12 +491,13 @@ function Invoke-RdpfixPump {
         $sweep = $false
         if ($replies.Count -gt 0 -and $null -eq $lingerUntil) { $lingerUntil = [DateTime]::UtcNow.AddMilliseconds($LingerMs) }
         $ready = $replies.Count -gt 0 -and ($script:Waiting.Count -eq 0 -or [DateTime]::UtcNow -ge $lingerUntil)
-        if ($ready -or ($script:InFlight.Count -eq 0 -and $script:Waiting.Count -eq 0) -or [DateTime]::UtcNow -ge $until) { break }
+        # WaitMs bounds the wait for a first reply; once one is in hand, the linger alone says how long to go on.
+        if ($ready -or ($script:InFlight.Count -eq 0 -and $script:Waiting.Count -eq 0) -or ($replies.Count -eq 0 -and [DateTime]::UtcNow -ge $until)) { break }
         # A runspace that is opening signals nothing: poll it. Otherwise sleep until a call ends, or the next
         # thing that is due (the pump's end, the linger's end, the next sweep).
         if ($opening -and $script:Waiting.Count -gt 0) { [System.Threading.Thread]::Sleep(1); continue }
         $due = $until
-        if ($null -ne $lingerUntil -and $lingerUntil -lt $due) { $due = $lingerUntil }
+        if ($null -ne $lingerUntil) { $due = $lingerUntil }
         if ($script:Waiting.Count -gt 0 -and $script:NextSweep -lt $due) { $due = $script:NextSweep }
         Wait-RdpfixCallEnd ([int][Math]::Ceiling(($due - [DateTime]::UtcNow).TotalMilliseconds))
     }
