@@ -63,7 +63,10 @@ function Find-LabFwRules {
     )
     $filters = @()
     foreach ($m in $map) {
-        if ($Sel.ContainsKey($m[0]) -and $null -ne $Sel[$m[0]]) { $filters += , @($m[0], $m[1], @($Sel[$m[0]] | ForEach-Object { [string]$_ }), $m[2]) }
+        if (-not $Sel.ContainsKey($m[0]) -or $null -eq $Sel[$m[0]]) { continue }
+        $values = [System.Collections.Generic.List[string]]::new()
+        foreach ($v in @($Sel[$m[0]])) { $values.Add([string]$v) }
+        $filters += , @($m[0], $m[1], $values.ToArray(), $m[2])
     }
     $result = $items
     $misses = @()
