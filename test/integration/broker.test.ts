@@ -201,10 +201,16 @@ describe('queueing', () => {
   });
 });
 
+/** n lab hosts named <prefix>0..n-1, and the broker target of the i-th. */
+function labHosts(n: number, prefix: string) {
+  const hosts = Array.from({ length: n }, (_, i) => makeLabHost((s) => (s.name = `${prefix}${i}`), i + 1));
+  const target = (i: number) => ({ kind: 'lab' as const, host: hosts[i]!.state.name, statePath: hosts[i]!.statePath });
+  return { hosts, target };
+}
+
 describe('pump', () => {
   it('while every runspace is busy, the pump sleeps until a call ends instead of polling the waiting calls', async () => {
-    const hosts = Array.from({ length: 6 }, (_, i) => makeLabHost((s) => (s.name = `lab-s${i}`), i + 1));
-    const target = (i: number) => ({ kind: 'lab' as const, host: hosts[i]!.state.name, statePath: hosts[i]!.statePath });
+    const { hosts, target } = labHosts(6, 'lab-s');
     const broker = new Broker({ processes: 1, labRunspaces: 1, pumpWaitMs: 10_000, pumpLingerMs: 4_000 });
     try {
       expect(ok(await broker.invoke(target(0), '"warm"')).output).toEqual(['warm']);
@@ -222,8 +228,7 @@ describe('pump', () => {
   });
 
   it('while calls wait for a runspace, one exchange brings several replies; with nothing waiting it returns at once', async () => {
-    const hosts = Array.from({ length: 8 }, (_, i) => makeLabHost((s) => (s.name = `lab-p${i}`), i + 1));
-    const target = (i: number) => ({ kind: 'lab' as const, host: hosts[i]!.state.name, statePath: hosts[i]!.statePath });
+    const { hosts, target } = labHosts(8, 'lab-p');
     // Long waits, so that only replies (and the linger) end an exchange.
     const broker = new Broker({ processes: 1, labRunspaces: 1, pumpWaitMs: 10_000, pumpLingerMs: 4_000 });
     try {
@@ -245,8 +250,7 @@ describe('pump', () => {
     }
   });
   it('the linger outlasts the wait for a first reply: a short pump wait still brings several replies per exchange', async () => {
-    const hosts = Array.from({ length: 8 }, (_, i) => makeLabHost((s) => (s.name = `lab-l${i}`), i + 1));
-    const target = (i: number) => ({ kind: 'lab' as const, host: hosts[i]!.state.name, statePath: hosts[i]!.statePath });
+    const { hosts, target } = labHosts(8, 'lab-l');
     // A 50 ms wait for a first reply and a 4 s linger. Eight 300 ms calls on one runspace: while the first and the
     // last run, nothing is in hand and each pump returns after 50 ms (about 6 empty exchanges each); the six between
     // come back with the first, in one exchange: about 14 in all. Were the linger cut off where the wait ends, each
