@@ -6,7 +6,7 @@ import type { MachineRecord } from '../journal/records.js';
 import type { Playbook } from '../playbooks/manifest.js';
 import { runRevertTask, type RevertTaskMemo } from '../revert/revert-task.js';
 import { note, type EngineContext, type HostJob } from './context.js';
-import { runHost, runPlaybook, runStepScript } from './runner.js';
+import { runHost, runPlaybook, runStepScript, worldOf, type AnyActorSystem } from './runner.js';
 import { recordedRevertTasks, type HostProgress, type PlaybookProgress, type RunState } from './run-state.js';
 
 /**
@@ -14,27 +14,40 @@ import { recordedRevertTasks, type HostProgress, type PlaybookProgress, type Run
  * rollback mode, the reconcile machine); this module only feeds them what the journal says and wires their actors.
  */
 
+// The machines are given their actors once; each run finds its world through its actor system (runner.ts, worldOf).
+interface RollbackWorld {
+  ctx: EngineContext;
+  job: HostJob;
+  progress: HostProgress;
+  force: boolean;
+  byId: Map<string, Playbook>;
+}
+const rollbackWorlds = new WeakMap<AnyActorSystem, RollbackWorld>();
+
+const rollbackMachine = hostMachine.provide({
+  actors: {
+    rollbackPlaybook: fromPromise(async ({ input, system }) => {
+      const { ctx, job, progress, force, byId } = worldOf(rollbackWorlds, system);
+      const pb = byId.get(input.playbook)!;
+      const x = progress.progress[pb.id]!;
+      const out = await runPlaybook(ctx, job, pb, {
+        mode: 'rollback', attempted: x.applied, checkpoints: x.checkpoints, checkDrift: true, force,
+        // Drift is judged only against what a verified step left.
+        left: Object.fromEntries(Object.entries(x.left).filter(([s]) => x.verified.includes(s))),
+      });
+      const reversible = x.applied.filter((s) => !pb.steps.find((st) => st.id === s)?.irreversible);
+      await note(ctx, { type: 'playbook-rolled-back', host: job.host, playbook: pb.id, outcome: out.outcome, drift: out.drift, undoFailure: out.undoFailure, leftUndone: out.leftUndone, reversible });
+      return out;
+    }),
+  },
+});
+
 /** Rolls back one host of a past run: its playbooks with applied steps, newest first; drift or a failure stops it there. */
 export async function rollbackHost(ctx: EngineContext, job: HostJob, progress: HostProgress | undefined, force: boolean): Promise<HostOutput> {
   const withChanges = (progress?.playbooks ?? []).filter((id) => (progress!.progress[id]?.applied.length ?? 0) > 0);
-  const byId = new Map(job.playbooks.map((p) => [p.id, p]));
-  const machine = hostMachine.provide({
-    actors: {
-      rollbackPlaybook: fromPromise(async ({ input }) => {
-        const pb = byId.get(input.playbook)!;
-        const x = progress!.progress[pb.id]!;
-        const out = await runPlaybook(ctx, job, pb, {
-          mode: 'rollback', attempted: x.applied, checkpoints: x.checkpoints, checkDrift: true, force,
-          // Drift is judged only against what a verified step left.
-          left: Object.fromEntries(Object.entries(x.left).filter(([s]) => x.verified.includes(s))),
-        });
-        const reversible = x.applied.filter((s) => !pb.steps.find((st) => st.id === s)?.irreversible);
-        await note(ctx, { type: 'playbook-rolled-back', host: job.host, playbook: pb.id, outcome: out.outcome, drift: out.drift, undoFailure: out.undoFailure, leftUndone: out.leftUndone, reversible });
-        return out;
-      }),
-    },
-  });
-  const actor = createActor(machine, { input: { host: job.host, playbooks: withChanges, mode: 'rollback' } });
+  const actor = createActor(rollbackMachine, { input: { host: job.host, playbooks: withChanges, mode: 'rollback' } });
+  // With no playbook to roll back, the machine finishes without asking for its world.
+  if (progress) rollbackWorlds.set(actor.system, { ctx, job, progress, force, byId: new Map(job.playbooks.map((p) => [p.id, p])) });
   actor.start();
   const out = await toPromise(actor);
   await note(ctx, { type: 'host-rolled-back', host: job.host, outcome: out.outcome });
@@ -53,17 +66,36 @@ export function reconcileInput(pb: Pick<Playbook, 'steps'>, x: PlaybookProgress)
   };
 }
 
+interface ReconcileWorld {
+  ctx: EngineContext;
+  job: HostJob;
+  pb: Playbook;
+  memo: RevertTaskMemo;
+}
+const reconcileWorlds = new WeakMap<AnyActorSystem, ReconcileWorld>();
+
+const reconcileMachineWithActors = reconcileMachine.provide({
+  actors: {
+    runScript: fromPromise<ScriptResult, ScriptCall>(({ input, system }) => {
+      const w = worldOf(reconcileWorlds, system);
+      return runStepScript(w.ctx, w.job, w.pb, input);
+    }),
+    revertTask: fromPromise<void, RevertTaskCall>(({ input, system }) => {
+      const w = worldOf(reconcileWorlds, system);
+      return runRevertTask(w.ctx, w.job, w.pb, input, w.memo);
+    }),
+    record: fromPromise<void, MachineRecord>(async ({ input, system }) => {
+      const w = worldOf(reconcileWorlds, system);
+      await note(w.ctx, { ...input, host: w.job.host, playbook: w.pb.id });
+    }),
+  },
+});
+
 /** Settles what a crash left of one playbook on one host (machines/reconcile.machine.ts). */
 export function reconcilePlaybook(ctx: EngineContext, job: HostJob, pb: Playbook, x: PlaybookProgress): Promise<ReconcileOutput> {
   const memo: RevertTaskMemo = new Map(Object.entries(x.revertTasks).map(([s, t]) => [s, { rdpOpenBefore: t.rdpOpenBefore, remotingOpenBefore: t.remotingOpenBefore, dueUtc: t.dueUtc }]));
-  const machine = reconcileMachine.provide({
-    actors: {
-      runScript: fromPromise<ScriptResult, ScriptCall>(({ input }) => runStepScript(ctx, job, pb, input)),
-      revertTask: fromPromise<void, RevertTaskCall>(({ input }) => runRevertTask(ctx, job, pb, input, memo)),
-      record: fromPromise<void, MachineRecord>(async ({ input }) => { await note(ctx, { ...input, host: job.host, playbook: pb.id }); }),
-    },
-  });
-  const actor = createActor(machine, { input: reconcileInput(pb, x) });
+  const actor = createActor(reconcileMachineWithActors, { input: reconcileInput(pb, x) });
+  reconcileWorlds.set(actor.system, { ctx, job, pb, memo });
   actor.start();
   return toPromise(actor);
 }

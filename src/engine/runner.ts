@@ -15,7 +15,7 @@ import { note, stepInput, type EngineContext, type HostJob } from './context.js'
 export type { EngineContext, HostJob };
 
 // xstate does not export its own AnyActorSystem alias.
-type AnyActorSystem = ActorSystem<any>;
+export type AnyActorSystem = ActorSystem<any>;
 
 export function playbookInfo(pb: Playbook): PlaybookInfo {
   return {
@@ -30,7 +30,7 @@ export function playbookInfo(pb: Playbook): PlaybookInfo {
  * 1 000-host plan. So each machine is given its actors once, and an actor finds its run's world through the actor
  * system that `createActor` makes for the run (children share their root's system).
  */
-function worldOf<W>(worlds: WeakMap<AnyActorSystem, W>, system: AnyActorSystem): W {
+export function worldOf<W>(worlds: WeakMap<AnyActorSystem, W>, system: AnyActorSystem): W {
   const world = worlds.get(system);
   if (!world) throw new Error('internal: an engine actor ran outside the run it was started for');
   return world;

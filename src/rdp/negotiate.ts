@@ -138,9 +138,12 @@ export function attempt(host: string, port: number, offered: number, timeoutMs: 
       try {
         const length = tpktLength(received);
         if (length === null || received.length < length) return;
-        // Nothing may follow the confirm before the client speaks (the client starts TLS, or sends MCS).
-        if (received.length > length) throw new RdpProtocolError(`${received.length - length} unexpected bytes after the Connection Confirm`);
-        confirm = parseConnectionConfirm(received);
+        confirm = parseConnectionConfirm(received.subarray(0, length));
+        // Nothing may follow a confirm the client must answer (it starts TLS, or sends MCS). A refusal ends the
+        // connection instead, and what the server sends on its way out does not change it: xrdp follows its
+        // RDP_NEG_FAILURE with a 9-byte MCS Disconnect Provider Ultimatum, which a loaded machine can read in the
+        // same chunk.
+        if (received.length > length && confirm.kind !== 'failure') throw new RdpProtocolError(`${received.length - length} unexpected bytes after the Connection Confirm`);
       } catch (err) {
         return finish({ outcome: 'protocol', error: err instanceof RdpProtocolError ? err.message : String(err) });
       }

@@ -35,6 +35,12 @@ describe('one negotiation attempt against hostile or odd servers', () => {
     expect(a).toMatchObject({ offered: 1, offeredNames: ['PROTOCOL_SSL'], outcome: 'failure', failureCode: 5, failure: 'HYBRID_REQUIRED_BY_SERVER' });
   });
 
+  it('reads a refusal followed in the same chunk by what the server sends as it closes (xrdp: a Disconnect Provider Ultimatum)', async () => {
+    const dpum = Buffer.from('030000090' + '2f0802180', 'hex');
+    const port = await serve((s) => s.end(Buffer.concat([confirm(0x03, 1), dpum])));
+    expect(await attempt('127.0.0.1', port, 0, 2000)).toMatchObject({ outcome: 'failure', failureCode: 1, failure: 'SSL_REQUIRED_BY_SERVER' });
+  });
+
   it('reads a confirm that arrives one byte at a time', async () => {
     const port = await serve((s) => {
       const bytes = confirm(0x02, 0);
