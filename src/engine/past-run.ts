@@ -1,12 +1,11 @@
 import { createActor, fromPromise, toPromise } from 'xstate';
 import { hostMachine, type HostOutput } from '../../machines/host.machine.js';
-import type { PlaybookOutput, RevertTaskCall, ScriptCall, ScriptResult } from '../../machines/playbook.machine.js';
+import type { PlaybookOutput } from '../../machines/playbook.machine.js';
 import { reconcileMachine, type ReconcileInput, type ReconcileOutput } from '../../machines/reconcile.machine.js';
-import type { MachineRecord } from '../journal/records.js';
 import type { Playbook } from '../playbooks/manifest.js';
-import { runRevertTask, type RevertTaskMemo } from '../revert/revert-task.js';
+import type { RevertTaskMemo } from '../revert/revert-task.js';
 import { note, type EngineContext, type HostJob } from './context.js';
-import { runHost, runPlaybook, runStepScript, worldOf, type AnyActorSystem } from './runner.js';
+import { playbookActors, playbookWorlds, runHost, runPlaybook, worldOf, type AnyActorSystem } from './runner.js';
 import { recordedRevertTasks, type HostProgress, type PlaybookProgress, type RunState } from './run-state.js';
 
 /**
@@ -66,36 +65,14 @@ export function reconcileInput(pb: Pick<Playbook, 'steps'>, x: PlaybookProgress)
   };
 }
 
-interface ReconcileWorld {
-  ctx: EngineContext;
-  job: HostJob;
-  pb: Playbook;
-  memo: RevertTaskMemo;
-}
-const reconcileWorlds = new WeakMap<AnyActorSystem, ReconcileWorld>();
-
-const reconcileMachineWithActors = reconcileMachine.provide({
-  actors: {
-    runScript: fromPromise<ScriptResult, ScriptCall>(({ input, system }) => {
-      const w = worldOf(reconcileWorlds, system);
-      return runStepScript(w.ctx, w.job, w.pb, input);
-    }),
-    revertTask: fromPromise<void, RevertTaskCall>(({ input, system }) => {
-      const w = worldOf(reconcileWorlds, system);
-      return runRevertTask(w.ctx, w.job, w.pb, input, w.memo);
-    }),
-    record: fromPromise<void, MachineRecord>(async ({ input, system }) => {
-      const w = worldOf(reconcileWorlds, system);
-      await note(w.ctx, { ...input, host: w.job.host, playbook: w.pb.id });
-    }),
-  },
-});
+// The reconcile machine works one playbook on one host, as the playbook machine does: the same actors and world.
+const reconcileMachineWithActors = reconcileMachine.provide({ actors: playbookActors });
 
 /** Settles what a crash left of one playbook on one host (machines/reconcile.machine.ts). */
 export function reconcilePlaybook(ctx: EngineContext, job: HostJob, pb: Playbook, x: PlaybookProgress): Promise<ReconcileOutput> {
   const memo: RevertTaskMemo = new Map(Object.entries(x.revertTasks).map(([s, t]) => [s, { rdpOpenBefore: t.rdpOpenBefore, remotingOpenBefore: t.remotingOpenBefore, dueUtc: t.dueUtc }]));
   const actor = createActor(reconcileMachineWithActors, { input: reconcileInput(pb, x) });
-  reconcileWorlds.set(actor.system, { ctx, job, pb, memo });
+  playbookWorlds.set(actor.system, { ctx, job, pb, memo });
   actor.start();
   return toPromise(actor);
 }

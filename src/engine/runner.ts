@@ -36,34 +36,36 @@ export function worldOf<W>(worlds: WeakMap<AnyActorSystem, W>, system: AnyActorS
   return world;
 }
 
-interface PlaybookWorld {
+/** What the actors of one playbook on one host need: the playbook machine's, and the reconcile machine's (past-run.ts). */
+export interface PlaybookWorld {
   ctx: EngineContext;
   job: HostJob;
   pb: Playbook;
   memo: RevertTaskMemo;
 }
-const playbookWorlds = new WeakMap<AnyActorSystem, PlaybookWorld>();
+export const playbookWorlds = new WeakMap<AnyActorSystem, PlaybookWorld>();
+
+/** The actors both machines that work one playbook on one host are given; each run's world is in playbookWorlds. */
+export const playbookActors = {
+  runScript: fromPromise<ScriptResult, ScriptCall>(({ input: call, system }) => {
+    const w = worldOf(playbookWorlds, system);
+    return runStepScript(w.ctx, w.job, w.pb, call);
+  }),
+  revertTask: fromPromise<void, RevertTaskCall>(({ input: call, system }) => {
+    const w = worldOf(playbookWorlds, system);
+    return runRevertTask(w.ctx, w.job, w.pb, call, w.memo);
+  }),
+  record: fromPromise<void, MachineRecord>(async ({ input: r, system }) => {
+    const w = worldOf(playbookWorlds, system);
+    await note(w.ctx, { ...r, host: w.job.host, playbook: w.pb.id });
+  }),
+};
 
 const machines = new WeakMap<Playbook, ReturnType<typeof createPlaybookMachine>>();
 function machineFor(pb: Playbook) {
   let m = machines.get(pb);
   if (!m) {
-    m = createPlaybookMachine(playbookInfo(pb)).provide({
-      actors: {
-        runScript: fromPromise<ScriptResult, ScriptCall>(({ input: call, system }) => {
-          const w = worldOf(playbookWorlds, system);
-          return runStepScript(w.ctx, w.job, w.pb, call);
-        }),
-        revertTask: fromPromise<void, RevertTaskCall>(({ input: call, system }) => {
-          const w = worldOf(playbookWorlds, system);
-          return runRevertTask(w.ctx, w.job, w.pb, call, w.memo);
-        }),
-        record: fromPromise<void, MachineRecord>(async ({ input: r, system }) => {
-          const w = worldOf(playbookWorlds, system);
-          await note(w.ctx, { ...r, host: w.job.host, playbook: w.pb.id });
-        }),
-      },
-    });
+    m = createPlaybookMachine(playbookInfo(pb)).provide({ actors: playbookActors });
     machines.set(pb, m);
   }
   return m;

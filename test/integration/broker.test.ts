@@ -249,6 +249,7 @@ describe('pump', () => {
       await broker.close();
     }
   });
+
   it('the linger outlasts the wait for a first reply: a short pump wait still brings several replies per exchange', async () => {
     const { hosts, target } = labHosts(8, 'lab-l');
     // A 50 ms wait for a first reply and a 4 s linger. Eight 300 ms calls on one runspace: while the first and the

@@ -36,7 +36,7 @@ describe('one negotiation attempt against hostile or odd servers', () => {
   });
 
   it('reads a refusal followed in the same chunk by what the server sends as it closes (xrdp: a Disconnect Provider Ultimatum)', async () => {
-    const dpum = Buffer.from('030000090' + '2f0802180', 'hex');
+    const dpum = Buffer.from('0300000902f0802180', 'hex'); // TPKT, X.224 Data, MCS Disconnect Provider Ultimatum
     const port = await serve((s) => s.end(Buffer.concat([confirm(0x03, 1), dpum])));
     expect(await attempt('127.0.0.1', port, 0, 2000)).toMatchObject({ outcome: 'failure', failureCode: 1, failure: 'SSL_REQUIRED_BY_SERVER' });
   });

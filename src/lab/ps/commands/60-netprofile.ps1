@@ -47,14 +47,9 @@ function New-LabNfsCimError {
     New-Object System.Management.Automation.ErrorRecord($ex, $MessageId, $Category, $Target)
 }
 
-function Test-LabNfsLike {
-    <# Case-insensitive wildcard match, as CDXML client-side filters do (AllowGlobbing="true"). #>
-    param([string]$Text, [string]$Pattern)
-    return (New-LabNfsPattern $Pattern).IsMatch([string]$Text)
-}
-
 function New-LabNfsPattern {
-    # ::new, not New-Object: New-Object resolves the type name anew on every call (about 0.1 ms).
+    <# Case-insensitive wildcard pattern, as CDXML client-side filters match (AllowGlobbing="true"). ::new, not
+       New-Object: New-Object resolves the type name anew on every call (about 0.1 ms). #>
     param([string]$Pattern)
     return [System.Management.Automation.WildcardPattern]::new($Pattern, [System.Management.Automation.WildcardOptions]::IgnoreCase)
 }
