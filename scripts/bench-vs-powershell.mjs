@@ -28,19 +28,32 @@ import { ensureLabTypesCacheDir } from '../dist/src/lab/types-cache.js';
 import { probeHostScript } from '../dist/src/probe/probe.js';
 import { measure as measureTree, median, rdpfixCommand } from './bench-measure.mjs';
 
-const { values: args } = parseArgs({
-  options: {
-    hosts: { type: 'string', default: '200' },
-    playbook: { type: 'string', default: 'enable-remote-desktop' },
-    rounds: { type: 'string', default: '3' },
-    throttle: { type: 'string', default: '2' },
-    processes: { type: 'string' },
-    mode: { type: 'string', default: 'apply' },
-    json: { type: 'boolean', default: false },
-    'fanout-pgo': { type: 'string', default: 'default' },
-  },
-});
-if (!['default', 'off'].includes(args['fanout-pgo'])) throw new Error('--fanout-pgo is default or off');
+/** A bad flag: one line on stderr and exit 2, before anything is built or run. */
+function usage(message) {
+  // parseArgs quotes what it was given as it is: a value with a line break in it stays on the one line.
+  process.stderr.write(`bench:fanout: ${message.replace(/[\r\n]+/g, ' ')}\n`);
+  process.exit(2);
+}
+
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      hosts: { type: 'string', default: '200' },
+      playbook: { type: 'string', default: 'enable-remote-desktop' },
+      rounds: { type: 'string', default: '3' },
+      throttle: { type: 'string', default: '2' },
+      processes: { type: 'string' },
+      mode: { type: 'string', default: 'apply' },
+      json: { type: 'boolean', default: false },
+      'fanout-pgo': { type: 'string', default: 'default' },
+    },
+  }));
+} catch (err) {
+  usage(err.message);
+}
+const wholeAtLeastOne = (v) => /^[1-9][0-9]*$/.test(v);
+if (!['default', 'off'].includes(args['fanout-pgo'])) usage(`--fanout-pgo is default or off, not ${JSON.stringify(args['fanout-pgo'])}`);
 /** The lab scenario each playbook repairs: every host of the bench fleet needs the fix. */
 const SCENARIO = {
   'enable-remote-desktop': 'rdp-disabled',
@@ -53,9 +66,11 @@ const hosts = Number(args.hosts);
 const rounds = Number(args.rounds);
 const scenario = SCENARIO[args.playbook];
 const diagnoseMode = args.mode === 'diagnose';
-if (!['apply', 'diagnose'].includes(args.mode)) throw new Error('--mode is apply or diagnose');
-if (!scenario) throw new Error(`--playbook must be one of ${Object.keys(SCENARIO).join(', ')}`);
-if (!Number.isInteger(hosts) || hosts < 1 || !Number.isInteger(rounds) || rounds < 1) throw new Error('--hosts and --rounds take whole numbers ≥ 1');
+if (!['apply', 'diagnose'].includes(args.mode)) usage(`--mode is apply or diagnose, not ${JSON.stringify(args.mode)}`);
+if (!Object.hasOwn(SCENARIO, args.playbook)) usage(`--playbook must be one of ${Object.keys(SCENARIO).join(', ')}`);
+for (const flag of ['hosts', 'rounds', 'throttle', 'processes']) {
+  if (args[flag] !== undefined && !wholeAtLeastOne(args[flag])) usage(`--${flag} takes a whole number ≥ 1, not ${JSON.stringify(args[flag])}`);
+}
 const root = projectRoot();
 const pwsh = locatePowerShell().executable;
 const say = (...a) => { if (!args.json) console.log(...a); };
