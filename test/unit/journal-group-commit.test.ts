@@ -56,9 +56,14 @@ function instrumentedFs(o: { hold?: boolean; failSync?: NodeJS.ErrnoException } 
   };
 }
 
-async function until(cond: () => boolean) {
-  for (let i = 0; i < 2000 && !cond(); i++) await tick();
-  if (!cond()) throw new Error('timed out waiting');
+/**
+ * Waits for a condition that real file I/O makes true. Bounded by time, not by turns of the event loop: on a loaded
+ * machine a write on libuv's thread pool can take longer than any fixed number of turns (CI saw 2 000 pass).
+ */
+async function until(cond: () => boolean, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  while (!cond() && Date.now() < deadline) await tick();
+  if (!cond()) throw new Error(`timed out waiting (${ms} ms)`);
 }
 
 const step = (n: number): RecordBody => ({ type: 'step-checked', host: `h${n % 7}`, playbook: 'p', step: `s${n}`, result: { warnings: [] } });
