@@ -157,3 +157,181 @@ namespace Rdpfix.Lab {
         }
     }
 }
+
+namespace RdpfixLab
+{
+    using System;
+    using System.Collections;
+    using System.Collections.Generic;
+    using System.Management.Automation;
+
+    // Not a Windows type: the lab's store for a host's path-keyed maps (state.registry: key path -> values,
+    // state.files: Windows path -> entry). PowerShell keeps a member binder, for the life of the process, for every
+    // distinct name any object's note property ever had (ConvertFrom-Json, [pscustomobject], Add-Member alike), and
+    // every host has its own SIDs and GUIDs in these paths: as note properties they cost about 19 KB a host that is
+    // never given back (docs/performance.md). Keys are case-insensitive, as Windows paths are, and keep the case they
+    // were stored with. An IDictionary, so ConvertTo-Json writes it as the JSON object it was read from.
+    public sealed class LabMapEntry
+    {
+        internal LabMapEntry(string name, object value) { Name = name; Value = value; }
+        public string Name { get; private set; }
+        public object Value { get; set; }
+    }
+
+    public sealed class LabMap : IDictionary
+    {
+        readonly List<LabMapEntry> entries = new List<LabMapEntry>();
+        readonly Dictionary<string, LabMapEntry> index = new Dictionary<string, LabMapEntry>(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>The entry stored under name in any case, or null.</summary>
+        public LabMapEntry Find(string name)
+        {
+            LabMapEntry e;
+            if (name != null && index.TryGetValue(name, out e)) return e;
+            return null;
+        }
+
+        /// <summary>Adds an entry; a name already stored (in any case) is an error, as Add-Member's is.</summary>
+        public LabMapEntry Add(string name, object value)
+        {
+            if (name == null) throw new ArgumentNullException("name");
+            if (index.ContainsKey(name)) throw new ArgumentException("The map already has an entry named '" + name + "'.");
+            var e = new LabMapEntry(name, value);
+            entries.Add(e);
+            index.Add(name, e);
+            return e;
+        }
+
+        /// <summary>Removes the entry stored under name in any case; false when there is none.</summary>
+        public bool Remove(string name)
+        {
+            var e = Find(name);
+            if (e == null) return false;
+            index.Remove(name);
+            entries.Remove(e);
+            return true;
+        }
+
+        /// <summary>The entries in stored order, as a copy: callers may change the map while they walk it.</summary>
+        public LabMapEntry[] GetEntries() { return entries.ToArray(); }
+
+        public int Count { get { return entries.Count; } }
+
+        // IDictionary, for ConvertTo-Json and for PowerShell's own handling of dictionaries.
+        public object this[object key]
+        {
+            get { var e = Find(key as string); return e == null ? null : e.Value; }
+            set { var e = Find((string)key); if (e == null) Add((string)key, value); else e.Value = value; }
+        }
+        public ICollection Keys { get { var k = new List<string>(entries.Count); foreach (var e in entries) k.Add(e.Name); return k; } }
+        public ICollection Values { get { var v = new List<object>(entries.Count); foreach (var e in entries) v.Add(e.Value); return v; } }
+        public bool IsReadOnly { get { return false; } }
+        public bool IsFixedSize { get { return false; } }
+        public bool IsSynchronized { get { return false; } }
+        public object SyncRoot { get { return this; } }
+        public bool Contains(object key) { return Find(key as string) != null; }
+        void IDictionary.Add(object key, object value) { Add((string)key, value); }
+        void IDictionary.Remove(object key) { Remove(key as string); }
+        public void Clear() { entries.Clear(); index.Clear(); }
+        public void CopyTo(Array array, int index)
+        {
+            foreach (var e in entries) array.SetValue(new DictionaryEntry(e.Name, e.Value), index++);
+        }
+        public IDictionaryEnumerator GetEnumerator()
+        {
+            var list = new List<DictionaryEntry>(entries.Count);
+            foreach (var e in entries) list.Add(new DictionaryEntry(e.Name, e.Value));
+            return new Enumerator(list);
+        }
+        IEnumerator IEnumerable.GetEnumerator() { return GetEnumerator(); }
+
+        sealed class Enumerator : IDictionaryEnumerator
+        {
+            readonly List<DictionaryEntry> list;
+            int at = -1;
+            public Enumerator(List<DictionaryEntry> list) { this.list = list; }
+            public bool MoveNext() { return ++at < list.Count; }
+            public void Reset() { at = -1; }
+            public DictionaryEntry Entry { get { return list[at]; } }
+            public object Key { get { return list[at].Key; } }
+            public object Value { get { return list[at].Value; } }
+            public object Current { get { return list[at]; } }
+        }
+    }
+
+    // Not a Windows type: turns a parsed host state into the lab's shape. PowerShell 7 parses it with
+    // ConvertFrom-Json -AsHashtable, which makes no note properties and so no binders; this makes the objects the
+    // lab's commands expect, except that state.registry and state.files become LabMaps. Windows PowerShell 5.1 has no
+    // -AsHashtable: its objects come as they are and only the two maps are replaced.
+    public static class LabStateShape
+    {
+        static readonly string[] MapNames = { "registry", "files" };
+
+        public static PSObject FromParsed(object root)
+        {
+            var shaped = Shape(root, true) as PSObject;
+            if (shaped == null) throw new InvalidOperationException("A lab host state must be a JSON object.");
+            return shaped;
+        }
+
+        static bool IsMapName(string name)
+        {
+            foreach (var m in MapNames) if (string.Equals(m, name, StringComparison.OrdinalIgnoreCase)) return true;
+            return false;
+        }
+
+        static object Shape(object node, bool top)
+        {
+            if (node == null) return null;
+            var dict = node as IDictionary;
+            if (dict != null)
+            {
+                var o = new PSObject();
+                foreach (DictionaryEntry e in dict)
+                {
+                    var name = (string)e.Key;
+                    o.Properties.Add(new PSNoteProperty(name, top && IsMapName(name) ? ToMap(e.Value) : Shape(e.Value, false)));
+                }
+                return o;
+            }
+            var ps = node as PSObject;
+            if (ps != null && ps.BaseObject is PSCustomObject)
+            {
+                foreach (var p in ps.Properties)
+                {
+                    if (!(p is PSNoteProperty)) continue;
+                    p.Value = top && IsMapName(p.Name) ? ToMap(p.Value) : Shape(p.Value, false);
+                }
+                return ps;
+            }
+            if (node is string) return node;
+            var list = node as IList;
+            if (list != null)
+            {
+                var a = new object[list.Count];
+                for (int i = 0; i < a.Length; i++) a[i] = Shape(list[i], false);
+                return a;
+            }
+            return node;
+        }
+
+        static object ToMap(object node)
+        {
+            if (node == null) return null;
+            var map = new LabMap();
+            var dict = node as IDictionary;
+            if (dict != null)
+            {
+                foreach (DictionaryEntry e in dict) map.Add((string)e.Key, Shape(e.Value, false));
+                return map;
+            }
+            var ps = node as PSObject;
+            if (ps != null && ps.BaseObject is PSCustomObject)
+            {
+                foreach (var p in ps.Properties) if (p is PSNoteProperty) map.Add(p.Name, Shape(p.Value, false));
+                return map;
+            }
+            throw new InvalidOperationException("A lab host state's map must be a JSON object.");
+        }
+    }
+}

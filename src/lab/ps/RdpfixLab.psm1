@@ -22,6 +22,22 @@ function ConvertFrom-LabJson {
     return ($Json | ConvertFrom-Json)
 }
 
+$script:HasAsHashtable = (Get-Command ConvertFrom-Json).Parameters.ContainsKey('AsHashtable')
+
+function ConvertFrom-LabStateJson {
+    <# A host state document, as the lab's commands read it: objects, except state.registry and state.files, which
+       are LabMaps (LabTypes.cs says why: a note property per host's own key paths would cost PowerShell a member
+       binder each, kept for the life of the process). #>
+    param([Parameter(Mandatory)][string]$Json)
+    if ($script:HasAsHashtable) {
+        if ($script:HasDateKind) { $parsed = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $Json -AsHashtable -DateKind String } # ps51-ok: version-checked, 7.5+ only
+        else { $parsed = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $Json -AsHashtable } # ps51-ok: version-checked, 6.0+ only
+    } else {
+        $parsed = ConvertFrom-LabJson $Json
+    }
+    return [RdpfixLab.LabStateShape]::FromParsed($parsed)
+}
+
 # File.Move(src, dst, overwrite) exists from .NET Core 3.0 (PowerShell 7); Windows PowerShell 5.1 runs on
 # .NET Framework, where File.Replace gives the same atomic swap.
 $script:HasMoveOverwrite = [bool]([System.IO.File].GetMethods() | Where-Object { $_.Name -eq 'Move' -and $_.GetParameters().Count -eq 3 })
@@ -67,7 +83,7 @@ function Enter-LabHost {
     }
     try {
         $text = [System.IO.File]::ReadAllText($StatePath)
-        $state = ConvertFrom-LabJson $text
+        $state = ConvertFrom-LabStateJson $text
     } catch {
         $lock.Dispose()
         throw

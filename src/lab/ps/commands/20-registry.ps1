@@ -3,7 +3,8 @@
 # Semantics follow PowerShell's RegistryProvider.cs (PS-SRC): messages, FQIDs, kind inference.
 #
 # State: state.registry maps a key path ('HKEY_LOCAL_MACHINE\...', original case) to its values. A key exists
-# iff it is listed (hive roots always exist). Lookups are case-insensitive (PSObject.Properties is).
+# iff it is listed (hive roots always exist). The map is a LabMap (LabTypes.cs): lookups are case-insensitive, and a
+# key keeps the case it was created with.
 # The default value is stored under the name '(default)': ConvertFrom-Json cannot load an empty property name.
 
 $script:LabRegHives = @{
@@ -62,14 +63,14 @@ function Get-LabRegKeyName {
     <# The stored (original-case) name of a key, or $null when it does not exist. #>
     param([Parameter(Mandatory)][string]$Key)
     if (Test-LabRegRoot $Key) { return $Key.ToUpperInvariant() }
-    $p = (Get-LabState).registry.PSObject.Properties[$Key]
+    $p = (Get-LabState).registry.Find($Key)
     if ($null -eq $p) { return $null }
     return $p.Name
 }
 
 function Get-LabRegValueSet {
     param([Parameter(Mandatory)][string]$KeyName)
-    $p = (Get-LabState).registry.PSObject.Properties[$KeyName]
+    $p = (Get-LabState).registry.Find($KeyName)
     if ($null -eq $p) { return [pscustomobject]@{} }
     return $p.Value
 }
@@ -78,7 +79,7 @@ function Get-LabRegSubKeyNames {
     <# Direct subkeys (full stored names), sorted as RegEnumKeyEx returns them. #>
     param([Parameter(Mandatory)][string]$KeyName)
     $prefix = $KeyName + '\'
-    $result = foreach ($p in (Get-LabState).registry.PSObject.Properties) {
+    $result = foreach ($p in (Get-LabState).registry.GetEntries()) {
         if ($p.Name.Length -gt $prefix.Length -and $p.Name.StartsWith($prefix, [StringComparison]::OrdinalIgnoreCase) -and $p.Name.IndexOf('\', $prefix.Length) -lt 0) { $p.Name }
     }
     return @($result | Sort-Object)
@@ -87,7 +88,7 @@ function Get-LabRegSubKeyNames {
 function Get-LabRegDescendantNames {
     param([Parameter(Mandatory)][string]$KeyName)
     $prefix = $KeyName + '\'
-    return @((Get-LabState).registry.PSObject.Properties | Where-Object { $_.Name.StartsWith($prefix, [StringComparison]::OrdinalIgnoreCase) } | ForEach-Object { $_.Name })
+    return @(foreach ($p in (Get-LabState).registry.GetEntries()) { if ($p.Name.StartsWith($prefix, [StringComparison]::OrdinalIgnoreCase)) { $p.Name } })
 }
 
 function Resolve-LabRegKeys {
@@ -100,7 +101,7 @@ function Resolve-LabRegKeys {
     }
     $pattern = New-Object System.Management.Automation.WildcardPattern($Key, [System.Management.Automation.WildcardOptions]::IgnoreCase)
     $depth = ($Key -split '\\').Count
-    return @((Get-LabState).registry.PSObject.Properties | ForEach-Object { $_.Name } |
+    return @((Get-LabState).registry.GetEntries() | ForEach-Object { $_.Name } |
         Where-Object { ($_ -split '\\').Count -eq $depth -and $pattern.IsMatch($_) } | Sort-Object)
 }
 
@@ -119,15 +120,15 @@ function Add-LabRegKey {
     $split = Split-LabRegKey $Key
     $parent = Add-LabRegKey $split.Parent
     $name = $parent + '\' + $split.Leaf
-    (Get-LabState).registry | Add-Member -NotePropertyName $name -NotePropertyValue ([pscustomobject]@{})
+    $null = (Get-LabState).registry.Add($name, [pscustomobject]@{})
     return $name
 }
 
 function Remove-LabRegKeyTree {
     param([Parameter(Mandatory)][string]$KeyName)
     $reg = (Get-LabState).registry
-    foreach ($n in @(Get-LabRegDescendantNames $KeyName)) { $reg.PSObject.Properties.Remove($n) }
-    $reg.PSObject.Properties.Remove($KeyName)
+    foreach ($n in @(Get-LabRegDescendantNames $KeyName)) { $null = $reg.Remove($n) }
+    $null = $reg.Remove($KeyName)
 }
 
 function Copy-LabRegKeyTree {
@@ -607,9 +608,9 @@ function Invoke-LabRegRenameItem {
     $reg = (Get-LabState).registry
     $moves = @(@($KeyName) + @(Get-LabRegDescendantNames $KeyName))
     foreach ($old in $moves) {
-        $val = $reg.PSObject.Properties[$old].Value
-        $reg.PSObject.Properties.Remove($old)
-        $reg | Add-Member -NotePropertyName ($newKey + $old.Substring($KeyName.Length)) -NotePropertyValue $val
+        $val = $reg.Find($old).Value
+        $null = $reg.Remove($old)
+        $null = $reg.Add(($newKey + $old.Substring($KeyName.Length)), $val)
     }
     Save-LabRegChange 'Rename-Item' ([ordered]@{ key = $KeyName; newName = $newLeaf })
     if ($Parameters.ContainsKey('PassThru') -and $Parameters['PassThru']) { New-LabRegKeyObject -KeyName $newKey -Drive $Drive }
@@ -748,8 +749,7 @@ function Get-LabRegExportText {
 
 function Find-LabFileEntry {
     param([string]$Path)
-    $p = (Get-LabState).files.PSObject.Properties[$Path]
-    return $p
+    return (Get-LabState).files.Find($Path)
 }
 
 function Invoke-LabRegExport {
@@ -776,8 +776,8 @@ function Invoke-LabRegExport {
     $bytes = [byte[]](@(0xFF, 0xFE) + [System.Text.Encoding]::Unicode.GetBytes((Get-LabRegExportText $stored)))
     $doc = [pscustomobject]@{ type = 'file'; sddl = 'O:BAG:SYD:(A;;FA;;;SY)(A;;FA;;;BA)'; content = [Convert]::ToBase64String($bytes); lastWriteTime = (Get-LabUtcNow).ToString('o') }
     $files = (Get-LabState).files
-    if ($null -ne $entry) { $file = $entry.Name; $files.PSObject.Properties.Remove($entry.Name) }
-    $files | Add-Member -NotePropertyName $file -NotePropertyValue $doc
+    if ($null -ne $entry) { $file = $entry.Name; $null = $files.Remove($entry.Name) }
+    $null = $files.Add($file, $doc)
     Save-LabRegChange 'reg export' ([ordered]@{ key = $stored; file = $file })
     $global:LASTEXITCODE = 0
     'The operation completed successfully.'

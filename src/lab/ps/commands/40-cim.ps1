@@ -205,7 +205,7 @@ function Get-LabCimUserProfile {
         if ($path) { $user = Split-Path -Leaf ([string]$path) }
         $session = @($sessions | Where-Object { $_.UserName -ieq $user } | Sort-Object LogonTime | Select-Object -First 1)
         $folder = $false
-        if ($path) { $folder = $null -ne (Get-LabState).files.PSObject.Properties[[string]$path] }
+        if ($path) { $folder = $null -ne (Get-LabState).files.Find([string]$path) }
         $status = [uint32]0
         if ($path -match '\\TEMP(\.[^\\]*)?$') { $status = $status -bor 1 }
         if ($hasBak -or (-not $special -and -not $folder)) { $status = $status -bor 8 }

@@ -35,7 +35,7 @@ function Get-LabLocalAccounts {
     $state = Get-LabState
     $map = @{}
     $prefix = $script:LabProfileListKey + '\'
-    foreach ($p in $state.registry.PSObject.Properties) {
+    foreach ($p in $state.registry.GetEntries()) {
         if (-not $p.Name.StartsWith($prefix, [StringComparison]::OrdinalIgnoreCase)) { continue }
         $sid = $p.Name.Substring($prefix.Length) -replace '\.bak$', ''
         if ($sid -notmatch '^S-1-5-21-') { continue }
@@ -291,11 +291,11 @@ function Get-LabFsItem {
     param([string]$Path)
     $files = (Get-LabState).files
     $p = ConvertTo-LabFsPath $Path
-    $prop = $files.PSObject.Properties[$p]
+    $prop = $files.Find($p)
     if ($null -ne $prop) { return @{ Path = $prop.Name; Type = [string]$prop.Value.type; Entry = $prop.Value } }
     if ($p -match '^[A-Z]:\\$') { return @{ Path = $p; Type = 'directory'; Entry = $null } }
     $prefix = $p + '\'
-    foreach ($q in $files.PSObject.Properties) {
+    foreach ($q in $files.GetEntries()) {
         if ($q.Name.StartsWith($prefix, [StringComparison]::OrdinalIgnoreCase)) {
             return @{ Path = $q.Name.Substring(0, $p.Length); Type = 'directory'; Entry = $null }
         }
@@ -311,7 +311,7 @@ function Get-LabFsChildItems {
     if (-not $prefix.EndsWith('\')) { $prefix += '\' }
     $seen = @{}
     $items = New-Object System.Collections.ArrayList
-    foreach ($q in $files.PSObject.Properties) {
+    foreach ($q in $files.GetEntries()) {
         if (-not $q.Name.StartsWith($prefix, [StringComparison]::OrdinalIgnoreCase)) { continue }
         $rest = $q.Name.Substring($prefix.Length)
         if ($rest.Length -eq 0) { continue }
@@ -345,9 +345,8 @@ function Get-LabFsSd {
 function Set-LabFsEntry {
     param([string]$Path, $Entry)
     $files = (Get-LabState).files
-    $prop = $files.PSObject.Properties[$Path]
-    if ($null -ne $prop) { $files.PSObject.Properties.Remove($prop.Name) }
-    $files | Add-Member -NotePropertyName $Path -NotePropertyValue $Entry
+    $null = $files.Remove($Path)
+    $null = $files.Add($Path, $Entry)
 }
 
 function Set-LabFsSd {
@@ -773,7 +772,7 @@ function Get-LabRequestedPaths {
 function Get-LabAllFsPaths {
     <# Every existing path: explicit entries and their implied ancestors. #>
     $set = @{}
-    foreach ($q in (Get-LabState).files.PSObject.Properties) {
+    foreach ($q in (Get-LabState).files.GetEntries()) {
         $p = $q.Name
         while ($null -ne $p) {
             if (-not $set.ContainsKey($p.ToLowerInvariant())) { $set[$p.ToLowerInvariant()] = $p }
@@ -979,7 +978,7 @@ function Remove-LabFsTree {
         return $false
     }
     $files = (Get-LabState).files
-    if ($files.PSObject.Properties[$Item.Path]) { $files.PSObject.Properties.Remove($Item.Path) }
+    $null = $files.Remove($Item.Path)
     return $true
 }
 
@@ -1008,12 +1007,12 @@ function Move-LabFsTree {
     $files = (Get-LabState).files
     $old = $Item.Path
     $moves = @()
-    foreach ($q in @($files.PSObject.Properties)) {
+    foreach ($q in $files.GetEntries()) {
         if ($q.Name -ieq $old -or $q.Name.StartsWith($old + '\', [StringComparison]::OrdinalIgnoreCase)) { $moves += $q }
     }
     foreach ($q in $moves) {
-        $files.PSObject.Properties.Remove($q.Name)
-        $files | Add-Member -NotePropertyName ($NewPath + $q.Name.Substring($old.Length)) -NotePropertyValue $q.Value
+        $null = $files.Remove($q.Name)
+        $null = $files.Add(($NewPath + $q.Name.Substring($old.Length)), $q.Value)
     }
 }
 
@@ -1069,7 +1068,7 @@ function Move-LabFsChecked {
         return $false
     }
     if (-not $Cmdlet.ShouldProcess("Item: $($Item.Path) Destination: $Target", $Verb)) { return $false }
-    if ($null -ne $existing -and $Target -ine $Item.Path) { (Get-LabState).files.PSObject.Properties.Remove($existing.Path) }
+    if ($null -ne $existing -and $Target -ine $Item.Path) { $null = (Get-LabState).files.Remove($existing.Path) }
     Move-LabFsTree $Item $Target
     Save-LabState
     Write-LabAudit -Command $Verb -Detail @{ path = $Item.Path; destination = $Target }

@@ -490,7 +490,7 @@ function Import-Certificate {
 
 function Get-LabRegistryValue {
     param([string]$Key, [string]$Name)
-    $k = (Get-LabState).registry.PSObject.Properties[$Key]
+    $k = (Get-LabState).registry.Find($Key)
     if ($null -eq $k -or $null -eq $k.Value) { return $null }
     $v = $k.Value.PSObject.Properties[$Name]
     if ($null -eq $v) { return $null }
@@ -513,8 +513,8 @@ function Get-LabBoundThumbprint {
 function Set-LabBoundThumbprint {
     param([string]$Thumbprint)
     $reg = (Get-LabState).registry
-    $key = $reg.PSObject.Properties[$script:LabRdpTcpKey]
-    if ($null -eq $key) { $reg | Add-Member -NotePropertyName $script:LabRdpTcpKey -NotePropertyValue ([pscustomobject]@{}); $key = $reg.PSObject.Properties[$script:LabRdpTcpKey] }
+    $key = $reg.Find($script:LabRdpTcpKey)
+    if ($null -eq $key) { $key = $reg.Add($script:LabRdpTcpKey, [pscustomobject]@{}) }
     $bytes = @(for ($i = 0; $i -lt $Thumbprint.Length; $i += 2) { [Convert]::ToInt32($Thumbprint.Substring($i, 2), 16) })
     $key.Value | Add-Member -NotePropertyName 'SSLCertificateSHA1Hash' -NotePropertyValue ([pscustomobject]@{ kind = 'Binary'; data = $bytes }) -Force
 }

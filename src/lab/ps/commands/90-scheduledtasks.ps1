@@ -477,7 +477,7 @@ $script:LabTaskWorkingDirectory = $null
 
 function Get-LabGroupPolicyExecutionPolicy {
     <# The MachinePolicy execution policy of Windows PowerShell, or $null when no group policy sets one. #>
-    $values = (Get-LabState).registry.PSObject.Properties['HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\PowerShell']
+    $values = (Get-LabState).registry.Find('HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\PowerShell')
     if ($null -eq $values) { return $null }
     $enable = $values.Value.PSObject.Properties['EnableScripts']
     if ($null -eq $enable) { return $null }
