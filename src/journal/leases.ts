@@ -1,4 +1,4 @@
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync, fsyncSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -53,25 +53,61 @@ function readHolder(file: string): LeaseHolder | null {
   return null;
 }
 
-/** A short mutex around taking over a dead lease, so two runs never both replace it. */
-function withTakeoverLock<T>(stateDir: string, work: () => T): T | null {
-  const lock = path.join(leaseDir(stateDir), '.takeover');
+/** How long a taker waits for the takeover mutex while a live process holds it (its work takes microseconds). */
+const TAKEOVER_WAIT_MS = 5_000;
+/** A mutex folder with no owner yet is as old as a kill between its mkdir and its owner file; after this it is stale. */
+const OWNERLESS_STALE_MS = 2_000;
+/** A mutex held from another controller cannot be checked for life; after this it cannot still be working. */
+const FOREIGN_STALE_MS = 30_000;
+
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Whether the takeover mutex was left by a process that is gone: its owner (pid and controller, written inside it)
+ * is a process of this controller that no longer runs, or it has had no owner for longer than a kill between the
+ * two steps can explain, or it is another controller's and too old to still be working.
+ */
+function takeoverLockStale(lock: string, me: LeaseHolder, alive: (pid: number) => boolean): boolean {
+  let age: number;
   try {
-    mkdirSync(lock, { mode: 0o700 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    // A takeover that died halfway leaves the folder; after 30 s it cannot still be working.
+    age = Date.now() - statSync(lock).mtimeMs;
+  } catch {
+    return false; // gone meanwhile: the next try takes it
+  }
+  const owner = readHolder(path.join(lock, 'owner'));
+  if (!owner) return age > OWNERLESS_STALE_MS;
+  if (owner.controller !== me.controller) return age > FOREIGN_STALE_MS;
+  return owner.pid !== process.pid && !alive(owner.pid);
+}
+
+/**
+ * A short mutex around taking over a dead lease, so two runs never both replace it. A run killed while it held the
+ * mutex leaves it behind (the crash test killed a rollback there: the next rollback was refused every host whose
+ * lease it had to take over, for the 30 s the mutex was then trusted). Its owner is written inside it, so a dead
+ * owner's mutex is broken at once; a live owner's is waited for, briefly.
+ */
+function withTakeoverLock<T>(stateDir: string, me: LeaseHolder, alive: (pid: number) => boolean, work: () => T): T | null {
+  const lock = path.join(leaseDir(stateDir), '.takeover');
+  const deadline = Date.now() + TAKEOVER_WAIT_MS;
+  for (;;) {
     try {
-      if (Date.now() - statSync(lock).mtimeMs > 30_000) rmdirSync(lock);
-    } catch {
-      // gone meanwhile
+      mkdirSync(lock, { mode: 0o700 });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    return null;
+    if (takeoverLockStale(lock, me, alive)) {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() >= deadline) return null;
+    sleepSync(5);
   }
   try {
+    writeFileSync(path.join(lock, 'owner'), JSON.stringify(me), { mode: 0o600 });
     return work();
   } finally {
-    rmdirSync(lock);
+    rmSync(lock, { recursive: true, force: true });
   }
 }
 
@@ -134,7 +170,7 @@ function linkLease(stateDir: string, host: string, key: string, tmp: string, me:
     const holder = readHolder(file);
     const dead = holder && holder.controller === me.controller && holder.pid !== process.pid && !alive(holder.pid);
     if (!dead) return { ok: false, host, holder, file };
-    const took = withTakeoverLock(stateDir, () => {
+    const took = withTakeoverLock(stateDir, me, alive, () => {
       // Still the same dead holder? Then it is ours to replace.
       const again = readHolder(file);
       if (!again || again.pid !== holder.pid || again.started !== holder.started) return false;

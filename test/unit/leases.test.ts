@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { leaseFile, releaseLease, takeLeases, tryLease } from '../../src/journal/leases.js';
@@ -29,6 +30,49 @@ describe('host leases', () => {
     const took = tryLease(dir, 'h', 'host:h', { controller: 'ctl-a', alive: () => false });
     expect(took).toMatchObject({ ok: true, lease: { tookOverFrom: { pid: 999999999, runId: 'old' } } });
     expect(JSON.parse(readFileSync(file, 'utf8')).pid).toBe(process.pid);
+  });
+
+  /** A host lease held by a process that is gone, and the takeover mutex as a run killed inside it leaves it. */
+  function deadLeaseAndMutex(owner?: object) {
+    const dir = fresh();
+    tryLease(dir, 'h', 'host:h', { controller: 'ctl-a' });
+    writeFileSync(leaseFile(dir, 'host:h'), JSON.stringify({ pid: 999999999, controller: 'ctl-a', started: '2026-11-25T00:00:00Z', runId: 'applied' }));
+    const mutex = path.join(dir, 'leases', '.takeover');
+    mkdirSync(mutex);
+    if (owner) writeFileSync(path.join(mutex, 'owner'), JSON.stringify(owner));
+    return { dir, mutex };
+  }
+
+  it('a takeover mutex left by a killed run does not block the next run: its dead owner\'s mutex is broken at once', () => {
+    const { dir, mutex } = deadLeaseAndMutex({ pid: 999999998, controller: 'ctl-a', started: '2026-11-25T00:00:01Z', runId: 'killed-rollback' });
+    const started = Date.now();
+    const took = tryLease(dir, 'h', 'host:h', { controller: 'ctl-a', alive: () => false });
+    expect(took).toMatchObject({ ok: true, lease: { tookOverFrom: { pid: 999999999, runId: 'applied' } } });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(existsSync(mutex)).toBe(false);
+  });
+
+  it('a takeover mutex with no owner is broken once older than a kill between its two steps explains; a fresh one is waited for', () => {
+    const old = deadLeaseAndMutex();
+    const past = new Date(Date.now() - 10_000);
+    utimesSync(old.mutex, past, past);
+    expect(tryLease(old.dir, 'h', 'host:h', { controller: 'ctl-a', alive: () => false })).toMatchObject({ ok: true });
+    const fresh = deadLeaseAndMutex();
+    const started = Date.now();
+    expect(tryLease(fresh.dir, 'h', 'host:h', { controller: 'ctl-a', alive: () => false })).toMatchObject({ ok: true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900); // waited until the ownerless mutex went stale
+  });
+
+  it('a live owner\'s takeover mutex is waited for, then the dead lease is taken over', async () => {
+    const { dir, mutex } = deadLeaseAndMutex();
+    // A live process owns the mutex and lets it go 400 ms later.
+    const child = spawn(process.execPath, ['-e', `require('fs').writeFileSync(process.argv[1] + '/owner', JSON.stringify({ pid: process.pid, controller: 'ctl-a', started: new Date().toISOString() })); setTimeout(() => require('fs').rmSync(process.argv[1], { recursive: true, force: true }), 400); setTimeout(() => {}, 1000);`, mutex]);
+    await new Promise((r) => setTimeout(r, 150));
+    const alive = (pid: number) => pid === child.pid;
+    const started = Date.now();
+    expect(tryLease(dir, 'h', 'host:h', { controller: 'ctl-a', alive })).toMatchObject({ ok: true, lease: { tookOverFrom: { pid: 999999999 } } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    await new Promise((r) => child.on('close', r));
   });
 
   it('a lease held from another controller is never guessed dead', () => {
