@@ -3,7 +3,7 @@ import { writeJsonWithArray } from '../json-stream.js';
 import path from 'node:path';
 import { RdpfixError } from '../errors.js';
 import { journalEntries, journalLinesAt, journalPath } from '../journal/journal.js';
-import { foldRun } from '../engine/run-state.js';
+import { foldRun, type RunState } from '../engine/run-state.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
@@ -37,13 +37,15 @@ export function checkReportPaths(files: string[]): void {
 /**
  * A run's report from its journal (once per command: the report files and the recap share it). One pass folds the
  * run and notes where each host's records are; each host's part is then built from its own records when it is read
- * and let go, so what stays in memory is the fold and those places, not the fleet's report.
+ * and let go, so what stays in memory is the fold and those places, not the fleet's report. A command that has just
+ * run the run passes the fold it already holds (`state`): the pass then only notes places, and a second fold of the
+ * fleet (8.5 MiB at 5 000 hosts) is not built beside it. It is used only if it has folded every record the file has.
  */
-export function runReport(stateDir: string, runId: string, o: { now?: Date; diagnosis?: DiagnosisChoice[] } = {}): ReportStream {
+export function runReport(stateDir: string, runId: string, o: { now?: Date; diagnosis?: DiagnosisChoice[]; state?: RunState } = {}): ReportStream {
   const file = journalPath(stateDir, runId);
   const at = new Map<string, { pos: number; len: number; seq: number }[]>();
   const entries = journalEntries(file);
-  const state = foldRun((function* () {
+  const records = (function* () {
     for (let next = entries.next(); !next.done; next = entries.next()) {
       const { record: r, pos, len } = next.value;
       if (isHostDetail(r)) {
@@ -53,8 +55,24 @@ export function runReport(stateDir: string, runId: string, o: { now?: Date; diag
       }
       yield r;
     }
-  })());
+  })();
+  let state: RunState;
+  if (o.state) {
+    let count = 0;
+    let lastTime = '';
+    for (const r of records) {
+      count++;
+      lastTime = r.time;
+    }
+    state = count === o.state.records && lastTime === o.state.lastTime ? o.state : foldRun(recordsOf(file));
+  } else {
+    state = foldRun(records);
+  }
   return reportOf(state, (host) => journalLinesAt(file, at.get(host) ?? []), { now: o.now ?? new Date(), ...(o.diagnosis ? { diagnosis: o.diagnosis } : {}) });
+}
+
+function* recordsOf(file: string) {
+  for (const e of journalEntries(file)) yield e.record;
 }
 
 /**

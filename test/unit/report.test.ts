@@ -6,6 +6,7 @@ import { recapRows } from '../../src/cli/recap.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildReport } from '../../src/report/model.js';
+import { foldRun } from '../../src/engine/run-state.js';
 import { runReport, writeReports } from '../../src/report/write.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderJunit } from '../../src/report/junit.js';
@@ -81,6 +82,24 @@ describe('run reports', () => {
     // Lines moved (one record dropped): no line is where the fold saw it.
     writeFileSync(file, [lines[0], ...lines.slice(2)].join(''));
     expect(() => [...streamed.eachHost()]).toThrow(/damaged at line \d+: the line changed after it was read/);
+  });
+
+  it('given the fold a command already holds, uses it only if it folded every record of the file; else folds the file', () => {
+    const stateDir = mkdtempSync(path.join(tmpdir(), 'rdpfix-report-'));
+    mkdirSync(runDir(stateDir, RUN_ID), { recursive: true });
+    const records = sampleRun();
+    const line = (r: unknown) => { const json = JSON.stringify(r); return `${json}\t${crc32(json).toString(16).padStart(8, '0')}\n`; };
+    const file = path.join(runDir(stateDir, RUN_ID), 'journal.jsonl');
+    writeFileSync(file, records.map(line).join(''));
+    const whole = buildReport(records, { now: NOW });
+    const held = foldRun(records);
+    const shared = runReport(stateDir, RUN_ID, { now: NOW, state: held });
+    expect({ ...shared.head, hosts: [...shared.eachHost()] }).toEqual(whole);
+    // A fold taken before the last records (a stale one) is not used: the report is the file's.
+    const stale = foldRun(records.slice(0, -2));
+    const fresh = runReport(stateDir, RUN_ID, { now: NOW, state: stale });
+    expect({ ...fresh.head, hosts: [...fresh.eachHost()] }).toEqual(whole);
+    expect(stale.status).not.toBe(held.status); // so a report from the stale fold would have said otherwise
   });
 
   it('escapes journal and host text in every format', () => {

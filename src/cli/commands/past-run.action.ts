@@ -60,7 +60,7 @@ export async function runPast(kind: 'rollback' | 'resume', runId: string, flags:
       await progress.close();
     }
     // Built once: the report files and the recap share it.
-    const report = runReport(engine.stateDir, runId);
+    const report = runReport(engine.stateDir, runId, { state: result.state });
     if (flags.report.length) {
       writeReports(flags.report, report);
       for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);

@@ -139,7 +139,7 @@ export async function runAction(name: 'plan' | 'apply', flags: RunFlags): Promis
       interrupt?.dispose();
     }
     // The report files, the recap and the exit code read the journal once, with the hosts the diagnosis left out (healthy or unfixed).
-    const report = runReport(engine.stateDir, result.runId, fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {});
+    const report = runReport(engine.stateDir, result.runId, { state: result.state, ...(fromDiagnosis ? { diagnosis: fromDiagnosis.choices } : {}) });
     if (flags.report.length) {
       writeReports(flags.report, report);
       for (const f of flags.report) console.error(`Report: ${path.resolve(f)}`);
