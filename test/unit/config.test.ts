@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { configPath, loadConfig, setConfig, unsetConfig } from '../../src/config/config.js';
+import { configPath, loadConfig } from '../../src/config/config.js';
+import { setConfig, unsetConfig } from '../../src/config/config-store.js';
 import { RdpfixError } from '../../src/errors.js';
 
 const env = () => ({ RDPFIX_CONFIG_DIR: mkdtempSync(path.join(tmpdir(), 'rdpfix-config-')) });

@@ -39,4 +39,17 @@ describe('help loads no engine', () => {
     expect(loaded).toContain('commander');
     expect(loaded.filter((p) => HEAVY.includes(p))).toEqual([]);
   });
+
+  it('the commands that run on hosts read the settings without conf: their actions load neither conf nor its validator', () => {
+    const actions = ['run', 'past-run', 'diagnose', 'probe', 'conform'].map((a) => JSON.stringify(new URL(`file://${path.join(root, 'dist', 'src', 'cli', 'commands', `${a}.action.js`)}`).href));
+    const settings = JSON.stringify(new URL(`file://${path.join(root, 'dist', 'src', 'config', 'settings.js')}`).href);
+    const code = `${actions.map((u) => `await import(${u});`).join(' ')}
+      const { resolveSettings } = await import(${settings});
+      (await import('node:fs')).writeFileSync(${JSON.stringify(path.join(work, 'config.json'))}, '{"processes": 3}');
+      const s = resolveSettings({}, { RDPFIX_CONFIG_DIR: ${JSON.stringify(work)} });
+      if (s.processes.value !== 3 || s.processes.origin !== 'config') throw new Error('the config file was not read');`;
+    const loaded = packagesLoadedBy(code, 'run-actions');
+    expect(loaded).toEqual(expect.arrayContaining(['xstate', 'node-powershell', 'zod']));
+    expect(loaded.filter((p) => ['conf', 'ajv', 'ajv-formats'].includes(p))).toEqual([]);
+  });
 });

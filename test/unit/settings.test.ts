@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defaultProcesses, resolveSettings } from '../../src/config/settings.js';
 import { defaultLabRunspaces } from '../../src/broker/broker.js';
-import { configPath, setConfig } from '../../src/config/config.js';
+import { configPath } from '../../src/config/config.js';
+import { setConfig } from '../../src/config/config-store.js';
 
 const env = (extra: NodeJS.ProcessEnv = {}) => ({ RDPFIX_CONFIG_DIR: mkdtempSync(path.join(tmpdir(), 'rdpfix-settings-')), XDG_STATE_HOME: '/xdg', ...extra });
 

@@ -1,5 +1,6 @@
 import { versioned } from '../../json-schema.js';
-import { CONFIG_KEYS, configPath, loadConfig, setConfig, unsetConfig } from '../../config/config.js';
+import { CONFIG_KEYS, configPath, loadConfig } from '../../config/config.js';
+import { setConfig, unsetConfig } from '../../config/config-store.js';
 import { RdpfixError } from '../../errors.js';
 import { resolveSettings } from '../../config/settings.js';
 
