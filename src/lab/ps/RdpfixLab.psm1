@@ -344,7 +344,8 @@ function Import-LabAssembly {
 
 function Import-LabTypes {
     <# Loads the types of LabTypes.cs (once per process). #>
-    if ('Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity.Enabled' -as [type]) { return }
+    # Checked by the file's newest type: a process that loaded an older LabTypes.cs must not skip the new one.
+    if ('RdpfixLab.LabStateShape' -as [type]) { return }
     $null = Import-LabAssembly -Source ([System.IO.File]::ReadAllText((Join-Path $PSScriptRoot 'LabTypes.cs'))) -Prefix 'labtypes'
 }
 Import-LabTypes
