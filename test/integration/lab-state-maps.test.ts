@@ -75,4 +75,21 @@ describe('lab state maps', () => {
     expect(Object.keys(registry).filter((k) => /rdpfixtest/i.test(k))).toEqual(['HKEY_LOCAL_MACHINE\\SOFTWARE\\RdpfixTest', 'HKEY_LOCAL_MACHINE\\SOFTWARE\\RdpfixTest\\SubKey']);
     expect(registry['HKEY_LOCAL_MACHINE\\SOFTWARE\\RdpfixTest\\SubKey']).toEqual({ Flag: { kind: 'DWord', data: 1 } });
   }, 120_000);
+
+  it('Windows PowerShell 5.1\'s path (ConvertFrom-Json objects, then shaped) gives the same state as pwsh 7\'s -AsHashtable path', async () => {
+    const host = makeLabHost();
+    const r = await runLab(host.statePath, String.raw`
+      param($StatePath)
+      $text = [System.IO.File]::ReadAllText($StatePath)
+      $fromObjects = [RdpfixLab.LabStateShape]::FromParsed((Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $text -DateKind String))
+      $fromTables = [RdpfixLab.LabStateShape]::FromParsed((Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $text -AsHashtable -DateKind String))
+      [pscustomobject]@{
+        same = ($fromObjects | ConvertTo-Json -Depth 30) -ceq ($fromTables | ConvertTo-Json -Depth 30)
+        maps = @(($fromObjects.registry -is [RdpfixLab.LabMap]), ($fromObjects.files -is [RdpfixLab.LabMap]), ($fromTables.registry -is [RdpfixLab.LabMap]))
+        keys = $fromObjects.registry.Count
+      }
+    `, [host.statePath]);
+    expect(r.error).toBeNull();
+    expect(r.output).toEqual([{ same: true, maps: [true, true, true], keys: Object.keys(host.state.registry).length }]);
+  }, 120_000);
 });
