@@ -177,8 +177,9 @@ export class PowerShellWorker {
           // user's own setting wins.
           DOTNET_TieredPGO: process.env.DOTNET_TieredPGO ?? '0',
           // The collector compacts its oldest generation more willingly instead of letting it grow between full
-          // collections: a 5 000-host lab plan peaked at 387-415 MiB of PowerShell without it and 326-327 MiB with
-          // it (1 000 hosts: 245-318), CPU within the noise (docs/performance.md). The user's own setting wins.
+          // collections: through a 5 000-host lab plan PowerShell climbed to 390-420 MiB without it and stays at
+          // 240-275 MiB with it; a 1 000-host apply peaks at 241-265 MiB instead of 277-284, CPU within the noise
+          // (docs/performance.md). The user's own setting wins.
           DOTNET_GCConserveMemory: process.env.DOTNET_GCConserveMemory ?? '9',
           NO_COLOR: '1',
           RDPFIX_BROKER_MODULE: brokerModulePath(),

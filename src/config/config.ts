@@ -42,6 +42,15 @@ export function parseConfigText(text: string): { data: unknown } | { corrupt: st
   }
 }
 
+/** The error for a settings file that cannot be read at all (a folder, no permission): its code, else its message. */
+export const cannotRead = (env: NodeJS.ProcessEnv, err: unknown) =>
+  unreadable(env, `it cannot be read (${(err as NodeJS.ErrnoException).code ?? escapeControl((err as Error).message).slice(0, 200)})`);
+
+/** A key `config set` / `unset` was given that is not a setting: a usage error listing the keys. */
+export function checkConfigKey(key: string): void {
+  if (!(CONFIG_KEYS as string[]).includes(key)) throw new RdpfixError('usage', `Unknown config key '${key}'.`, `Keys: ${CONFIG_KEYS.join(', ')}.`);
+}
+
 export const unreadable = (env: NodeJS.ProcessEnv, why: string) =>
   new RdpfixError('config', `The rdpfix config ${configPath(env)} is unusable: ${why}.`, `Fix the file, or delete it (settings return to their defaults) and set them again with \`rdpfix config set\`; keys: ${CONFIG_KEYS.join(', ')}.`);
 
@@ -62,7 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   try {
     text = readFileSync(configPath(env), 'utf8');
   } catch (err) {
-    throw unreadable(env, `it cannot be read (${(err as NodeJS.ErrnoException).code ?? escapeControl((err as Error).message).slice(0, 200)})`);
+    throw cannotRead(env, err);
   }
   const read = parseConfigText(text);
   if ('corrupt' in read) throw unreadable(env, read.corrupt);

@@ -2,7 +2,7 @@ import { accessSync, closeSync, constants, openSync, renameSync, statSync, write
 import { writeJsonWithArray } from '../json-stream.js';
 import path from 'node:path';
 import { RdpfixError } from '../errors.js';
-import { journalEntries, journalLinesAt, journalPath } from '../journal/journal.js';
+import { journalEntries, journalLinesAt, journalPath, journalRecords } from '../journal/journal.js';
 import { foldRun, type RunState } from '../engine/run-state.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
@@ -64,15 +64,11 @@ export function runReport(stateDir: string, runId: string, o: { now?: Date; diag
       count++;
       lastTime = r.time;
     }
-    state = count === o.state.records && lastTime === o.state.lastTime ? o.state : foldRun(recordsOf(file));
+    state = count === o.state.records && lastTime === o.state.lastTime ? o.state : foldRun(journalRecords(file));
   } else {
     state = foldRun(records);
   }
   return reportOf(state, (host) => journalLinesAt(file, at.get(host) ?? []), { now: o.now ?? new Date(), ...(o.diagnosis ? { diagnosis: o.diagnosis } : {}) });
-}
-
-function* recordsOf(file: string) {
-  for (const e of journalEntries(file)) yield e.record;
 }
 
 /**

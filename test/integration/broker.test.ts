@@ -205,20 +205,24 @@ describe('queueing', () => {
 function labHosts(n: number, prefix: string) {
   const hosts = Array.from({ length: n }, (_, i) => makeLabHost((s) => (s.name = `${prefix}${i}`), i + 1));
   const target = (i: number) => ({ kind: 'lab' as const, host: hosts[i]!.state.name, statePath: hosts[i]!.statePath });
-  return { hosts, target };
+  /** One call per host, all at once, each sleeping `ms` and then naming its host: every host must answer with its own name. */
+  const everyHostAnswers = async (broker: Broker, ms: number) => {
+    const results = await Promise.all(hosts.map((h, i) => broker.invoke(target(i), `Start-Sleep -Milliseconds ${ms}; (Get-LabState).name`)));
+    expect(results.map((r) => ok(r).output[0])).toEqual(hosts.map((h) => h.state.name));
+  };
+  return { hosts, target, everyHostAnswers };
 }
 
 describe('pump', () => {
   it('while every runspace is busy, the pump sleeps until a call ends instead of polling the waiting calls', async () => {
-    const { hosts, target } = labHosts(6, 'lab-s');
+    const { target, everyHostAnswers } = labHosts(6, 'lab-s');
     const broker = new Broker({ processes: 1, labRunspaces: 1, pumpWaitMs: 10_000, pumpLingerMs: 4_000 });
     try {
       expect(ok(await broker.invoke(target(0), '"warm"')).output).toEqual(['warm']);
       const before = broker.stats.sweeps;
       // Six 400 ms calls on one runspace: 2.4 s with five, then fewer, calls waiting. A pump that looked through them
       // every millisecond swept about 2 400 times; one that sleeps until a call ends, once per call and every 100 ms.
-      const results = await Promise.all(hosts.map((h, i) => broker.invoke(target(i), 'Start-Sleep -Milliseconds 400; (Get-LabState).name')));
-      expect(results.map((r) => ok(r).output[0])).toEqual(hosts.map((h) => h.state.name));
+      await everyHostAnswers(broker, 400);
       const sweeps = broker.stats.sweeps - before;
       expect(sweeps).toBeGreaterThanOrEqual(6);
       expect(sweeps).toBeLessThan(80);
@@ -228,7 +232,7 @@ describe('pump', () => {
   });
 
   it('while calls wait for a runspace, one exchange brings several replies; with nothing waiting it returns at once', async () => {
-    const { hosts, target } = labHosts(8, 'lab-p');
+    const { target, everyHostAnswers } = labHosts(8, 'lab-p');
     // Long waits, so that only replies (and the linger) end an exchange.
     const broker = new Broker({ processes: 1, labRunspaces: 1, pumpWaitMs: 10_000, pumpLingerMs: 4_000 });
     try {
@@ -239,8 +243,7 @@ describe('pump', () => {
       expect(Date.now() - started).toBeLessThan(3_000);
       // Eight calls on one runspace: each reply would be an exchange of its own without the linger.
       const before = broker.stats.exchanges;
-      const results = await Promise.all(hosts.map((h, i) => broker.invoke(target(i), 'Start-Sleep -Milliseconds 100; (Get-LabState).name')));
-      expect(results.map((r) => ok(r).output[0])).toEqual(hosts.map((h) => h.state.name));
+      await everyHostAnswers(broker, 100);
       expect(broker.stats.exchanges - before).toBeLessThanOrEqual(4);
       // Each exchange raced the process's exit; none of those races is held once its exchange is answered (they
       // used to stay, with their output buffers, for the life of the process).
@@ -251,7 +254,7 @@ describe('pump', () => {
   });
 
   it('the linger outlasts the wait for a first reply: a short pump wait still brings several replies per exchange', async () => {
-    const { hosts, target } = labHosts(8, 'lab-l');
+    const { target, everyHostAnswers } = labHosts(8, 'lab-l');
     // A 50 ms wait for a first reply and a 4 s linger. Eight 300 ms calls on one runspace: while the first and the
     // last run, nothing is in hand and each pump returns after 50 ms (about 6 empty exchanges each); the six between
     // come back with the first, in one exchange: about 14 in all. Were the linger cut off where the wait ends, each
@@ -260,8 +263,7 @@ describe('pump', () => {
     try {
       expect(ok(await broker.invoke(target(0), '"warm"')).output).toEqual(['warm']);
       const before = broker.stats.exchanges;
-      const results = await Promise.all(hosts.map((h, i) => broker.invoke(target(i), 'Start-Sleep -Milliseconds 300; (Get-LabState).name')));
-      expect(results.map((r) => ok(r).output[0])).toEqual(hosts.map((h) => h.state.name));
+      await everyHostAnswers(broker, 300);
       expect(broker.stats.exchanges - before).toBeLessThan(24);
     } finally {
       await broker.close();
